@@ -1,0 +1,129 @@
+#include "sim/cli/run_command.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/text_format.h"
+#include "sim/base/status.h"
+#include "sim/config/config.h"
+#include "sim/node/local_trainer.h"
+#include "sim/report/result_io.h"
+
+namespace distsim::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnInterrupt(int) {
+  g_stop.store(true);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+// The cache folder scripts/get-mnist.sh fills: $XDG_CACHE_HOME/distsim or ~/.cache/distsim.
+std::string CacheRoot() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg) {
+    return absl::StrCat(xdg, "/distsim");
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home) {
+    return absl::StrCat(home, "/.cache/distsim");
+  }
+  return ".cache/distsim";
+}
+
+absl::StatusOr<RunConfig> LoadWithFlags(const RunFlags& flags) {
+  DS_ASSIGN_OR_RETURN(RunConfig config, config::LoadRunConfig(flags.config_path));
+  for (const std::string& text : flags.overrides) {
+    DS_RETURN_IF_ERROR(config::ApplyOverride(&config, text));
+  }
+  if (!flags.output_dir.empty()) config.set_output_dir(flags.output_dir);
+  config = config::WithDefaults(std::move(config));
+  absl::Status valid = config::ValidateRunConfig(config);
+  if (!valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flags.config_path, ": ", valid.message()));
+  }
+  return config;
+}
+
+std::string DataDirFor(const RunConfig& config, const RunFlags& flags) {
+  if (!flags.data_dir.empty()) return flags.data_dir;
+  const char* env = std::getenv("DISTSIM_DATA_DIR");
+  std::string mnist_default =
+      env != nullptr && *env ? std::string(env) : absl::StrCat(CacheRoot(), "/mnist");
+  return config::ResolveDataDir(config, flags.config_path, mnist_default,
+                                absl::StrCat(CacheRoot(), "/fashion-mnist"));
+}
+
+void PrintSummary(const RunResult& r, const std::string& out_dir) {
+  std::printf("\n%s: %s\n", r.config().name().c_str(), r.config().model().ShortDebugString().c_str());
+  std::printf("  steps %llu  samples %llu  epochs %.2f  parameters %llu\n",
+              static_cast<unsigned long long>(r.steps()),
+              static_cast<unsigned long long>(r.samples()), r.epochs(),
+              static_cast<unsigned long long>(r.parameter_count()));
+  std::printf("  final test accuracy %.2f%%  test loss %.4f  train loss %.4f\n",
+              100.0 * r.final_test_accuracy(), r.final_test_loss(), r.final_train_loss());
+  std::printf("  wall %.1f s (training %.1f s, evaluation %.1f s)  %.0f samples/s overall, %.0f "
+              "in training steps\n",
+              r.wall_seconds(), r.train_seconds(), r.eval_seconds(), r.samples_per_second(),
+              r.train_seconds() > 0 ? r.samples() / r.train_seconds() : 0.0);
+  std::printf("  step time p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (after %u warm-up steps)\n",
+              r.step_times().p50_ms(), r.step_times().p90_ms(), r.step_times().p99_ms(),
+              r.step_times().warmup_steps());
+  if (!out_dir.empty()) {
+    std::printf("  wrote %s/result.json and %s/steps.csv\n", out_dir.c_str(), out_dir.c_str());
+  }
+}
+
+}  // namespace
+
+absl::Status RunCommand(const RunFlags& flags) {
+  DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
+  node::LocalRunOptions options;
+  options.data_dir = DataDirFor(config, flags);
+  options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
+  options.progress = flags.quiet ? nullptr : stderr;
+  options.progress_every_steps = config.train().log_every_steps();
+  options.command_line = flags.command_line;
+  options.stop = &g_stop;
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+
+  if (!flags.quiet) {
+    std::fprintf(stderr, "distsim run %s: %s, data from %s, results to %s\n",
+                 config.name().c_str(), config.model().ShortDebugString().c_str(),
+                 options.data_dir.c_str(), options.out_dir.c_str());
+  }
+  absl::StatusOr<RunResult> result = node::RunLocal(config, options);
+  if (!result.ok()) {
+    if (result.status().code() == absl::StatusCode::kNotFound &&
+        config.data().dataset() == DataConfig::MNIST && flags.data_dir.empty() &&
+        config.data().dir().empty()) {
+      return absl::NotFoundError(absl::StrCat(result.status().message(),
+                                              " (fetch MNIST with scripts/get-mnist.sh, or give "
+                                              "--data-dir)"));
+    }
+    return result.status();
+  }
+  if (flags.json) {
+    std::cout << report::ResultToJson(*result) << std::endl;
+  } else {
+    PrintSummary(*result, options.out_dir);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCommand(const RunFlags& flags) {
+  DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(config, &text);
+  std::printf("# %s is valid; with defaults filled in:\n%s", flags.config_path.c_str(),
+              text.c_str());
+  std::printf("# data from %s\n", DataDirFor(config, flags).c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace distsim::cli

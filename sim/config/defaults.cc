@@ -1,0 +1,68 @@
+// WithDefaults and ResolveDataDir: what a config means once the schema's defaults apply.
+#include <filesystem>
+#include <string>
+#include <utility>
+
+#include "sim/config/config.h"
+
+namespace distsim::config {
+
+RunConfig WithDefaults(RunConfig config) {
+  if (config.output_dir().empty()) config.set_output_dir("out");
+
+  DataConfig* data = config.mutable_data();
+  if (data->dataset() == DataConfig::DATASET_UNSPECIFIED) data->set_dataset(DataConfig::MNIST);
+
+  ModelConfig* model = config.mutable_model();
+  if (model->has_mlp()) {
+    if (model->mlp().hidden_size() == 0) model->mutable_mlp()->add_hidden(128);
+  } else if (model->has_cnn()) {
+    CnnModel* cnn = model->mutable_cnn();
+    if (cnn->conv1_channels() == 0) cnn->set_conv1_channels(32);
+    if (cnn->conv2_channels() == 0) cnn->set_conv2_channels(64);
+    if (cnn->dense_units() == 0) cnn->set_dense_units(1024);
+    if (!cnn->has_dropout()) cnn->set_dropout(0.4f);
+  }
+
+  OptimizerConfig* optimizer = config.mutable_optimizer();
+  if (optimizer->has_momentum()) {
+    MomentumOptimizer* m = optimizer->mutable_momentum();
+    if (!m->has_momentum()) m->set_momentum(0.9f);
+  } else if (optimizer->has_adam()) {
+    AdamOptimizer* a = optimizer->mutable_adam();
+    if (!a->has_beta1()) a->set_beta1(0.9f);
+    if (!a->has_beta2()) a->set_beta2(0.999f);
+    if (!a->has_epsilon()) a->set_epsilon(1e-8f);
+  }
+
+  TrainConfig* train = config.mutable_train();
+  if (!train->has_warmup_steps()) train->set_warmup_steps(10);
+  if (train->threads() == 0) train->set_threads(1);
+  if (!train->has_shuffle()) train->set_shuffle(true);
+
+  if (config.strategy_case() == RunConfig::STRATEGY_NOT_SET) config.mutable_local();
+  return config;
+}
+
+std::string ResolveDataDir(const RunConfig& config, const std::string& config_path,
+                           const std::string& default_mnist_dir,
+                           const std::string& default_fashion_dir) {
+  const DataConfig& data = config.data();
+  if (data.dir().empty()) {
+    switch (data.dataset()) {
+      case DataConfig::DATASET_UNSPECIFIED:
+      case DataConfig::MNIST:
+        return default_mnist_dir;
+      case DataConfig::FASHION_MNIST:
+        return default_fashion_dir;
+      default:
+        return "";
+    }
+  }
+  std::filesystem::path dir(data.dir());
+  if (dir.is_absolute()) return dir.lexically_normal().string();
+  std::filesystem::path folder = std::filesystem::path(config_path).parent_path();
+  return (folder / dir).lexically_normal().string();
+}
+
+}  // namespace distsim::config

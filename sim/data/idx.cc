@@ -1,0 +1,261 @@
+#include "sim/data/idx.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "sim/base/status.h"
+
+namespace distsim::data {
+namespace {
+
+// What one kind of IDX file must look like.
+struct IdxKind {
+  const char* noun;        // "images" / "labels"
+  uint32_t magic;          // expected magic number
+  uint32_t other_magic;    // the other kind's magic, to recognise a swapped pair
+  const char* other_noun;  // the other kind's noun
+  int ndims;
+  int64_t header_bytes;
+  const char* dims_text;  // what the dimensions are, for messages
+};
+
+constexpr IdxKind kImagesKind = {.noun = "images",
+                                 .magic = kIdxImagesMagic,
+                                 .other_magic = kIdxLabelsMagic,
+                                 .other_noun = "labels",
+                                 .ndims = 3,
+                                 .header_bytes = kIdxImagesHeaderBytes,
+                                 .dims_text = "count, rows, cols"};
+constexpr IdxKind kLabelsKind = {.noun = "labels",
+                                 .magic = kIdxLabelsMagic,
+                                 .other_magic = kIdxImagesMagic,
+                                 .other_noun = "images",
+                                 .ndims = 1,
+                                 .header_bytes = kIdxLabelsHeaderBytes,
+                                 .dims_text = "count"};
+
+uint32_t ReadBigEndian32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+std::string HexMagic(uint32_t magic) {
+  return absl::StrCat("0x", absl::Hex(magic, absl::kZeroPad8));
+}
+
+const char* IdxTypeName(uint8_t type) {
+  switch (type) {
+    case 0x08:
+      return "unsigned byte";
+    case 0x09:
+      return "signed byte";
+    case 0x0B:
+      return "16-bit integer";
+    case 0x0C:
+      return "32-bit integer";
+    case 0x0D:
+      return "float";
+    case 0x0E:
+      return "double";
+    default:
+      return "not an IDX type";
+  }
+}
+
+absl::Status Malformed(const MappedFile& file, absl::string_view what) {
+  return absl::DataLossError(absl::StrCat(file.path(), ": ", what));
+}
+
+// Checks everything up to and including the header: emptiness, compression, magic, type,
+// dimension count and header length.
+absl::Status CheckHeader(const MappedFile& file, const IdxKind& kind) {
+  const uint8_t* d = file.data();
+  const int64_t size = static_cast<int64_t>(file.size());
+  const std::string expected_magic = HexMagic(kind.magic);
+  if (size == 0) {
+    return Malformed(file,
+                     absl::StrCat("file is empty; expected an IDX ", kind.noun, " file (",
+                                  kind.header_bytes, "-byte header, magic ", expected_magic, ")"));
+  }
+  if (size >= 2 && d[0] == 0x1f && d[1] == 0x8b) {
+    return Malformed(file,
+                     "file is gzip-compressed; decompress it with gunzip first "
+                     "(the reader takes raw IDX files)");
+  }
+  if (size < 4) {
+    return Malformed(file, absl::StrCat("truncated: the magic number needs 4 bytes, found ", size,
+                                        "; expected an IDX ", kind.noun, " file"));
+  }
+  const uint32_t magic = ReadBigEndian32(d);
+  if (magic != kind.magic) {
+    const std::string found = HexMagic(magic);
+    if (d[0] != 0 || d[1] != 0) {
+      return Malformed(
+          file, absl::StrCat("bad magic number ", found, "; expected ", expected_magic,
+                             " (IDX unsigned-byte ", kind.noun, "): this is not an IDX file"));
+    }
+    if (magic == kind.other_magic) {
+      return Malformed(file,
+                       absl::StrCat("magic number ", found, " is that of an IDX ", kind.other_noun,
+                                    " file; expected ", expected_magic, " (IDX ", kind.noun,
+                                    "): are the images and labels files swapped?"));
+    }
+    if (d[2] != kIdxUnsignedByte) {
+      return Malformed(file,
+                       absl::StrCat("magic number ", found, " has data type 0x",
+                                    absl::Hex(d[2], absl::kZeroPad2), " (", IdxTypeName(d[2]),
+                                    "); expected 0x08 (unsigned byte), magic ", expected_magic));
+    }
+    return Malformed(file,
+                     absl::StrCat("magic number ", found, " declares ", int{d[3]},
+                                  " dimensions; expected ", kind.ndims, " (", kind.dims_text,
+                                  ") for an IDX ", kind.noun, " file, magic ", expected_magic));
+  }
+  if (size < kind.header_bytes) {
+    return Malformed(file, absl::StrCat("truncated header: an IDX ", kind.noun, " header is ",
+                                        kind.header_bytes, " bytes, found ", size));
+  }
+  return absl::OkStatus();
+}
+
+// Compares the file length with header + payload claimed by the header. `claim` describes the
+// payload for messages ("60000 images of 28x28").
+absl::Status CheckLength(const MappedFile& file, const IdxKind& kind, uint64_t payload,
+                         absl::string_view claim) {
+  const uint64_t size = file.size();
+  uint64_t expected;
+  if (__builtin_add_overflow(payload, static_cast<uint64_t>(kind.header_bytes), &expected)) {
+    return Malformed(file, absl::StrCat("header claims ", claim,
+                                        ", a size that overflows 64 bits: corrupt header"));
+  }
+  const uint64_t found_payload = size - static_cast<uint64_t>(kind.header_bytes);
+  if (size < expected && payload / 2 > found_payload) {
+    // Far more than a truncated download: the header itself is wrong (or the wrong file).
+    return Malformed(file, absl::StrCat("header claims ", claim, " (", payload,
+                                        " bytes of data) but the file holds only ", found_payload,
+                                        " bytes after its ", kind.header_bytes,
+                                        "-byte header: corrupt header or truncated file"));
+  }
+  if (size < expected) {
+    return Malformed(file, absl::StrCat("truncated: expected ", expected, " bytes (",
+                                        kind.header_bytes, "-byte header + ", claim, "), found ",
+                                        size, " (", expected - size, " missing)"));
+  }
+  if (size > expected) {
+    return Malformed(file, absl::StrCat("has ", size - expected, " trailing bytes after the ",
+                                        expected, " bytes its header describes (",
+                                        kind.header_bytes, "-byte header + ", claim, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<IdxImages> ParseIdxImages(const MappedFile& file) {
+  DS_RETURN_IF_ERROR(CheckHeader(file, kImagesKind));
+  const uint8_t* d = file.data();
+  const uint32_t count = ReadBigEndian32(d + 4);
+  const uint32_t rows = ReadBigEndian32(d + 8);
+  const uint32_t cols = ReadBigEndian32(d + 12);
+  if (rows == 0 || cols == 0 || rows > kIdxMaxSide || cols > kIdxMaxSide) {
+    return Malformed(file, absl::StrCat("image size ", rows, "x", cols, " is out of range; ",
+                                        "expected rows and cols in [1, ", kIdxMaxSide, "]"));
+  }
+  if (count == 0) {
+    return Malformed(file, "header claims 0 images; expected at least one");
+  }
+  uint64_t payload;
+  if (__builtin_mul_overflow(uint64_t{count}, uint64_t{rows} * cols, &payload)) {
+    return Malformed(file, absl::StrCat("header claims ", count, " images of ", rows, "x", cols,
+                                        ", a size that overflows 64 bits: corrupt header"));
+  }
+  DS_RETURN_IF_ERROR(
+      CheckLength(file, kImagesKind, payload, absl::StrCat(count, " images of ", rows, "x", cols)));
+  IdxImages images;
+  images.count = count;
+  images.rows = static_cast<int>(rows);
+  images.cols = static_cast<int>(cols);
+  images.pixels = d + kIdxImagesHeaderBytes;
+  return images;
+}
+
+absl::StatusOr<IdxLabels> ParseIdxLabels(const MappedFile& file, int num_classes) {
+  if (num_classes < 1 || num_classes > 256) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_classes ", num_classes,
+                     " is out of range [1, 256] for unsigned-byte labels (", file.path(), ")"));
+  }
+  DS_RETURN_IF_ERROR(CheckHeader(file, kLabelsKind));
+  const uint8_t* d = file.data();
+  const uint32_t count = ReadBigEndian32(d + 4);
+  if (count == 0) {
+    return Malformed(file, "header claims 0 labels; expected at least one");
+  }
+  DS_RETURN_IF_ERROR(CheckLength(file, kLabelsKind, count, absl::StrCat(count, " labels")));
+  const uint8_t* labels = d + kIdxLabelsHeaderBytes;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (labels[i] >= num_classes) {
+      return Malformed(file,
+                       absl::StrCat("label ", int{labels[i]}, " at index ", i, " (byte offset ",
+                                    kIdxLabelsHeaderBytes + i, ") is out of range; expected 0..",
+                                    num_classes - 1, " for ", num_classes, " classes"));
+    }
+  }
+  IdxLabels result;
+  result.count = count;
+  result.labels = labels;
+  return result;
+}
+
+absl::Status WriteIdxFile(const std::string& path, std::span<const uint32_t> dims,
+                          std::span<const uint8_t> payload) {
+  if (dims.empty() || dims.size() > 4) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("WriteIdxFile ", path, ": ", dims.size(), " dimensions, expected 1 to 4"));
+  }
+  uint64_t elements = 1;
+  for (uint32_t dim : dims) elements *= dim;
+  if (elements != payload.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("WriteIdxFile ", path, ": dimensions hold ",
+                                                   elements, " bytes, payload has ",
+                                                   payload.size()));
+  }
+  std::vector<uint8_t> header = {0, 0, kIdxUnsignedByte, static_cast<uint8_t>(dims.size())};
+  for (uint32_t dim : dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) header.push_back((dim >> shift) & 0xff);
+  }
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return IoError("cannot create", path, errno);
+  bool ok =
+      std::fwrite(header.data(), 1, header.size(), f) == header.size() &&
+      (payload.empty() || std::fwrite(payload.data(), 1, payload.size(), f) == payload.size());
+  int err = errno;
+  if (std::fclose(f) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) return IoError("cannot write", path, err);
+  return absl::OkStatus();
+}
+
+absl::Status WriteIdxImages(const std::string& path, int rows, int cols,
+                            std::span<const uint8_t> pixels) {
+  if (rows <= 0 || cols <= 0 || pixels.size() % (static_cast<size_t>(rows) * cols) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("WriteIdxImages ", path, ": ", pixels.size(),
+                                                   " pixels are not whole images of ", rows, "x",
+                                                   cols));
+  }
+  const uint32_t dims[] = {
+      static_cast<uint32_t>(pixels.size() / (static_cast<size_t>(rows) * cols)),
+      static_cast<uint32_t>(rows), static_cast<uint32_t>(cols)};
+  return WriteIdxFile(path, dims, pixels);
+}
+
+absl::Status WriteIdxLabels(const std::string& path, std::span<const uint8_t> labels) {
+  const uint32_t dims[] = {static_cast<uint32_t>(labels.size())};
+  return WriteIdxFile(path, dims, labels);
+}
+
+}  // namespace distsim::data

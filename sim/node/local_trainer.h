@@ -1,0 +1,47 @@
+// The `local` strategy: one process trains alone. The reference every distributed run is compared
+// with, and the loop the distributed workers reuse in pieces.
+#ifndef DISTSIM_SIM_NODE_LOCAL_TRAINER_H_
+#define DISTSIM_SIM_NODE_LOCAL_TRAINER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "distsim/config.pb.h"
+#include "distsim/result.pb.h"
+
+namespace distsim::node {
+
+struct LocalRunOptions {
+  std::string data_dir;     // folder with the four IDX files (already resolved)
+  std::string out_dir;      // where result.json and steps.csv go; empty: write nothing
+  std::FILE* progress = nullptr;  // progress lines go here; nullptr: silent
+  uint64_t progress_every_steps = 0;
+  std::string command_line;  // recorded in the provenance
+  // Polled once per step; when it becomes true the run stops with a Cancelled status.
+  const std::atomic<bool>* stop = nullptr;
+  // If not null, receives the final parameters (for tests comparing runs).
+  std::vector<float>* final_params = nullptr;
+};
+
+// Trains `config` (defaults filled, validated) in this process. The run's clock starts before the
+// data is first read. Writes out_dir/result.json and out_dir/steps.csv when out_dir is set.
+absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOptions& options);
+
+// Sets the threads Eigen may use in this process (0 and 1: one). More than one needs a build with
+// DISTSIM_OPENMP; otherwise an InvalidArgument naming train.threads.
+absl::Status SetComputeThreads(uint32_t threads);
+
+// FNV-1a 64 of the bytes of `values`, as 16 hex digits.
+std::string HashFloats(const std::vector<float>& values);
+
+// Number of optimizer steps the config's run length means for a training set of `train_size`
+// examples (epochs are rounded up to whole steps).
+uint64_t TotalSteps(const TrainConfig& train, int64_t train_size);
+
+}  // namespace distsim::node
+
+#endif  // DISTSIM_SIM_NODE_LOCAL_TRAINER_H_

@@ -1,0 +1,84 @@
+#include "sim/report/progress.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace distsim::report {
+
+Progress::Progress(std::FILE* out, bool enabled, uint64_t every_steps, uint64_t total_steps)
+    : out_(out),
+      enabled_(enabled),
+      tty_(enabled && isatty(fileno(out)) != 0),
+      every_steps_(every_steps),
+      total_steps_(total_steps) {
+  if (!tty_ && every_steps_ == 0) every_steps_ = std::max<uint64_t>(1, total_steps / 10);
+}
+
+std::string Progress::FormatDuration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  long s = std::lround(seconds);
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%ld:%02ld", s / 60, s % 60);
+  }
+  return buf;
+}
+
+void Progress::ClearLine() {
+  if (line_open_) {
+    std::fputs("\r\033[K", out_);
+    line_open_ = false;
+  }
+}
+
+void Progress::Step(const ProgressState& state) {
+  if (!enabled_) return;
+  bool last = state.step == total_steps_;
+  if (tty_) {
+    bool due = every_steps_ ? state.step % every_steps_ == 0 : since_draw_.Seconds() >= 0.25;
+    if (!due && !last) return;
+    since_draw_.Restart();
+  } else if (state.step % every_steps_ != 0 && !last) {
+    return;
+  }
+  double fraction = total_steps_ ? static_cast<double>(state.step) / total_steps_ : 0.0;
+  double eta = fraction > 0 ? state.elapsed_s * (1.0 - fraction) / fraction : NAN;
+  ClearLine();
+  std::fprintf(out_,
+               "step %llu/%llu (%3.0f%%)  epoch %.2f  loss %.4f  batch acc %5.1f%%  "
+               "%.0f samples/s  elapsed %s  eta %s",
+               static_cast<unsigned long long>(state.step),
+               static_cast<unsigned long long>(total_steps_), 100.0 * fraction, state.epoch,
+               state.loss, 100.0 * state.batch_accuracy, state.samples_per_second,
+               FormatDuration(state.elapsed_s).c_str(), FormatDuration(eta).c_str());
+  if (tty_) {
+    line_open_ = true;
+  } else {
+    std::fputc('\n', out_);
+  }
+  std::fflush(out_);
+}
+
+void Progress::Eval(uint64_t step, double test_accuracy, double test_loss, double elapsed_s) {
+  if (!enabled_) return;
+  ClearLine();
+  std::fprintf(out_, "eval at step %llu: test accuracy %.2f%%  test loss %.4f  (%s)\n",
+               static_cast<unsigned long long>(step), 100.0 * test_accuracy, test_loss,
+               FormatDuration(elapsed_s).c_str());
+  std::fflush(out_);
+}
+
+void Progress::Finish() {
+  if (!enabled_) return;
+  if (line_open_) {
+    std::fputc('\n', out_);
+    line_open_ = false;
+  }
+  std::fflush(out_);
+}
+
+}  // namespace distsim::report

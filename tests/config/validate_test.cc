@@ -1,0 +1,254 @@
+// ValidateRunConfig, WithDefaults and ResolveDataDir on configs built in memory.
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "sim/config/config.h"
+
+namespace distsim::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A complete, valid config after defaults.
+constexpr char kGood[] = R"pb(
+  name: "good-run_1.0"
+  seed: 7
+  model { mlp { hidden: [ 64, 32 ] } }
+  data { dataset: MNIST train_limit: 1000 }
+  optimizer { sgd { learning_rate: 0.1 } }
+  train { batch_size: 32 steps: 100 }
+)pb";
+
+RunConfig Parse(const std::string& text) {
+  RunConfig config;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &config)) << text;
+  return config;
+}
+
+// kGood with `edit` merged in, defaults filled.
+RunConfig GoodWith(const std::string& edit) {
+  RunConfig config = Parse(kGood);
+  EXPECT_TRUE(google::protobuf::TextFormat::MergeFromString(edit, &config)) << edit;
+  return WithDefaults(config);
+}
+
+// The message of ValidateRunConfig, which must be InvalidArgument.
+std::string Refusal(const RunConfig& config) {
+  absl::Status status = ValidateRunConfig(config);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  return std::string(status.message());
+}
+
+TEST(ValidateRunConfig, AcceptsAGoodConfig) {
+  EXPECT_TRUE(ValidateRunConfig(WithDefaults(Parse(kGood))).ok());
+  EXPECT_TRUE(
+      ValidateRunConfig(GoodWith("model { cnn {} } optimizer { adam { learning_rate: 1e-3 } }"
+                                 " train { epochs: 0.5 }"))
+          .ok());
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("model { softmax {} } optimizer { momentum { "
+                                         "learning_rate: 10 momentum: 0 } } data { dataset: IDX "
+                                         "dir: \"d\" } train { threads: 64 }"))
+                  .ok());
+}
+
+TEST(ValidateRunConfig, BatchSizeZeroNamesFieldAndRange) {
+  EXPECT_EQ(Refusal(GoodWith("train { batch_size: 0 }")),
+            "train.batch_size: 0 is out of range; must be in [1, 65536]");
+  EXPECT_EQ(Refusal(GoodWith("train { batch_size: 65537 }")),
+            "train.batch_size: 65537 is out of range; must be in [1, 65536]");
+}
+
+TEST(ValidateRunConfig, LearningRateZeroNegativeTooLargeOrNanRefused) {
+  EXPECT_EQ(Refusal(GoodWith("optimizer { sgd { learning_rate: 0 } }")),
+            "optimizer.sgd.learning_rate: 0 is out of range; must be in (0, 10]");
+  EXPECT_EQ(Refusal(GoodWith("optimizer { sgd { learning_rate: -0.5 } }")),
+            "optimizer.sgd.learning_rate: -0.5 is out of range; must be in (0, 10]");
+  EXPECT_THAT(Refusal(GoodWith("optimizer { adam { learning_rate: 10.5 } }")),
+              HasSubstr("optimizer.adam.learning_rate: 10.5 is out of range; must be in (0, 10]"));
+  EXPECT_THAT(Refusal(GoodWith("optimizer { momentum { learning_rate: nan } }")),
+              HasSubstr("optimizer.momentum.learning_rate: nan is out of range; must be a finite "
+                        "number in (0, 10]"));
+}
+
+TEST(ValidateRunConfig, DropoutOneRefusedZeroAccepted) {
+  EXPECT_EQ(Refusal(GoodWith("model { cnn { dropout: 1.0 } }")),
+            "model.cnn.dropout: 1 is out of range; must be in [0, 1)");
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("model { cnn { dropout: 0 } }")).ok());
+}
+
+TEST(ValidateRunConfig, CnnSizesChecked) {
+  std::string message =
+      Refusal(GoodWith("model { cnn { conv1_channels: 5000 dense_units: 100000 } }"));
+  EXPECT_THAT(message, HasSubstr("model.cnn.conv1_channels: 5000 is out of range; must be in "
+                                 "[1, 1024]"));
+  EXPECT_THAT(message, HasSubstr("model.cnn.dense_units: 100000 is out of range; must be in "
+                                 "[1, 65536]"));
+  EXPECT_THAT(message, Not(HasSubstr("conv2_channels")));
+}
+
+TEST(ValidateRunConfig, MlpLayersChecked) {
+  EXPECT_EQ(Refusal(GoodWith("model { mlp { hidden: 0 } }")),
+            "model.mlp.hidden[2]: 0 is out of range; must be in [1, 65536]");
+  EXPECT_EQ(Refusal(GoodWith("model { mlp { hidden: [ 1, 1, 1, 1, 1, 1, 1 ] } }")),
+            "model.mlp.hidden: 9 layers; must be at most 8");
+  RunConfig empty = Parse("name: \"x\" model { mlp {} }");
+  EXPECT_THAT(Refusal(empty), HasSubstr("model.mlp.hidden: empty; must list 1 to 8"));
+}
+
+TEST(ValidateRunConfig, OptimizerParametersChecked) {
+  EXPECT_EQ(Refusal(GoodWith("optimizer { momentum { learning_rate: 0.1 momentum: 1 } }")),
+            "optimizer.momentum.momentum: 1 is out of range; must be in [0, 1)");
+  std::string adam = Refusal(
+      GoodWith("optimizer { adam { learning_rate: 0.1 beta1: -0.1 beta2: 1 epsilon: 0 } }"));
+  EXPECT_THAT(adam, HasSubstr("optimizer.adam.beta1: -0.1 is out of range; must be in [0, 1)"));
+  EXPECT_THAT(adam, HasSubstr("optimizer.adam.beta2: 1 is out of range; must be in [0, 1)"));
+  EXPECT_THAT(adam, HasSubstr("optimizer.adam.epsilon: 0 is out of range; must be in (0, 1)"));
+}
+
+TEST(ValidateRunConfig, NeitherStepsNorEpochsRefused) {
+  RunConfig config = WithDefaults(Parse(kGood));
+  config.mutable_train()->clear_length();
+  EXPECT_EQ(Refusal(config),
+            "train.steps/train.epochs: neither is set; set exactly one: steps in [1, 1000000000] "
+            "or epochs in (0, 1000]");
+}
+
+TEST(ValidateRunConfig, RunLengthRangesChecked) {
+  EXPECT_EQ(Refusal(GoodWith("train { steps: 0 }")),
+            "train.steps: 0 is out of range; must be in [1, 1000000000]");
+  EXPECT_EQ(Refusal(GoodWith("train { steps: 1000000001 }")),
+            "train.steps: 1000000001 is out of range; must be in [1, 1000000000]");
+  EXPECT_EQ(Refusal(GoodWith("train { epochs: 0 }")),
+            "train.epochs: 0 is out of range; must be in (0, 1000]");
+  EXPECT_EQ(Refusal(GoodWith("train { epochs: 1000.5 }")),
+            "train.epochs: 1000.5 is out of range; must be in (0, 1000]");
+  RunConfig config = GoodWith("");
+  config.mutable_train()->set_epochs(std::numeric_limits<double>::infinity());
+  EXPECT_EQ(Refusal(config),
+            "train.epochs: inf is out of range; must be a finite number in (0, 1000]");
+  config.mutable_train()->set_epochs(std::nan(""));
+  EXPECT_THAT(Refusal(config), HasSubstr("train.epochs: nan is out of range"));
+}
+
+TEST(ValidateRunConfig, MissingModelAndOptimizerRefused) {
+  RunConfig config = GoodWith("");
+  config.clear_model();
+  EXPECT_EQ(Refusal(config),
+            "model: not set; must be one of softmax, mlp, cnn (e.g. 'model { mlp {} }')");
+  config = GoodWith("");
+  config.clear_optimizer();
+  EXPECT_THAT(Refusal(config), HasSubstr("optimizer: not set; must be one of sgd, momentum, adam"));
+}
+
+TEST(ValidateRunConfig, BadNamesRefused) {
+  EXPECT_THAT(Refusal(GoodWith("name: \"my run\"")),
+              HasSubstr("name: \"my run\" has ' ' at position 3; must contain only letters, "
+                        "digits, '-', '_' and '.'"));
+  EXPECT_THAT(Refusal(GoodWith("name: \"a/b\"")), HasSubstr("has '/' at position 2"));
+  EXPECT_THAT(Refusal(GoodWith("name: \"\"")), HasSubstr("name: empty; must be 1 to 128"));
+  EXPECT_THAT(Refusal(GoodWith("name: \"..\"")), HasSubstr("name: \"..\" starts with '.'"));
+  EXPECT_THAT(Refusal(GoodWith("name: \"" + std::string(129, 'a') + "\"")),
+              HasSubstr("name: 129 characters; must be at most 128"));
+}
+
+TEST(ValidateRunConfig, ThreadsDatasetAndStrategyChecked) {
+  EXPECT_EQ(Refusal(GoodWith("train { threads: 65 }")),
+            "train.threads: 65 is out of range; must be in [0, 64]");
+  EXPECT_EQ(
+      Refusal(GoodWith("data { dataset: IDX }")),
+      "data.dir: empty; required when data.dataset is IDX (the folder of the four IDX files)");
+  RunConfig config = GoodWith("");
+  config.mutable_data()->set_dataset(DataConfig::DATASET_UNSPECIFIED);
+  config.clear_strategy();
+  std::string message = Refusal(config);
+  EXPECT_THAT(message, HasSubstr("data.dataset: 0 is not a dataset; must be one of MNIST, "
+                                 "FASHION_MNIST, IDX"));
+  EXPECT_THAT(message, HasSubstr("strategy: not set; must be one of local"));
+}
+
+TEST(ValidateRunConfig, ReportsEveryErrorAtOnce) {
+  RunConfig config = Parse(R"pb(
+    name: "bad name"
+    model { cnn { dropout: 1.5 } }
+    optimizer { adam { learning_rate: 0 } }
+    train { batch_size: 0 }
+  )pb");
+  std::string message = Refusal(WithDefaults(config));
+  std::vector<std::string> lines = absl::StrSplit(message, '\n');
+  EXPECT_EQ(lines.size(), 5u) << message;
+  EXPECT_THAT(message, HasSubstr("name: \"bad name\""));
+  EXPECT_THAT(message, HasSubstr("model.cnn.dropout: 1.5 is out of range"));
+  EXPECT_THAT(message, HasSubstr("optimizer.adam.learning_rate: 0 is out of range"));
+  EXPECT_THAT(message, HasSubstr("train.batch_size: 0 is out of range"));
+  EXPECT_THAT(message, HasSubstr("train.steps/train.epochs: neither is set"));
+}
+
+TEST(WithDefaults, FillsEveryDefaultOfTheSchema) {
+  RunConfig cnn = WithDefaults(Parse("model { cnn {} } optimizer { adam {} }"));
+  EXPECT_EQ(cnn.output_dir(), "out");
+  EXPECT_EQ(cnn.data().dataset(), DataConfig::MNIST);
+  EXPECT_EQ(cnn.model().cnn().conv1_channels(), 32u);
+  EXPECT_EQ(cnn.model().cnn().conv2_channels(), 64u);
+  EXPECT_EQ(cnn.model().cnn().dense_units(), 1024u);
+  EXPECT_TRUE(cnn.model().cnn().has_dropout());
+  EXPECT_FLOAT_EQ(cnn.model().cnn().dropout(), 0.4f);
+  EXPECT_FLOAT_EQ(cnn.optimizer().adam().beta1(), 0.9f);
+  EXPECT_FLOAT_EQ(cnn.optimizer().adam().beta2(), 0.999f);
+  EXPECT_FLOAT_EQ(cnn.optimizer().adam().epsilon(), 1e-8f);
+  EXPECT_EQ(cnn.optimizer().adam().learning_rate(), 0.0f);  // required: no default
+  EXPECT_EQ(cnn.train().warmup_steps(), 10u);
+  EXPECT_EQ(cnn.train().threads(), 1u);
+  EXPECT_TRUE(cnn.train().has_shuffle());
+  EXPECT_TRUE(cnn.train().shuffle());
+  EXPECT_TRUE(cnn.has_local());
+  EXPECT_EQ(cnn.train().length_case(), TrainConfig::LENGTH_NOT_SET);  // required: no default
+
+  RunConfig mlp = WithDefaults(Parse("model { mlp {} } optimizer { momentum {} }"));
+  ASSERT_EQ(mlp.model().mlp().hidden_size(), 1);
+  EXPECT_EQ(mlp.model().mlp().hidden(0), 128u);
+  EXPECT_FLOAT_EQ(mlp.optimizer().momentum().momentum(), 0.9f);
+}
+
+TEST(WithDefaults, KeepsExplicitValuesIncludingMeaningfulZeros) {
+  RunConfig config = WithDefaults(Parse(R"pb(
+    output_dir: "results"
+    model { cnn { conv1_channels: 8 dropout: 0 } }
+    data { dataset: FASHION_MNIST }
+    optimizer { momentum { learning_rate: 0.1 momentum: 0 } }
+    train { warmup_steps: 0 threads: 2 shuffle: false }
+  )pb"));
+  EXPECT_EQ(config.output_dir(), "results");
+  EXPECT_EQ(config.model().cnn().conv1_channels(), 8u);
+  EXPECT_EQ(config.model().cnn().dropout(), 0.0f);
+  EXPECT_EQ(config.data().dataset(), DataConfig::FASHION_MNIST);
+  EXPECT_EQ(config.optimizer().momentum().momentum(), 0.0f);
+  EXPECT_EQ(config.train().warmup_steps(), 0u);
+  EXPECT_EQ(config.train().threads(), 2u);
+  EXPECT_FALSE(config.train().shuffle());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(WithDefaults(config), config));
+}
+
+TEST(ResolveDataDir, RelativeToConfigFolderAbsoluteKeptEmptyUsesDefaults) {
+  RunConfig config = Parse("data { dir: \"../data/mnist\" }");
+  EXPECT_EQ(ResolveDataDir(config, "configs/run.textproto", "/m", "/f"), "data/mnist");
+  EXPECT_EQ(ResolveDataDir(config, "/home/u/p/configs/run.textproto", "/m", "/f"),
+            "/home/u/p/data/mnist");
+  EXPECT_EQ(ResolveDataDir(config, "run.textproto", "/m", "/f"), "../data/mnist");
+  config = Parse("data { dir: \"/srv/idx\" dataset: IDX }");
+  EXPECT_EQ(ResolveDataDir(config, "configs/run.textproto", "/m", "/f"), "/srv/idx");
+  EXPECT_EQ(ResolveDataDir(Parse(""), "c/r.json", "/m", "/f"), "/m");
+  EXPECT_EQ(ResolveDataDir(Parse("data { dataset: MNIST }"), "c/r.json", "/m", "/f"), "/m");
+  EXPECT_EQ(ResolveDataDir(Parse("data { dataset: FASHION_MNIST }"), "c/r.json", "/m", "/f"), "/f");
+  EXPECT_EQ(ResolveDataDir(Parse("data { dataset: IDX }"), "c/r.json", "/m", "/f"), "");
+}
+
+}  // namespace
+}  // namespace distsim::config
