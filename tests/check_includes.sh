@@ -18,7 +18,7 @@ check() {  # check FOLDER REGEX WHAT
   fi
 }
 check kernels 'sim/|google/|grpc|absl/|distsim/' 'sim/, protobuf, gRPC, abseil or generated protos'
-check sim/base 'sim/|kernels/|google/|grpc|distsim/' 'other project code, protobuf or gRPC'
+check sim/base 'sim/(config|data|node|cli|report|strategy|comm)/|kernels/|google/|grpc|distsim/' 'other project code, protobuf or gRPC'
 check sim/data 'sim/(config|node|cli|strategy|comm|report)/|grpc|distsim/' 'config, node, cli, strategy, comm, report or gRPC'
 for d in sim/*/; do
   case "$d" in sim/comm/) continue ;; esac

@@ -227,8 +227,7 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
     state.batch_accuracy = window_correct / window_steps;
     state.samples_per_second = window_samples / std::max(window_clock.Seconds(), 1e-9);
     state.elapsed_s = clock.Seconds();
-    progress.Step(state);
-    if (window_clock.Seconds() > 2.0) {
+    if (progress.Step(state)) {
       window_loss = window_correct = window_steps = 0;
       window_samples = 0;
       window_clock.Restart();

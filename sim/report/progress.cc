@@ -35,15 +35,15 @@ void Progress::ClearLine() {
   }
 }
 
-void Progress::Step(const ProgressState& state) {
-  if (!enabled_) return;
+bool Progress::Step(const ProgressState& state) {
+  if (!enabled_) return false;
   bool last = state.step == total_steps_;
   if (tty_) {
     bool due = every_steps_ ? state.step % every_steps_ == 0 : since_draw_.Seconds() >= 0.25;
-    if (!due && !last) return;
+    if (!due && !last) return false;
     since_draw_.Restart();
   } else if (state.step % every_steps_ != 0 && !last) {
-    return;
+    return false;
   }
   double fraction = total_steps_ ? static_cast<double>(state.step) / total_steps_ : 0.0;
   double eta = fraction > 0 ? state.elapsed_s * (1.0 - fraction) / fraction : NAN;
@@ -61,6 +61,7 @@ void Progress::Step(const ProgressState& state) {
     std::fputc('\n', out_);
   }
   std::fflush(out_);
+  return true;
 }
 
 void Progress::Eval(uint64_t step, double test_accuracy, double test_loss, double elapsed_s) {

@@ -27,8 +27,9 @@ class Progress {
   // every_steps 0: on a terminal redraw by time; off a terminal, a line every 10% of the run.
   Progress(std::FILE* out, bool enabled, uint64_t every_steps, uint64_t total_steps);
 
-  // Called after every step; cheap when nothing is printed.
-  void Step(const ProgressState& state);
+  // Called after every step; cheap when nothing is printed. Returns whether a line was drawn
+  // (the caller then starts a new averaging window).
+  bool Step(const ProgressState& state);
   // A line for an evaluation point, kept on screen.
   void Eval(uint64_t step, double test_accuracy, double test_loss, double elapsed_s);
   // Ends the in-place line, if any.

@@ -1,0 +1,61 @@
+// gRPC plumbing every service and client in distsim shares: servers that bind loopback port 0 with
+// port reuse off and a capped thread pool, channels that reconnect in milliseconds, deadlines,
+// and the translation of gRPC statuses into distsim's (which name the peer).
+#ifndef DISTSIM_SIM_COMM_GRPC_UTIL_H_
+#define DISTSIM_SIM_COMM_GRPC_UTIL_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace distsim::comm {
+
+struct ServerOptions {
+  std::string bind_host = "127.0.0.1";  // loopback unless asked otherwise
+  int port = 0;                         // 0: any free port, reported back
+  // Largest message accepted or sent. Derive it from the model size (chunks stay far below).
+  int max_message_bytes = 8 << 20;
+  // Cap on the threads gRPC's synchronous server may start (many processes share few cores).
+  int max_threads = 8;
+};
+
+struct StartedServer {
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;                   // the port actually bound
+  std::string address;            // host:port to hand to peers
+};
+
+// Builds and starts a server hosting `services` (not owned; they must outlive the server).
+// SO_REUSEPORT is disabled, so two servers never share a port silently. An error names the
+// address that could not be bound.
+absl::StatusOr<StartedServer> StartServer(const ServerOptions& options,
+                                          const std::vector<grpc::Service*>& services);
+
+// A channel to `address` whose reconnect back-off starts at 20 ms (gRPC's default is ~1 s, which
+// turns every start-up race into seconds), with the given message size limit.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_message_bytes);
+
+// Blocks until the channel is connected or the timeout passes. The error names `peer`.
+absl::Status WaitForReady(grpc::Channel& channel, std::chrono::milliseconds timeout,
+                          const std::string& peer);
+
+// A deadline `seconds` from now, for ClientContext::set_deadline.
+std::chrono::system_clock::time_point DeadlineIn(double seconds);
+
+// gRPC status -> distsim status: UNAVAILABLE and DEADLINE_EXCEEDED become Unavailable ("peer X
+// unreachable"), PERMISSION_DENIED stays (wrong run token), CANCELLED stays, others keep their
+// code. `peer` names who was being talked to, e.g. "server 1 (127.0.0.1:40111)".
+absl::Status FromGrpc(const grpc::Status& status, const std::string& peer, const std::string& call);
+
+// distsim status -> gRPC status, for service handlers.
+grpc::Status ToGrpc(const absl::Status& status);
+
+}  // namespace distsim::comm
+
+#endif  // DISTSIM_SIM_COMM_GRPC_UTIL_H_
