@@ -77,3 +77,27 @@ grpc::Status ToGrpc(const absl::Status& status) {
 }
 
 }  // namespace distsim::comm
+
+namespace distsim::comm {
+
+absl::StatusOr<std::unique_ptr<ProcessServer>> ProcessServer::Start(
+    const ServerOptions& options, const std::vector<grpc::Service*>& services) {
+  absl::StatusOr<StartedServer> started = StartServer(options, services);
+  if (!started.ok()) return started.status();
+  std::unique_ptr<ProcessServer> out(new ProcessServer());
+  out->server_ = std::move(started->server);
+  out->address_ = started->address;
+  out->port_ = started->port;
+  return out;
+}
+
+ProcessServer::~ProcessServer() { Shutdown(); }
+
+void ProcessServer::Shutdown(double grace_s) {
+  if (server_ == nullptr) return;
+  server_->Shutdown(DeadlineIn(grace_s));
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace distsim::comm

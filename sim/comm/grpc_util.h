@@ -13,17 +13,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "sim/comm/rpc_server.h"
 
 namespace distsim::comm {
-
-struct ServerOptions {
-  std::string bind_host = "127.0.0.1";  // loopback unless asked otherwise
-  int port = 0;                         // 0: any free port, reported back
-  // Largest message accepted or sent. Derive it from the model size (chunks stay far below).
-  int max_message_bytes = 8 << 20;
-  // Cap on the threads gRPC's synchronous server may start (many processes share few cores).
-  int max_threads = 8;
-};
 
 struct StartedServer {
   std::unique_ptr<grpc::Server> server;

@@ -3,7 +3,6 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -17,53 +16,88 @@
 #include "sim/data/sampler.h"
 #include "sim/node/factory.h"
 #include "sim/node/provenance.h"
+#include "sim/node/train_loop.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
 #include "sim/report/stats.h"
 #include "sim/report/steps_csv.h"
+#include "sim/strategy/local_exchange.h"
 
 namespace distsim::node {
 namespace {
 
-// Seeds of the run's random streams, derived from the one config seed so that changing the data
-// order does not change the initialisation and vice versa.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-uint64_t DataSeed(uint64_t seed) { return Mix(seed ^ 0xda7a5eedULL); }
-uint64_t DropoutSeed(uint64_t seed, uint64_t step) { return Mix(Mix(seed ^ 0xd409ULL) + step); }
+// Turns the loop's records into steps.csv rows and progress lines.
+class LocalObserver final : public LoopObserver {
+ public:
+  LocalObserver(report::StepsCsvWriter* csv, report::Progress* progress, uint64_t total_steps,
+                int batch, int64_t train_size, const Stopwatch* run_clock)
+      : csv_(csv),
+        progress_(progress),
+        total_steps_(total_steps),
+        batch_(batch),
+        train_size_(train_size),
+        run_clock_(run_clock) {}
 
-struct EvalResult {
-  double accuracy = 0;
-  double loss = 0;
+  void OnStep(const StepRecord& r) override {
+    // The row of step s is written when step s+1 begins or at the end, so that an evaluation
+    // at step s lands in its row.
+    Flush();
+    report::StepRow& row = pending_.emplace();
+    row.step = r.step();
+    row.samples = r.step() * static_cast<uint64_t>(batch_);
+    row.epoch = static_cast<double>(row.samples) / static_cast<double>(train_size_);
+    row.wall_s = r.end_s();
+    row.step_ms = 1e3 * r.step_s();
+    row.data_ms = 1e3 * r.data_s();
+    row.compute_ms = 1e3 * r.compute_s();
+    row.update_ms = 1e3 * r.update_s();
+    row.loss = r.loss();
+    row.batch_accuracy = r.batch_accuracy();
+
+    window_loss_ += r.loss();
+    window_accuracy_ += r.batch_accuracy();
+    window_steps_ += 1;
+    window_samples_ += batch_;
+    report::ProgressState state;
+    state.step = r.step();
+    state.total_steps = total_steps_;
+    state.epoch = row.epoch;
+    state.loss = window_loss_ / window_steps_;
+    state.batch_accuracy = window_accuracy_ / window_steps_;
+    state.samples_per_second = window_samples_ / std::max(window_clock_.Seconds(), 1e-9);
+    state.elapsed_s = run_clock_->Seconds();
+    if (progress_->Step(state)) {
+      window_loss_ = window_accuracy_ = window_steps_ = 0;
+      window_samples_ = 0;
+      window_clock_.Restart();
+    }
+  }
+
+  void OnEval(const EvalRecord& e) override {
+    if (pending_ && pending_->step == e.step()) {
+      pending_->test_accuracy = e.test_accuracy();
+      pending_->test_loss = e.test_loss();
+    }
+    progress_->Eval(e.step(), e.test_accuracy(), e.test_loss(), run_clock_->Seconds());
+  }
+
+  void Flush() {
+    if (pending_ && csv_ != nullptr) csv_->Append(*pending_);
+    pending_.reset();
+  }
+
+ private:
+  report::StepsCsvWriter* csv_;
+  report::Progress* progress_;
+  uint64_t total_steps_;
+  int batch_;
+  int64_t train_size_;
+  const Stopwatch* run_clock_;
+  std::optional<report::StepRow> pending_;
+  double window_loss_ = 0, window_accuracy_ = 0, window_steps_ = 0;
+  uint64_t window_samples_ = 0;
+  Stopwatch window_clock_;
 };
-
-// Accuracy and mean loss over the whole test set, in batches.
-EvalResult Evaluate(kernels::Model<float>& model, const std::vector<float>& params,
-                    const data::Dataset& test) {
-  constexpr int64_t kBatch = 500;
-  std::vector<int64_t> indices(kBatch);
-  std::vector<float> x(static_cast<size_t>(test.example_dim()) * kBatch);
-  std::vector<int32_t> labels(kBatch);
-  double loss_sum = 0;
-  int64_t correct = 0;
-  for (int64_t start = 0; start < test.size(); start += kBatch) {
-    int64_t n = std::min(kBatch, test.size() - start);
-    for (int64_t i = 0; i < n; ++i) indices[i] = start + i;
-    test.Gather<float>(std::span<const int64_t>(indices.data(), n), x.data(), labels.data());
-    model.Evaluate(params.data(), x.data(), labels.data(), static_cast<int>(n), &loss_sum,
-                   &correct);
-  }
-  EvalResult r;
-  if (test.size() > 0) {
-    r.accuracy = static_cast<double>(correct) / static_cast<double>(test.size());
-    r.loss = loss_sum / static_cast<double>(test.size());
-  }
-  return r;
-}
 
 }  // namespace
 
@@ -85,7 +119,7 @@ absl::Status SetComputeThreads(uint32_t threads) {
 #endif
 }
 
-std::string HashFloats(const std::vector<float>& values) {
+std::string HashFloats(std::span<const float> values) {
   uint64_t h = 0xcbf29ce484222325ULL;
   const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
   for (size_t i = 0; i < values.size() * sizeof(float); ++i) {
@@ -120,13 +154,19 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   const int64_t n = model->layout().size();
   DS_ASSIGN_OR_RETURN(std::unique_ptr<kernels::Optimizer<float>> optimizer,
                       MakeOptimizer(config.optimizer(), n));
-  std::vector<float> params(n), grads(n);
+  strategy::LocalExchange exchange(std::move(optimizer));
+  std::vector<float> params(n);
   model->Init(config.seed(), params.data());
 
   const int batch = static_cast<int>(train_config.batch_size());
-  const uint64_t total_steps = TotalSteps(train_config, train.size());
-  const uint64_t eval_every = train_config.eval_every_steps();
-  const int warmup = train_config.has_warmup_steps() ? train_config.warmup_steps() : 10;
+  LoopConfig loop;
+  loop.batch = batch;
+  loop.max_steps = TotalSteps(train_config, train.size());
+  loop.eval_every = train_config.eval_every_steps();
+  loop.seed = config.seed();
+  loop.examples_per_epoch = train.size();
+  loop.samples_per_step = static_cast<uint64_t>(batch);
+  loop.stop = options.stop;
   data::EpochSampler sampler(train.size(), batch, DataSeed(config.seed()),
                              !train_config.has_shuffle() || train_config.shuffle());
 
@@ -140,114 +180,45 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   }
   report::Progress progress(options.progress ? options.progress : stderr,
                             options.progress != nullptr, options.progress_every_steps,
-                            total_steps);
-
-  RunResult result;
-  std::vector<int64_t> indices(batch);
-  std::vector<float> x(static_cast<size_t>(train.example_dim()) * batch);
-  std::vector<int32_t> labels(batch);
-  std::vector<double> step_seconds;
-  step_seconds.reserve(total_steps);
-  double window_loss = 0, window_correct = 0, window_steps = 0;
-  double interval_loss = 0, interval_correct = 0, interval_steps = 0;
-  Stopwatch window_clock;
-  uint64_t window_samples = 0;
-  double train_seconds = 0, eval_seconds = 0;
-
-  for (uint64_t step = 1; step <= total_steps; ++step) {
-    if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
-      progress.Finish();
-      return absl::CancelledError(absl::StrCat("interrupted at step ", step - 1));
-    }
-    Stopwatch step_clock;
-    sampler.Next(std::span<int64_t>(indices));
-    train.Gather<float>(indices, x.data(), labels.data());
-    const double t_data = step_clock.Seconds();
-    int correct = 0;
-    const float loss = model->TrainStep(params.data(), x.data(), labels.data(), batch,
-                                        DropoutSeed(config.seed(), step), grads.data(), &correct);
-    const double t_compute = step_clock.Seconds();
-    optimizer->Step(std::span<float>(params), std::span<const float>(grads));
-    const double t_step = step_clock.Seconds();
-    step_seconds.push_back(t_step);
-    train_seconds += t_step;
-    if (!std::isfinite(loss)) {
-      progress.Finish();
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "training diverged at step %d (loss %g): lower optimizer.*.learning_rate", step, loss));
-    }
-
-    const uint64_t samples = step * static_cast<uint64_t>(batch);
-    const double accuracy = static_cast<double>(correct) / batch;
-    window_loss += loss, window_correct += accuracy, window_steps += 1;
-    interval_loss += loss, interval_correct += accuracy, interval_steps += 1;
-    window_samples += batch;
-
-    report::StepRow row;
-    row.step = step;
-    row.samples = samples;
-    row.epoch = static_cast<double>(samples) / static_cast<double>(train.size());
-    row.wall_s = clock.Seconds();
-    row.step_ms = 1e3 * t_step;
-    row.data_ms = 1e3 * t_data;
-    row.compute_ms = 1e3 * (t_compute - t_data);
-    row.update_ms = 1e3 * (t_step - t_compute);
-    row.loss = loss;
-    row.batch_accuracy = accuracy;
-
-    const bool last = step == total_steps;
-    if (last || (eval_every > 0 && step % eval_every == 0)) {
-      Stopwatch eval_clock;
-      EvalResult eval = Evaluate(*model, params, test);
-      eval_seconds += eval_clock.Seconds();
-      EvalPoint* point = result.add_evals();
-      point->set_step(step);
-      point->set_samples(samples);
-      point->set_wall_seconds(clock.Seconds());
-      point->set_test_accuracy(eval.accuracy);
-      point->set_test_loss(eval.loss);
-      row.test_accuracy = eval.accuracy;
-      row.test_loss = eval.loss;
-      progress.Eval(step, eval.accuracy, eval.loss, clock.Seconds());
-      if (last) {
-        result.set_final_test_accuracy(eval.accuracy);
-        result.set_final_test_loss(eval.loss);
-        result.set_final_train_loss(interval_loss / interval_steps);
-        result.set_final_train_accuracy(interval_correct / interval_steps);
-      }
-      interval_loss = interval_correct = interval_steps = 0;
-    }
-    if (csv) csv->Append(row);
-
-    report::ProgressState state;
-    state.step = step;
-    state.total_steps = total_steps;
-    state.epoch = row.epoch;
-    state.loss = window_loss / window_steps;
-    state.batch_accuracy = window_correct / window_steps;
-    state.samples_per_second = window_samples / std::max(window_clock.Seconds(), 1e-9);
-    state.elapsed_s = clock.Seconds();
-    if (progress.Step(state)) {
-      window_loss = window_correct = window_steps = 0;
-      window_samples = 0;
-      window_clock.Restart();
-    }
-  }
+                            loop.max_steps);
+  LocalObserver observer(csv ? &*csv : nullptr, &progress, loop.max_steps, batch, train.size(),
+                         &clock);
+  absl::StatusOr<LoopResult> loop_result = RunTrainLoop(
+      *model, params, train, &test, [&](std::span<int64_t> out) { sampler.Next(out); }, exchange,
+      loop, observer, clock.Seconds());
+  observer.Flush();
   progress.Finish();
+  if (!loop_result.ok()) return loop_result.status();
   const double wall = clock.Seconds();
 
+  RunResult result;
   *result.mutable_config() = config;
   *result.mutable_provenance() = CollectProvenance(1, options.command_line);
   result.set_parameter_count(static_cast<uint64_t>(n));
-  result.set_steps(total_steps);
-  result.set_samples(total_steps * static_cast<uint64_t>(batch));
+  result.set_steps(loop_result->steps);
+  result.set_samples(loop_result->steps * static_cast<uint64_t>(batch));
   result.set_epochs(static_cast<double>(result.samples()) / static_cast<double>(train.size()));
   result.set_wall_seconds(wall);
   result.set_samples_per_second(static_cast<double>(result.samples()) / wall);
-  result.set_train_seconds(train_seconds);
-  result.set_eval_seconds(eval_seconds);
-  *result.mutable_step_times() = report::SummarizeStepTimes(step_seconds, warmup);
+  result.set_train_seconds(loop_result->train_s);
+  result.set_eval_seconds(loop_result->eval_s);
+  const int warmup = train_config.has_warmup_steps() ? train_config.warmup_steps() : 10;
+  *result.mutable_step_times() = report::SummarizeStepTimes(loop_result->step_seconds, warmup);
   result.set_parameter_hash(HashFloats(params));
+  result.set_final_train_loss(loop_result->final_train_loss);
+  result.set_final_train_accuracy(loop_result->final_train_accuracy);
+  for (const EvalRecord& e : loop_result->evals) {
+    EvalPoint* point = result.add_evals();
+    point->set_step(e.step());
+    point->set_samples(e.samples());
+    point->set_wall_seconds(e.end_s());
+    point->set_test_accuracy(e.test_accuracy());
+    point->set_test_loss(e.test_loss());
+  }
+  if (!loop_result->evals.empty()) {
+    result.set_final_test_accuracy(loop_result->evals.back().test_accuracy());
+    result.set_final_test_loss(loop_result->evals.back().test_loss());
+  }
 
   if (csv) DS_RETURN_IF_ERROR(csv->Close());
   if (!options.out_dir.empty()) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,7 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
 absl::Status SetComputeThreads(uint32_t threads);
 
 // FNV-1a 64 of the bytes of `values`, as 16 hex digits.
-std::string HashFloats(const std::vector<float>& values);
+std::string HashFloats(std::span<const float> values);
 
 // Number of optimizer steps the config's run length means for a training set of `train_size`
 // examples (epochs are rounded up to whole steps).

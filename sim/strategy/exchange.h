@@ -34,6 +34,9 @@ struct StepComm {
   // PS: staleness of the parameters this step computed on, as the servers measure it for the
   // update this step's push produced (max over shards). 0 for SYNC and allreduce.
   uint64_t staleness = 0;
+  // PS: the servers' global step (updates applied, all workers together) after this step's push,
+  // as the shard that answered last reports it; 0 where the strategy has no such count.
+  uint64_t global_step = 0;
 };
 
 // Adds `step`'s times and bytes to `total`; staleness keeps the maximum.
@@ -51,6 +54,14 @@ class GradientExchange {
   // gradient carries has been applied wherever the parameters live.
   virtual absl::Status EndStep(uint64_t step, std::span<const float> grads, std::span<float> params,
                                StepComm* comm) = 0;
+
+  // Copies the newest parameters into `params` without waiting on other workers (PS: a pull that
+  // ignores the SYNC/SSP conditions; others: nothing, `params` is current). Used to evaluate.
+  virtual absl::Status FetchLatest(std::span<float> params) { return absl::OkStatus(); }
+
+  // Makes blocked and future calls return Cancelled promptly (the run is being aborted). Called
+  // from another thread (the heartbeat thread); must be thread-safe.
+  virtual void Abort() {}
 
   // Called once after the last step (e.g. to tell the servers this worker is done).
   virtual absl::Status Finish() { return absl::OkStatus(); }
