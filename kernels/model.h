@@ -32,18 +32,25 @@ class Model {
   const ParamLayout& layout() const { return layout_; }
   virtual int input_dim() const = 0;
   virtual int num_classes() const = 0;
-  // Multiply-adds are counted as 2 FLOP. Forward+backward of one training example.
+  // Multiply-adds are counted as 2 FLOP. Forward+backward of one training example, as computed:
+  // forward, weight gradient, and input gradient for every layer but the first (which needs none).
   virtual double TrainFlopsPerExample() const = 0;
 
   // Writes the deterministic initialisation for `seed` into params (layout().size() elements):
   // weights Glorot/He-uniform from a seeded generator, biases zero. Same seed, same bits.
+  // (He-uniform, limit sqrt(6 / fan_in), for layers followed by ReLU; Glorot-uniform, limit
+  // sqrt(6 / (fan_in + fan_out)), for the logits layer. Values are drawn in double from the
+  // counter-based generator of kernels/random.h and rounded, so Init<float> == float(Init<double>)
+  // on every platform.)
   virtual void Init(uint64_t seed, T* params) const = 0;
 
-  // One forward and backward pass over a batch. Overwrites grads (layout().size() elements) with
-  // the gradient of the mean cross-entropy loss over the batch, and returns that mean loss.
-  // `dropout_seed` fixes the dropout masks: equal seeds, equal masks (so finite differences see
-  // the same function). If correct != nullptr, stores how many examples the forward pass
-  // classified right.
+  // One forward and backward pass over a batch (batch >= 1; scratch grows on first use of a larger
+  // batch and is reused after, so steady-state steps do not allocate). Results are bit-identical
+  // for equal inputs, whatever the alignment of the caller's buffers. Overwrites grads
+  // (layout().size() elements) with the gradient of the mean cross-entropy loss over the batch, and
+  // returns that mean loss. `dropout_seed` fixes the dropout masks: equal seeds, equal masks (so
+  // finite differences see the same function). If correct != nullptr, stores how many examples the
+  // forward pass classified right.
   virtual T TrainStep(const T* params, const T* x, const int32_t* labels, int batch,
                       uint64_t dropout_seed, T* grads, int* correct) = 0;
 
@@ -77,6 +84,11 @@ struct CnnShape {
 
 // conv 5x5 'same' + ReLU, max-pool 2x2, conv 5x5 'same' + ReLU, max-pool 2x2, dense + ReLU,
 // dropout, dense num_classes. Height and width must be divisible by 4.
+// Tensors: "conv1/weight" {c1, 5, 5, 1}, "conv1/bias" {c1}, "conv2/weight" {c2, 5, 5, c1},
+// "conv2/bias" {c2}, "dense1/weight" {dense, (h/4)*(w/4)*c2}, "dense1/bias" {dense},
+// "dense2/weight" {classes, dense}, "dense2/bias" {classes}. Conv weights are {out, kh, kw, in}
+// (TensorFlow's filter order transposed to output-major); activations are HWC, so dense1's input
+// is the pooled conv2 output flattened in (h, w, c) order. Default shape: 3,274,634 parameters.
 template <typename T>
 std::unique_ptr<Model<T>> MakeCnn(const CnnShape& shape);
 

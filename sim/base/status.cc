@@ -18,6 +18,7 @@ int ExitCodeFor(const absl::Status& status) {
     case absl::StatusCode::kNotFound:
       return kExitNoInput;
     case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kAborted:
       return kExitUnavailable;
     case absl::StatusCode::kDeadlineExceeded:
       return kExitTempFail;

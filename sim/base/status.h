@@ -7,6 +7,7 @@
 //   DataLoss          an input file's content is malformed                  -> exit 65 (EX_DATAERR)
 //   NotFound          an input file or folder does not exist                -> exit 66 (EX_NOINPUT)
 //   Unavailable       a peer failed, died or is unreachable                 -> exit 69 (EX_UNAVAILABLE)
+//   Aborted           the coordinator stopped the run (a peer failed)       -> exit 69
 //   DeadlineExceeded  a live peer stalled past stall_timeout                -> exit 75 (EX_TEMPFAIL)
 //   PermissionDenied  a message from another run (wrong token) was refused  -> exit 77 (EX_NOPERM)
 //   Unknown           reading or writing a file failed (an OS error)        -> exit 74 (EX_IOERR)

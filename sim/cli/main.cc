@@ -46,6 +46,45 @@ int main(int argc, char** argv) {
   run->add_flag("-q,--quiet", flags.quiet, "No progress lines");
   run->add_flag("--json", flags.json, "Print result.json to stdout instead of the summary");
 
+  CLI::App* plan = app.add_subcommand(
+      "plan",
+      "Print what a run would start without running it: processes and hosts, the shard map "
+      "with bytes per server, objects and examples per worker, expected bytes per step.");
+  AddConfigFlags(plan, &flags);
+
+  std::string listen = "127.0.0.1:0";
+  std::string token;
+  CLI::App* coordinator = app.add_subcommand(
+      "coordinator",
+      "Run only the coordinator of a distributed config, for servers and workers started by "
+      "hand (on this or other hosts). Prints the command line each role needs.");
+  AddConfigFlags(coordinator, &flags);
+  coordinator->add_option("--listen", listen, "HOST:PORT to serve on (port 0: any free port)");
+  coordinator->add_option("--token", token, "Run token the roles must present (default: random)");
+
+  distsim::node::RoleFlags role;
+  auto add_role = [&](const char* name, const char* help) {
+    CLI::App* cmd = app.add_subcommand(name, help);
+    cmd->add_option("--config", role.config_path, "The run's config (the coordinator prints it)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--rank", role.rank, "This process's rank")->required();
+    cmd->add_option("--coordinator", role.coordinator, "HOST:PORT of the coordinator")
+        ->required();
+    cmd->add_option("--token", role.token, "The run token")->required();
+    cmd->add_option("--data-dir", role.data_dir, "Folder with the four IDX files");
+    cmd->add_option("--bind", role.bind_host, "Address this process serves on (default loopback)");
+    cmd->add_option("--port", role.bind_port, "Port to serve on (default 0: any free port)");
+    cmd->add_option("--parent-pid", role.parent_pid, "Exit when this process is not our parent")
+        ->group("");  // set by the launcher, hidden from --help
+    cmd->add_option("--run-start", role.run_start_unix, "Run clock start, Unix seconds")
+        ->group("");
+    return cmd;
+  };
+  CLI::App* worker = add_role("worker", "One worker of a distributed run (started by distsim run, "
+                                        "or by hand next to `distsim coordinator`)");
+  CLI::App* server = add_role("server", "One parameter-server shard of a distributed run");
+
   CLI::App* check = app.add_subcommand(
       "check", "Validate a config and print it with every default filled in; trains nothing.");
   AddConfigFlags(check, &flags);
@@ -62,9 +101,21 @@ int main(int argc, char** argv) {
     status = distsim::cli::RunCommand(flags);
   } else if (check->parsed()) {
     status = distsim::cli::CheckCommand(flags);
+  } else if (plan->parsed()) {
+    status = distsim::cli::PlanCommand(flags);
+  } else if (coordinator->parsed()) {
+    status = distsim::cli::CoordinatorCommand(flags, listen, token);
+  } else if (worker->parsed() || server->parsed()) {
+    status = distsim::cli::RoleCommand(server->parsed(), role);
+    if (absl::IsAborted(status)) {
+      return distsim::ExitCodeFor(status);  // the launcher reports why; stay quiet
+    }
   }
   if (!status.ok()) {
-    std::fprintf(stderr, "distsim: %s\n", std::string(status.message()).c_str());
+    std::string who = "distsim";
+    if (worker->parsed()) who = "distsim worker " + std::to_string(role.rank);
+    if (server->parsed()) who = "distsim server " + std::to_string(role.rank);
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), std::string(status.message()).c_str());
     return distsim::ExitCodeFor(status);
   }
   return 0;

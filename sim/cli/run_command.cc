@@ -11,7 +11,9 @@
 #include "google/protobuf/text_format.h"
 #include "sim/base/status.h"
 #include "sim/config/config.h"
+#include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
+#include "sim/node/plan.h"
 #include "sim/report/result_io.h"
 
 namespace distsim::cli {
@@ -59,7 +61,9 @@ std::string DataDirFor(const RunConfig& config, const RunFlags& flags) {
 }
 
 void PrintSummary(const RunResult& r, const std::string& out_dir) {
-  std::printf("\n%s: %s\n", r.config().name().c_str(), r.config().model().ShortDebugString().c_str());
+  std::printf("\n%s: %s, %s\n", r.config().name().c_str(),
+              r.config().model().ShortDebugString().c_str(),
+              r.strategy().empty() ? "local" : r.strategy().c_str());
   std::printf("  steps %llu  samples %llu  epochs %.2f  parameters %llu\n",
               static_cast<unsigned long long>(r.steps()),
               static_cast<unsigned long long>(r.samples()), r.epochs(),
@@ -73,6 +77,21 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
   std::printf("  step time p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (after %u warm-up steps)\n",
               r.step_times().p50_ms(), r.step_times().p90_ms(), r.step_times().p99_ms(),
               r.step_times().warmup_steps());
+  if (r.worker_stats_size() > 0) {
+    const TimeSplit& t = r.time_split();
+    std::printf("  step time: compute %.0f%%  communication %.0f%%  waiting %.0f%%  data %.0f%%  "
+                "update %.0f%%\n",
+                100 * t.compute(), 100 * t.communication(), 100 * t.waiting(), 100 * t.data(),
+                100 * t.update());
+    double bytes = 0;
+    for (const WorkerStats& w : r.worker_stats()) bytes += w.bytes_per_step();
+    std::printf("  bytes on the wire per worker per step: %.0f\n", bytes / r.worker_stats_size());
+    if (r.staleness().updates() > 0) {
+      std::printf("  staleness of %llu updates: mean %.2f  p99 %.0f  max %llu\n",
+                  static_cast<unsigned long long>(r.staleness().updates()), r.staleness().mean(),
+                  r.staleness().p99(), static_cast<unsigned long long>(r.staleness().max()));
+    }
+  }
   if (!out_dir.empty()) {
     std::printf("  wrote %s/result.json and %s/steps.csv\n", out_dir.c_str(), out_dir.c_str());
   }
@@ -97,7 +116,19 @@ absl::Status RunCommand(const RunFlags& flags) {
                  config.name().c_str(), config.model().ShortDebugString().c_str(),
                  options.data_dir.c_str(), options.out_dir.c_str());
   }
-  absl::StatusOr<RunResult> result = node::RunLocal(config, options);
+  absl::StatusOr<RunResult> result;
+  if (node::IsDistributed(config)) {
+    node::DistributedRunOptions distributed;
+    distributed.data_dir = options.data_dir;
+    distributed.out_dir = options.out_dir;
+    distributed.progress = options.progress;
+    distributed.progress_every_steps = options.progress_every_steps;
+    distributed.command_line = options.command_line;
+    distributed.stop = options.stop;
+    result = node::RunDistributed(config, distributed);
+  } else {
+    result = node::RunLocal(config, options);
+  }
   if (!result.ok()) {
     if (result.status().code() == absl::StatusCode::kNotFound &&
         config.data().dataset() == DataConfig::MNIST && flags.data_dir.empty() &&
@@ -113,6 +144,45 @@ absl::Status RunCommand(const RunFlags& flags) {
   } else {
     PrintSummary(*result, options.out_dir);
   }
+  return absl::OkStatus();
+}
+
+absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen,
+                                const std::string& token) {
+  DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
+  if (!node::IsDistributed(config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flags.config_path, ": strategy: the coordinator runs distributed configs"));
+  }
+  node::DistributedRunOptions options;
+  options.data_dir = DataDirFor(config, flags);
+  options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
+  options.progress = flags.quiet ? nullptr : stderr;
+  options.command_line = flags.command_line;
+  options.stop = &g_stop;
+  options.listen = listen;
+  options.token = token;
+  options.registration_timeout_s = 600;  // people start the roles by hand
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  DS_ASSIGN_OR_RETURN(RunResult result, node::RunDistributed(config, options));
+  PrintSummary(result, options.out_dir);
+  return absl::OkStatus();
+}
+
+absl::Status RoleCommand(bool server, node::RoleFlags flags) {
+  if (flags.data_dir.empty()) {
+    const char* env = std::getenv("DISTSIM_DATA_DIR");
+    flags.data_dir = env != nullptr && *env ? std::string(env) : absl::StrCat(CacheRoot(), "/mnist");
+  }
+  return server ? node::RunServerRole(flags) : node::RunWorkerRole(flags);
+}
+
+absl::Status PlanCommand(const RunFlags& flags) {
+  DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
+  DS_ASSIGN_OR_RETURN(std::string plan, node::FormatPlan(config, DataDirFor(config, flags)));
+  std::fputs(plan.c_str(), stdout);
+  for (const std::string& note : config::Advice(config)) std::printf("note: %s\n", note.c_str());
   return absl::OkStatus();
 }
 

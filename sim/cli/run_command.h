@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "sim/node/roles.h"
 
 namespace distsim::cli {
 
@@ -19,11 +20,22 @@ struct RunFlags {
   std::string command_line;
 };
 
-// `distsim run`: loads, validates and runs one config; prints a summary.
+// `distsim run`: loads, validates and runs one config (in this process for `local`, as spawned
+// server and worker processes otherwise); prints a summary.
 absl::Status RunCommand(const RunFlags& flags);
+
+// `distsim coordinator`: the coordinator alone, for roles started by hand.
+absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen,
+                                const std::string& token);
+
+// `distsim plan`: what a run would start, where the parameters and data go, the bytes per step.
+absl::Status PlanCommand(const RunFlags& flags);
 
 // `distsim check`: loads and validates a config and prints it with defaults filled in.
 absl::Status CheckCommand(const RunFlags& flags);
+
+// `distsim worker` / `distsim server`: one role of a distributed run.
+absl::Status RoleCommand(bool server, node::RoleFlags flags);
 
 }  // namespace distsim::cli
 

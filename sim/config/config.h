@@ -54,21 +54,43 @@ absl::Status ApplyOverride(RunConfig* config, std::string_view text);
 
 // Returns `config` with every default named in the schema's comments filled in, so that the
 // result echoes the configuration actually used:
-//   output_dir "out"; data.dataset MNIST; mlp hidden [128] when empty; cnn conv1_channels 32,
+//   output_dir "out"; workers 1; data.dataset MNIST, data.distribution FULLY_REPLICATED,
+//   data.objects 10, data.grouping SHUFFLED; mlp hidden [128] when empty; cnn conv1_channels 32,
 //   conv2_channels 64, dense_units 1024, dropout 0.4; momentum 0.9; adam beta1 0.9, beta2 0.999,
-//   epsilon 1e-8; train.warmup_steps 10, train.threads 1, train.shuffle true; strategy local.
-// Only fields left at zero / unset are touched; defaults of a model or optimizer kind are filled
-// only when that kind is the one selected. Required values (learning rate, batch size, run length,
-// model and optimizer kinds) get no default. Idempotent.
+//   epsilon 1e-8; train.warmup_steps 10, train.threads 1, train.shuffle true; supervision
+//   on_worker_failure ABORT, heartbeat_timeout_s 5, stall_timeout_s 120, rpc_deadline_s 10;
+//   strategy local; parameter_server mode ASYNC, placement DEDICATED, servers 1 (COLOCATED:
+//   workers), partitioning BALANCED_RANGES, chunk_bytes 1 MiB; allreduce algorithm RING,
+//   segment_bytes 1 MiB.
+// Only fields left at zero / unset are touched; defaults of a model, optimizer or strategy kind
+// are filled only when that kind is the one selected (supervision is always filled). Required
+// values (learning rate, batch size, run length, model and optimizer kinds) get no default.
+// Idempotent.
 RunConfig WithDefaults(RunConfig config);
 
 // Checks every value of `config` and reports ALL problems at once, one per line, each as
 // "<field.path>: <what is wrong>; <what is allowed>", e.g.
 //   "train.batch_size: 0 is out of range; must be in [1, 65536]".
 // Expects a config that went through WithDefaults: fields whose zero means "default" (cnn
-// channels, data.dataset, output_dir, mlp.hidden, ...) are refused when still zero or empty.
+// channels, data.dataset, output_dir, mlp.hidden, workers, data.objects, the strategies' and
+// supervision's enums and sizes, ...) are refused when still zero or empty (exception:
+// parameter_server.servers 0 is accepted with placement COLOCATED, where it means `workers`).
+// Besides every range of the schema, the rules between fields:
+//   workers must be 1 with strategy local;
+//   train.global_steps only with strategy parameter_server;
+//   data.objects >= workers under SHARDED_BY_KEY (objects are never split);
+//   data.objects <= data.train_limit when a limit is set (no empty object);
+//   parameter_server.servers 0 or equal to workers with placement COLOCATED;
+//   parameter_server.staleness 0 unless mode is SSP.
 // Returns OK or InvalidArgument. The message carries no file name: LoadAndValidate adds it.
 absl::Status ValidateRunConfig(const RunConfig& config);
+
+// Advice about a valid config that is not an error, one line each in the same
+// "<field.path>: ..." form (empty when there is nothing to say). Today: a synchronous strategy
+// (allreduce, or parameter_server SYNC) on more than one worker without GLOBAL_BATCH_SLICE, which
+// alone makes the run the same computation as one worker with n times the batch. The CLI prints
+// these as notes; expects a config that went through WithDefaults.
+std::vector<std::string> Advice(const RunConfig& config);
 
 // LoadRunConfig(path), then ApplyOverride for each of `overrides` in order, then WithDefaults,
 // then ValidateRunConfig. Validation errors are prefixed with "<path>: " on every line.

@@ -1,4 +1,5 @@
 // WithDefaults and ResolveDataDir: what a config means once the schema's defaults apply.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -7,11 +8,57 @@
 
 namespace distsim::config {
 
+namespace {
+
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+
+void FillParameterServer(uint32_t workers, ParameterServerStrategy* ps) {
+  if (ps->mode() == ParameterServerStrategy::MODE_UNSPECIFIED) {
+    ps->set_mode(ParameterServerStrategy::ASYNC);
+  }
+  if (ps->placement() == ParameterServerStrategy::PLACEMENT_UNSPECIFIED) {
+    ps->set_placement(ParameterServerStrategy::DEDICATED);
+  }
+  if (ps->servers() == 0) {
+    ps->set_servers(ps->placement() == ParameterServerStrategy::COLOCATED ? workers : 1);
+  }
+  if (ps->partitioning() == ParameterServerStrategy::PARTITIONING_UNSPECIFIED) {
+    ps->set_partitioning(ParameterServerStrategy::BALANCED_RANGES);
+  }
+  if (ps->chunk_bytes() == 0) ps->set_chunk_bytes(kMiB);
+}
+
+void FillAllreduce(AllreduceStrategy* allreduce) {
+  if (allreduce->algorithm() == AllreduceStrategy::ALGORITHM_UNSPECIFIED) {
+    allreduce->set_algorithm(AllreduceStrategy::RING);
+  }
+  if (allreduce->segment_bytes() == 0) allreduce->set_segment_bytes(kMiB);
+}
+
+void FillSupervision(SupervisionConfig* supervision) {
+  if (supervision->on_worker_failure() == SupervisionConfig::ON_WORKER_FAILURE_UNSPECIFIED) {
+    supervision->set_on_worker_failure(SupervisionConfig::ABORT);
+  }
+  if (supervision->heartbeat_timeout_s() == 0) supervision->set_heartbeat_timeout_s(5);
+  if (supervision->stall_timeout_s() == 0) supervision->set_stall_timeout_s(120);
+  if (supervision->rpc_deadline_s() == 0) supervision->set_rpc_deadline_s(10);
+}
+
+}  // namespace
+
 RunConfig WithDefaults(RunConfig config) {
   if (config.output_dir().empty()) config.set_output_dir("out");
+  if (config.workers() == 0) config.set_workers(1);
 
   DataConfig* data = config.mutable_data();
   if (data->dataset() == DataConfig::DATASET_UNSPECIFIED) data->set_dataset(DataConfig::MNIST);
+  if (data->distribution() == DataConfig::DISTRIBUTION_UNSPECIFIED) {
+    data->set_distribution(DataConfig::FULLY_REPLICATED);
+  }
+  if (data->objects() == 0) data->set_objects(10);
+  if (data->grouping() == DataConfig::GROUPING_UNSPECIFIED) {
+    data->set_grouping(DataConfig::SHUFFLED);
+  }
 
   ModelConfig* model = config.mutable_model();
   if (model->has_mlp()) {
@@ -40,7 +87,21 @@ RunConfig WithDefaults(RunConfig config) {
   if (train->threads() == 0) train->set_threads(1);
   if (!train->has_shuffle()) train->set_shuffle(true);
 
-  if (config.strategy_case() == RunConfig::STRATEGY_NOT_SET) config.mutable_local();
+  FillSupervision(config.mutable_supervision());
+
+  switch (config.strategy_case()) {
+    case RunConfig::STRATEGY_NOT_SET:
+      config.mutable_local();
+      break;
+    case RunConfig::kParameterServer:
+      FillParameterServer(config.workers(), config.mutable_parameter_server());
+      break;
+    case RunConfig::kAllreduce:
+      FillAllreduce(config.mutable_allreduce());
+      break;
+    case RunConfig::kLocal:
+      break;
+  }
   return config;
 }
 

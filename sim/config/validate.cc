@@ -24,6 +24,14 @@ constexpr uint64_t kMaxSteps = 1000000000;
 constexpr double kMaxEpochs = 1000;
 constexpr double kMaxLearningRate = 10;
 constexpr uint64_t kMaxThreads = 64;
+constexpr uint64_t kMaxWorkers = 64;
+constexpr uint64_t kMaxObjects = 100000;
+constexpr uint64_t kMaxStaleness = 1000;
+constexpr uint64_t kMaxServers = 64;
+constexpr uint64_t kMinChunkBytes = 4 << 10;
+constexpr uint64_t kMaxChunkBytes = 64 << 20;
+constexpr uint64_t kMinSegmentBytes = 64;
+constexpr uint64_t kMaxSegmentBytes = 64 << 20;
 
 // A real interval with open or closed ends, printed the mathematical way: "(0, 10]".
 struct Interval {
@@ -47,6 +55,10 @@ constexpr Interval kLearningRateRange{0, true, kMaxLearningRate, false};  // (0,
 constexpr Interval kProbabilityRange{0, false, 1, true};                  // [0, 1)
 constexpr Interval kEpsilonRange{0, true, 1, true};                       // (0, 1)
 constexpr Interval kEpochsRange{0, true, kMaxEpochs, false};              // (0, 1000]
+constexpr Interval kHeartbeatRange{0.5, false, 600, false};               // [0.5, 600]
+constexpr Interval kStallRange{1, false, 86400, false};                   // [1, 86400]
+// The schema gives rpc_deadline_s no range: up to an hour catches a deadline typed in ms.
+constexpr Interval kRpcDeadlineRange{0, true, 3600, false};  // (0, 3600]
 
 // The list of problems found so far, one line each.
 class Problems {
@@ -174,7 +186,24 @@ void CheckOptimizer(const OptimizerConfig& optimizer, Problems* problems) {
   }
 }
 
-void CheckTrain(const TrainConfig& train, Problems* problems) {
+// The name of the strategy oneof member, as written in a config file.
+const char* StrategyName(const RunConfig& config) {
+  switch (config.strategy_case()) {
+    case RunConfig::kLocal:
+      return "local";
+    case RunConfig::kParameterServer:
+      return "parameter_server";
+    case RunConfig::kAllreduce:
+      return "allreduce";
+    case RunConfig::STRATEGY_NOT_SET:
+      break;
+  }
+  return "(not set)";
+}
+
+void CheckTrain(const RunConfig& config, Problems* problems) {
+  const TrainConfig& train = config.train();
+  const bool ps = config.has_parameter_server();
   problems->CheckInteger("train.batch_size", train.batch_size(), 1, kMaxBatchSize);
   switch (train.length_case()) {
     case TrainConfig::kSteps:
@@ -183,10 +212,27 @@ void CheckTrain(const TrainConfig& train, Problems* problems) {
     case TrainConfig::kEpochs:
       problems->CheckReal("train.epochs", train.epochs(), kEpochsRange);
       break;
+    case TrainConfig::kGlobalSteps:
+      problems->CheckInteger("train.global_steps", train.global_steps(), 1, kMaxSteps);
+      if (!ps) {
+        problems->Add("train.global_steps",
+                      absl::StrCat("set with strategy ", StrategyName(config),
+                                   "; it counts the updates applied at the parameter servers, so "
+                                   "it needs strategy parameter_server (use train.steps or "
+                                   "train.epochs)"));
+      }
+      break;
     case TrainConfig::LENGTH_NOT_SET:
-      problems->Add("train.steps/train.epochs",
-                    absl::StrCat("neither is set; set exactly one: steps in [1, ", kMaxSteps,
-                                 "] or epochs in ", kEpochsRange.ToString()));
+      if (ps) {
+        problems->Add(
+            "train.steps/train.epochs/train.global_steps",
+            absl::StrCat("none is set; set exactly one: steps in [1, ", kMaxSteps, "], epochs in ",
+                         kEpochsRange.ToString(), " or global_steps in [1, ", kMaxSteps, "]"));
+      } else {
+        problems->Add("train.steps/train.epochs",
+                      absl::StrCat("neither is set; set exactly one: steps in [1, ", kMaxSteps,
+                                   "] or epochs in ", kEpochsRange.ToString()));
+      }
       break;
   }
   problems->CheckInteger("train.threads", train.threads(), 0, kMaxThreads);
@@ -204,6 +250,134 @@ void CheckData(const DataConfig& data, Problems* problems) {
                   "empty; required when data.dataset is IDX (the folder of the four "
                   "IDX files)");
   }
+  if (!DataConfig::Distribution_IsValid(data.distribution()) ||
+      data.distribution() == DataConfig::DISTRIBUTION_UNSPECIFIED) {
+    problems->Add("data.distribution",
+                  absl::StrCat(data.distribution(),
+                               " is not a distribution; must be one of FULLY_REPLICATED, "
+                               "SHARDED_BY_KEY, GLOBAL_BATCH_SLICE"));
+  }
+  problems->CheckInteger("data.objects", data.objects(), 1, kMaxObjects);
+  if (data.train_limit() != 0 && data.objects() > data.train_limit()) {
+    problems->Add("data.objects",
+                  absl::StrCat(data.objects(), " objects cannot be cut from data.train_limit ",
+                               data.train_limit(),
+                               " examples; must be at most data.train_limit (every object "
+                               "holds at least one example)"));
+  }
+  if (!DataConfig::Grouping_IsValid(data.grouping()) ||
+      data.grouping() == DataConfig::GROUPING_UNSPECIFIED) {
+    problems->Add("data.grouping", absl::StrCat(data.grouping(),
+                                                " is not a grouping; must be one of SHUFFLED, "
+                                                "BY_LABEL"));
+  }
+}
+
+// Rules between workers, the strategy and the data distribution.
+void CheckWorkers(const RunConfig& config, Problems* problems) {
+  const uint32_t workers = config.workers();
+  problems->CheckInteger("workers", workers, 1, kMaxWorkers);
+  if (config.has_local() && workers != 1) {
+    problems->Add("workers", absl::StrCat(workers,
+                                          " with strategy local; local trains in one process, "
+                                          "so workers must be 1 (use parameter_server or "
+                                          "allreduce for more)"));
+  }
+  const DataConfig& data = config.data();
+  if (data.distribution() == DataConfig::SHARDED_BY_KEY && data.objects() >= 1 &&
+      workers > data.objects()) {
+    problems->Add("data.objects",
+                  absl::StrCat(data.objects(), " objects cannot feed ", workers,
+                               " workers under SHARDED_BY_KEY; objects are never split, so "
+                               "data.objects must be >= workers (",
+                               workers, ")"));
+  }
+}
+
+void CheckParameterServer(const RunConfig& config, Problems* problems) {
+  const ParameterServerStrategy& ps = config.parameter_server();
+  const bool mode_valid = ParameterServerStrategy::Mode_IsValid(ps.mode()) &&
+                          ps.mode() != ParameterServerStrategy::MODE_UNSPECIFIED;
+  if (!mode_valid) {
+    problems->Add("parameter_server.mode",
+                  absl::StrCat(ps.mode(), " is not a mode; must be one of SYNC, ASYNC, SSP"));
+  }
+  problems->CheckInteger("parameter_server.staleness", ps.staleness(), 0, kMaxStaleness);
+  if (mode_valid && ps.staleness() != 0 && ps.mode() != ParameterServerStrategy::SSP) {
+    problems->Add(
+        "parameter_server.staleness",
+        absl::StrCat(ps.staleness(), " with mode ", ParameterServerStrategy::Mode_Name(ps.mode()),
+                     "; staleness bounds SSP only, so it must be 0 unless mode is SSP"));
+  }
+  switch (ps.placement()) {
+    case ParameterServerStrategy::DEDICATED:
+      problems->CheckInteger("parameter_server.servers", ps.servers(), 1, kMaxServers);
+      break;
+    case ParameterServerStrategy::COLOCATED:
+      if (ps.servers() != 0 && ps.servers() != config.workers()) {
+        problems->Add(
+            "parameter_server.servers",
+            absl::StrCat(ps.servers(),
+                         " with placement COLOCATED; must be 0 or equal "
+                         "to workers (",
+                         config.workers(), "): each host runs one server shard and one worker"));
+      }
+      break;
+    default:
+      problems->Add(
+          "parameter_server.placement",
+          absl::StrCat(ps.placement(), " is not a placement; must be one of DEDICATED, COLOCATED"));
+      break;
+  }
+  if (!ParameterServerStrategy::Partitioning_IsValid(ps.partitioning()) ||
+      ps.partitioning() == ParameterServerStrategy::PARTITIONING_UNSPECIFIED) {
+    problems->Add("parameter_server.partitioning",
+                  absl::StrCat(ps.partitioning(),
+                               " is not a partitioning; must be one of BALANCED_RANGES, "
+                               "ROUND_ROBIN_TENSORS"));
+  }
+  problems->CheckInteger("parameter_server.chunk_bytes", ps.chunk_bytes(), kMinChunkBytes,
+                         kMaxChunkBytes);
+}
+
+void CheckAllreduce(const AllreduceStrategy& allreduce, Problems* problems) {
+  if (allreduce.algorithm() != AllreduceStrategy::RING) {
+    problems->Add("allreduce.algorithm",
+                  absl::StrCat(allreduce.algorithm(), " is not an algorithm; must be RING"));
+  }
+  problems->CheckInteger("allreduce.segment_bytes", allreduce.segment_bytes(), kMinSegmentBytes,
+                         kMaxSegmentBytes);
+}
+
+void CheckStrategy(const RunConfig& config, Problems* problems) {
+  switch (config.strategy_case()) {
+    case RunConfig::kLocal:
+      break;
+    case RunConfig::kParameterServer:
+      CheckParameterServer(config, problems);
+      break;
+    case RunConfig::kAllreduce:
+      CheckAllreduce(config.allreduce(), problems);
+      break;
+    case RunConfig::STRATEGY_NOT_SET:
+      problems->Add("strategy",
+                    "not set; must be one of local, parameter_server, allreduce "
+                    "(e.g. 'local {}')");
+      break;
+  }
+}
+
+void CheckSupervision(const SupervisionConfig& supervision, Problems* problems) {
+  if (supervision.on_worker_failure() != SupervisionConfig::ABORT) {
+    problems->Add(
+        "supervision.on_worker_failure",
+        absl::StrCat(supervision.on_worker_failure(), " is not a failure policy; must be ABORT"));
+  }
+  problems->CheckReal("supervision.heartbeat_timeout_s", supervision.heartbeat_timeout_s(),
+                      kHeartbeatRange);
+  problems->CheckReal("supervision.stall_timeout_s", supervision.stall_timeout_s(), kStallRange);
+  problems->CheckReal("supervision.rpc_deadline_s", supervision.rpc_deadline_s(),
+                      kRpcDeadlineRange);
 }
 
 }  // namespace
@@ -214,14 +388,32 @@ absl::Status ValidateRunConfig(const RunConfig& config) {
   if (config.output_dir().empty()) {
     problems.Add("output_dir", "empty; must name a folder (default \"out\")");
   }
+  CheckWorkers(config, &problems);
   CheckModel(config.model(), &problems);
   CheckData(config.data(), &problems);
   CheckOptimizer(config.optimizer(), &problems);
-  CheckTrain(config.train(), &problems);
-  if (config.strategy_case() == RunConfig::STRATEGY_NOT_SET) {
-    problems.Add("strategy", "not set; must be one of local (e.g. 'local {}')");
-  }
+  CheckTrain(config, &problems);
+  CheckStrategy(config, &problems);
+  CheckSupervision(config.supervision(), &problems);
   return problems.ToStatus();
+}
+
+std::vector<std::string> Advice(const RunConfig& config) {
+  std::vector<std::string> lines;
+  const bool synchronous =
+      config.has_allreduce() || (config.has_parameter_server() &&
+                                 config.parameter_server().mode() == ParameterServerStrategy::SYNC);
+  const DataConfig::Distribution distribution = config.data().distribution();
+  if (synchronous && config.workers() > 1 && distribution != DataConfig::GLOBAL_BATCH_SLICE &&
+      DataConfig::Distribution_IsValid(distribution)) {
+    lines.push_back(absl::StrCat(
+        "data.distribution: ", DataConfig::Distribution_Name(distribution), " with synchronous ",
+        config.has_allreduce() ? "allreduce" : "parameter_server (SYNC)", " on ", config.workers(),
+        " workers; GLOBAL_BATCH_SLICE is recommended: it makes the run the same computation as one "
+        "worker with ",
+        config.workers(), " times the batch"));
+  }
+  return lines;
 }
 
 }  // namespace distsim::config

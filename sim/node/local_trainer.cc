@@ -42,17 +42,10 @@ class LocalObserver final : public LoopObserver {
     // The row of step s is written when step s+1 begins or at the end, so that an evaluation
     // at step s lands in its row.
     Flush();
-    report::StepRow& row = pending_.emplace();
-    row.step = r.step();
-    row.samples = r.step() * static_cast<uint64_t>(batch_);
-    row.epoch = static_cast<double>(row.samples) / static_cast<double>(train_size_);
-    row.wall_s = r.end_s();
-    row.step_ms = 1e3 * r.step_s();
-    row.data_ms = 1e3 * r.data_s();
-    row.compute_ms = 1e3 * r.compute_s();
-    row.update_ms = 1e3 * r.update_s();
-    row.loss = r.loss();
-    row.batch_accuracy = r.batch_accuracy();
+    const uint64_t samples = r.step() * static_cast<uint64_t>(batch_);
+    pending_ = report::StepRowFromRecord(
+        0, r, samples, static_cast<double>(samples) / static_cast<double>(train_size_));
+    const report::StepRow& row = *pending_;
 
     window_loss_ += r.loss();
     window_accuracy_ += r.batch_accuracy();

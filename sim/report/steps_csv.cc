@@ -7,11 +7,39 @@
 
 namespace distsim::report {
 
+StepRow StepRowFromRecord(uint32_t worker, const StepRecord& r, uint64_t samples, double epoch) {
+  StepRow row;
+  row.worker = worker;
+  row.step = r.step();
+  row.samples = samples;
+  row.epoch = epoch;
+  row.wall_s = r.end_s();
+  row.step_ms = 1e3 * r.step_s();
+  row.data_ms = 1e3 * r.data_s();
+  row.compute_ms = 1e3 * r.compute_s();
+  row.pull_ms = 1e3 * r.pull_s();
+  row.push_ms = 1e3 * r.push_s();
+  row.wait_ms = 1e3 * r.wait_s();
+  row.reduce_ms = 1e3 * r.reduce_s();
+  row.update_ms = 1e3 * r.update_s();
+  row.bytes_sent = r.bytes_sent();
+  row.bytes_received = r.bytes_received();
+  row.loss = r.loss();
+  row.batch_accuracy = r.batch_accuracy();
+  row.staleness = r.staleness();
+  return row;
+}
+
+}  // namespace distsim::report
+
+namespace distsim::report {
+
 absl::StatusOr<StepsCsvWriter> StepsCsvWriter::Open(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "w");
   if (file == nullptr) return IoError("cannot write", path, errno);
   std::fputs(
-      "step,epoch,samples,wall_s,step_ms,data_ms,compute_ms,update_ms,loss,batch_accuracy,"
+      "worker,step,epoch,samples,wall_s,step_ms,data_ms,compute_ms,pull_ms,push_ms,wait_ms,"
+      "reduce_ms,update_ms,bytes_sent,bytes_received,loss,batch_accuracy,staleness,"
       "test_accuracy,test_loss\n",
       file);
   return StepsCsvWriter(file, path);
@@ -24,10 +52,15 @@ StepsCsvWriter::~StepsCsvWriter() { (void)Close(); }
 
 void StepsCsvWriter::Append(const StepRow& row) {
   if (file_ == nullptr) return;
-  std::fprintf(file_, "%llu,%.6f,%llu,%.6f,%.4f,%.4f,%.4f,%.4f,%.6g,%.4f,",
-               static_cast<unsigned long long>(row.step), row.epoch,
+  std::fprintf(file_,
+               "%u,%llu,%.6f,%llu,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%llu,%llu,%.6g,%.4f,"
+               "%llu,",
+               row.worker, static_cast<unsigned long long>(row.step), row.epoch,
                static_cast<unsigned long long>(row.samples), row.wall_s, row.step_ms, row.data_ms,
-               row.compute_ms, row.update_ms, row.loss, row.batch_accuracy);
+               row.compute_ms, row.pull_ms, row.push_ms, row.wait_ms, row.reduce_ms,
+               row.update_ms, static_cast<unsigned long long>(row.bytes_sent),
+               static_cast<unsigned long long>(row.bytes_received), row.loss, row.batch_accuracy,
+               static_cast<unsigned long long>(row.staleness));
   if (row.test_accuracy) std::fprintf(file_, "%.6f", *row.test_accuracy);
   std::fputc(',', file_);
   if (row.test_loss) std::fprintf(file_, "%.6g", *row.test_loss);

@@ -1,6 +1,8 @@
-// steps.csv: one row per training step, for plotting and for programs.
-// Columns: step,epoch,samples,wall_s,step_ms,data_ms,compute_ms,update_ms,loss,batch_accuracy,
-//          test_accuracy,test_loss   (the last two are empty except at evaluation points).
+// steps.csv: one row per training step of each worker, for plotting and for programs. One format
+// for every strategy (the local run is worker 0):
+//   worker,step,epoch,samples,wall_s,step_ms,data_ms,compute_ms,pull_ms,push_ms,wait_ms,reduce_ms,
+//   update_ms,bytes_sent,bytes_received,loss,batch_accuracy,staleness,test_accuracy,test_loss
+// test_accuracy and test_loss are empty except at evaluation points.
 #ifndef DISTSIM_SIM_REPORT_STEPS_CSV_H_
 #define DISTSIM_SIM_REPORT_STEPS_CSV_H_
 
@@ -11,10 +13,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "distsim/cluster.pb.h"
 
 namespace distsim::report {
 
 struct StepRow {
+  uint32_t worker = 0;
   uint64_t step = 0;     // 1-based: the step just completed
   double epoch = 0;      // training-set passes completed (fractional)
   uint64_t samples = 0;  // examples processed so far
@@ -22,12 +26,23 @@ struct StepRow {
   double step_ms = 0;    // whole step
   double data_ms = 0;    // reading the batch
   double compute_ms = 0; // forward + backward
-  double update_ms = 0;  // optimizer (or exchange + update in distributed runs)
+  double pull_ms = 0;    // PS: receiving parameters
+  double push_ms = 0;    // PS: sending gradients until applied
+  double wait_ms = 0;    // blocked on other workers (inside pull/push)
+  double reduce_ms = 0;  // allreduce
+  double update_ms = 0;  // local optimizer
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
   double loss = 0;
   double batch_accuracy = 0;
+  uint64_t staleness = 0;
   std::optional<double> test_accuracy;
   std::optional<double> test_loss;
 };
+
+// The row of one worker's step record; `samples` and `epoch` are the caller's count.
+StepRow StepRowFromRecord(uint32_t worker, const StepRecord& record, uint64_t samples,
+                          double epoch);
 
 // Writes rows as they come; buffered, flushed on Close() and destruction. Not thread-safe.
 class StepsCsvWriter {

@@ -236,6 +236,242 @@ TEST(WithDefaults, KeepsExplicitValuesIncludingMeaningfulZeros) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(WithDefaults(config), config));
 }
 
+TEST(WithDefaults, FillsDistributedDefaults) {
+  RunConfig local = WithDefaults(Parse(kGood));
+  EXPECT_EQ(local.workers(), 1u);
+  EXPECT_EQ(local.data().distribution(), DataConfig::FULLY_REPLICATED);
+  EXPECT_EQ(local.data().objects(), 10u);
+  EXPECT_EQ(local.data().grouping(), DataConfig::SHUFFLED);
+  EXPECT_EQ(local.supervision().on_worker_failure(), SupervisionConfig::ABORT);
+  EXPECT_EQ(local.supervision().heartbeat_timeout_s(), 5.0);
+  EXPECT_EQ(local.supervision().stall_timeout_s(), 120.0);
+  EXPECT_EQ(local.supervision().rpc_deadline_s(), 10.0);
+
+  RunConfig ps = GoodWith("workers: 4 parameter_server {}");
+  EXPECT_EQ(ps.workers(), 4u);
+  EXPECT_EQ(ps.parameter_server().mode(), ParameterServerStrategy::ASYNC);
+  EXPECT_EQ(ps.parameter_server().staleness(), 0u);
+  EXPECT_EQ(ps.parameter_server().placement(), ParameterServerStrategy::DEDICATED);
+  EXPECT_EQ(ps.parameter_server().servers(), 1u);
+  EXPECT_EQ(ps.parameter_server().partitioning(), ParameterServerStrategy::BALANCED_RANGES);
+  EXPECT_EQ(ps.parameter_server().chunk_bytes(), 1u << 20);
+  EXPECT_TRUE(ValidateRunConfig(ps).ok()) << ValidateRunConfig(ps);
+
+  RunConfig colocated = GoodWith("workers: 3 parameter_server { placement: COLOCATED }");
+  EXPECT_EQ(colocated.parameter_server().servers(), 3u);
+  EXPECT_TRUE(ValidateRunConfig(colocated).ok()) << ValidateRunConfig(colocated);
+
+  RunConfig ring = GoodWith("workers: 2 allreduce {}");
+  EXPECT_EQ(ring.allreduce().algorithm(), AllreduceStrategy::RING);
+  EXPECT_EQ(ring.allreduce().segment_bytes(), 1u << 20);
+  EXPECT_FALSE(ring.has_parameter_server());
+  EXPECT_TRUE(ValidateRunConfig(ring).ok()) << ValidateRunConfig(ring);
+
+  for (const RunConfig& config : {local, ps, colocated, ring}) {
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(WithDefaults(config), config));
+  }
+}
+
+TEST(WithDefaults, KeepsExplicitDistributedValues) {
+  RunConfig config = GoodWith(R"pb(
+    workers: 5
+    data { distribution: SHARDED_BY_KEY objects: 20 grouping: BY_LABEL }
+    supervision { heartbeat_timeout_s: 1 stall_timeout_s: 30 rpc_deadline_s: 2 }
+    parameter_server {
+      mode: SSP
+      staleness: 2
+      servers: 3
+      partitioning: ROUND_ROBIN_TENSORS
+      chunk_bytes: 4096
+    }
+  )pb");
+  EXPECT_EQ(config.workers(), 5u);
+  EXPECT_EQ(config.data().distribution(), DataConfig::SHARDED_BY_KEY);
+  EXPECT_EQ(config.data().objects(), 20u);
+  EXPECT_EQ(config.data().grouping(), DataConfig::BY_LABEL);
+  EXPECT_EQ(config.supervision().heartbeat_timeout_s(), 1.0);
+  EXPECT_EQ(config.supervision().stall_timeout_s(), 30.0);
+  EXPECT_EQ(config.supervision().rpc_deadline_s(), 2.0);
+  EXPECT_EQ(config.parameter_server().mode(), ParameterServerStrategy::SSP);
+  EXPECT_EQ(config.parameter_server().staleness(), 2u);
+  EXPECT_EQ(config.parameter_server().servers(), 3u);
+  EXPECT_EQ(config.parameter_server().partitioning(), ParameterServerStrategy::ROUND_ROBIN_TENSORS);
+  EXPECT_EQ(config.parameter_server().chunk_bytes(), 4096u);
+  EXPECT_TRUE(ValidateRunConfig(config).ok()) << ValidateRunConfig(config);
+}
+
+TEST(ValidateRunConfig, WorkersRangeChecked) {
+  EXPECT_EQ(Refusal(GoodWith("workers: 65 allreduce {}")),
+            "workers: 65 is out of range; must be in [1, 64]");
+  RunConfig config = GoodWith("allreduce {}");
+  config.set_workers(0);  // after defaults
+  EXPECT_EQ(Refusal(config), "workers: 0 is out of range; must be in [1, 64]");
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("workers: 64 allreduce {}")).ok());
+}
+
+TEST(ValidateRunConfig, LocalNeedsOneWorker) {
+  EXPECT_EQ(Refusal(GoodWith("workers: 4")),
+            "workers: 4 with strategy local; local trains in one process, so workers must be 1 "
+            "(use parameter_server or allreduce for more)");
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("workers: 1 local {}")).ok());
+}
+
+TEST(ValidateRunConfig, GlobalStepsOnlyWithParameterServer) {
+  EXPECT_TRUE(
+      ValidateRunConfig(GoodWith("workers: 2 parameter_server {} train { global_steps: 500 }"))
+          .ok());
+  EXPECT_EQ(Refusal(GoodWith("workers: 2 allreduce {} train { global_steps: 500 }")),
+            "train.global_steps: set with strategy allreduce; it counts the updates applied at "
+            "the parameter servers, so it needs strategy parameter_server (use train.steps or "
+            "train.epochs)");
+  EXPECT_THAT(Refusal(GoodWith("train { global_steps: 500 }")),
+              HasSubstr("train.global_steps: set with strategy local;"));
+  EXPECT_EQ(Refusal(GoodWith("parameter_server {} train { global_steps: 0 }")),
+            "train.global_steps: 0 is out of range; must be in [1, 1000000000]");
+}
+
+TEST(ValidateRunConfig, MissingLengthMentionsGlobalStepsForParameterServer) {
+  RunConfig config = GoodWith("parameter_server {}");
+  config.mutable_train()->clear_length();
+  EXPECT_EQ(Refusal(config),
+            "train.steps/train.epochs/train.global_steps: none is set; set exactly one: steps in "
+            "[1, 1000000000], epochs in (0, 1000] or global_steps in [1, 1000000000]");
+}
+
+TEST(ValidateRunConfig, ShardedByKeyNeedsAsManyObjectsAsWorkers) {
+  EXPECT_EQ(
+      Refusal(GoodWith("workers: 5 allreduce {} data { distribution: SHARDED_BY_KEY objects: 4 }")),
+      "data.objects: 4 objects cannot feed 5 workers under SHARDED_BY_KEY; objects are never "
+      "split, so data.objects must be >= workers (5)");
+  EXPECT_TRUE(
+      ValidateRunConfig(
+          GoodWith("workers: 4 allreduce {} data { distribution: SHARDED_BY_KEY objects: 4 }"))
+          .ok());
+  // Other distributions do not split by object: more workers than objects is fine.
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("workers: 5 allreduce {} data { objects: 4 }")).ok());
+}
+
+TEST(ValidateRunConfig, ObjectsRangeAndTrainLimitChecked) {
+  EXPECT_EQ(Refusal(GoodWith("data { objects: 100001 train_limit: 0 }")),
+            "data.objects: 100001 is out of range; must be in [1, 100000]");
+  RunConfig config = GoodWith("");
+  config.mutable_data()->set_objects(0);
+  EXPECT_EQ(Refusal(config), "data.objects: 0 is out of range; must be in [1, 100000]");
+  EXPECT_EQ(Refusal(GoodWith("data { objects: 20 train_limit: 10 }")),
+            "data.objects: 20 objects cannot be cut from data.train_limit 10 examples; must be at "
+            "most data.train_limit (every object holds at least one example)");
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("data { objects: 10 train_limit: 10 }")).ok());
+}
+
+TEST(ValidateRunConfig, DataEnumsChecked) {
+  RunConfig config = GoodWith("");
+  config.mutable_data()->set_distribution(DataConfig::DISTRIBUTION_UNSPECIFIED);
+  config.mutable_data()->set_grouping(static_cast<DataConfig::Grouping>(7));
+  std::string message = Refusal(config);
+  EXPECT_THAT(message, HasSubstr("data.distribution: 0 is not a distribution; must be one of "
+                                 "FULLY_REPLICATED, SHARDED_BY_KEY, GLOBAL_BATCH_SLICE"));
+  EXPECT_THAT(message,
+              HasSubstr("data.grouping: 7 is not a grouping; must be one of SHUFFLED, BY_LABEL"));
+}
+
+TEST(ValidateRunConfig, ColocatedServersMustEqualWorkers) {
+  EXPECT_EQ(Refusal(GoodWith("workers: 4 parameter_server { placement: COLOCATED servers: 2 }")),
+            "parameter_server.servers: 2 with placement COLOCATED; must be 0 or equal to workers "
+            "(4): each host runs one server shard and one worker");
+  EXPECT_TRUE(
+      ValidateRunConfig(GoodWith("workers: 4 parameter_server { placement: COLOCATED servers: 4 }"))
+          .ok());
+  RunConfig zero = GoodWith("workers: 4 parameter_server { placement: COLOCATED }");
+  zero.mutable_parameter_server()->set_servers(0);
+  EXPECT_TRUE(ValidateRunConfig(zero).ok());
+}
+
+TEST(ValidateRunConfig, DedicatedServersRangeChecked) {
+  EXPECT_EQ(Refusal(GoodWith("parameter_server { servers: 65 }")),
+            "parameter_server.servers: 65 is out of range; must be in [1, 64]");
+  RunConfig config = GoodWith("parameter_server {}");
+  config.mutable_parameter_server()->set_servers(0);
+  EXPECT_EQ(Refusal(config), "parameter_server.servers: 0 is out of range; must be in [1, 64]");
+}
+
+TEST(ValidateRunConfig, StalenessOnlyWithSsp) {
+  EXPECT_EQ(Refusal(GoodWith("parameter_server { mode: ASYNC staleness: 3 }")),
+            "parameter_server.staleness: 3 with mode ASYNC; staleness bounds SSP only, so it must "
+            "be 0 unless mode is SSP");
+  EXPECT_THAT(Refusal(GoodWith("parameter_server { mode: SYNC staleness: 1 }")),
+              HasSubstr("parameter_server.staleness: 1 with mode SYNC;"));
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("parameter_server { mode: SSP staleness: 0 }")).ok());
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("parameter_server { mode: SSP staleness: 1000 }")).ok());
+  EXPECT_EQ(Refusal(GoodWith("parameter_server { mode: SSP staleness: 1001 }")),
+            "parameter_server.staleness: 1001 is out of range; must be in [0, 1000]");
+}
+
+TEST(ValidateRunConfig, ParameterServerEnumsAndChunkBytesChecked) {
+  EXPECT_EQ(Refusal(GoodWith("parameter_server { chunk_bytes: 4095 }")),
+            "parameter_server.chunk_bytes: 4095 is out of range; must be in [4096, 67108864]");
+  EXPECT_EQ(Refusal(GoodWith("parameter_server { chunk_bytes: 67108865 }")),
+            "parameter_server.chunk_bytes: 67108865 is out of range; must be in [4096, 67108864]");
+  RunConfig config = GoodWith("parameter_server {}");
+  config.mutable_parameter_server()->set_mode(ParameterServerStrategy::MODE_UNSPECIFIED);
+  config.mutable_parameter_server()->set_placement(ParameterServerStrategy::PLACEMENT_UNSPECIFIED);
+  config.mutable_parameter_server()->set_partitioning(
+      ParameterServerStrategy::PARTITIONING_UNSPECIFIED);
+  std::string message = Refusal(config);
+  EXPECT_THAT(message,
+              HasSubstr("parameter_server.mode: 0 is not a mode; must be one of SYNC, ASYNC, SSP"));
+  EXPECT_THAT(message, HasSubstr("parameter_server.placement: 0 is not a placement; must be one "
+                                 "of DEDICATED, COLOCATED"));
+  EXPECT_THAT(message, HasSubstr("parameter_server.partitioning: 0 is not a partitioning; must be "
+                                 "one of BALANCED_RANGES, ROUND_ROBIN_TENSORS"));
+}
+
+TEST(ValidateRunConfig, AllreduceChecked) {
+  EXPECT_EQ(Refusal(GoodWith("allreduce { segment_bytes: 63 }")),
+            "allreduce.segment_bytes: 63 is out of range; must be in [64, 67108864]");
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("allreduce { segment_bytes: 64 }")).ok());
+  RunConfig config = GoodWith("allreduce {}");
+  config.mutable_allreduce()->set_algorithm(AllreduceStrategy::ALGORITHM_UNSPECIFIED);
+  EXPECT_EQ(Refusal(config), "allreduce.algorithm: 0 is not an algorithm; must be RING");
+}
+
+TEST(ValidateRunConfig, SupervisionRangesChecked) {
+  std::string message = Refusal(GoodWith(
+      "supervision { heartbeat_timeout_s: 0.4 stall_timeout_s: 86401 rpc_deadline_s: -1 }"));
+  EXPECT_THAT(message, HasSubstr("supervision.heartbeat_timeout_s: 0.4 is out of range; must be "
+                                 "in [0.5, 600]"));
+  EXPECT_THAT(message, HasSubstr("supervision.stall_timeout_s: 86401 is out of range; must be in "
+                                 "[1, 86400]"));
+  EXPECT_THAT(message, HasSubstr("supervision.rpc_deadline_s: -1 is out of range; must be in "
+                                 "(0, 3600]"));
+  RunConfig config = GoodWith("");
+  config.mutable_supervision()->set_on_worker_failure(
+      SupervisionConfig::ON_WORKER_FAILURE_UNSPECIFIED);
+  config.mutable_supervision()->set_stall_timeout_s(std::nan(""));
+  message = Refusal(config);
+  EXPECT_THAT(message, HasSubstr("supervision.on_worker_failure: 0 is not a failure policy; must "
+                                 "be ABORT"));
+  EXPECT_THAT(message, HasSubstr("supervision.stall_timeout_s: nan is out of range; must be a "
+                                 "finite number in [1, 86400]"));
+}
+
+TEST(Advice, RecommendsGlobalBatchSliceForSynchronousRuns) {
+  std::vector<std::string> advice = Advice(GoodWith("workers: 4 allreduce {}"));
+  ASSERT_EQ(advice.size(), 1u);
+  EXPECT_EQ(advice[0],
+            "data.distribution: FULLY_REPLICATED with synchronous allreduce on 4 workers; "
+            "GLOBAL_BATCH_SLICE is recommended: it makes the run the same computation as one "
+            "worker with 4 times the batch");
+  EXPECT_THAT(Advice(GoodWith("workers: 2 parameter_server { mode: SYNC } data { distribution: "
+                              "SHARDED_BY_KEY }")),
+              ::testing::ElementsAre(HasSubstr("SHARDED_BY_KEY with synchronous parameter_server "
+                                               "(SYNC) on 2 workers")));
+  EXPECT_TRUE(Advice(GoodWith("workers: 4 allreduce {} data { distribution: GLOBAL_BATCH_SLICE }"))
+                  .empty());
+  EXPECT_TRUE(Advice(GoodWith("workers: 4 parameter_server { mode: ASYNC }")).empty());
+  EXPECT_TRUE(Advice(GoodWith("workers: 1 allreduce {}")).empty());
+  EXPECT_TRUE(Advice(GoodWith("")).empty());
+}
+
 TEST(ResolveDataDir, RelativeToConfigFolderAbsoluteKeptEmptyUsesDefaults) {
   RunConfig config = Parse("data { dir: \"../data/mnist\" }");
   EXPECT_EQ(ResolveDataDir(config, "configs/run.textproto", "/m", "/f"), "data/mnist");

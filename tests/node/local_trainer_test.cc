@@ -116,7 +116,7 @@ TEST_F(LocalTrainerTest, WritesResultJsonAndStepsCsv) {
   std::string line;
   int rows = 0, eval_rows = 0;
   std::getline(csv, line);
-  EXPECT_EQ(line.rfind("step,epoch,samples,", 0), 0u);
+  EXPECT_EQ(line.rfind("worker,step,epoch,samples,", 0), 0u);
   while (std::getline(csv, line)) {
     ++rows;
     if (line.back() != ',') ++eval_rows;  // test_loss filled in

@@ -1,0 +1,71 @@
+// FrameMailbox: the receive side shared by the PeerLink implementations. Frames are put in by
+// whoever receives them (the sending thread in-process, a gRPC reactor over the network) and never
+// block the putter, so the receive side can always drain. Recv takes them out by (sender, tag).
+//
+// A frame is held as a list of byte pieces plus an owner that keeps them alive (a vector of floats,
+// or gRPC slices): no copy is made until Take() writes into the caller's span.
+//
+// Thread safety: every method may be called from any thread.
+#ifndef DISTSIM_SIM_COMM_FRAME_MAILBOX_H_
+#define DISTSIM_SIM_COMM_FRAME_MAILBOX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "sim/comm/peer_link.h"
+
+namespace distsim::comm {
+
+struct InboundFrame {
+  std::vector<std::span<const std::byte>> pieces;  // the payload, in order
+  size_t bytes = 0;                                // sum of the pieces' sizes
+  std::shared_ptr<const void> owner;               // keeps the pieces' memory alive
+};
+
+class FrameMailbox {
+ public:
+  FrameMailbox(int rank, int size);
+
+  // Queues a frame from rank `from`. Never blocks (beyond the mutex).
+  void Put(int from, const FrameTag& tag, InboundFrame frame);
+
+  // The stream from `from` ended: a Take waiting on it (with nothing queued) returns `why`.
+  void ClosePeer(int from, absl::Status why);
+
+  // Every waiting and future Take returns Cancelled.
+  void Abort();
+
+  // Waits for (from, tag), removes it and writes it into `out` per `mode`.
+  absl::Status Take(int from, const FrameTag& tag, std::span<float> out, RecvMode mode,
+                    absl::Time deadline);
+
+  // Frames queued now (for tests).
+  size_t queued() const;
+
+ private:
+  using Key = std::pair<int, FrameTag>;
+  const int rank_;
+  mutable absl::Mutex mu_;
+  std::map<Key, std::deque<InboundFrame>> frames_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Status> closed_ ABSL_GUARDED_BY(mu_);  // per sender; OK = open
+  bool aborted_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Writes a frame's pieces into `out` (exactly out.size() * 4 bytes in total), copying or adding.
+// Pieces may split a float anywhere.
+void UnpackFloats(const std::vector<std::span<const std::byte>>& pieces, std::span<float> out,
+                  RecvMode mode);
+
+}  // namespace distsim::comm
+
+#endif  // DISTSIM_SIM_COMM_FRAME_MAILBOX_H_

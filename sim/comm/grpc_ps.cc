@@ -1,0 +1,467 @@
+#include "sim/comm/grpc_ps.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "distsim/ps.grpc.pb.h"
+#include "sim/base/check.h"
+#include "sim/base/status.h"
+#include "sim/comm/grpc_util.h"
+
+namespace distsim::comm {
+namespace {
+
+constexpr char kTokenKey[] = "distsim-run-token";
+constexpr char kRankKey[] = "distsim-rank";
+constexpr int kFramePrefix = 5;  // gRPC's per-message prefix: compressed flag + 4-byte length
+constexpr uint32_t kMaxPollMs = 1000;
+
+uint64_t WireBytes(const google::protobuf::Message& message) {
+  return message.ByteSizeLong() + kFramePrefix;
+}
+
+// Floats of a `bytes` field. Protobuf strings of chunk size are heap blocks (16-byte aligned);
+// the check guards the rare small string stored elsewhere.
+std::span<const float> AsFloats(const std::string& data, std::vector<float>* scratch) {
+  const size_t n = data.size() / sizeof(float);
+  if (reinterpret_cast<uintptr_t>(data.data()) % alignof(float) == 0) {
+    return {reinterpret_cast<const float*>(data.data()), n};
+  }
+  scratch->resize(n);
+  std::memcpy(scratch->data(), data.data(), n * sizeof(float));
+  return *scratch;
+}
+
+std::span<float> ResizeAsFloats(std::string* data, int64_t n) {
+  data->resize(n * sizeof(float));
+  DS_CHECK(reinterpret_cast<uintptr_t>(data->data()) % alignof(float) == 0);
+  return {reinterpret_cast<float*>(data->data()), static_cast<size_t>(n)};
+}
+
+}  // namespace
+
+int PsMaxMessageBytes(int64_t chunk_bytes) {
+  return static_cast<int>(std::min<int64_t>(INT_MAX, chunk_bytes + (64 << 10)));
+}
+
+int PsServerThreads(int workers) { return workers + 4; }
+
+// ---------------------------------------------------------------------------------------------
+// Server.
+
+class PsService::Impl final : public rpc::ParameterServer::Service {
+ public:
+  Impl(PsShardHandler* shard, std::string token) : shard_(shard), token_(std::move(token)) {}
+
+  grpc::Status Push(grpc::ServerContext* context, grpc::ServerReader<rpc::PsPushChunk>* reader,
+                    rpc::PsPushReply* reply) override {
+    if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
+    rpc::PsPushChunk message;
+    std::vector<float> scratch;
+    bool any = false;
+    uint32_t worker = 0;
+    uint64_t clock = 0, pulled_version = 0;
+    while (reader->Read(&message)) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      if (!any) {
+        any = true;
+        worker = message.worker();
+        clock = message.clock();
+        pulled_version = message.pulled_version();
+      }
+      if (message.data().empty()) continue;  // header of a push to an empty shard
+      if (message.data().size() % sizeof(float) != 0 || message.worker() != worker ||
+          message.clock() != clock) {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("malformed push chunk ", message.chunk(), " from worker ",
+                                         message.worker()));
+      }
+      absl::Status status = shard_->PushChunk(static_cast<int>(worker), clock,
+                                              static_cast<int>(message.chunk()),
+                                              AsFloats(message.data(), &scratch));
+      if (!status.ok()) return ToGrpc(status);
+    }
+    if (!any) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "push without any message");
+    }
+    absl::StatusOr<PushAck> ack =
+        shard_->FinishPush(static_cast<int>(worker), clock, pulled_version);
+    if (!ack.ok()) return ToGrpc(ack.status());
+    reply->set_staleness(ack->staleness);
+    reply->set_version(ack->version);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Pull(grpc::ServerContext* context, const rpc::PsPullRequest* request,
+                    grpc::ServerWriter<rpc::PsPullChunk>* writer) override {
+    if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
+    const absl::Time start = absl::Now();
+    absl::StatusOr<PullGrant> grant =
+        shard_->WaitPull(static_cast<int>(request->worker()), request->clock(),
+                         absl::Milliseconds(std::min(request->wait_ms(), kMaxPollMs)));
+    if (!grant.ok()) return ToGrpc(grant.status());
+    rpc::PsPullChunk message;
+    message.set_ready(grant->ready);
+    message.set_version(grant->version);
+    message.set_blocker(grant->blocker);
+    message.set_blocker_clock(grant->blocker_clock);
+    message.set_progress(grant->progress);
+    message.set_waited_us(absl::ToInt64Microseconds(absl::Now() - start));
+    const int n_chunks = shard_->num_chunks();
+    if (!grant->ready || n_chunks == 0) {
+      writer->Write(message);
+      return grpc::Status::OK;
+    }
+    const int64_t size = shard_->size(), chunk_elems = shard_->chunk_elems();
+    for (int c = 0; c < n_chunks; ++c) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      const int64_t n = std::min(chunk_elems, size - c * chunk_elems);
+      message.set_chunk(c);
+      absl::Status status = shard_->ReadChunk(c, ResizeAsFloats(message.mutable_data(), n));
+      if (!status.ok()) return ToGrpc(status);
+      if (!writer->Write(message)) return grpc::Status::CANCELLED;
+      if (c == 0) {  // only the first message carries the grant
+        message.clear_ready();
+        message.clear_version();
+        message.clear_blocker();
+        message.clear_blocker_clock();
+        message.clear_progress();
+        message.clear_waited_us();
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Done(grpc::ServerContext* context, const rpc::PsDoneRequest* request,
+                    rpc::PsDoneReply*) override {
+    if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
+    return ToGrpc(shard_->WorkerDone(static_cast<int>(request->worker())));
+  }
+
+  grpc::Status Discard(grpc::ServerContext* context, grpc::ServerReader<rpc::PsPushChunk>* reader,
+                       rpc::PsPushReply*) override {
+    if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
+    rpc::PsPushChunk message;
+    while (reader->Read(&message)) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  grpc::Status CheckToken(const grpc::ServerContext& context) const {
+    const auto& metadata = context.client_metadata();
+    auto it = metadata.find(kTokenKey);
+    if (it != metadata.end() && std::string_view(it->second.data(), it->second.size()) == token_) {
+      return grpc::Status::OK;
+    }
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("parameter server shard ", shard_->shard_id(),
+                                     " refused a call with a wrong run token (another run?)"));
+  }
+
+  PsShardHandler* const shard_;
+  const std::string token_;
+};
+
+PsService::PsService(PsShardHandler* shard, std::string run_token)
+    : impl_(std::make_unique<Impl>(shard, std::move(run_token))) {}
+PsService::~PsService() = default;
+grpc::Service* PsService::service() { return impl_.get(); }
+
+// ---------------------------------------------------------------------------------------------
+// Client.
+
+namespace {
+
+struct ShardConnection {
+  std::string name;  // "parameter server shard s (host:port)"
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<rpc::ParameterServer::Stub> stub;
+};
+
+// Runs fn(s) for s in [0, n), s > 0 on threads of their own. Returns the first error, preferring
+// any other code over Cancelled (which is usually a consequence).
+template <typename Fn>
+absl::Status ForEachShard(int n, Fn fn) {
+  std::vector<absl::Status> statuses(n);
+  std::vector<std::thread> threads;
+  for (int s = 1; s < n; ++s) threads.emplace_back([&, s] { statuses[s] = fn(s); });
+  if (n > 0) statuses[0] = fn(0);
+  for (std::thread& t : threads) t.join();
+  absl::Status first;
+  for (const absl::Status& status : statuses) {
+    if (status.ok()) continue;
+    if (first.ok() || (absl::IsCancelled(first) && !absl::IsCancelled(status))) first = status;
+  }
+  return first;
+}
+
+class GrpcPsClient final : public PsClient {
+ public:
+  GrpcPsClient(const PsClientOptions& options, const GrpcPsClientOptions& grpc_options,
+               std::vector<ShardConnection> shards)
+      : options_(options), grpc_options_(grpc_options), shards_(std::move(shards)),
+        chunk_elems_(ChunkElems(options.chunk_bytes)) {}
+
+  absl::Status Pull(uint64_t clock, std::span<float> params, PullResult* result) override {
+    DS_CHECK(static_cast<int64_t>(params.size()) == options_.total_elems);
+    const int n = num_shards();
+    result->versions.assign(n, 0);
+    std::vector<double> waits(n, 0.0);
+    absl::Status status = ForEachShard(n, [&](int s) {
+      return PullShard(s, clock, params, &result->versions[s], &waits[s]);
+    });
+    result->wait_s = n == 0 ? 0.0 : *std::max_element(waits.begin(), waits.end());
+    return status;
+  }
+
+  absl::Status Push(uint64_t clock, std::span<const float> grads,
+                    std::span<const uint64_t> versions, PushResult* result) override {
+    DS_CHECK(static_cast<int64_t>(grads.size()) == options_.total_elems);
+    DS_CHECK(static_cast<int>(versions.size()) == num_shards());
+    std::vector<uint64_t> staleness(num_shards(), 0);
+    absl::Status status = ForEachShard(num_shards(), [&](int s) {
+      return PushShard(s, clock, grads, versions[s], &staleness[s]);
+    });
+    result->staleness = 0;
+    for (uint64_t v : staleness) result->staleness = std::max(result->staleness, v);
+    return status;
+  }
+
+  absl::Status Done() override {
+    return ForEachShard(num_shards(), [&](int s) -> absl::Status {
+      grpc::ClientContext context;
+      DS_RETURN_IF_ERROR(Prepare(&context, absl::ZeroDuration()));
+      rpc::PsDoneRequest request;
+      request.set_worker(options_.worker);
+      rpc::PsDoneReply reply;
+      grpc::Status status = shards_[s].stub->Done(&context, request, &reply);
+      Unregister(&context);
+      bytes_sent_ += WireBytes(request);
+      return FromGrpc(status, shards_[s].name, "Done");
+    });
+  }
+
+  void Abort() override {
+    absl::MutexLock lock(&mu_);
+    aborted_ = true;
+    for (grpc::ClientContext* context : active_) context->TryCancel();
+  }
+
+  uint64_t bytes_sent() const override { return bytes_sent_.load(); }
+  uint64_t bytes_received() const override { return bytes_received_.load(); }
+  int num_shards() const override { return static_cast<int>(shards_.size()); }
+
+ private:
+  // Sets metadata and deadline and registers the call for Abort(). Cancelled if aborted.
+  absl::Status Prepare(grpc::ClientContext* context, absl::Duration wait) {
+    context->AddMetadata(kTokenKey, grpc_options_.run_token);
+    context->AddMetadata(kRankKey, std::to_string(options_.worker));
+    context->set_deadline(
+        DeadlineIn(absl::ToDoubleSeconds(wait + grpc_options_.rpc_timeout)));
+    absl::MutexLock lock(&mu_);
+    if (aborted_) {
+      return absl::CancelledError(
+          absl::StrCat("worker ", options_.worker, ": parameter-server client aborted"));
+    }
+    active_.push_back(context);
+    return absl::OkStatus();
+  }
+
+  void Unregister(grpc::ClientContext* context) {
+    absl::MutexLock lock(&mu_);
+    active_.erase(std::find(active_.begin(), active_.end(), context));
+  }
+
+  absl::Status PullShard(int s, uint64_t clock, std::span<float> params, uint64_t* version,
+                         double* wait_s) {
+    const ShardConnection& shard = shards_[s];
+    const ShardRanges& ranges = options_.shards[s];
+    const int64_t size = LocalSize(ranges);
+    const int n_chunks = NumChunks(size, chunk_elems_);
+    StallTracker stall(options_.stall_timeout);
+    const uint32_t poll_ms = static_cast<uint32_t>(
+        std::clamp<int64_t>(absl::ToInt64Milliseconds(options_.poll), 1, kMaxPollMs));
+    std::vector<float> scratch;
+    while (true) {
+      grpc::ClientContext context;
+      DS_RETURN_IF_ERROR(Prepare(&context, absl::Milliseconds(poll_ms)));
+      rpc::PsPullRequest request;
+      request.set_worker(options_.worker);
+      request.set_clock(clock);
+      request.set_wait_ms(poll_ms);
+      bytes_sent_ += WireBytes(request);
+      const absl::Time poll_start = absl::Now();
+      std::unique_ptr<grpc::ClientReader<rpc::PsPullChunk>> reader =
+          shard.stub->Pull(&context, request);
+      rpc::PsPullChunk message;
+      bool got = false, ready = false;
+      int chunks = 0;
+      while (reader->Read(&message)) {
+        got = true;
+        bytes_received_ += WireBytes(message);
+        if (chunks == 0 && !ready) {
+          if (!message.ready()) break;
+          ready = true;
+          *version = message.version();
+          *wait_s += message.waited_us() * 1e-6;
+          if (n_chunks == 0) break;
+        }
+        if (message.chunk() != static_cast<uint32_t>(chunks) || chunks >= n_chunks) break;
+        const int64_t begin = chunks * chunk_elems_;
+        const int64_t n = std::min(chunk_elems_, size - begin);
+        std::span<const float> data = AsFloats(message.data(), &scratch);
+        if (static_cast<int64_t>(data.size()) != n) break;
+        if (ranges.size() == 1) {
+          std::memcpy(params.data() + ranges[0].offset + begin, data.data(), n * sizeof(float));
+        } else {
+          ScatterLocal(ranges, begin, data, params);
+        }
+        ++chunks;
+      }
+      if (!ready) {
+        grpc::Status status = reader->Finish();
+        Unregister(&context);
+        DS_RETURN_IF_ERROR(FromGrpc(status, shard.name, "Pull"));
+        if (!got) {
+          return absl::DataLossError(absl::StrCat(shard.name, ": Pull ended without an answer"));
+        }
+        *wait_s += absl::ToDoubleSeconds(absl::Now() - poll_start);
+        PullGrant grant;
+        grant.blocker = message.blocker();
+        grant.blocker_clock = message.blocker_clock();
+        grant.progress = message.progress();
+        DS_RETURN_IF_ERROR(stall.Observe(grant, options_.worker, s));
+        continue;
+      }
+      if (chunks < n_chunks) context.TryCancel();
+      grpc::Status status = reader->Finish();
+      Unregister(&context);
+      if (chunks < n_chunks) {
+        DS_RETURN_IF_ERROR(FromGrpc(status, shard.name, "Pull"));
+        return absl::DataLossError(absl::StrCat(shard.name, ": Pull delivered ", chunks, " of ",
+                                                n_chunks, " chunks, or a malformed one"));
+      }
+      return FromGrpc(status, shard.name, "Pull");
+    }
+  }
+
+  absl::Status PushShard(int s, uint64_t clock, std::span<const float> grads,
+                         uint64_t pulled_version, uint64_t* staleness) {
+    const ShardConnection& shard = shards_[s];
+    const ShardRanges& ranges = options_.shards[s];
+    const int64_t size = LocalSize(ranges);
+    const int n_chunks = NumChunks(size, chunk_elems_);
+    grpc::ClientContext context;
+    DS_RETURN_IF_ERROR(Prepare(&context, absl::ZeroDuration()));
+    rpc::PsPushReply reply;
+    std::unique_ptr<grpc::ClientWriter<rpc::PsPushChunk>> writer =
+        shard.stub->Push(&context, &reply);
+    rpc::PsPushChunk message;
+    message.set_worker(options_.worker);
+    message.set_clock(clock);
+    message.set_pulled_version(pulled_version);
+    for (int c = 0; c < std::max(n_chunks, 1); ++c) {
+      message.set_chunk(c);
+      if (n_chunks > 0) {
+        const int64_t begin = c * chunk_elems_, n = std::min(chunk_elems_, size - begin);
+        std::span<float> data = ResizeAsFloats(message.mutable_data(), n);
+        if (ranges.size() == 1) {
+          std::memcpy(data.data(), grads.data() + ranges[0].offset + begin, n * sizeof(float));
+        } else {
+          GatherLocal(ranges, begin, grads, data);
+        }
+      }
+      bytes_sent_ += WireBytes(message);
+      if (!writer->Write(message)) break;  // the server ended the call: Finish says why
+    }
+    writer->WritesDone();
+    grpc::Status status = writer->Finish();
+    Unregister(&context);
+    bytes_received_ += WireBytes(reply);
+    *staleness = reply.staleness();
+    return FromGrpc(status, shard.name, "Push");
+  }
+
+  const PsClientOptions options_;
+  const GrpcPsClientOptions grpc_options_;
+  const std::vector<ShardConnection> shards_;
+  const int64_t chunk_elems_;
+  absl::Mutex mu_;
+  bool aborted_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<grpc::ClientContext*> active_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> bytes_sent_{0}, bytes_received_{0};
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PsClient>> MakeGrpcPsClient(
+    const PsClientOptions& options, const GrpcPsClientOptions& grpc_options) {
+  if (grpc_options.addresses.size() != options.shards.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter server client: ", grpc_options.addresses.size(),
+                     " addresses for ", options.shards.size(), " shards"));
+  }
+  std::vector<ShardConnection> shards(options.shards.size());
+  const int max_message = PsMaxMessageBytes(options.chunk_bytes);
+  for (size_t s = 0; s < shards.size(); ++s) {
+    shards[s].name =
+        absl::StrCat("parameter server shard ", s, " (", grpc_options.addresses[s], ")");
+    shards[s].channel = MakeChannel(grpc_options.addresses[s], max_message);
+    shards[s].stub = rpc::ParameterServer::NewStub(shards[s].channel);
+  }
+  for (ShardConnection& shard : shards) {
+    DS_RETURN_IF_ERROR(WaitForReady(
+        *shard.channel,
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(grpc_options.connect_timeout)),
+        shard.name));
+  }
+  return std::unique_ptr<PsClient>(
+      std::make_unique<GrpcPsClient>(options, grpc_options, std::move(shards)));
+}
+
+absl::Status StreamToDiscard(const std::string& address, const std::string& run_token,
+                             int64_t bytes, int64_t chunk_bytes) {
+  // One channel per call would measure connection set-up; keep one per address.
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* channels = new std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>>;
+  std::shared_ptr<grpc::Channel> channel;
+  {
+    absl::MutexLock lock(&mu);
+    for (auto& [a, c] : *channels) {
+      if (a == address) channel = c;
+    }
+    if (channel == nullptr) {
+      channel = MakeChannel(address, PsMaxMessageBytes(chunk_bytes));
+      channels->emplace_back(address, channel);
+    }
+  }
+  auto stub = rpc::ParameterServer::NewStub(channel);
+  grpc::ClientContext context;
+  context.AddMetadata(kTokenKey, run_token);
+  context.set_deadline(DeadlineIn(60));
+  rpc::PsPushReply reply;
+  auto writer = stub->Discard(&context, &reply);
+  rpc::PsPushChunk message;
+  std::vector<float> payload(ChunkElems(chunk_bytes), 1.0f);
+  for (int64_t sent = 0; sent < bytes; sent += chunk_bytes) {
+    const int64_t n = std::min(chunk_bytes, bytes - sent) / static_cast<int64_t>(sizeof(float));
+    message.set_chunk(static_cast<uint32_t>(sent / chunk_bytes));
+    std::memcpy(ResizeAsFloats(message.mutable_data(), n).data(), payload.data(),
+                n * sizeof(float));
+    if (!writer->Write(message)) break;
+  }
+  writer->WritesDone();
+  return FromGrpc(writer->Finish(), address, "Discard");
+}
+
+}  // namespace distsim::comm

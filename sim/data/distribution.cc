@@ -1,0 +1,369 @@
+#include "sim/data/distribution.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "sim/base/check.h"
+#include "sim/base/status.h"
+#include "sim/data/random.h"
+#include "sim/data/sampler.h"
+
+namespace distsim::data {
+namespace {
+
+// Salts keep the object cut and the worker streams apart from the epoch orders of the same seed.
+constexpr uint64_t kObjectsSalt = 0x4f626a6563747321ULL;   // "Objects!"
+constexpr uint64_t kWorkerStride = 0x9e3779b97f4a7c15ULL;  // the golden-ratio increment
+
+// Reads a fixed list of examples (or, with an empty list, 0..n-1) epoch after epoch: each epoch in
+// the order EpochPermutation gives over positions, mapped through the list.
+class ListSampler final : public WorkerSampler {
+ public:
+  // `examples` empty means the identity over [0, n). Preconditions: n >= 1, batch >= 1, and
+  // examples is empty or holds n entries.
+  ListSampler(std::vector<int64_t> examples, int64_t n, int64_t batch, uint64_t seed, bool shuffle)
+      : examples_(std::move(examples)), positions_(n, batch, seed, shuffle) {
+    DS_CHECK(examples_.empty() || static_cast<int64_t>(examples_.size()) == n);
+  }
+
+  void Next(std::span<int64_t> out) override {
+    positions_.Next(out);
+    if (examples_.empty()) return;
+    for (int64_t& slot : out) slot = examples_[slot];
+  }
+  int64_t batch_size() const override { return positions_.batch_size(); }
+  int64_t examples() const override { return positions_.size(); }
+  double steps_per_epoch() const override {
+    return static_cast<double>(positions_.size()) / positions_.batch_size();
+  }
+  double epochs_completed() const override { return positions_.epochs_completed(); }
+
+ private:
+  std::vector<int64_t> examples_;
+  EpochSampler positions_;
+};
+
+// GLOBAL_BATCH_SLICE: draws the whole global batch and keeps this worker's slice.
+class SliceSampler final : public WorkerSampler {
+ public:
+  SliceSampler(int64_t n, int worker, int workers, int64_t batch, uint64_t seed, bool shuffle)
+      : worker_(worker),
+        workers_(workers),
+        batch_(batch),
+        global_(n, batch * workers, seed, shuffle),
+        global_batch_(batch * workers) {}
+
+  void Next(std::span<int64_t> out) override {
+    DS_CHECK(static_cast<int64_t>(out.size()) == batch_);
+    global_.Next(global_batch_);
+    std::copy_n(global_batch_.begin() + worker_ * batch_, batch_, out.begin());
+  }
+  int64_t batch_size() const override { return batch_; }
+  int64_t examples() const override { return (global_.size() + workers_ - 1) / workers_; }
+  double steps_per_epoch() const override {
+    return static_cast<double>(global_.size()) / global_.batch_size();
+  }
+  double epochs_completed() const override { return global_.epochs_completed(); }
+
+ private:
+  int64_t worker_;
+  int64_t workers_;
+  int64_t batch_;
+  EpochSampler global_;
+  std::vector<int64_t> global_batch_;
+};
+
+// The checks every entry point shares; `workers`, `worker` and `batch` come from the config or the
+// command line, so they are errors, not invariants.
+absl::Status CheckArguments(int64_t n, int worker, int workers, int64_t batch) {
+  if (n < 1) {
+    return absl::InvalidArgumentError(
+        "the training set is empty; the dataset (and data.train_limit, if set) must give at least "
+        "one example");
+  }
+  if (workers < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("workers: ", workers, " is out of range; must be >= 1"));
+  }
+  if (worker < 0 || worker >= workers) {
+    return absl::InvalidArgumentError(absl::StrCat("worker rank ", worker,
+                                                   " is out of range; must be in [0, ", workers - 1,
+                                                   "] for ", workers, " workers"));
+  }
+  if (batch < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("train.batch_size: ", batch, " is out of range; must be >= 1"));
+  }
+  return absl::OkStatus();
+}
+
+// Objects are made (or, where they play no part, still checked) the same way everywhere, so a
+// config is accepted or refused whatever the distribution.
+absl::Status CheckObjects(int64_t objects, int64_t n) {
+  if (objects >= 1 && objects <= n) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "data.objects: ", objects, " objects cannot be cut from ", n,
+      " training examples; must be in [1, ", n, "] (every object holds at least one example)"));
+}
+
+absl::Status CheckShardable(const DistributionSpec& spec, int workers) {
+  if (spec.distribution != Distribution::kShardedByKey || workers <= spec.objects) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "data.objects: ", spec.objects, " objects cannot feed ", workers,
+      " workers under SHARDED_BY_KEY; objects are never split, so data.objects must be >= "
+      "workers (",
+      workers, "), or run at most ", spec.objects, " workers"));
+}
+
+// The examples of `ids` among `objects`, concatenated in the order of `ids`.
+std::vector<int64_t> Concatenate(const std::vector<std::vector<int64_t>>& objects,
+                                 const std::vector<int64_t>& ids) {
+  std::vector<int64_t> examples;
+  for (int64_t id : ids) {
+    examples.insert(examples.end(), objects[id].begin(), objects[id].end());
+  }
+  return examples;
+}
+
+// Histogram of the labels of `examples` over [0, num_classes); out-of-range labels are a bug of
+// the caller (Dataset guarantees the range).
+std::vector<int64_t> LabelCounts(std::span<const int32_t> labels,
+                                 const std::vector<int64_t>& examples, int num_classes) {
+  std::vector<int64_t> counts(num_classes, 0);
+  for (int64_t i : examples) {
+    DS_CHECK(labels[i] >= 0 && labels[i] < num_classes);
+    ++counts[labels[i]];
+  }
+  return counts;
+}
+
+// "0,2,4 (3 objects)"; lists longer than 12 keep the first 10 and say how many there are.
+std::string FormatIds(const std::vector<int64_t>& ids) {
+  std::string text;
+  const size_t shown = ids.size() > 12 ? 10 : ids.size();
+  for (size_t i = 0; i < shown; ++i) absl::StrAppend(&text, i == 0 ? "" : ",", ids[i]);
+  if (shown < ids.size()) absl::StrAppend(&text, ",...");
+  absl::StrAppend(&text, " (", ids.size(), ids.size() == 1 ? " object)" : " objects)");
+  return text;
+}
+
+std::string FormatCounts(const std::vector<int64_t>& counts) {
+  std::string text;
+  for (size_t c = 0; c < counts.size(); ++c) {
+    absl::StrAppend(&text, c == 0 ? "" : " ", c, ":", counts[c]);
+  }
+  return text;
+}
+
+}  // namespace
+
+const char* DistributionName(Distribution distribution) {
+  switch (distribution) {
+    case Distribution::kFullyReplicated:
+      return "FULLY_REPLICATED";
+    case Distribution::kShardedByKey:
+      return "SHARDED_BY_KEY";
+    case Distribution::kGlobalBatchSlice:
+      return "GLOBAL_BATCH_SLICE";
+  }
+  return "?";
+}
+
+const char* GroupingName(Grouping grouping) {
+  switch (grouping) {
+    case Grouping::kShuffled:
+      return "SHUFFLED";
+    case Grouping::kByLabel:
+      return "BY_LABEL";
+  }
+  return "?";
+}
+
+std::vector<int32_t> Labels(const Dataset& dataset) {
+  std::vector<int32_t> labels(dataset.size());
+  for (int64_t i = 0; i < dataset.size(); ++i) labels[i] = dataset.label(i);
+  return labels;
+}
+
+absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const int32_t> labels,
+                                                              int64_t objects, Grouping grouping,
+                                                              uint64_t seed) {
+  const int64_t n = static_cast<int64_t>(labels.size());
+  if (n < 1) {
+    return absl::InvalidArgumentError(
+        "the training set is empty; the dataset (and data.train_limit, if set) must give at least "
+        "one example");
+  }
+  DS_RETURN_IF_ERROR(CheckObjects(objects, n));
+  std::vector<int64_t> order(n);
+  if (grouping == Grouping::kShuffled) {
+    EpochPermutation(n, Mix64(seed ^ kObjectsSalt), 0, /*shuffle=*/true, order);
+  } else {
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&labels](int64_t a, int64_t b) { return labels[a] < labels[b]; });
+  }
+  // Object k holds order[start(k) .. start(k+1)); the first n % objects objects get one extra.
+  std::vector<std::vector<int64_t>> result(objects);
+  const int64_t base = n / objects;
+  const int64_t extra = n % objects;
+  int64_t start = 0;
+  for (int64_t k = 0; k < objects; ++k) {
+    const int64_t size = base + (k < extra ? 1 : 0);
+    result[k].assign(order.begin() + start, order.begin() + start + size);
+    start += size;
+  }
+  DS_CHECK(start == n);
+  return result;
+}
+
+std::vector<int64_t> WorkerObjects(Distribution distribution, int64_t objects, int worker,
+                                   int workers) {
+  DS_CHECK(workers >= 1 && worker >= 0 && worker < workers && objects >= 1);
+  std::vector<int64_t> ids;
+  switch (distribution) {
+    case Distribution::kFullyReplicated:
+      ids.resize(objects);
+      std::iota(ids.begin(), ids.end(), 0);
+      break;
+    case Distribution::kShardedByKey:
+      for (int64_t k = worker; k < objects; k += workers) ids.push_back(k);
+      break;
+    case Distribution::kGlobalBatchSlice:
+      break;
+  }
+  return ids;
+}
+
+uint64_t WorkerSeed(uint64_t seed, int worker) {
+  // EpochPermutation mixes its seed thoroughly, so an additive stride is enough to separate the
+  // workers' streams, and worker 0 keeps `seed` itself.
+  return seed + static_cast<uint64_t>(worker) * kWorkerStride;
+}
+
+std::vector<int64_t> WorkerSampler::Next() {
+  std::vector<int64_t> batch(batch_size());
+  Next(std::span<int64_t>(batch));
+  return batch;
+}
+
+absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const DistributionSpec& spec,
+                                                                 std::span<const int32_t> labels,
+                                                                 int worker, int workers,
+                                                                 int64_t batch, uint64_t seed,
+                                                                 bool shuffle) {
+  const int64_t n = static_cast<int64_t>(labels.size());
+  DS_RETURN_IF_ERROR(CheckArguments(n, worker, workers, batch));
+  DS_RETURN_IF_ERROR(CheckObjects(spec.objects, n));
+  DS_RETURN_IF_ERROR(CheckShardable(spec, workers));
+  if (spec.distribution == Distribution::kGlobalBatchSlice) {
+    return std::unique_ptr<WorkerSampler>(
+        std::make_unique<SliceSampler>(n, worker, workers, batch, seed, shuffle));
+  }
+  if (spec.distribution == Distribution::kFullyReplicated && shuffle) {
+    // Every example, each epoch a fresh permutation of its own: the objects do not matter.
+    return std::unique_ptr<WorkerSampler>(
+        std::make_unique<ListSampler>(std::vector<int64_t>(), n, batch, WorkerSeed(seed, worker),
+                                      /*shuffle=*/true));
+  }
+  DS_ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> objects,
+                      MakeObjects(labels, spec.objects, spec.grouping, seed));
+  std::vector<int64_t> examples =
+      Concatenate(objects, WorkerObjects(spec.distribution, spec.objects, worker, workers));
+  const int64_t count = static_cast<int64_t>(examples.size());
+  return std::unique_ptr<WorkerSampler>(std::make_unique<ListSampler>(
+      std::move(examples), count, batch, WorkerSeed(seed, worker), shuffle));
+}
+
+absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const DistributionSpec& spec,
+                                                                 const Dataset& train, int worker,
+                                                                 int workers, int64_t batch,
+                                                                 uint64_t seed, bool shuffle) {
+  std::vector<int32_t> labels = Labels(train);
+  return MakeWorkerSampler(spec, labels, worker, workers, batch, seed, shuffle);
+}
+
+absl::StatusOr<DistributionSummary> SummarizeDistribution(const DistributionSpec& spec,
+                                                          std::span<const int32_t> labels,
+                                                          int num_classes, int workers,
+                                                          int64_t batch, uint64_t seed,
+                                                          bool shuffle) {
+  const int64_t n = static_cast<int64_t>(labels.size());
+  DS_RETURN_IF_ERROR(CheckArguments(n, /*worker=*/0, workers, batch));
+  DS_RETURN_IF_ERROR(CheckShardable(spec, workers));
+  if (num_classes < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("num_classes: ", num_classes, " is out of range; must be >= 1"));
+  }
+  DS_ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> objects,
+                      MakeObjects(labels, spec.objects, spec.grouping, seed));
+
+  DistributionSummary summary;
+  summary.spec = spec;
+  summary.workers = workers;
+  summary.examples = n;
+  for (const std::vector<int64_t>& object : objects) {
+    summary.object_sizes.push_back(static_cast<int64_t>(object.size()));
+  }
+  std::vector<int64_t> all(n);
+  std::iota(all.begin(), all.end(), 0);
+  summary.label_counts = LabelCounts(labels, all, num_classes);
+
+  // GLOBAL_BATCH_SLICE: who takes each position of epoch 0's permutation.
+  std::vector<std::vector<int64_t>> slices(workers);
+  if (spec.distribution == Distribution::kGlobalBatchSlice) {
+    std::vector<int64_t> order(n);
+    EpochPermutation(n, seed, 0, shuffle, order);
+    const int64_t global_batch = batch * workers;
+    for (int64_t p = 0; p < n; ++p) slices[(p % global_batch) / batch].push_back(order[p]);
+  }
+  for (int w = 0; w < workers; ++w) {
+    WorkerDataSummary worker;
+    worker.worker = w;
+    worker.objects = WorkerObjects(spec.distribution, spec.objects, w, workers);
+    const std::vector<int64_t> examples = spec.distribution == Distribution::kGlobalBatchSlice
+                                              ? std::move(slices[w])
+                                              : Concatenate(objects, worker.objects);
+    worker.examples = static_cast<int64_t>(examples.size());
+    worker.label_counts = LabelCounts(labels, examples, num_classes);
+    summary.worker.push_back(std::move(worker));
+  }
+  return summary;
+}
+
+std::string FormatDistributionSummary(const DistributionSummary& summary) {
+  const auto [smallest, largest] =
+      std::minmax_element(summary.object_sizes.begin(), summary.object_sizes.end());
+  std::string text = absl::StrCat("data: ", summary.examples, " examples in ",
+                                  summary.object_sizes.size(), " objects");
+  if (!summary.object_sizes.empty()) {
+    if (*smallest == *largest) {
+      absl::StrAppend(&text, " (", *smallest, " each)");
+    } else {
+      absl::StrAppend(&text, " (", *smallest, "-", *largest, " each)");
+    }
+  }
+  absl::StrAppend(&text, ", ", DistributionName(summary.spec.distribution), ", ",
+                  GroupingName(summary.spec.grouping), ", ", summary.workers,
+                  summary.workers == 1 ? " worker\n" : " workers\n");
+  absl::StrAppend(&text, "  all:      labels ", FormatCounts(summary.label_counts), "\n");
+  for (const WorkerDataSummary& worker : summary.worker) {
+    absl::StrAppend(&text, "  worker ", worker.worker, ": ");
+    if (summary.spec.distribution == Distribution::kGlobalBatchSlice) {
+      absl::StrAppend(&text, "slices of every global batch");
+    } else {
+      absl::StrAppend(&text, "objects ", FormatIds(worker.objects));
+    }
+    absl::StrAppend(&text, ", ", worker.examples, " examples per epoch; labels ",
+                    FormatCounts(worker.label_counts), "\n");
+  }
+  return text;
+}
+
+}  // namespace distsim::data

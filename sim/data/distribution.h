@@ -1,0 +1,164 @@
+// How the training set reaches the workers (DESIGN.md section 4): objects, sharding, slicing.
+//
+// The training set of N examples is first cut into K objects (like the S3 keys of a SageMaker
+// channel), each a list of example indices. Then each worker gets a WorkerSampler that hands out
+// its batches under one of three distributions:
+//   FULLY_REPLICATED    every worker reads all K objects, in its own seeded order;
+//   SHARDED_BY_KEY      worker i reads objects i, i+n, i+2n, ... (objects are never split);
+//   GLOBAL_BATCH_SLICE  one seeded permutation of the whole set per epoch, shared by every worker;
+//                       at each step worker i takes slice i of the global batch of n*b examples
+//                       (PyTorch's DistributedSampler).
+//
+// This layer knows nothing of the config proto: the caller (sim/node) translates DataConfig and
+// TrainConfig into the plain types below. Every function is deterministic: the same arguments give
+// the same objects, orders and batches in every process and on every machine.
+#ifndef DISTSIM_SIM_DATA_DISTRIBUTION_H_
+#define DISTSIM_SIM_DATA_DISTRIBUTION_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "sim/data/dataset.h"
+
+namespace distsim::data {
+
+// Mirrors distsim.DataConfig.Distribution (without UNSPECIFIED: the caller applies the default).
+enum class Distribution { kFullyReplicated, kShardedByKey, kGlobalBatchSlice };
+// Mirrors distsim.DataConfig.Grouping.
+enum class Grouping { kShuffled, kByLabel };
+
+// The config's spelling: "FULLY_REPLICATED", "SHARDED_BY_KEY", "GLOBAL_BATCH_SLICE"; "SHUFFLED",
+// "BY_LABEL".
+const char* DistributionName(Distribution distribution);
+const char* GroupingName(Grouping grouping);
+
+// The data part of a run's config.
+struct DistributionSpec {
+  Distribution distribution = Distribution::kFullyReplicated;
+  int64_t objects = 10;  // K, >= 1 and at most the number of training examples
+  Grouping grouping = Grouping::kShuffled;
+};
+
+// The labels of every example of `dataset`, in order (a copy: N bytes widened to int32).
+std::vector<int32_t> Labels(const Dataset& dataset);
+
+// Cuts N = labels.size() examples into `objects` lists of example indices that together hold every
+// index in [0, N) exactly once:
+//   kShuffled  a seeded permutation of 0..N-1 (from `seed`, independent of the epoch orders of
+//              sampler.h) cut into K contiguous pieces: IID objects;
+//   kByLabel   0..N-1 stably sorted by label (so ascending index within a label), cut into K
+//              contiguous pieces: non-IID objects (with K = 10 and 10 balanced classes, each object
+//              is about one class).
+// Object sizes differ by at most one; the first N mod K objects are the larger ones.
+// InvalidArgument (naming data.objects) if objects < 1 or objects > N, or if N is 0.
+absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const int32_t> labels,
+                                                              int64_t objects, Grouping grouping,
+                                                              uint64_t seed);
+
+// The objects worker `worker` of `workers` reads: all of 0..K-1 for kFullyReplicated,
+// worker, worker + workers, ... for kShardedByKey, none for kGlobalBatchSlice (it reads slices of
+// the whole set, not objects). Preconditions (checked): 0 <= worker < workers, objects >= 1.
+std::vector<int64_t> WorkerObjects(Distribution distribution, int64_t objects, int worker,
+                                   int workers);
+
+// The seed of worker `worker`'s private orders (FULLY_REPLICATED and SHARDED_BY_KEY): `seed` itself
+// for worker 0, a different stream for every other worker, so that replicated workers do not read
+// in lockstep and a one-worker run reads exactly what EpochSampler(N, b, seed) reads.
+uint64_t WorkerSeed(uint64_t seed, int worker);
+
+// Hands one worker its batches of example indices, epoch after epoch.
+//
+// A worker's epoch is one pass over the examples it reads: all N (replicated), those of its objects
+// (sharded) or, for GLOBAL_BATCH_SLICE, its share of one pass of the global sampler over all N.
+// Batches never shrink; like EpochSampler, a batch at the end of an epoch is completed with the
+// start of the next epoch's order.
+//
+// Not thread-safe: one sampler per consumer. Memory: O(N) indices.
+class WorkerSampler {
+ public:
+  virtual ~WorkerSampler() = default;
+
+  // Fills `out` (out.size() must equal batch_size(), checked) with the next batch.
+  virtual void Next(std::span<int64_t> out) = 0;
+  // The next batch as a new vector.
+  std::vector<int64_t> Next();
+
+  virtual int64_t batch_size() const = 0;
+  // Examples this worker reads per epoch: N (replicated), the size of its objects (sharded),
+  // N / workers rounded up (global batch slice; exact when workers * batch divides N).
+  virtual int64_t examples() const = 0;
+  // Steps (batches) per epoch, fractional: examples() / batch_size(), except for GLOBAL_BATCH_SLICE
+  // where it is N / (workers * batch_size()) exactly. `epochs` epochs take
+  // ceil(epochs * steps_per_epoch()) steps.
+  virtual double steps_per_epoch() const = 0;
+  // Epochs completed so far, fractional: batches drawn / steps_per_epoch().
+  virtual double epochs_completed() const = 0;
+};
+
+// Builds the sampler of worker `worker` (0-based) of `workers`, drawing `batch` indices per step
+// into the training set whose labels are `labels` (N = labels.size()).
+//   kFullyReplicated: shuffle true: each epoch a seeded permutation of all N examples, seeded from
+//     WorkerSeed(seed, worker) (worker 0 equals EpochSampler(N, batch, seed) exactly). shuffle
+//     false: every worker reads objects 0..K-1 in order, each object's examples in order, every
+//     epoch (SageMaker's legacy MNIST job: all workers read the same fixed sequence).
+//   kShardedByKey: the worker's examples are those of WorkerObjects(...), concatenated in object
+//     order; shuffle true: each epoch a seeded permutation of them (seed WorkerSeed(seed, worker));
+//     false: in that order. workers > K is InvalidArgument naming data.objects and workers.
+//   kGlobalBatchSlice: the batches of EpochSampler(N, workers * batch, seed, shuffle), of which
+//     this worker keeps entries [worker * batch, (worker + 1) * batch). Objects play no part. With
+//     workers == 1 it is EpochSampler(N, batch, seed, shuffle) exactly, so synchronous training on
+//     n workers is one worker with n * batch.
+// InvalidArgument (naming the field or argument and its allowed range) if workers < 1, worker not
+// in [0, workers), batch < 1, N == 0, or spec.objects not in [1, N] (checked whatever the
+// distribution, so that a config is accepted or refused alike, although GLOBAL_BATCH_SLICE and
+// shuffled FULLY_REPLICATED do not use the objects).
+absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const DistributionSpec& spec,
+                                                                 std::span<const int32_t> labels,
+                                                                 int worker, int workers,
+                                                                 int64_t batch, uint64_t seed,
+                                                                 bool shuffle);
+// The same, with the labels read from `train`.
+absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const DistributionSpec& spec,
+                                                                 const Dataset& train, int worker,
+                                                                 int workers, int64_t batch,
+                                                                 uint64_t seed, bool shuffle);
+
+// What `distsim plan` shows about the data: who reads what.
+struct WorkerDataSummary {
+  int worker = 0;
+  std::vector<int64_t> objects;  // object ids read (empty for GLOBAL_BATCH_SLICE)
+  int64_t examples = 0;          // examples read in the first epoch (one pass of its data)
+  // label_counts[c]: examples of class c among those read in the first epoch. For
+  // GLOBAL_BATCH_SLICE these are the examples the worker's slices take from epoch 0's permutation.
+  std::vector<int64_t> label_counts;
+};
+struct DistributionSummary {
+  DistributionSpec spec;
+  int workers = 0;
+  int64_t examples = 0;                   // N
+  std::vector<int64_t> object_sizes;      // size of each of the K objects
+  std::vector<int64_t> label_counts;      // class histogram of the whole set
+  std::vector<WorkerDataSummary> worker;  // one per worker, in rank order
+};
+
+// Summarises the distribution of `labels` (classes in [0, num_classes)) over `workers` workers
+// with `batch` examples per worker per step. Errors as MakeWorkerSampler. Cost O(N log N).
+absl::StatusOr<DistributionSummary> SummarizeDistribution(const DistributionSpec& spec,
+                                                          std::span<const int32_t> labels,
+                                                          int num_classes, int workers,
+                                                          int64_t batch, uint64_t seed,
+                                                          bool shuffle);
+
+// A few lines of text for a terminal, e.g.
+//   data: 60000 examples in 10 objects (5999-6001 each), SHARDED_BY_KEY, BY_LABEL
+//     worker 0: objects 0,2,4,6,8 (5 objects), 30000 examples; labels 0:5923 1:0 2:5958 ...
+// Long object lists are abbreviated. Every line ends with '\n'.
+std::string FormatDistributionSummary(const DistributionSummary& summary);
+
+}  // namespace distsim::data
+
+#endif  // DISTSIM_SIM_DATA_DISTRIBUTION_H_

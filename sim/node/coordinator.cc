@@ -1,0 +1,193 @@
+#include "sim/node/coordinator.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace distsim::node {
+
+std::string ProcessName(ProcessInfo::Role role, uint32_t rank) {
+  return absl::StrCat(role == ProcessInfo::SERVER ? "server " : "worker ", rank);
+}
+
+Coordinator::Coordinator(int servers, int workers, absl::Duration heartbeat_timeout)
+    : heartbeat_timeout_(heartbeat_timeout), servers_(servers), workers_(workers) {}
+
+Coordinator::Slot* Coordinator::FindSlot(ProcessInfo::Role role, uint32_t rank) {
+  std::vector<Slot>& slots = role == ProcessInfo::SERVER ? servers_ : workers_;
+  if (role != ProcessInfo::SERVER && role != ProcessInfo::WORKER) return nullptr;
+  return rank < slots.size() ? &slots[rank] : nullptr;
+}
+
+const Coordinator::Slot* Coordinator::FindSlot(ProcessInfo::Role role, uint32_t rank) const {
+  const std::vector<Slot>& slots = role == ProcessInfo::SERVER ? servers_ : workers_;
+  if (role != ProcessInfo::SERVER && role != ProcessInfo::WORKER) return nullptr;
+  return rank < slots.size() ? &slots[rank] : nullptr;
+}
+
+bool Coordinator::CompleteLocked() const {
+  for (const Slot& s : servers_) {
+    if (!s.registered) return false;
+  }
+  for (const Slot& s : workers_) {
+    if (!s.registered) return false;
+  }
+  return true;
+}
+
+absl::Status Coordinator::Register(const ProcessInfo& process) {
+  absl::MutexLock lock(&mu_);
+  Slot* slot = FindSlot(process.role(), process.rank());
+  if (slot == nullptr) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s (pid %d) is not part of this run (%d servers, %d workers)",
+        ProcessName(process.role(), process.rank()), process.pid(), servers_.size(),
+        workers_.size()));
+  }
+  if (slot->registered && slot->info.pid() != process.pid()) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s registered twice: pid %d, then pid %d", ProcessName(process.role(), process.rank()),
+        slot->info.pid(), process.pid()));
+  }
+  slot->registered = true;
+  slot->info = process;
+  slot->last_seen = absl::Now();
+  return absl::OkStatus();
+}
+
+std::optional<PeerTable> Coordinator::WaitForPeers(absl::Duration max_wait) {
+  absl::MutexLock lock(&mu_);
+  auto complete = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return CompleteLocked() || abort_reason_.has_value();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&complete), max_wait);
+  if (!CompleteLocked()) return std::nullopt;
+  PeerTable table;
+  for (const Slot& s : servers_) *table.add_servers() = s.info;
+  for (const Slot& s : workers_) *table.add_workers() = s.info;
+  return table;
+}
+
+comm::HeartbeatAnswer Coordinator::Heartbeat(comm::HeartbeatData data) {
+  absl::MutexLock lock(&mu_);
+  comm::HeartbeatAnswer answer;
+  Slot* slot = FindSlot(data.role, data.rank);
+  if (slot == nullptr) {
+    answer.command = comm::Command::kAbort;
+    answer.reason = absl::StrCat(ProcessName(data.role, data.rank), " is not part of this run");
+    return answer;
+  }
+  slot->last_seen = absl::Now();
+  slot->last_step = std::max(slot->last_step, data.step);
+  for (StepRecord& r : data.steps) new_records_.steps.emplace_back(data.rank, std::move(r));
+  for (EvalRecord& e : data.evals) new_records_.evals.push_back(std::move(e));
+  if (abort_reason_) {
+    answer.command = comm::Command::kAbort;
+    answer.reason = *abort_reason_;
+    return answer;
+  }
+  // Once every worker finished, everyone still up (servers; allreduce workers keeping their
+  // link open for their neighbours' last frames) may go.
+  bool all_done = true;
+  for (const Slot& w : workers_) all_done &= w.finished;
+  if (all_done) answer.command = comm::Command::kShutdown;
+  return answer;
+}
+
+absl::Status Coordinator::Finish(const ProcessSummary& summary) {
+  absl::MutexLock lock(&mu_);
+  Slot* slot = FindSlot(summary.process().role(), summary.process().rank());
+  if (slot == nullptr) return absl::InvalidArgumentError("Finish from a process not in this run");
+  slot->finished = true;
+  slot->summary = summary;
+  slot->last_seen = absl::Now();
+  return absl::OkStatus();
+}
+
+void Coordinator::Abort(const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  if (!abort_reason_) abort_reason_ = reason;
+}
+
+std::optional<std::string> Coordinator::abort_reason() const {
+  absl::MutexLock lock(&mu_);
+  return abort_reason_;
+}
+
+absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline) const {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
+  for (const std::vector<Slot>* slots : {&servers_, &workers_}) {
+    for (size_t rank = 0; rank < slots->size(); ++rank) {
+      const Slot& s = (*slots)[rank];
+      ProcessInfo::Role role = slots == &servers_ ? ProcessInfo::SERVER : ProcessInfo::WORKER;
+      if (!s.registered) {
+        if (now > registration_deadline) {
+          return absl::UnavailableError(absl::StrCat(
+              ProcessName(role, rank), " never registered with the coordinator (did it start? "
+              "is its address reachable?)"));
+        }
+        continue;
+      }
+      if (s.finished) continue;
+      if (now - s.last_seen > heartbeat_timeout_) {
+        return absl::UnavailableError(absl::StrFormat(
+            "%s (pid %d) sent no heartbeat for %s (last step %d)", ProcessName(role, rank),
+            s.info.pid(), absl::FormatDuration(now - s.last_seen), s.last_step));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool Coordinator::AllWorkersFinished() const {
+  absl::MutexLock lock(&mu_);
+  for (const Slot& w : workers_) {
+    if (!w.finished) return false;
+  }
+  return true;
+}
+
+bool Coordinator::AllFinished() const {
+  absl::MutexLock lock(&mu_);
+  for (const std::vector<Slot>* slots : {&servers_, &workers_}) {
+    for (const Slot& s : *slots) {
+      if (!s.finished) return false;
+    }
+  }
+  return true;
+}
+
+bool Coordinator::peers_ready() const {
+  absl::MutexLock lock(&mu_);
+  return CompleteLocked();
+}
+
+uint64_t Coordinator::last_step(ProcessInfo::Role role, uint32_t rank) const {
+  absl::MutexLock lock(&mu_);
+  const Slot* s = FindSlot(role, rank);
+  return s ? s->last_step : 0;
+}
+
+int64_t Coordinator::pid(ProcessInfo::Role role, uint32_t rank) const {
+  absl::MutexLock lock(&mu_);
+  const Slot* s = FindSlot(role, rank);
+  return s && s->registered ? s->info.pid() : 0;
+}
+
+Coordinator::NewRecords Coordinator::TakeNewRecords() {
+  absl::MutexLock lock(&mu_);
+  NewRecords out;
+  std::swap(out, new_records_);
+  return out;
+}
+
+std::vector<ProcessSummary> Coordinator::summaries(ProcessInfo::Role role) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<ProcessSummary> out;
+  for (const Slot& s : role == ProcessInfo::SERVER ? servers_ : workers_) {
+    out.push_back(s.summary);
+  }
+  return out;
+}
+
+}  // namespace distsim::node

@@ -1,0 +1,87 @@
+// The coordinator: the one place that knows the whole run. It collects registrations into the
+// peer table, decides liveness from heartbeats, gathers every worker's step records, and tells
+// every process to go on, abort or shut down. It runs inside the launcher (`distsim run`), or
+// alone (`distsim coordinator`) when the roles are started by hand.
+//
+// Thread safety: every method may be called from any thread (gRPC handler threads and the
+// launcher's main thread).
+#ifndef DISTSIM_SIM_NODE_COORDINATOR_H_
+#define DISTSIM_SIM_NODE_COORDINATOR_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "distsim/cluster.pb.h"
+#include "sim/comm/coordinator_rpc.h"
+
+namespace distsim::node {
+
+// "worker 2", "server 0".
+std::string ProcessName(ProcessInfo::Role role, uint32_t rank);
+
+class Coordinator final : public comm::CoordinatorHandler {
+ public:
+  // Expects `servers` server processes and `workers` worker processes. A registered process
+  // silent for `heartbeat_timeout` is dead.
+  Coordinator(int servers, int workers, absl::Duration heartbeat_timeout);
+
+  // CoordinatorHandler.
+  absl::Status Register(const ProcessInfo& process) override;
+  std::optional<PeerTable> WaitForPeers(absl::Duration max_wait) override;
+  comm::HeartbeatAnswer Heartbeat(comm::HeartbeatData data) override;
+  absl::Status Finish(const ProcessSummary& summary) override;
+
+  // Every process is told to abort at its next heartbeat. The first reason is kept.
+  void Abort(const std::string& reason);
+  std::optional<std::string> abort_reason() const;
+
+  // Unavailable naming the first registered, unfinished process silent past the heartbeat
+  // timeout, or, when `registration_deadline` passed, the first process that never registered.
+  absl::Status CheckLiveness(absl::Time registration_deadline) const;
+
+  bool AllWorkersFinished() const;
+  bool AllFinished() const;  // workers and servers
+  bool peers_ready() const;
+  // Last step a process reported (0 if none) and its pid (0 if it never registered).
+  uint64_t last_step(ProcessInfo::Role role, uint32_t rank) const;
+  int64_t pid(ProcessInfo::Role role, uint32_t rank) const;
+
+  // Records received so far; each call returns only what arrived since the previous call.
+  struct NewRecords {
+    std::vector<std::pair<uint32_t, StepRecord>> steps;  // (worker rank, record)
+    std::vector<EvalRecord> evals;
+  };
+  NewRecords TakeNewRecords();
+
+  // What everyone said when they finished, by role then rank (missing entries are empty).
+  std::vector<ProcessSummary> summaries(ProcessInfo::Role role) const;
+
+ private:
+  struct Slot {
+    bool registered = false;
+    bool finished = false;
+    ProcessInfo info;
+    absl::Time last_seen;
+    uint64_t last_step = 0;
+    ProcessSummary summary;
+  };
+  Slot* FindSlot(ProcessInfo::Role role, uint32_t rank) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const Slot* FindSlot(ProcessInfo::Role role, uint32_t rank) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  bool CompleteLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  const absl::Duration heartbeat_timeout_;
+  mutable absl::Mutex mu_;
+  std::vector<Slot> servers_ ABSL_GUARDED_BY(mu_);
+  std::vector<Slot> workers_ ABSL_GUARDED_BY(mu_);
+  std::optional<std::string> abort_reason_ ABSL_GUARDED_BY(mu_);
+  NewRecords new_records_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace distsim::node
+
+#endif  // DISTSIM_SIM_NODE_COORDINATOR_H_

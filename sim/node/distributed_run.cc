@@ -1,0 +1,308 @@
+#include "sim/node/distributed_run.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/text_format.h"
+#include "sim/base/clock.h"
+#include "sim/base/status.h"
+#include "sim/comm/coordinator_rpc.h"
+#include "sim/comm/rpc_server.h"
+#include "sim/data/dataset.h"
+#include "sim/data/distribution.h"
+#include "sim/node/coordinator.h"
+#include "sim/node/factory.h"
+#include "sim/node/launcher.h"
+#include "sim/node/plan.h"
+#include "sim/node/provenance.h"
+#include "sim/node/roles.h"
+#include "sim/node/run_aggregate.h"
+#include "sim/node/train_loop.h"
+#include "sim/report/progress.h"
+#include "sim/report/result_io.h"
+#include "sim/report/steps_csv.h"
+
+namespace distsim::node {
+namespace {
+
+constexpr absl::Duration kPoll = absl::Milliseconds(50);
+constexpr absl::Duration kAbortGrace = absl::Seconds(3);
+
+std::string RandomToken() {
+  std::random_device device;
+  return absl::StrFormat("%08x%08x%08x%08x", device(), device(), device(), device());
+}
+
+struct ChildRole {
+  ProcessInfo::Role role;
+  uint32_t rank;
+};
+
+// What the launcher needs to know about the data before spawning anyone: the model's size and
+// how many steps worker 0 will take (for the progress bar).
+struct RunFacts {
+  int64_t parameters = 0;
+  std::vector<int64_t> server_params;
+  uint64_t total_steps = 0;         // progress denominator
+  bool progress_counts_all = false; // ASYNC/SSP global steps: the sum over workers
+  int64_t examples_per_epoch = 1;   // worker 0's
+};
+
+absl::StatusOr<RunFacts> GatherFacts(const RunConfig& config, const std::string& data_dir) {
+  DS_ASSIGN_OR_RETURN(auto sets, data::OpenIdxDir(data_dir, config.data().train_limit(),
+                                                  config.data().test_limit()));
+  const data::Dataset& train = sets.first;
+  DS_ASSIGN_OR_RETURN(auto model,
+                      MakeModel(config.model(), train.rows(), train.cols(), train.num_classes()));
+  const ClusterShape shape = ShapeOf(config);
+  const int batch = static_cast<int>(config.train().batch_size());
+  DS_ASSIGN_OR_RETURN(auto sampler,
+                      data::MakeWorkerSampler(DistributionOf(config), train, 0, shape.workers,
+                                              batch, DataSeed(config.seed()),
+                                              !config.train().has_shuffle() ||
+                                                  config.train().shuffle()));
+  RunFacts facts;
+  facts.parameters = model->layout().size();
+  if (config.has_parameter_server()) {
+    DS_ASSIGN_OR_RETURN(auto shards, ShardMapOf(config, model->layout()));
+    for (int64_t b : strategy::BytesPerShard(shards)) facts.server_params.push_back(b / 4);
+  }
+  facts.examples_per_epoch = std::max<int64_t>(1, sampler->examples());
+  const TrainConfig& t = config.train();
+  if (t.length_case() == TrainConfig::kGlobalSteps) {
+    facts.total_steps = t.global_steps();
+    facts.progress_counts_all =
+        config.parameter_server().mode() != ParameterServerStrategy::SYNC;
+  } else if (t.length_case() == TrainConfig::kSteps) {
+    facts.total_steps = t.steps();
+  } else {
+    facts.total_steps = std::max<uint64_t>(
+        1, static_cast<uint64_t>(std::ceil(t.epochs() * sampler->steps_per_epoch() - 1e-9)));
+  }
+  return facts;
+}
+
+std::vector<std::string> RoleArgv(const DistributedRunOptions& options, const char* role,
+                                  uint32_t rank, const std::string& config_path,
+                                  const std::string& coordinator, const std::string& token,
+                                  double run_start_unix) {
+  return {options.executable,
+          role,
+          "--config",
+          config_path,
+          "--rank",
+          std::to_string(rank),
+          "--coordinator",
+          coordinator,
+          "--token",
+          token,
+          "--data-dir",
+          options.data_dir,
+          "--parent-pid",
+          std::to_string(getpid()),
+          "--run-start",
+          absl::StrFormat("%.6f", run_start_unix)};
+}
+
+}  // namespace
+
+absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
+                                         const DistributedRunOptions& options) {
+  Stopwatch clock;
+  const double run_start_unix = UnixSeconds();
+  const ClusterShape shape = ShapeOf(config);
+  const int batch = static_cast<int>(config.train().batch_size());
+  DS_ASSIGN_OR_RETURN(RunFacts facts, GatherFacts(config, options.data_dir));
+
+  // The children read the effective config (defaults filled, overrides applied) from the run's
+  // folder, so every process trains exactly what result.json will echo.
+  DS_RETURN_IF_ERROR(report::EnsureDir(options.out_dir));
+  const std::string config_path =
+      (std::filesystem::path(options.out_dir) / "run_config.textproto").string();
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(config, &text);
+  DS_RETURN_IF_ERROR(report::WriteFileAtomic(
+      config_path, absl::StrCat("# The effective config of this run, written by distsim run.\n",
+                                text)));
+
+  const bool spawn_children = options.listen.empty();
+  const std::string token = options.token.empty() ? RandomToken() : options.token;
+  const SupervisionConfig& sup = config.supervision();
+  Coordinator coordinator(shape.servers, shape.workers,
+                          absl::Seconds(sup.heartbeat_timeout_s() > 0 ? sup.heartbeat_timeout_s()
+                                                                      : 5));
+  comm::CoordinatorService service(&coordinator, token);
+  comm::ServerOptions server_options;
+  server_options.max_message_bytes = 64 << 20;
+  server_options.max_threads = 4 + 2 * (shape.servers + shape.workers);
+  if (!spawn_children) {
+    const size_t colon = options.listen.rfind(':');
+    if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1),
+                                                        &server_options.port)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--listen ", options.listen, ": expected HOST:PORT"));
+    }
+    server_options.bind_host = options.listen.substr(0, colon);
+  }
+  DS_ASSIGN_OR_RETURN(auto server, comm::ProcessServer::Start(server_options, {service.service()}));
+  if (!spawn_children && options.progress != nullptr) {
+    std::fprintf(options.progress,
+                 "coordinator listening on %s, token %s: start %d server(s) and %d worker(s) with\n"
+                 "  distsim server|worker --config %s --rank R --coordinator %s --token %s "
+                 "--data-dir DIR\n",
+                 server->address().c_str(), token.c_str(), shape.servers, shape.workers,
+                 config_path.c_str(), server->address().c_str(), token.c_str());
+  }
+
+  DistributedRunOptions spawn = options;
+  if (spawn.executable.empty()) spawn.executable = SelfExecutable();
+  ChildProcesses children;
+  std::map<pid_t, ChildRole> roles;
+  for (int r = 0; spawn_children && r < shape.servers; ++r) {
+    DS_ASSIGN_OR_RETURN(pid_t pid, children.Spawn(RoleArgv(spawn, "server", r, config_path,
+                                                           server->address(), token,
+                                                           run_start_unix)));
+    roles[pid] = {ProcessInfo::SERVER, static_cast<uint32_t>(r)};
+  }
+  for (int r = 0; spawn_children && r < shape.workers; ++r) {
+    DS_ASSIGN_OR_RETURN(pid_t pid, children.Spawn(RoleArgv(spawn, "worker", r, config_path,
+                                                           server->address(), token,
+                                                           run_start_unix)));
+    roles[pid] = {ProcessInfo::WORKER, static_cast<uint32_t>(r)};
+  }
+
+  DS_ASSIGN_OR_RETURN(report::StepsCsvWriter csv,
+                      report::StepsCsvWriter::Open(
+                          (std::filesystem::path(options.out_dir) / "steps.csv").string()));
+  report::Progress progress(options.progress ? options.progress : stderr,
+                            options.progress != nullptr, options.progress_every_steps,
+                            facts.total_steps);
+  const int warmup = config.train().has_warmup_steps() ? config.train().warmup_steps() : 10;
+  RunAggregate aggregate(shape.workers, batch, warmup);
+  std::optional<report::StepRow> chief_row;  // held until its evaluation, if any, arrives
+  double window_loss = 0, window_accuracy = 0, window_n = 0;
+  uint64_t window_start_samples = 0;
+  Stopwatch window_clock;
+
+  auto drain = [&]() {
+    Coordinator::NewRecords records = coordinator.TakeNewRecords();
+    for (const auto& [rank, r] : records.steps) {
+      aggregate.AddStep(rank, r);
+      const uint64_t samples = r.step() * static_cast<uint64_t>(batch);
+      report::StepRow row = report::StepRowFromRecord(
+          rank, r, samples, static_cast<double>(samples) / facts.examples_per_epoch);
+      if (rank == 0) {
+        if (chief_row) csv.Append(*chief_row);
+        chief_row = row;
+        window_loss += r.loss();
+        window_accuracy += r.batch_accuracy();
+        window_n += 1;
+      } else {
+        csv.Append(row);
+      }
+    }
+    for (const EvalRecord& e : records.evals) {
+      aggregate.AddEval(e);
+      if (chief_row && chief_row->step == e.step()) {
+        chief_row->test_accuracy = e.test_accuracy();
+        chief_row->test_loss = e.test_loss();
+      }
+      progress.Eval(e.step(), e.test_accuracy(), e.test_loss(), clock.Seconds());
+    }
+    if (window_n > 0) {
+      report::ProgressState state;
+      state.step = facts.progress_counts_all ? aggregate.total_steps() : aggregate.steps(0);
+      state.total_steps = facts.total_steps;
+      state.epoch = static_cast<double>(aggregate.steps(0) * batch) / facts.examples_per_epoch;
+      state.loss = window_loss / window_n;
+      state.batch_accuracy = window_accuracy / window_n;
+      state.samples_per_second = (aggregate.samples() - window_start_samples) /
+                                 std::max(window_clock.Seconds(), 1e-9);
+      state.elapsed_s = clock.Seconds();
+      if (progress.Step(state)) {
+        window_loss = window_accuracy = window_n = 0;
+        window_start_samples = aggregate.samples();
+        window_clock.Restart();
+      }
+    }
+  };
+
+  std::optional<absl::Status> failure;
+  bool interrupted = false;
+  absl::Time abort_deadline = absl::InfiniteFuture();
+  const absl::Time registration_deadline =
+      absl::Now() + absl::Seconds(options.registration_timeout_s);
+  auto abort = [&](absl::Status why) {
+    if (failure) return;
+    failure = why;
+    coordinator.Abort(std::string(why.message()));
+    abort_deadline = absl::Now() + kAbortGrace;
+  };
+
+  auto running = [&] {
+    return spawn_children ? children.running() > 0 : !coordinator.AllFinished();
+  };
+  while (running()) {
+    if (!failure && options.stop != nullptr && options.stop->load()) {
+      interrupted = true;
+      abort(absl::CancelledError("interrupted (Ctrl-C): every process was stopped"));
+    }
+    for (const ChildExit& exit : children.Reap()) {
+      const ChildRole& who = roles[exit.pid];
+      if (exit.exit_code == 0 || failure) continue;
+      abort(absl::UnavailableError(absl::StrFormat(
+          "%s (pid %d) %s at step %d", ProcessName(who.role, who.rank), exit.pid,
+          DescribeExit(exit), coordinator.last_step(who.role, who.rank))));
+    }
+    if (!failure) {
+      absl::Status live = coordinator.CheckLiveness(registration_deadline);
+      if (!live.ok()) abort(live);
+    }
+    drain();
+    if (failure && (absl::Now() > abort_deadline || !spawn_children)) {
+      if (!spawn_children) absl::SleepFor(kAbortGrace);  // let the heartbeats carry the abort
+      children.KillAll();
+      break;
+    }
+    absl::SleepFor(kPoll);
+  }
+  drain();
+  if (chief_row) csv.Append(*chief_row);
+  progress.Finish();
+  DS_RETURN_IF_ERROR(csv.Close());
+  server->Shutdown(0.2);
+  if (failure) return interrupted ? absl::CancelledError(failure->message()) : *failure;
+
+  RunResult result;
+  *result.mutable_config() = config;
+  *result.mutable_provenance() =
+      CollectProvenance(shape.servers + shape.workers, options.command_line);
+  result.set_strategy(DescribeStrategy(config));
+  result.set_workers(shape.workers);
+  result.set_servers(shape.servers);
+  result.set_run_length(config.train().length_case() == TrainConfig::kGlobalSteps
+                            ? "global steps (updates at the servers)"
+                            : "steps per worker");
+  result.set_parameter_count(facts.parameters);
+  DS_RETURN_IF_ERROR(aggregate.Fill(coordinator.summaries(ProcessInfo::WORKER),
+                                    coordinator.summaries(ProcessInfo::SERVER),
+                                    facts.server_params, config.has_allreduce(), &result));
+  const double wall = clock.Seconds();
+  result.set_wall_seconds(wall);
+  result.set_samples_per_second(static_cast<double>(result.samples()) / wall);
+  result.set_epochs(static_cast<double>(result.steps() * batch) / facts.examples_per_epoch);
+  DS_RETURN_IF_ERROR(report::WriteResultJson(
+      result, (std::filesystem::path(options.out_dir) / "result.json").string()));
+  return result;
+}
+
+}  // namespace distsim::node

@@ -1,0 +1,95 @@
+#include "sim/node/launcher.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "sim/base/status.h"
+
+namespace distsim::node {
+
+std::string DescribeExit(const ChildExit& exit) {
+  if (exit.signal != 0) {
+    const char* name = sigabbrev_np(exit.signal);
+    return absl::StrCat("was killed by signal ", exit.signal, " (SIG", name ? name : "?", ")");
+  }
+  return absl::StrCat("exited with code ", exit.exit_code);
+}
+
+std::string SelfExecutable() {
+  char path[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n <= 0) return "distsim";
+  path[n] = '\0';
+  return path;
+}
+
+ChildProcesses::~ChildProcesses() { KillAll(); }
+
+absl::StatusOr<pid_t> ChildProcesses::Spawn(const std::vector<std::string>& argv) {
+  // Everything the child needs is prepared before fork: between fork and exec in a threaded
+  // process only async-signal-safe calls are allowed.
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return IoError("cannot fork to start", argv[0], errno);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(kExitUnavailable);
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &ignore, nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  running_[pid] = true;
+  return pid;
+}
+
+std::vector<ChildExit> ChildProcesses::Reap() {
+  std::vector<ChildExit> out;
+  for (auto it = running_.begin(); it != running_.end();) {
+    int status = 0;
+    pid_t r = waitpid(it->first, &status, WNOHANG);
+    if (r == it->first) {
+      ChildExit e;
+      e.pid = r;
+      if (WIFSIGNALED(status)) e.signal = WTERMSIG(status);
+      if (WIFEXITED(status)) e.exit_code = WEXITSTATUS(status);
+      out.push_back(e);
+      it = running_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return out;
+}
+
+void ChildProcesses::SignalAll(int signal) {
+  for (const auto& [pid, unused] : running_) kill(pid, signal);
+}
+
+void ChildProcesses::KillAll() {
+  SignalAll(SIGKILL);
+  for (const auto& [pid, unused] : running_) {
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  running_.clear();
+}
+
+void GuardParent(pid_t expected_parent) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (expected_parent != 0 && getppid() != expected_parent) _exit(kExitUnavailable);
+}
+
+}  // namespace distsim::node

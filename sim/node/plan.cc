@@ -1,0 +1,174 @@
+#include "sim/node/plan.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "sim/base/status.h"
+#include "sim/data/dataset.h"
+#include "sim/node/factory.h"
+
+namespace distsim::node {
+
+bool IsDistributed(const RunConfig& config) {
+  return config.has_parameter_server() || config.has_allreduce();
+}
+
+ClusterShape ShapeOf(const RunConfig& config) {
+  ClusterShape shape;
+  shape.workers = static_cast<int>(std::max<uint32_t>(1, config.workers()));
+  if (config.has_parameter_server()) {
+    const auto& ps = config.parameter_server();
+    const bool colocated = ps.placement() == ParameterServerStrategy::COLOCATED;
+    shape.servers = colocated ? shape.workers : static_cast<int>(std::max<uint32_t>(1, ps.servers()));
+    for (int i = 0; i < shape.servers; ++i) shape.server_host.push_back(i);
+    for (int i = 0; i < shape.workers; ++i) {
+      shape.worker_host.push_back(colocated ? i : shape.servers + i);
+    }
+  } else {
+    for (int i = 0; i < shape.workers; ++i) shape.worker_host.push_back(i);
+  }
+  return shape;
+}
+
+data::DistributionSpec DistributionOf(const RunConfig& config) {
+  data::DistributionSpec spec;
+  switch (config.data().distribution()) {
+    case DataConfig::SHARDED_BY_KEY:
+      spec.distribution = data::Distribution::kShardedByKey;
+      break;
+    case DataConfig::GLOBAL_BATCH_SLICE:
+      spec.distribution = data::Distribution::kGlobalBatchSlice;
+      break;
+    default:
+      spec.distribution = data::Distribution::kFullyReplicated;
+  }
+  spec.objects = config.data().objects() ? config.data().objects() : 10;
+  spec.grouping = config.data().grouping() == DataConfig::BY_LABEL ? data::Grouping::kByLabel
+                                                                   : data::Grouping::kShuffled;
+  return spec;
+}
+
+absl::StatusOr<strategy::ShardMap> ShardMapOf(const RunConfig& config,
+                                              const kernels::ParamLayout& layout) {
+  const ClusterShape shape = ShapeOf(config);
+  const auto partitioning =
+      config.parameter_server().partitioning() == ParameterServerStrategy::ROUND_ROBIN_TENSORS
+          ? strategy::Partitioning::kRoundRobinTensors
+          : strategy::Partitioning::kBalancedRanges;
+  return strategy::PartitionParams(layout, shape.servers, partitioning);
+}
+
+std::string DescribeStrategy(const RunConfig& config) {
+  const ClusterShape shape = ShapeOf(config);
+  if (config.has_parameter_server()) {
+    const auto& ps = config.parameter_server();
+    std::string mode = ParameterServerStrategy::Mode_Name(ps.mode());
+    if (ps.mode() == ParameterServerStrategy::SSP) absl::StrAppend(&mode, " s=", ps.staleness());
+    return absl::StrFormat("parameter_server %s, %d server%s (%s), %d worker%s", mode,
+                           shape.servers, shape.servers == 1 ? "" : "s",
+                           ParameterServerStrategy::Placement_Name(ps.placement()), shape.workers,
+                           shape.workers == 1 ? "" : "s");
+  }
+  if (config.has_allreduce()) {
+    return absl::StrFormat("allreduce %s, %d worker%s",
+                           AllreduceStrategy::Algorithm_Name(config.allreduce().algorithm()),
+                           shape.workers, shape.workers == 1 ? "" : "s");
+  }
+  return "local";
+}
+
+ExpectedBytes ExpectBytes(const RunConfig& config, int64_t params,
+                          const strategy::ShardMap* shards) {
+  ExpectedBytes out;
+  const ClusterShape shape = ShapeOf(config);
+  const double model_bytes = 4.0 * static_cast<double>(params);
+  const int n = shape.workers;
+  if (config.has_parameter_server() && shards != nullptr) {
+    out.worker_per_step = 2 * model_bytes;  // push every gradient, pull every parameter
+    const std::vector<int64_t> bytes = strategy::BytesPerShard(*shards);
+    for (int64_t b : bytes) out.server_per_step.push_back(2.0 * n * static_cast<double>(b));
+    const bool colocated =
+        config.parameter_server().placement() == ParameterServerStrategy::COLOCATED;
+    // A colocated worker's traffic with the shard on its own host never leaves the host; for
+    // the per-worker figure take worker 0's view.
+    out.worker_off_host_per_step =
+        colocated && !bytes.empty() ? 2 * (model_bytes - static_cast<double>(bytes[0]))
+                                    : out.worker_per_step;
+  } else if (config.has_allreduce()) {
+    // Each rank sends and receives 2(n-1)/n of the buffer.
+    out.worker_per_step = 2 * 2.0 * (n - 1) / n * model_bytes;
+    out.worker_off_host_per_step = out.worker_per_step;
+  }
+  return out;
+}
+
+namespace {
+
+std::string Bytes(double b) {
+  if (b >= 1e6) return absl::StrFormat("%.2f MB", b / 1e6);
+  if (b >= 1e3) return absl::StrFormat("%.1f kB", b / 1e3);
+  return absl::StrFormat("%.0f B", b);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::string& data_dir) {
+  DS_ASSIGN_OR_RETURN(auto sets, data::OpenIdxDir(data_dir, config.data().train_limit(),
+                                                  config.data().test_limit()));
+  const data::Dataset& train = sets.first;
+  DS_ASSIGN_OR_RETURN(auto model,
+                      MakeModel(config.model(), train.rows(), train.cols(), train.num_classes()));
+  const kernels::ParamLayout& layout = model->layout();
+  const ClusterShape shape = ShapeOf(config);
+  std::string out = absl::StrFormat("run %s: %s\nmodel %s: %d parameters, %s per copy\n",
+                                    config.name(), DescribeStrategy(config), model->name(),
+                                    layout.size(), Bytes(4.0 * layout.size()));
+  absl::StrAppend(&out, "\nprocesses:\n  coordinator (inside the launcher)\n");
+  for (int i = 0; i < shape.servers; ++i) {
+    absl::StrAppendFormat(&out, "  server %d on host %d\n", i, shape.server_host[i]);
+  }
+  for (int i = 0; i < shape.workers; ++i) {
+    absl::StrAppendFormat(&out, "  worker %d on host %d%s\n", i, shape.worker_host[i],
+                          i == 0 ? " (chief: evaluates)" : "");
+  }
+  std::optional<strategy::ShardMap> shards;
+  if (config.has_parameter_server()) {
+    DS_ASSIGN_OR_RETURN(shards, ShardMapOf(config, layout));
+    const std::vector<int64_t> bytes = strategy::BytesPerShard(*shards);
+    const auto tensors = strategy::TensorsPerShard(*shards, layout);
+    absl::StrAppendFormat(&out, "\nshard map (%s):\n",
+                          ParameterServerStrategy::Partitioning_Name(
+                              config.parameter_server().partitioning()));
+    for (size_t s = 0; s < bytes.size(); ++s) {
+      absl::StrAppendFormat(&out, "  server %d: %s (%.1f%%)  %s\n", s, Bytes(bytes[s]),
+                            100.0 * bytes[s] / (4.0 * layout.size()),
+                            absl::StrJoin(tensors[s], ", "));
+    }
+  }
+  const int batch = static_cast<int>(config.train().batch_size());
+  DS_ASSIGN_OR_RETURN(auto summary,
+                      data::SummarizeDistribution(
+                          DistributionOf(config), data::Labels(train), train.num_classes(),
+                          shape.workers, batch, config.seed(),
+                          !config.train().has_shuffle() || config.train().shuffle()));
+  absl::StrAppend(&out, "\ndata:\n", data::FormatDistributionSummary(summary));
+  const ExpectedBytes expected = ExpectBytes(config, layout.size(), shards ? &*shards : nullptr);
+  if (IsDistributed(config)) {
+    absl::StrAppendFormat(&out, "\nexpected bytes per step (payload, sent + received):\n");
+    absl::StrAppendFormat(&out, "  each worker: %s", Bytes(expected.worker_per_step));
+    if (expected.worker_off_host_per_step != expected.worker_per_step) {
+      absl::StrAppendFormat(&out, " (%s of it leaves worker 0's host)",
+                            Bytes(expected.worker_off_host_per_step));
+    }
+    absl::StrAppend(&out, "\n");
+    for (size_t s = 0; s < expected.server_per_step.size(); ++s) {
+      absl::StrAppendFormat(&out, "  server %d: %s\n", s, Bytes(expected.server_per_step[s]));
+    }
+  }
+  return out;
+}
+
+}  // namespace distsim::node

@@ -1,0 +1,38 @@
+// The role processes of a distributed run: `distsim worker` and `distsim server`. The launcher
+// starts them with the effective config it wrote; a person can start them by hand (on other
+// hosts too) with the coordinator's address and the run token.
+#ifndef DISTSIM_SIM_NODE_ROLES_H_
+#define DISTSIM_SIM_NODE_ROLES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace distsim::node {
+
+struct RoleFlags {
+  std::string config_path;
+  std::string data_dir;          // resolved folder with the four IDX files
+  std::string coordinator;       // host:port of the coordinator
+  std::string token;             // the run token
+  std::string bind_host = "127.0.0.1";
+  int bind_port = 0;             // 0: any free port (reported to the coordinator)
+  uint32_t rank = 0;
+  int64_t parent_pid = 0;        // launcher's pid: die with it (0: started by hand)
+  // When the run's clock started (Unix seconds, from the launcher), so that every process's
+  // times count from the same instant. 0: this process's own start.
+  double run_start_unix = 0;
+};
+
+// Seconds since the Unix epoch, as a double.
+double UnixSeconds();
+
+// Both return OK when the run finished normally, Aborted when the coordinator stopped the run
+// (the reason in the message), or the error that ended this process.
+absl::Status RunWorkerRole(const RoleFlags& flags);
+absl::Status RunServerRole(const RoleFlags& flags);
+
+}  // namespace distsim::node
+
+#endif  // DISTSIM_SIM_NODE_ROLES_H_

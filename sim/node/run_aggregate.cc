@@ -1,0 +1,154 @@
+#include "sim/node/run_aggregate.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "sim/report/stats.h"
+
+namespace distsim::node {
+
+RunAggregate::RunAggregate(int workers, int batch, int warmup_steps)
+    : batch_(batch), warmup_(warmup_steps), workers_(workers) {}
+
+void RunAggregate::AddStep(uint32_t worker, const StepRecord& r) {
+  if (worker >= workers_.size()) return;
+  PerWorker& w = workers_[worker];
+  w.steps = std::max(w.steps, r.step());
+  w.max_staleness = std::max(w.max_staleness, r.staleness());
+  w.step += r.step_s();
+  w.data += r.data_s();
+  w.compute += r.compute_s();
+  w.compute_cpu += r.compute_cpu_s();
+  w.pull += r.pull_s();
+  w.push += r.push_s();
+  w.wait += r.wait_s();
+  w.reduce += r.reduce_s();
+  w.update += r.update_s();
+  w.bytes_sent += r.bytes_sent();
+  w.bytes_received += r.bytes_received();
+  w.step_seconds.push_back(r.step_s());
+}
+
+void RunAggregate::AddEval(const EvalRecord& record) { evals_.push_back(record); }
+
+uint64_t RunAggregate::min_steps() const {
+  uint64_t m = UINT64_MAX;
+  for (const PerWorker& w : workers_) m = std::min(m, w.steps);
+  return workers_.empty() ? 0 : m;
+}
+
+uint64_t RunAggregate::total_steps() const {
+  uint64_t total = 0;
+  for (const PerWorker& w : workers_) total += w.steps;
+  return total;
+}
+
+absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summaries,
+                                const std::vector<ProcessSummary>& server_summaries,
+                                const std::vector<int64_t>& server_params,
+                                bool replicas_must_agree, RunResult* result) const {
+  std::vector<double> measured;
+  double step = 0, data = 0, compute = 0, comm = 0, wait = 0, update = 0;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const PerWorker& w = workers_[i];
+    size_t skip = w.step_seconds.size() > static_cast<size_t>(warmup_) ? warmup_ : 0;
+    measured.insert(measured.end(), w.step_seconds.begin() + skip, w.step_seconds.end());
+    step += w.step;
+    data += w.data;
+    compute += w.compute;
+    wait += w.wait;
+    comm += w.pull + w.push + w.reduce - w.wait;
+    update += w.update;
+
+    WorkerStats* s = result->add_worker_stats();
+    s->set_rank(i);
+    if (i < worker_summaries.size()) {
+      s->set_pid(worker_summaries[i].process().pid());
+      s->set_wall_seconds(worker_summaries[i].wall_s());
+      s->set_parameter_hash(worker_summaries[i].parameter_hash());
+    }
+    s->set_steps(w.steps);
+    s->set_samples(w.steps * batch_);
+    s->set_compute_seconds(w.compute);
+    s->set_compute_cpu_seconds(w.compute_cpu);
+    s->set_pull_seconds(w.pull);
+    s->set_push_seconds(w.push);
+    s->set_wait_seconds(w.wait);
+    s->set_reduce_seconds(w.reduce);
+    s->set_update_seconds(w.update);
+    s->set_bytes_sent(w.bytes_sent);
+    s->set_bytes_received(w.bytes_received);
+    if (w.steps > 0) {
+      s->set_bytes_per_step(static_cast<double>(w.bytes_sent + w.bytes_received) / w.steps);
+    }
+    s->set_max_staleness(w.max_staleness);
+  }
+  // Step time splits into data, compute, communication, waiting and update; what is left (loop
+  // overhead, under a percent) goes to compute's side of the ledger through the normalisation.
+  const double parts = data + compute + comm + wait + update;
+  if (parts > 0) {
+    TimeSplit* split = result->mutable_time_split();
+    split->set_data(data / parts);
+    split->set_compute(compute / parts);
+    split->set_communication(comm / parts);
+    split->set_waiting(wait / parts);
+    split->set_update(update / parts);
+  }
+  StepTimes times = report::SummarizeStepTimes(measured, 0);
+  times.set_warmup_steps(warmup_);
+  *result->mutable_step_times() = times;
+  result->set_steps(workers_.empty() ? 0 : workers_[0].steps);
+  result->set_samples(samples());
+  result->set_train_seconds(step / std::max<size_t>(1, workers_.size()));
+
+  Staleness* all = result->mutable_staleness();
+  double weighted = 0;
+  for (size_t i = 0; i < server_summaries.size(); ++i) {
+    const ProcessSummary& p = server_summaries[i];
+    ServerStats* s = result->add_server_stats();
+    s->set_rank(i);
+    s->set_pid(p.process().pid());
+    if (i < server_params.size()) s->set_parameters(server_params[i]);
+    s->set_updates_applied(p.updates_applied());
+    s->mutable_staleness()->set_updates(p.updates_applied());
+    s->mutable_staleness()->set_mean(p.staleness_mean());
+    s->mutable_staleness()->set_p99(p.staleness_p99());
+    s->mutable_staleness()->set_max(p.staleness_max());
+    s->set_bytes_sent(p.bytes_sent());
+    s->set_bytes_received(p.bytes_received());
+    all->set_updates(all->updates() + p.updates_applied());
+    weighted += p.staleness_mean() * p.updates_applied();
+    all->set_p99(std::max(all->p99(), p.staleness_p99()));  // the worst shard's
+    all->set_max(std::max(all->max(), p.staleness_max()));
+  }
+  if (all->updates() > 0) all->set_mean(weighted / all->updates());
+
+  for (const EvalRecord& e : evals_) {
+    EvalPoint* point = result->add_evals();
+    point->set_step(e.step());
+    point->set_samples(e.samples());
+    point->set_wall_seconds(e.end_s());
+    point->set_test_accuracy(e.test_accuracy());
+    point->set_test_loss(e.test_loss());
+  }
+  if (!evals_.empty()) {
+    result->set_final_test_accuracy(evals_.back().test_accuracy());
+    result->set_final_test_loss(evals_.back().test_loss());
+  }
+  if (!worker_summaries.empty()) {
+    result->set_parameter_hash(worker_summaries[0].parameter_hash());
+  }
+  if (replicas_must_agree) {
+    for (size_t i = 1; i < worker_summaries.size(); ++i) {
+      if (worker_summaries[i].parameter_hash() != worker_summaries[0].parameter_hash()) {
+        return absl::InternalError(absl::StrCat(
+            "the replicas diverged: worker 0 ends with parameter hash ",
+            worker_summaries[0].parameter_hash(), ", worker ", i, " with ",
+            worker_summaries[i].parameter_hash(), " (an allreduce must leave them identical)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace distsim::node

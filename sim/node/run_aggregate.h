@@ -1,0 +1,54 @@
+// Gathers the step records and summaries of a distributed run into its RunResult.
+// Not thread-safe: the launcher's main thread feeds it.
+#ifndef DISTSIM_SIM_NODE_RUN_AGGREGATE_H_
+#define DISTSIM_SIM_NODE_RUN_AGGREGATE_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "distsim/cluster.pb.h"
+#include "distsim/result.pb.h"
+
+namespace distsim::node {
+
+class RunAggregate {
+ public:
+  RunAggregate(int workers, int batch, int warmup_steps);
+
+  void AddStep(uint32_t worker, const StepRecord& record);
+  void AddEval(const EvalRecord& record);
+
+  uint64_t steps(uint32_t worker) const { return workers_[worker].steps; }
+  uint64_t min_steps() const;
+  uint64_t total_steps() const;  // all workers together
+  uint64_t samples() const { return total_steps() * batch_; }
+
+  // Fills everything it knows into `result`: steps, samples, step-time percentiles (after each
+  // worker's warm-up), time split, per-worker and per-server stats, staleness, evaluations and
+  // the final accuracy. For allreduce (`replicas_must_agree`), workers whose final parameter
+  // hashes differ make it return an Internal error naming them.
+  absl::Status Fill(const std::vector<ProcessSummary>& worker_summaries,
+                    const std::vector<ProcessSummary>& server_summaries,
+                    const std::vector<int64_t>& server_params, bool replicas_must_agree,
+                    RunResult* result) const;
+
+ private:
+  struct PerWorker {
+    uint64_t steps = 0;
+    uint64_t max_staleness = 0;
+    double step = 0, data = 0, compute = 0, compute_cpu = 0, pull = 0, push = 0, wait = 0,
+           reduce = 0, update = 0;
+    uint64_t bytes_sent = 0, bytes_received = 0;
+    std::vector<double> step_seconds;
+  };
+  const int batch_;
+  const int warmup_;
+  std::vector<PerWorker> workers_;
+  std::vector<EvalRecord> evals_;
+  double last_loss_ = 0;
+};
+
+}  // namespace distsim::node
+
+#endif  // DISTSIM_SIM_NODE_RUN_AGGREGATE_H_

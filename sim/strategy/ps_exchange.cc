@@ -1,0 +1,46 @@
+#include "sim/strategy/ps_exchange.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "sim/base/clock.h"
+
+namespace distsim::strategy {
+
+PsExchange::PsExchange(std::unique_ptr<comm::PsClient> client) : client_(std::move(client)) {}
+
+absl::Status PsExchange::BeginStep(uint64_t step, std::span<float> params, StepComm* comm) {
+  const uint64_t sent = client_->bytes_sent(), received = client_->bytes_received();
+  Stopwatch watch;
+  absl::Status status = client_->Pull(step - 1, params, &pulled_);
+  const double wall = watch.Seconds();
+  pulled_valid_ = status.ok();
+  comm->wait_s += pulled_.wait_s;
+  comm->pull_s += wall > pulled_.wait_s ? wall - pulled_.wait_s : 0.0;
+  comm->bytes_sent += client_->bytes_sent() - sent;
+  comm->bytes_received += client_->bytes_received() - received;
+  return status;
+}
+
+absl::Status PsExchange::EndStep(uint64_t step, std::span<const float> grads,
+                                 std::span<float> params, StepComm* comm) {
+  if (!pulled_valid_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("parameter server: step ", step, " pushed without a successful pull"));
+  }
+  pulled_valid_ = false;
+  const uint64_t sent = client_->bytes_sent(), received = client_->bytes_received();
+  Stopwatch watch;
+  comm::PushResult pushed;
+  absl::Status status = client_->Push(step - 1, grads, pulled_.versions, &pushed);
+  comm->push_s += watch.Seconds();
+  comm->staleness = std::max(comm->staleness, pushed.staleness);
+  comm->bytes_sent += client_->bytes_sent() - sent;
+  comm->bytes_received += client_->bytes_received() - received;
+  return status;
+}
+
+absl::Status PsExchange::Finish() { return client_->Done(); }
+
+}  // namespace distsim::strategy

@@ -1,0 +1,314 @@
+#include "sim/strategy/ps_shard.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "sim/base/check.h"
+
+namespace distsim::strategy {
+
+void StalenessStats::Add(uint64_t staleness) {
+  if (histogram_.empty()) histogram_.assign(kBuckets, 0);
+  ++histogram_[std::min(staleness, kBuckets - 1)];
+  ++count_;
+  sum_ += staleness;
+  max_ = std::max(max_, staleness);
+}
+
+void StalenessStats::Merge(const StalenessStats& other) {
+  if (other.count_ == 0) return;
+  if (histogram_.empty()) histogram_.assign(kBuckets, 0);
+  for (uint64_t i = 0; i < kBuckets; ++i) histogram_[i] += other.histogram_[i];
+  count_ += other.count_;
+  sum_ += other.sum_;
+  max_ = std::max(max_, other.max_);
+}
+
+uint64_t StalenessStats::p99() const {
+  if (count_ == 0) return 0;
+  // Smallest v with at least ceil(0.99 * count) updates at or below it.
+  const uint64_t need = (count_ * 99 + 99) / 100;
+  uint64_t seen = 0;
+  for (uint64_t v = 0; v < kBuckets; ++v) {
+    seen += histogram_[v];
+    if (seen >= need) return v == kBuckets - 1 ? max_ : v;
+  }
+  return max_;
+}
+
+PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
+                 std::span<const float> initial_params, const OptimizerFactory& make_optimizer)
+    : options_(options),
+      ranges_(std::move(ranges)),
+      size_(comm::LocalSize(ranges_)),
+      chunk_elems_(comm::ChunkElems(options.chunk_bytes)) {
+  DS_CHECK(options.num_workers >= 1);
+  for (const comm::Range& r : ranges_) {
+    DS_CHECK(r.offset >= 0 && r.offset + r.size <= static_cast<int64_t>(initial_params.size()));
+  }
+  absl::MutexLock lock(&mu_);
+  params_.resize(size_);
+  comm::GatherLocal(ranges_, 0, initial_params, std::span<float>(params_));
+  const int n_chunks = comm::NumChunks(size_, chunk_elems_);
+  chunks_.resize(n_chunks);
+  for (int c = 0; c < n_chunks; ++c) {
+    chunks_[c].optimizer = make_optimizer(ChunkParamsLocked(c).size());
+    DS_CHECK(chunks_[c].optimizer != nullptr);
+  }
+  clock_.assign(options.num_workers, 0);
+  next_chunk_.assign(options.num_workers, 0);
+  done_.assign(options.num_workers, false);
+}
+
+std::span<float> PsShard::ChunkParamsLocked(int chunk) {
+  const int64_t begin = static_cast<int64_t>(chunk) * chunk_elems_;
+  const int64_t end = std::min(size_, begin + chunk_elems_);
+  return std::span<float>(params_).subspan(begin, end - begin);
+}
+
+absl::Status PsShard::CheckWorkerLocked(int worker, uint64_t clock) const {
+  if (aborted_) {
+    return absl::CancelledError(absl::StrCat("parameter server shard ", options_.shard_id,
+                                             " was aborted"));
+  }
+  if (worker < 0 || worker >= options_.num_workers) {
+    return absl::InvalidArgumentError(absl::StrCat("shard ", options_.shard_id, ": worker ",
+                                                   worker, " is not in [0, ",
+                                                   options_.num_workers, ")"));
+  }
+  if (clock != clock_[worker]) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("shard ", options_.shard_id, ": worker ", worker, " says it is at clock ",
+                     clock, " but has completed ", clock_[worker], " pushes here"));
+  }
+  return absl::OkStatus();
+}
+
+int PsShard::SlowestLocked() const {
+  int slowest = -1;
+  for (int w = 0; w < options_.num_workers; ++w) {
+    if (done_[w]) continue;
+    if (slowest < 0 || clock_[w] < clock_[slowest]) slowest = w;
+  }
+  return slowest;
+}
+
+bool PsShard::PullReadyLocked(uint64_t clock) const {
+  switch (options_.mode) {
+    case PsMode::kAsync:
+      return true;
+    case PsMode::kSync:
+      return version_ >= clock;
+    case PsMode::kSsp: {
+      if (clock <= options_.staleness) return true;
+      const int slowest = SlowestLocked();
+      return slowest < 0 || clock_[slowest] + options_.staleness >= clock;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<comm::PullGrant> PsShard::WaitPull(int worker, uint64_t clock,
+                                                  absl::Duration max_wait) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time deadline = absl::Now() + max_wait;
+  bool timed_out = false;
+  while (true) {
+    if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
+    if (PullReadyLocked(clock) || timed_out) break;
+    timed_out = changed_.WaitWithDeadline(&mu_, deadline);
+  }
+  comm::PullGrant grant;
+  grant.ready = PullReadyLocked(clock);
+  grant.version = version_;
+  grant.progress = progress_;
+  if (!grant.ready) {
+    grant.blocker = SlowestLocked();
+    if (grant.blocker >= 0) grant.blocker_clock = clock_[grant.blocker];
+  }
+  return grant;
+}
+
+absl::Status PsShard::ReadChunk(int chunk, std::span<float> out) {
+  absl::MutexLock lock(&mu_);
+  if (aborted_) {
+    return absl::CancelledError(absl::StrCat("parameter server shard ", options_.shard_id,
+                                             " was aborted"));
+  }
+  if (chunk < 0 || chunk >= static_cast<int>(chunks_.size()) ||
+      out.size() != ChunkParamsLocked(chunk).size()) {
+    return absl::InvalidArgumentError(absl::StrCat("shard ", options_.shard_id, ": no chunk ",
+                                                   chunk, " of ", out.size(), " elements"));
+  }
+  std::span<float> params = ChunkParamsLocked(chunk);
+  std::memcpy(out.data(), params.data(), params.size() * sizeof(float));
+  return absl::OkStatus();
+}
+
+absl::Status PsShard::PushChunk(int worker, uint64_t clock, int chunk,
+                                std::span<const float> grad) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
+  if (done_[worker]) {
+    return absl::FailedPreconditionError(absl::StrCat("shard ", options_.shard_id, ": worker ",
+                                                      worker, " pushed after saying it is done"));
+  }
+  if (chunk != next_chunk_[worker] || chunk >= static_cast<int>(chunks_.size()) ||
+      grad.size() != ChunkParamsLocked(chunk).size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shard ", options_.shard_id, ": worker ", worker, " sent chunk ", chunk, " of ",
+        grad.size(), " elements; expected chunk ", next_chunk_[worker], " of ",
+        chunks_.size()));
+  }
+  if (options_.mode == PsMode::kSync && clock != version_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "shard ", options_.shard_id, ": worker ", worker, " pushed step ", clock,
+        " before the update of the step before was applied (version ", version_, ")"));
+  }
+  ++next_chunk_[worker];
+  ++progress_;  // a slow push in progress is not a stall
+  Chunk& c = chunks_[chunk];
+  if (options_.mode != PsMode::kSync) {
+    c.optimizer->Step(ChunkParamsLocked(chunk), grad);
+    return absl::OkStatus();
+  }
+  if (c.contributions == 0) {
+    c.sum.assign(grad.begin(), grad.end());
+  } else {
+    for (size_t i = 0; i < grad.size(); ++i) c.sum[i] += grad[i];
+  }
+  ++c.contributions;
+  if (c.contributions == SyncNeededLocked()) ApplySyncChunkLocked(chunk);
+  return absl::OkStatus();
+}
+
+int PsShard::SyncNeededLocked() const {
+  int needed = 0;
+  for (int w = 0; w < options_.num_workers; ++w) {
+    if (!done_[w] || clock_[w] > version_) ++needed;
+  }
+  return needed;
+}
+
+void PsShard::ApplySyncChunkLocked(int chunk) {
+  Chunk& c = chunks_[chunk];
+  const float inv = 1.0f / static_cast<float>(c.contributions);
+  if (c.contributions > 1) {
+    for (float& g : c.sum) g *= inv;
+  }
+  c.optimizer->Step(ChunkParamsLocked(chunk), c.sum);
+  c.applied = true;
+}
+
+void PsShard::TrySyncCompleteLocked() {
+  const int needed = SyncNeededLocked();
+  if (needed == 0) return;
+  bool all_applied = true;
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    Chunk& chunk = chunks_[c];
+    if (!chunk.applied && chunk.contributions > 0 && chunk.contributions == needed) {
+      ApplySyncChunkLocked(static_cast<int>(c));
+    }
+    all_applied = all_applied && chunk.applied;
+  }
+  int finished = 0;
+  for (int w = 0; w < options_.num_workers; ++w) finished += clock_[w] > version_ ? 1 : 0;
+  if (!all_applied || finished != needed) return;
+  for (Chunk& chunk : chunks_) {
+    chunk.applied = false;
+    chunk.contributions = 0;
+  }
+  staleness_.Add(0);
+  ++version_;
+}
+
+void PsShard::AdvanceLocked() {
+  ++progress_;
+  changed_.SignalAll();
+}
+
+absl::StatusOr<comm::PushAck> PsShard::FinishPush(int worker, uint64_t clock,
+                                                  uint64_t pulled_version) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
+  if (next_chunk_[worker] != static_cast<int>(chunks_.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shard ", options_.shard_id, ": worker ", worker, " finished a push after ",
+        next_chunk_[worker], " of ", chunks_.size(), " chunks"));
+  }
+  if (pulled_version > version_) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shard ", options_.shard_id, ": worker ", worker, " claims to have read version ",
+        pulled_version, " but the shard is at ", version_));
+  }
+  if (options_.mode == PsMode::kSync && clock != version_) {  // (empty shards get no PushChunk)
+    return absl::FailedPreconditionError(absl::StrCat(
+        "shard ", options_.shard_id, ": worker ", worker, " pushed step ", clock,
+        " before the update of the step before was applied (version ", version_, ")"));
+  }
+  next_chunk_[worker] = 0;
+  ++clock_[worker];
+  comm::PushAck ack;
+  if (options_.mode == PsMode::kSync) {
+    TrySyncCompleteLocked();
+  } else {
+    ack.staleness = version_ - pulled_version;
+    staleness_.Add(ack.staleness);
+    ++version_;
+  }
+  ack.version = version_;
+  AdvanceLocked();
+  return ack;
+}
+
+absl::Status PsShard::WorkerDone(int worker) {
+  absl::MutexLock lock(&mu_);
+  if (aborted_) {
+    return absl::CancelledError(absl::StrCat("parameter server shard ", options_.shard_id,
+                                             " was aborted"));
+  }
+  if (worker < 0 || worker >= options_.num_workers) {
+    return absl::InvalidArgumentError(absl::StrCat("shard ", options_.shard_id, ": worker ",
+                                                   worker, " is not in [0, ",
+                                                   options_.num_workers, ")"));
+  }
+  if (next_chunk_[worker] != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "shard ", options_.shard_id, ": worker ", worker, " said done in the middle of a push"));
+  }
+  if (done_[worker]) return absl::OkStatus();
+  done_[worker] = true;
+  if (options_.mode == PsMode::kSync) TrySyncCompleteLocked();
+  AdvanceLocked();
+  return absl::OkStatus();
+}
+
+void PsShard::Abort() {
+  absl::MutexLock lock(&mu_);
+  aborted_ = true;
+  changed_.SignalAll();
+}
+
+uint64_t PsShard::version() const {
+  absl::MutexLock lock(&mu_);
+  return version_;
+}
+
+std::vector<uint64_t> PsShard::clocks() const {
+  absl::MutexLock lock(&mu_);
+  return clock_;
+}
+
+StalenessStats PsShard::staleness() const {
+  absl::MutexLock lock(&mu_);
+  return staleness_;
+}
+
+void PsShard::CopyParamsTo(std::span<float> flat) const {
+  absl::MutexLock lock(&mu_);
+  comm::ScatterLocal(ranges_, 0, params_, flat);
+}
+
+}  // namespace distsim::strategy

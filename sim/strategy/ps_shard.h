@@ -1,0 +1,146 @@
+// PsShard: the arithmetic and the waiting of one parameter-server shard, without any transport.
+//
+// A shard owns some ranges of the flat parameter buffer (its local buffer is their
+// concatenation), one optimizer per chunk of that local buffer (optimizers are element-wise, so
+// per-chunk optimizers compute exactly what one optimizer over the shard would, and a chunk can be
+// updated as soon as it arrives), a version counter and a clock per worker.
+//
+//   clock[w]  pushes worker w completed on this shard.
+//   version   updates applied: ASYNC/SSP one per push, SYNC one per step (the average of the
+//             gradients of every worker still training).
+//
+// Pull rule, for worker w at clock c (WaitPull):
+//   ASYNC  always ready, reads the newest values.
+//   SYNC   ready once version >= c (the averaged update of step c - 1 is applied).
+//   SSP(s) ready once every worker not done has clock >= c - s (s = 0: lockstep, n updates per
+//          clock). Pushes are applied on arrival as in ASYNC.
+// Pushes never wait. ASYNC/SSP apply each chunk on arrival; when FinishPush returns the whole
+// update is applied, so the worker's next pull sees it. SYNC accumulates; the last contribution to
+// a chunk applies the average, and the version advances once every contributor has finished.
+// Staleness of an applied update = version at apply - version the gradient was computed from.
+//
+// Membership: n workers, fixed at construction. WorkerDone(w) removes w from every wait (SSP no
+// longer waits for it, SYNC no longer expects its gradient). Abort() releases all waiters with
+// Cancelled.
+//
+// Thread safety: all public methods are thread-safe (one mutex; chunk updates run under it).
+#ifndef DISTSIM_SIM_STRATEGY_PS_SHARD_H_
+#define DISTSIM_SIM_STRATEGY_PS_SHARD_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "kernels/optimizer.h"
+#include "sim/comm/ps_client.h"
+
+namespace distsim::strategy {
+
+enum class PsMode { kSync, kAsync, kSsp };
+
+// Staleness values of applied updates: count, mean, p99, max. Mergeable (for the overall figure).
+class StalenessStats {
+ public:
+  void Add(uint64_t staleness);
+  void Merge(const StalenessStats& other);
+  uint64_t count() const { return count_; }
+  double mean() const { return count_ == 0 ? 0.0 : static_cast<double>(sum_) / count_; }
+  uint64_t max() const { return max_; }
+  // The smallest value v such that at least 99% of the updates had staleness <= v.
+  uint64_t p99() const;
+
+ private:
+  static constexpr uint64_t kBuckets = 4096;  // exact below this; larger values share the last
+  std::vector<uint64_t> histogram_;
+  uint64_t count_ = 0, sum_ = 0, max_ = 0;
+};
+
+struct PsShardOptions {
+  int shard_id = 0;
+  int num_workers = 1;
+  PsMode mode = PsMode::kAsync;
+  uint32_t staleness = 0;           // SSP bound s
+  int64_t chunk_bytes = 1 << 20;    // must equal the clients'
+};
+
+// Makes the optimizer for `size` elements (e.g. node::MakeOptimizer bound to the config).
+using OptimizerFactory =
+    std::function<std::unique_ptr<kernels::Optimizer<float>>(int64_t size)>;
+
+class PsShard final : public comm::PsShardHandler {
+ public:
+  // `initial_params` is the WHOLE flat buffer (e.g. Model::Init's output); the shard copies its
+  // ranges out of it. `ranges` must lie inside it.
+  PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
+          std::span<const float> initial_params, const OptimizerFactory& make_optimizer);
+
+  // comm::PsShardHandler (see there for the contracts).
+  int shard_id() const override { return options_.shard_id; }
+  int num_workers() const override { return options_.num_workers; }
+  int64_t size() const override { return size_; }
+  int64_t chunk_elems() const override { return chunk_elems_; }
+  absl::StatusOr<comm::PullGrant> WaitPull(int worker, uint64_t clock,
+                                           absl::Duration max_wait) override;
+  absl::Status ReadChunk(int chunk, std::span<float> out) override;
+  absl::Status PushChunk(int worker, uint64_t clock, int chunk,
+                         std::span<const float> grad) override;
+  absl::StatusOr<comm::PushAck> FinishPush(int worker, uint64_t clock,
+                                           uint64_t pulled_version) override;
+  absl::Status WorkerDone(int worker) override;
+  void Abort() override;
+
+  // Observers, for metrics and tests.
+  const comm::ShardRanges& ranges() const { return ranges_; }
+  uint64_t version() const;
+  std::vector<uint64_t> clocks() const;
+  StalenessStats staleness() const;
+  // Writes this shard's parameters into its ranges of the whole flat buffer `flat`.
+  void CopyParamsTo(std::span<float> flat) const;
+
+ private:
+  struct Chunk {
+    std::unique_ptr<kernels::Optimizer<float>> optimizer;
+    std::vector<float> sum;  // SYNC: gradients accumulated in the current step
+    int contributions = 0;   // SYNC: how many are in `sum`
+    bool applied = false;    // SYNC: updated in the current step
+  };
+
+  absl::Status CheckWorkerLocked(int worker, uint64_t clock) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool PullReadyLocked(uint64_t clock) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The worker not done with the smallest clock (-1 if all are done).
+  int SlowestLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // SYNC: workers whose gradient the current step needs: those still training and those done
+  // after contributing to it.
+  int SyncNeededLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ApplySyncChunkLocked(int chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // SYNC: applies every complete chunk and advances the version if the step is complete.
+  void TrySyncCompleteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::span<float> ChunkParamsLocked(int chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AdvanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const PsShardOptions options_;
+  const comm::ShardRanges ranges_;
+  const int64_t size_;
+  const int64_t chunk_elems_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar changed_;  // signalled on every clock, version or membership change, and abort
+  std::vector<float> params_ ABSL_GUARDED_BY(mu_);
+  std::vector<Chunk> chunks_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t progress_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<uint64_t> clock_ ABSL_GUARDED_BY(mu_);
+  std::vector<int> next_chunk_ ABSL_GUARDED_BY(mu_);  // next chunk expected in a worker's push
+  std::vector<bool> done_ ABSL_GUARDED_BY(mu_);
+  bool aborted_ ABSL_GUARDED_BY(mu_) = false;
+  StalenessStats staleness_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace distsim::strategy
+
+#endif  // DISTSIM_SIM_STRATEGY_PS_SHARD_H_

@@ -1,0 +1,305 @@
+// The parameter-server transport over gRPC, servers and workers as threads of this process on
+// loopback: bytes per step, SYNC maths over the wire, run tokens, missing servers, abort, stalls.
+#include "sim/comm/grpc_ps.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "kernels/model.h"
+#include "kernels/optimizer.h"
+#include "sim/comm/grpc_util.h"
+#include "sim/strategy/partition.h"
+#include "sim/strategy/ps_exchange.h"
+#include "sim/strategy/ps_shard.h"
+
+namespace distsim::comm {
+namespace {
+
+using strategy::PsMode;
+using strategy::PsShard;
+
+constexpr char kToken[] = "run-4f2a";
+
+// k shards, each behind its own gRPC server on 127.0.0.1:0.
+class GrpcCluster {
+ public:
+  GrpcCluster(const kernels::ParamLayout& layout, const std::vector<float>& init, PsMode mode,
+              int workers, int k, int64_t chunk_bytes)
+      : map_(strategy::PartitionBalanced(layout.size(), k)), chunk_bytes_(chunk_bytes) {
+    for (int s = 0; s < k; ++s) {
+      strategy::PsShardOptions options;
+      options.shard_id = s;
+      options.num_workers = workers;
+      options.mode = mode;
+      options.chunk_bytes = chunk_bytes;
+      shards_.push_back(std::make_unique<PsShard>(options, map_.shards[s], init, [](int64_t n) {
+        return kernels::MakeSgd<float>(n, 0.1f);
+      }));
+      services_.push_back(std::make_unique<PsService>(shards_.back().get(), kToken));
+      ServerOptions server_options;
+      server_options.max_message_bytes = PsMaxMessageBytes(chunk_bytes);
+      server_options.max_threads = PsServerThreads(workers);
+      auto started = StartServer(server_options, {services_.back()->service()});
+      EXPECT_TRUE(started.ok()) << started.status();
+      addresses_.push_back(started->address);
+      servers_.push_back(std::move(started->server));
+    }
+  }
+  ~GrpcCluster() {
+    for (auto& shard : shards_) shard->Abort();
+    for (auto& server : servers_) server->Shutdown(DeadlineIn(2));
+  }
+
+  PsClientOptions ClientOptions(int worker) const {
+    PsClientOptions options;
+    options.worker = worker;
+    options.total_elems = map_.total_elems;
+    options.shards = map_.shards;
+    options.chunk_bytes = chunk_bytes_;
+    return options;
+  }
+
+  absl::StatusOr<std::unique_ptr<PsClient>> Client(int worker, std::string token = kToken,
+                                                    absl::Duration stall = absl::Seconds(60)) {
+    PsClientOptions options = ClientOptions(worker);
+    options.stall_timeout = stall;
+    GrpcPsClientOptions grpc_options;
+    grpc_options.addresses = addresses_;
+    grpc_options.run_token = token;
+    grpc_options.connect_timeout = absl::Seconds(5);
+    return MakeGrpcPsClient(options, grpc_options);
+  }
+
+  std::vector<float> Params() const {
+    std::vector<float> flat(map_.total_elems);
+    for (const auto& shard : shards_) shard->CopyParamsTo(flat);
+    return flat;
+  }
+  std::vector<std::unique_ptr<PsShard>>& shards() { return shards_; }
+  const std::vector<std::string>& addresses() const { return addresses_; }
+
+ private:
+  strategy::ShardMap map_;
+  int64_t chunk_bytes_;
+  std::vector<std::unique_ptr<PsShard>> shards_;
+  std::vector<std::unique_ptr<PsService>> services_;
+  std::vector<std::unique_ptr<grpc::Server>> servers_;
+  std::vector<std::string> addresses_;
+};
+
+TEST(GrpcPsTest, BytesPerWorkerStepAreTwiceTheModelBytes) {
+  auto model = kernels::MakeMlp<float>();  // 784-128-10: 101,770 parameters
+  std::vector<float> init(model->layout().size(), 0.f);
+  const double model_bytes = init.size() * 4.0;
+  for (int64_t chunk : {int64_t{64} << 10, int64_t{1} << 20}) {
+    GrpcCluster cluster(model->layout(), init, PsMode::kAsync, 2, 2, chunk);
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 2; ++w) {
+      workers.emplace_back([&, w] {
+        auto client = cluster.Client(w);
+        ASSERT_TRUE(client.ok()) << client.status();
+        strategy::PsExchange exchange(std::move(*client));
+        std::vector<float> params(init.size()), grads(init.size(), 0.001f);
+        for (uint64_t step = 1; step <= 5; ++step) {
+          strategy::StepComm comm;
+          ASSERT_TRUE(exchange.BeginStep(step, params, &comm).ok());
+          ASSERT_TRUE(exchange.EndStep(step, grads, params, &comm).ok());
+          const double per_step = comm.bytes_sent + comm.bytes_received;
+          EXPECT_NEAR(per_step / (2 * model_bytes), 1.0, 0.01) << "chunk " << chunk;
+          EXPECT_NEAR(comm.bytes_sent / model_bytes, 1.0, 0.01);
+          EXPECT_NEAR(comm.bytes_received / model_bytes, 1.0, 0.01);
+        }
+        ASSERT_TRUE(exchange.Finish().ok());
+      });
+    }
+    for (auto& t : workers) t.join();
+  }
+}
+
+TEST(GrpcPsTest, SyncOverTheWireIsLocalWithTwiceTheBatch) {
+  constexpr int kIn = 32, kB = 8, kSteps = 10;
+  auto model = kernels::MakeMlp<float>({16}, kIn, 10);
+  std::vector<float> init(model->layout().size());
+  model->Init(3, init.data());
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(0, 1);
+  std::vector<float> x(kSteps * 2 * kB * kIn);
+  std::vector<int32_t> y(kSteps * 2 * kB);
+  for (float& v : x) v = u(rng);
+  for (int32_t& v : y) v = static_cast<int32_t>(rng() % 10);
+  // Local reference.
+  std::vector<float> local = init, grads(init.size());
+  auto sgd = kernels::MakeSgd<float>(init.size(), 0.1f);
+  for (int t = 0; t < kSteps; ++t) {
+    model->TrainStep(local.data(), &x[t * 2 * kB * kIn], &y[t * 2 * kB], 2 * kB, 0, grads.data(),
+                     nullptr);
+    sgd->Step(local, grads);
+  }
+  GrpcCluster cluster(model->layout(), init, PsMode::kSync, 2, 2, 256);  // many small chunks
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 2; ++w) {
+    workers.emplace_back([&, w] {
+      auto replica = kernels::MakeMlp<float>({16}, kIn, 10);
+      auto client = cluster.Client(w);
+      ASSERT_TRUE(client.ok()) << client.status();
+      strategy::PsExchange exchange(std::move(*client));
+      std::vector<float> params(init.size()), g(init.size());
+      for (int t = 0; t < kSteps; ++t) {
+        strategy::StepComm comm;
+        ASSERT_TRUE(exchange.BeginStep(t + 1, params, &comm).ok());
+        replica->TrainStep(params.data(), &x[(t * 2 + w) * kB * kIn], &y[(t * 2 + w) * kB], kB, 0,
+                           g.data(), nullptr);
+        ASSERT_TRUE(exchange.EndStep(t + 1, g, params, &comm).ok());
+      }
+      ASSERT_TRUE(exchange.Finish().ok());
+    });
+  }
+  for (auto& t : workers) t.join();
+  const std::vector<float> ps = cluster.Params();
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < ps.size(); ++i) {
+    diff += (double(ps[i]) - local[i]) * (double(ps[i]) - local[i]);
+    norm += double(local[i]) * local[i];
+  }
+  EXPECT_LT(std::sqrt(diff / norm), 1e-5);
+}
+
+TEST(GrpcPsTest, WrongTokenIsRefused) {
+  auto model = kernels::MakeSoftmax<float>();
+  std::vector<float> init(model->layout().size(), 0.f);
+  GrpcCluster cluster(model->layout(), init, PsMode::kAsync, 1, 1, 1 << 20);
+  auto client = cluster.Client(0, "another-run");
+  ASSERT_TRUE(client.ok()) << client.status();  // connecting is fine; calls are refused
+  std::vector<float> params(init.size());
+  PullResult pulled;
+  absl::Status status = (*client)->Pull(0, params, &pulled);
+  EXPECT_TRUE(absl::IsPermissionDenied(status)) << status;
+  EXPECT_NE(status.message().find("run token"), std::string::npos) << status;
+  PushResult pushed;
+  std::vector<uint64_t> versions = {0};
+  EXPECT_TRUE(absl::IsPermissionDenied((*client)->Push(0, params, versions, &pushed)));
+  EXPECT_EQ(cluster.shards()[0]->version(), 0u);
+}
+
+TEST(GrpcPsTest, MissingServerIsUnavailableNamingIt) {
+  // A port that was just free: bind a socket to 127.0.0.1:0, note the port, close it.
+  std::string address;
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    close(fd);
+  }
+  PsClientOptions options;
+  options.total_elems = 10;
+  options.shards = {{{0, 10}}};
+  GrpcPsClientOptions grpc_options;
+  grpc_options.addresses = {address};
+  grpc_options.run_token = kToken;
+  grpc_options.connect_timeout = absl::Milliseconds(500);
+  const auto start = std::chrono::steady_clock::now();
+  auto client = MakeGrpcPsClient(options, grpc_options);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  ASSERT_FALSE(client.ok());
+  EXPECT_TRUE(absl::IsUnavailable(client.status())) << client.status();
+  EXPECT_NE(client.status().message().find("shard 0 (" + address + ")"), std::string::npos)
+      << client.status();
+}
+
+// SYNC, two workers; worker 0 pushed step 0, worker 1 never pushes: worker 0's next pull waits.
+struct Waiting {
+  std::unique_ptr<GrpcCluster> cluster;
+  std::unique_ptr<PsClient> client;
+  std::vector<float> params;
+};
+
+Waiting StartWaiting(absl::Duration stall) {
+  Waiting w;
+  auto model = kernels::MakeSoftmax<float>();
+  std::vector<float> init(model->layout().size(), 0.f);
+  w.cluster = std::make_unique<GrpcCluster>(model->layout(), init, PsMode::kSync, 2, 2, 1 << 20);
+  auto client = w.cluster->Client(0, kToken, stall);
+  EXPECT_TRUE(client.ok()) << client.status();
+  w.client = std::move(*client);
+  w.params.resize(init.size());
+  PullResult pulled;
+  PushResult pushed;
+  EXPECT_TRUE(w.client->Pull(0, w.params, &pulled).ok());
+  EXPECT_TRUE(w.client->Push(0, w.params, pulled.versions, &pushed).ok());
+  return w;
+}
+
+TEST(GrpcPsTest, ClientAbortUnblocksAWaiter) {
+  Waiting w = StartWaiting(absl::Seconds(60));
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    w.client->Abort();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  PullResult pulled;
+  absl::Status status = w.client->Pull(1, w.params, &pulled);
+  aborter.join();
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(GrpcPsTest, ServerAbortUnblocksAWaiter) {
+  Waiting w = StartWaiting(absl::Seconds(60));
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    for (auto& shard : w.cluster->shards()) shard->Abort();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  PullResult pulled;
+  absl::Status status = w.client->Pull(1, w.params, &pulled);
+  aborter.join();
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(GrpcPsTest, LongWaitIsReissuedAndStallNamesTheSilentRank) {
+  Waiting w = StartWaiting(absl::Milliseconds(1500));  // > one 500 ms poll: several polls
+  const auto start = std::chrono::steady_clock::now();
+  PullResult pulled;
+  absl::Status status = w.client->Pull(1, w.params, &pulled);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << status;
+  EXPECT_NE(status.message().find("rank 1"), std::string::npos) << status;
+  EXPECT_GE(elapsed, std::chrono::milliseconds(1500));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(3500));
+}
+
+TEST(GrpcPsTest, DoneReleasesTheWaiter) {
+  Waiting w = StartWaiting(absl::Seconds(60));
+  std::thread leaver([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto other = w.cluster->Client(1);
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->Done().ok());
+  });
+  PullResult pulled;
+  absl::Status status = w.client->Pull(1, w.params, &pulled);
+  leaver.join();
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(pulled.versions, (std::vector<uint64_t>{1, 1}));
+  EXPECT_GT(pulled.wait_s, 0.1);
+}
+
+}  // namespace
+}  // namespace distsim::comm

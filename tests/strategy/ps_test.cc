@@ -1,0 +1,451 @@
+// The parameter-server strategy with workers as threads over the in-process transport: SYNC is
+// `local` with n times the batch, ASYNC with one worker is `local` bit for bit, SSP's bound holds
+// exactly, waits end (done, abort, stall timeout) and the staleness statistics add up.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "kernels/model.h"
+#include "kernels/optimizer.h"
+#include "sim/comm/inproc_ps.h"
+#include "sim/strategy/partition.h"
+#include "sim/strategy/ps_exchange.h"
+#include "sim/strategy/ps_shard.h"
+
+namespace distsim::strategy {
+namespace {
+
+constexpr int kInput = 64;
+constexpr int kClasses = 10;
+
+struct Batch {
+  std::vector<float> x;
+  std::vector<int32_t> y;
+};
+
+Batch MakeBatch(int examples, uint64_t seed) {
+  std::mt19937 rng(static_cast<uint32_t>(seed));
+  std::uniform_real_distribution<float> pixel(0.f, 1.f);
+  std::uniform_int_distribution<int> label(0, kClasses - 1);
+  Batch b;
+  b.x.resize(static_cast<size_t>(examples) * kInput);
+  for (float& v : b.x) v = pixel(rng);
+  for (int i = 0; i < examples; ++i) b.y.push_back(label(rng));
+  return b;
+}
+
+std::unique_ptr<kernels::Model<float>> MakeModel(bool mlp) {
+  return mlp ? kernels::MakeMlp<float>({32}, kInput, kClasses)
+             : kernels::MakeSoftmax<float>(kInput, kClasses);
+}
+
+enum class Opt { kSgd, kMomentum, kAdam };
+
+OptimizerFactory Factory(Opt opt) {
+  return [opt](int64_t size) -> std::unique_ptr<kernels::Optimizer<float>> {
+    switch (opt) {
+      case Opt::kSgd: return kernels::MakeSgd<float>(size, 0.1f);
+      case Opt::kMomentum: return kernels::MakeMomentum<float>(size, 0.05f, 0.9f, false);
+      case Opt::kAdam: return kernels::MakeAdam<float>(size, 1e-3f, 0.9f, 0.999f, 1e-8f);
+    }
+    return nullptr;
+  };
+}
+
+struct ClusterSpec {
+  PsMode mode = PsMode::kAsync;
+  uint32_t staleness = 0;
+  int workers = 1;
+  int shards = 2;
+  Partitioning partitioning = Partitioning::kBalancedRanges;
+  int64_t chunk_bytes = 4096;
+  Opt opt = Opt::kSgd;
+};
+
+// k PsShard objects over one model's initial parameters, and in-process exchanges onto them.
+class Cluster {
+ public:
+  Cluster(const kernels::ParamLayout& layout, const std::vector<float>& init,
+          const ClusterSpec& spec)
+      : spec_(spec), map_(*PartitionParams(layout, spec.shards, spec.partitioning)) {
+    for (int s = 0; s < spec.shards; ++s) {
+      PsShardOptions options;
+      options.shard_id = s;
+      options.num_workers = spec.workers;
+      options.mode = spec.mode;
+      options.staleness = spec.staleness;
+      options.chunk_bytes = spec.chunk_bytes;
+      shards_.push_back(std::make_unique<PsShard>(options, map_.shards[s], init, Factory(spec.opt)));
+    }
+  }
+
+  comm::PsClientOptions ClientOptions(int worker) const {
+    comm::PsClientOptions options;
+    options.worker = worker;
+    options.total_elems = map_.total_elems;
+    options.shards = map_.shards;
+    options.chunk_bytes = spec_.chunk_bytes;
+    return options;
+  }
+
+  std::unique_ptr<PsExchange> Exchange(int worker) const {
+    std::vector<comm::PsShardHandler*> handlers;
+    for (const auto& shard : shards_) handlers.push_back(shard.get());
+    return std::make_unique<PsExchange>(
+        comm::MakeInProcessPsClient(ClientOptions(worker), handlers));
+  }
+
+  std::vector<float> Params() const {
+    std::vector<float> flat(map_.total_elems, std::nanf(""));
+    for (const auto& shard : shards_) shard->CopyParamsTo(flat);
+    return flat;
+  }
+
+  // Min over shards of each worker's clock.
+  std::vector<uint64_t> Clocks() const {
+    std::vector<uint64_t> clocks = shards_[0]->clocks();
+    for (const auto& shard : shards_) {
+      const std::vector<uint64_t> c = shard->clocks();
+      for (size_t w = 0; w < c.size(); ++w) clocks[w] = std::min(clocks[w], c[w]);
+    }
+    return clocks;
+  }
+
+  std::vector<std::unique_ptr<PsShard>>& shards() { return shards_; }
+
+ private:
+  ClusterSpec spec_;
+  ShardMap map_;
+  std::vector<std::unique_ptr<PsShard>> shards_;
+};
+
+double RelativeDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    norm += double(a[i]) * a[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+// `local`: one replica, batch n*b, the optimizer over the whole buffer.
+std::vector<float> TrainLocal(bool mlp, Opt opt, int examples, int steps) {
+  auto model = MakeModel(mlp);
+  std::vector<float> params(model->layout().size()), grads(params.size());
+  model->Init(7, params.data());
+  auto optimizer = Factory(opt)(static_cast<int64_t>(params.size()));
+  for (int t = 0; t < steps; ++t) {
+    Batch batch = MakeBatch(examples, 1000 + t);
+    model->TrainStep(params.data(), batch.x.data(), batch.y.data(), examples, t, grads.data(),
+                     nullptr);
+    optimizer->Step(params, grads);
+  }
+  return params;
+}
+
+// n workers as threads; worker i takes slice i of each step's global batch of n*b.
+std::vector<float> TrainPs(bool mlp, const ClusterSpec& spec, int per_worker, int steps) {
+  auto model = MakeModel(mlp);
+  std::vector<float> init(model->layout().size());
+  model->Init(7, init.data());
+  Cluster cluster(model->layout(), init, spec);
+  std::vector<Batch> batches;
+  for (int t = 0; t < steps; ++t) batches.push_back(MakeBatch(spec.workers * per_worker, 1000 + t));
+  std::vector<std::thread> threads;
+  for (int w = 0; w < spec.workers; ++w) {
+    threads.emplace_back([&, w] {
+      auto replica = MakeModel(mlp);
+      auto exchange = cluster.Exchange(w);
+      std::vector<float> params(init.size()), grads(init.size());
+      for (int t = 0; t < steps; ++t) {
+        StepComm comm;
+        ASSERT_TRUE(exchange->BeginStep(t + 1, params, &comm).ok());
+        const Batch& b = batches[t];
+        replica->TrainStep(params.data(), b.x.data() + size_t(w) * per_worker * kInput,
+                           b.y.data() + size_t(w) * per_worker, per_worker, t, grads.data(),
+                           nullptr);
+        ASSERT_TRUE(exchange->EndStep(t + 1, grads, params, &comm).ok());
+      }
+      ASSERT_TRUE(exchange->Finish().ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  return cluster.Params();
+}
+
+TEST(PsSyncTest, MatchesLocalWithNTimesTheBatch) {
+  constexpr int kB = 8, kSteps = 20;
+  for (bool mlp : {false, true}) {
+    for (Opt opt : {Opt::kSgd, Opt::kMomentum}) {
+      for (int n = 1; n <= 4; ++n) {
+        SCOPED_TRACE(testing::Message() << (mlp ? "mlp" : "softmax") << " opt="
+                                        << static_cast<int>(opt) << " n=" << n);
+        ClusterSpec spec;
+        spec.mode = PsMode::kSync;
+        spec.workers = n;
+        spec.shards = 1 + n % 3;  // 1..3 shards
+        spec.partitioning = n % 2 ? Partitioning::kRoundRobinTensors : Partitioning::kBalancedRanges;
+        spec.opt = opt;
+        const std::vector<float> local = TrainLocal(mlp, opt, n * kB, kSteps);
+        const std::vector<float> ps = TrainPs(mlp, spec, kB, kSteps);
+        EXPECT_LT(RelativeDiff(local, ps), 1e-5);
+        EXPECT_GT(RelativeDiff(local, TrainLocal(mlp, opt, n * kB, 0)), 1e-3);  // it trained
+      }
+    }
+  }
+}
+
+TEST(PsAsyncTest, OneWorkerMatchesLocalBitForBit) {
+  for (Opt opt : {Opt::kSgd, Opt::kMomentum, Opt::kAdam}) {
+    for (Partitioning p : {Partitioning::kBalancedRanges, Partitioning::kRoundRobinTensors}) {
+      ClusterSpec spec;
+      spec.mode = PsMode::kAsync;
+      spec.shards = 3;
+      spec.partitioning = p;
+      spec.opt = opt;
+      const std::vector<float> local = TrainLocal(true, opt, 16, 20);
+      const std::vector<float> ps = TrainPs(true, spec, 16, 20);
+      ASSERT_EQ(local.size(), ps.size());
+      EXPECT_EQ(std::memcmp(local.data(), ps.data(), local.size() * sizeof(float)), 0)
+          << "opt=" << static_cast<int>(opt) << " relative diff " << RelativeDiff(local, ps);
+    }
+  }
+}
+
+// Three workers on a softmax; worker 0 sleeps 4x longer per step than the others.
+struct SlowRun {
+  std::vector<int> steps;          // steps each worker completed
+  int max_lead = 0;                // max over fast workers' pulls of own clock - min other clock
+  int max_spread = 0;              // max over all pulls of max clock - min clock (all workers)
+  bool sync_versions_ok = true;    // SYNC: every pull read version == own clock
+  StalenessStats staleness;
+};
+
+SlowRun RunWithSlowWorker(PsMode mode, uint32_t s, int fast_steps) {
+  constexpr int kWorkers = 3;
+  auto model = MakeModel(false);
+  std::vector<float> init(model->layout().size());
+  model->Init(7, init.data());
+  ClusterSpec spec;
+  spec.mode = mode;
+  spec.staleness = s;
+  spec.workers = kWorkers;
+  spec.shards = 2;
+  Cluster cluster(model->layout(), init, spec);
+  SlowRun run;
+  run.steps.assign(kWorkers, 0);
+  std::mutex mu;
+  std::atomic<int> fast_done{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWorkers; ++w) {
+    threads.emplace_back([&, w] {
+      auto replica = MakeModel(false);
+      auto exchange = cluster.Exchange(w);
+      std::vector<float> params(init.size()), grads(init.size());
+      Batch batch = MakeBatch(8, 50 + w);
+      const bool slow = w == 0;
+      for (int t = 0;; ++t) {
+        // The slow worker runs until the fast ones are done (ASYNC) or as many steps (others).
+        if (slow ? (mode == PsMode::kAsync ? fast_done.load() == kWorkers - 1 : t == fast_steps)
+                 : t == fast_steps) {
+          break;
+        }
+        StepComm comm;
+        ASSERT_TRUE(exchange->BeginStep(t + 1, params, &comm).ok());
+        {
+          const std::vector<uint64_t> clocks = cluster.Clocks();
+          std::lock_guard<std::mutex> lock(mu);
+          uint64_t lo = UINT64_MAX, hi = 0, others = UINT64_MAX;
+          for (int v = 0; v < kWorkers; ++v) {
+            lo = std::min(lo, clocks[v]);
+            hi = std::max(hi, clocks[v]);
+            if (v != w) others = std::min(others, clocks[v]);
+          }
+          if (!slow) run.max_lead = std::max(run.max_lead, int(int64_t(t) - int64_t(others)));
+          run.max_spread = std::max(run.max_spread, int(hi - lo));
+          for (uint64_t v : exchange->versions()) {
+            if (mode == PsMode::kSync && v != uint64_t(t)) run.sync_versions_ok = false;
+          }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(slow ? 8 : 2));
+        replica->TrainStep(params.data(), batch.x.data(), batch.y.data(), 8, t, grads.data(),
+                           nullptr);
+        ASSERT_TRUE(exchange->EndStep(t + 1, grads, params, &comm).ok());
+        std::lock_guard<std::mutex> lock(mu);
+        ++run.steps[w];
+      }
+      if (!slow) ++fast_done;
+      ASSERT_TRUE(exchange->Finish().ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& shard : cluster.shards()) run.staleness.Merge(shard->staleness());
+  return run;
+}
+
+TEST(PsSlowWorkerTest, SspLetsOthersRunExactlyTwoClocksAhead) {
+  const SlowRun run = RunWithSlowWorker(PsMode::kSsp, 2, 30);
+  EXPECT_EQ(run.max_lead, 2);
+  EXPECT_EQ(run.steps, (std::vector<int>{30, 30, 30}));
+  EXPECT_GE(run.staleness.max(), 1u);
+}
+
+TEST(PsSlowWorkerTest, SspZeroIsLockstepWithNUpdatesPerClock) {
+  const SlowRun run = RunWithSlowWorker(PsMode::kSsp, 0, 10);
+  EXPECT_EQ(run.max_lead, 0);
+  EXPECT_EQ(run.staleness.count(), 2u * 3 * 10);  // every push an update, on each of 2 shards
+}
+
+TEST(PsSlowWorkerTest, AsyncLetsFastWorkersRunAhead) {
+  const SlowRun run = RunWithSlowWorker(PsMode::kAsync, 0, 40);
+  EXPECT_EQ(run.steps[1], 40);
+  EXPECT_EQ(run.steps[2], 40);
+  EXPECT_GE(run.steps[1], 3 * run.steps[0]) << "slow worker did " << run.steps[0];
+  EXPECT_GE(run.staleness.max(), 1u);
+}
+
+TEST(PsSlowWorkerTest, SyncKeepsWorkersEqual) {
+  const SlowRun run = RunWithSlowWorker(PsMode::kSync, 0, 12);
+  EXPECT_EQ(run.steps, (std::vector<int>{12, 12, 12}));
+  EXPECT_LE(run.max_spread, 1);  // between a worker's push and the last one of the step
+  EXPECT_LE(run.max_lead, 0);
+  EXPECT_TRUE(run.sync_versions_ok);
+  EXPECT_EQ(run.staleness.max(), 0u);
+  EXPECT_EQ(run.staleness.count(), 2u * 12);  // one averaged update per step per shard
+}
+
+// A SYNC cluster of two where worker 1 never pushes.
+struct Stuck {
+  std::vector<float> init;
+  std::unique_ptr<Cluster> cluster;
+  std::unique_ptr<comm::PsClient> client;
+};
+
+Stuck StartStuckSync(absl::Duration stall_timeout) {
+  Stuck stuck;
+  auto model = MakeModel(false);
+  stuck.init.resize(model->layout().size());
+  ClusterSpec spec;
+  spec.mode = PsMode::kSync;
+  spec.workers = 2;
+  stuck.cluster = std::make_unique<Cluster>(model->layout(), stuck.init, spec);
+  comm::PsClientOptions options = stuck.cluster->ClientOptions(0);
+  options.stall_timeout = stall_timeout;
+  std::vector<comm::PsShardHandler*> handlers;
+  for (auto& s : stuck.cluster->shards()) handlers.push_back(s.get());
+  stuck.client = comm::MakeInProcessPsClient(options, handlers);
+  std::vector<float> params(stuck.init.size());
+  comm::PullResult pulled;
+  comm::PushResult pushed;
+  EXPECT_TRUE(stuck.client->Pull(0, params, &pulled).ok());
+  EXPECT_TRUE(stuck.client->Push(0, params, pulled.versions, &pushed).ok());
+  return stuck;
+}
+
+TEST(PsWaitTest, StallTimeoutNamesTheSilentWorker) {
+  Stuck stuck = StartStuckSync(absl::Milliseconds(200));
+  std::vector<float> params(stuck.init.size());
+  comm::PullResult pulled;
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status = stuck.client->Pull(1, params, &pulled);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(status)) << status;
+  EXPECT_NE(status.message().find("for worker 1"), std::string::npos) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST(PsWaitTest, ShardAbortReleasesWaiters) {
+  Stuck stuck = StartStuckSync(absl::Seconds(60));
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (auto& s : stuck.cluster->shards()) s->Abort();
+  });
+  std::vector<float> params(stuck.init.size());
+  comm::PullResult pulled;
+  absl::Status status = stuck.client->Pull(1, params, &pulled);
+  aborter.join();
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
+}
+
+TEST(PsWaitTest, ClientAbortReleasesItsWait) {
+  Stuck stuck = StartStuckSync(absl::Seconds(60));
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stuck.client->Abort();
+  });
+  std::vector<float> params(stuck.init.size());
+  comm::PullResult pulled;
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status = stuck.client->Pull(1, params, &pulled);
+  aborter.join();
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+TEST(PsWaitTest, DoneWorkerIsNoLongerWaitedFor) {
+  Stuck stuck = StartStuckSync(absl::Seconds(60));
+  // Worker 1 leaves without contributing: step 0's update is worker 0's gradient alone.
+  for (auto& s : stuck.cluster->shards()) ASSERT_TRUE(s->WorkerDone(1).ok());
+  std::vector<float> params(stuck.init.size());
+  comm::PullResult pulled;
+  ASSERT_TRUE(stuck.client->Pull(1, params, &pulled).ok());
+  EXPECT_EQ(pulled.versions, (std::vector<uint64_t>{1, 1}));
+}
+
+TEST(PsShardTest, RefusesOutOfOrderAndWrongClock) {
+  std::vector<float> init(100, 0.f);
+  PsShardOptions options;
+  options.num_workers = 2;
+  options.chunk_bytes = 160;  // 40 floats: chunks of 40, 40, 20
+  PsShard shard(options, {{0, 100}}, init, Factory(Opt::kSgd));
+  EXPECT_EQ(shard.num_chunks(), 3);
+  std::vector<float> g(40, 1.f);
+  EXPECT_TRUE(absl::IsFailedPrecondition(shard.PushChunk(0, 5, 0, g)));
+  EXPECT_TRUE(absl::IsInvalidArgument(shard.PushChunk(0, 0, 1, g)));
+  EXPECT_TRUE(absl::IsInvalidArgument(shard.PushChunk(7, 0, 0, g)));
+  EXPECT_TRUE(shard.PushChunk(0, 0, 0, g).ok());
+  EXPECT_FALSE(shard.FinishPush(0, 0, 0).ok());  // two chunks missing
+}
+
+TEST(StalenessStatsTest, MeanP99Max) {
+  StalenessStats stats;
+  for (int i = 0; i < 99; ++i) stats.Add(1);
+  stats.Add(50);
+  EXPECT_EQ(stats.count(), 100u);
+  EXPECT_DOUBLE_EQ(stats.mean(), (99 + 50) / 100.0);
+  EXPECT_EQ(stats.p99(), 1u);
+  EXPECT_EQ(stats.max(), 50u);
+  StalenessStats other;
+  other.Add(3);
+  other.Add(3);
+  stats.Merge(other);
+  EXPECT_EQ(stats.count(), 102u);
+  EXPECT_EQ(stats.p99(), 3u);
+}
+
+TEST(PsExchangeTest, CountsTwiceTheModelBytesPerStep) {
+  auto model = MakeModel(true);
+  std::vector<float> init(model->layout().size());
+  ClusterSpec spec;
+  spec.shards = 3;
+  Cluster cluster(model->layout(), init, spec);
+  auto exchange = cluster.Exchange(0);
+  std::vector<float> params(init.size()), grads(init.size(), 0.f);
+  StepComm comm;
+  ASSERT_TRUE(exchange->BeginStep(1, params, &comm).ok());
+  ASSERT_TRUE(exchange->EndStep(1, grads, params, &comm).ok());
+  EXPECT_EQ(comm.bytes_sent, init.size() * 4);
+  EXPECT_EQ(comm.bytes_received, init.size() * 4);
+  EXPECT_FALSE(exchange->EndStep(2, grads, params, &comm).ok());  // no pull before it
+}
+
+}  // namespace
+}  // namespace distsim::strategy
