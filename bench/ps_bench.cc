@@ -7,6 +7,9 @@
 //   BM_InProcPushPull/S/n the same against an in-process shard.
 //   BM_GrpcStreamCeiling/S  one client stream of S bytes to the same kind of server process,
 //                         read and discarded there: the transport ceiling, S/t.
+//   BM_PushPullVsCeiling/S  one worker; every iteration a push+pull and then a ceiling stream on
+//                         the same server process, timed apart: ratio = (2S/t_pp) / (S/t_c) with
+//                         both measured under the same load (two shared cores are noisy).
 // Chunks are 1 MiB (the config default). At exit a summary prints, per size, the one-worker gRPC
 // push+pull bandwidth as a fraction of the ceiling (target: >= 60% at 16 MiB).
 //
@@ -168,6 +171,7 @@ void RunPushPull(benchmark::State& state, std::vector<std::unique_ptr<comm::PsCl
   const int n = static_cast<int>(clients.size());
   std::barrier sync(n + 1);
   bool stop = false;
+  double pull_s = 0, push_s = 0;  // worker 0's, summed over iterations
   std::vector<std::thread> threads;
   for (int w = 0; w < n; ++w) {
     threads.emplace_back([&, w] {
@@ -178,8 +182,14 @@ void RunPushPull(benchmark::State& state, std::vector<std::unique_ptr<comm::PsCl
         if (stop) return;
         comm::PullResult pulled;
         comm::PushResult pushed;
+        const auto t0 = std::chrono::steady_clock::now();
         absl::Status status = clients[w]->Pull(clock, params, &pulled);
+        const auto t1 = std::chrono::steady_clock::now();
         if (status.ok()) status = clients[w]->Push(clock, grads, pulled.versions, &pushed);
+        if (w == 0) {
+          pull_s += std::chrono::duration<double>(t1 - t0).count();
+          push_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+        }
         if (!status.ok()) {
           std::fprintf(stderr, "ps_bench: %s\n", std::string(status.message()).c_str());
           std::abort();
@@ -202,6 +212,8 @@ void RunPushPull(benchmark::State& state, std::vector<std::unique_ptr<comm::PsCl
   const int64_t bytes = elems * 4;
   state.SetBytesProcessed(state.iterations() * 2 * bytes);  // per worker: 2S per iteration
   state.counters["workers"] = n;
+  state.counters["pull_ms"] = 1e3 * pull_s / state.iterations();
+  state.counters["push_ms"] = 1e3 * push_s / state.iterations();
   state.counters["aggregate_GBps"] = 2.0 * bytes * n * state.iterations() / seconds / 1e9;
   if (state.iterations() > 1) {  // not Google Benchmark's one-iteration probe
     Results()[Key(kind, bytes, n)].push_back(2.0 * bytes * state.iterations() / seconds);
@@ -262,6 +274,45 @@ void BM_GrpcStreamCeiling(benchmark::State& state) {
   }
 }
 
+// One worker against one server process; each iteration times a push+pull and then a ceiling
+// stream of the same size on the same server, so both see the same machine load.
+void BM_PushPullVsCeiling(benchmark::State& state) {
+  const int64_t bytes = state.range(0), elems = bytes / 4;
+  ServerProcess server(elems, 1);
+  comm::GrpcPsClientOptions grpc_options;
+  grpc_options.addresses = {server.address()};
+  grpc_options.run_token = kToken;
+  auto client = comm::MakeGrpcPsClient(ClientOptions(0, elems), grpc_options);
+  if (!client.ok() ||
+      !comm::StreamToDiscard(server.address(), kToken, kChunkBytes, kChunkBytes).ok()) {
+    state.SkipWithError("cannot reach the server process");
+    return;
+  }
+  std::vector<float> params(elems), grads(elems, 1e-3f);
+  double push_pull_s = 0, ceiling_s = 0;
+  uint64_t clock = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    comm::PullResult pulled;
+    comm::PushResult pushed;
+    absl::Status status = (*client)->Pull(clock, params, &pulled);
+    if (status.ok()) status = (*client)->Push(clock++, grads, pulled.versions, &pushed);
+    const auto t1 = std::chrono::steady_clock::now();
+    if (status.ok()) status = comm::StreamToDiscard(server.address(), kToken, bytes, kChunkBytes);
+    const auto t2 = std::chrono::steady_clock::now();
+    if (!status.ok()) {
+      state.SkipWithError(std::string(status.message()).c_str());
+      return;
+    }
+    push_pull_s += std::chrono::duration<double>(t1 - t0).count();
+    ceiling_s += std::chrono::duration<double>(t2 - t1).count();
+  }
+  const double it = static_cast<double>(state.iterations());
+  state.counters["pushpull_GBps"] = 2.0 * bytes * it / push_pull_s / 1e9;
+  state.counters["ceiling_GBps"] = bytes * it / ceiling_s / 1e9;
+  state.counters["ratio"] = 2.0 * ceiling_s / push_pull_s;
+}
+
 void Sizes(benchmark::internal::Benchmark* b, bool workers) {
   for (int64_t bytes : {64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20}) {
     if (!workers) {
@@ -273,6 +324,10 @@ void Sizes(benchmark::internal::Benchmark* b, bool workers) {
 }
 
 BENCHMARK(BM_GrpcStreamCeiling)
+    ->Apply([](benchmark::internal::Benchmark* b) { Sizes(b, false); })
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_PushPullVsCeiling)
     ->Apply([](benchmark::internal::Benchmark* b) { Sizes(b, false); })
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);

@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <string_view>
 
 namespace distsim::kernels {
 

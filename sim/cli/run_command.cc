@@ -51,13 +51,19 @@ absl::StatusOr<RunConfig> LoadWithFlags(const RunFlags& flags) {
   return config;
 }
 
+// Absolute, so that processes started elsewhere find the same folder.
 std::string DataDirFor(const RunConfig& config, const RunFlags& flags) {
-  if (!flags.data_dir.empty()) return flags.data_dir;
-  const char* env = std::getenv("DISTSIM_DATA_DIR");
-  std::string mnist_default =
-      env != nullptr && *env ? std::string(env) : absl::StrCat(CacheRoot(), "/mnist");
-  return config::ResolveDataDir(config, flags.config_path, mnist_default,
-                                absl::StrCat(CacheRoot(), "/fashion-mnist"));
+  std::string dir = flags.data_dir;
+  if (dir.empty()) {
+    const char* env = std::getenv("DISTSIM_DATA_DIR");
+    std::string mnist_default =
+        env != nullptr && *env ? std::string(env) : absl::StrCat(CacheRoot(), "/mnist");
+    dir = config::ResolveDataDir(config, flags.config_path, mnist_default,
+                                 absl::StrCat(CacheRoot(), "/fashion-mnist"));
+  }
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
+  return ec ? dir : absolute.lexically_normal().string();
 }
 
 void PrintSummary(const RunResult& r, const std::string& out_dir) {

@@ -27,9 +27,23 @@ void RunAggregate::AddStep(uint32_t worker, const StepRecord& r) {
   w.bytes_sent += r.bytes_sent();
   w.bytes_received += r.bytes_received();
   w.step_seconds.push_back(r.step_s());
+  if (worker == 0) {
+    interval_loss_ += r.loss();
+    interval_accuracy_ += r.batch_accuracy();
+    ++interval_steps_;
+  }
 }
 
-void RunAggregate::AddEval(const EvalRecord& record) { evals_.push_back(record); }
+void RunAggregate::AddEval(const EvalRecord& record) {
+  evals_.push_back(record);
+  if (interval_steps_ > 0) {
+    closed_loss_ = interval_loss_ / interval_steps_;
+    closed_accuracy_ = interval_accuracy_ / interval_steps_;
+    closed_at_step_ = record.step();
+  }
+  interval_loss_ = interval_accuracy_ = 0;
+  interval_steps_ = 0;
+}
 
 uint64_t RunAggregate::min_steps() const {
   uint64_t m = UINT64_MAX;
@@ -137,6 +151,15 @@ absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summar
   }
   if (!worker_summaries.empty()) {
     result->set_parameter_hash(worker_summaries[0].parameter_hash());
+  }
+  // The last interval: the steps after the last evaluation, or those before it when it was at
+  // the chief's last step.
+  if (interval_steps_ > 0) {
+    result->set_final_train_loss(interval_loss_ / interval_steps_);
+    result->set_final_train_accuracy(interval_accuracy_ / interval_steps_);
+  } else if (closed_at_step_ > 0) {
+    result->set_final_train_loss(closed_loss_);
+    result->set_final_train_accuracy(closed_accuracy_);
   }
   if (replicas_must_agree) {
     for (size_t i = 1; i < worker_summaries.size(); ++i) {

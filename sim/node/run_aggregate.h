@@ -46,7 +46,12 @@ class RunAggregate {
   const int warmup_;
   std::vector<PerWorker> workers_;
   std::vector<EvalRecord> evals_;
-  double last_loss_ = 0;
+  // The chief's (worker 0's) training loss and batch accuracy: summed since its last evaluation,
+  // and over the interval that ended at that evaluation.
+  double interval_loss_ = 0, interval_accuracy_ = 0;
+  uint64_t interval_steps_ = 0;
+  double closed_loss_ = 0, closed_accuracy_ = 0;
+  uint64_t closed_at_step_ = 0;
 };
 
 }  // namespace distsim::node

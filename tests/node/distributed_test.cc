@@ -1,0 +1,253 @@
+// Distributed runs as real processes over gRPC, driven through the distsim binary as a user
+// would: results that parse back, the bytes the transport counted, and failures that end the run
+// quickly, name the culprit and leave nothing running.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "sim/data/synthetic.h"
+#include "sim/node/distributed_run.h"
+#include "sim/report/result_io.h"
+#include "sim/config/config.h"
+#include "tests/node/process_util.h"
+
+namespace distsim {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Alive;
+using testing::ChildrenOf;
+using testing::Eventually;
+
+class DistributedTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { testing::BecomeSubreaper(); }
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("distsim_dist_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    data::SyntheticSpec spec;
+    spec.train_size = 1200;
+    spec.test_size = 300;
+    spec.seed = 4;
+    ASSERT_TRUE(data::WriteSyntheticIdx((dir_ / "data").string(), spec).ok());
+  }
+  void TearDown() override {
+    testing::ReapOrphans();
+    fs::remove_all(dir_);
+  }
+
+  // Writes a config with the given strategy lines and returns its path.
+  std::string Config(const std::string& name, const std::string& body,
+                     const std::string& data_extra = "") {
+    std::string path = (dir_ / (name + ".textproto")).string();
+    std::ofstream(path) << "name: \"" << name << "\"\nseed: 2\n"
+                        << "model { mlp { hidden: 32 } }\n"
+                        << "data { dataset: IDX dir: \"data\" " << data_extra << " }\n"
+                        << "optimizer { sgd { learning_rate: 0.1 } }\n"
+                        << body;
+    return path;
+  }
+
+  std::vector<std::string> RunArgv(const std::string& config) {
+    return {DISTSIM_BINARY, "run", config, "-q", "--out", (dir_ / "out").string()};
+  }
+
+  RunResult ReadResult(const std::string& name) {
+    auto r = report::ReadResultJson((dir_ / "out" / name / "result.json").string());
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : RunResult();
+  }
+
+  // Starts a long run, waits until it trains, SIGKILLs the worker of rank `rank`, and checks the
+  // run ends within 10 s with exit 69 naming that worker, leaving no process behind.
+  void KillWorkerMidRun(const std::string& config, int rank) {
+    testing::Spawned launcher = testing::Spawn(RunArgv(config));
+    std::vector<pid_t> workers;
+    ASSERT_TRUE(Eventually(
+        [&] {
+          workers = ChildrenOf(launcher.pid, {" worker "});
+          return workers.size() == 3;
+        },
+        20));
+    std::vector<pid_t> everyone = ChildrenOf(launcher.pid);
+    const fs::path csv = dir_ / "out" / fs::path(config).stem() / "steps.csv";
+    ASSERT_TRUE(Eventually([&] { return fs::exists(csv) && fs::file_size(csv) > 2000; }, 30));
+    std::vector<pid_t> victim =
+        ChildrenOf(launcher.pid, {" worker ", "--rank " + std::to_string(rank) + " "});
+    ASSERT_EQ(victim.size(), 1u);
+    ASSERT_EQ(kill(victim[0], SIGKILL), 0);
+    testing::Finished done = testing::Wait(launcher, 10.0);
+    EXPECT_FALSE(done.timed_out) << "the run did not end within 10 s of the kill";
+    EXPECT_EQ(done.exit_code, 69) << done.err;
+    EXPECT_NE(done.err.find("worker " + std::to_string(rank) + " (pid " +
+                            std::to_string(victim[0]) + ") was killed by signal 9 (SIGKILL)"),
+              std::string::npos)
+        << done.err;
+    for (pid_t pid : everyone) EXPECT_FALSE(Alive(pid)) << "pid " << pid << " left running";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(DistributedTest, ParameterServerTwoServersThreeWorkersLearnsAndReportsBytes) {
+  std::string config = Config("ps", R"(workers: 3
+train { batch_size: 32 steps: 120 eval_every_steps: 60 }
+parameter_server { mode: ASYNC servers: 2 }
+)");
+  testing::Finished done = testing::Run(RunArgv(config), 120);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  RunResult r = ReadResult("ps");
+  EXPECT_GE(r.final_train_accuracy(), 0.95);
+  EXPECT_EQ(r.workers(), 3u);
+  EXPECT_EQ(r.servers(), 2u);
+  ASSERT_EQ(r.worker_stats_size(), 3);
+  ASSERT_EQ(r.server_stats_size(), 2);
+  EXPECT_EQ(r.server_stats(0).parameters() + r.server_stats(1).parameters(),
+            r.parameter_count());
+  // Every step pushes every gradient and pulls every parameter: 2 x model bytes, within 1%.
+  const double model_bytes = 4.0 * r.parameter_count();
+  for (const WorkerStats& w : r.worker_stats()) {
+    EXPECT_EQ(w.steps(), 120u);
+    EXPECT_NEAR(w.bytes_per_step(), 2 * model_bytes, 0.01 * 2 * model_bytes) << w.rank();
+  }
+  EXPECT_EQ(r.staleness().updates(), 3u * 120u * 2u);  // every push applied on both shards
+  EXPECT_GE(r.evals_size(), 2);
+}
+
+TEST_F(DistributedTest, RingReplicasEndIdenticalAndMoveTheRingBytes) {
+  std::string config = Config("ring", R"(workers: 3
+train { batch_size: 32 steps: 60 eval_every_steps: 0 }
+allreduce { segment_bytes: 8192 }
+)",
+                              "distribution: GLOBAL_BATCH_SLICE");
+  testing::Finished done = testing::Run(RunArgv(config), 120);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  RunResult r = ReadResult("ring");
+  ASSERT_EQ(r.worker_stats_size(), 3);
+  for (const WorkerStats& w : r.worker_stats()) {
+    EXPECT_EQ(w.parameter_hash(), r.worker_stats(0).parameter_hash());
+    // Sent plus received: 2 x 2(n-1)/n of the buffer per step, within one segment each way.
+    const double expected = 2 * 2.0 * 2 / 3 * 4.0 * r.parameter_count();
+    EXPECT_NEAR(w.bytes_per_step(), expected, 2 * 8192 + 0.01 * expected);
+  }
+}
+
+TEST_F(DistributedTest, KilledParameterServerWorkerEndsTheRunNamingIt) {
+  KillWorkerMidRun(Config("ps_kill", R"(workers: 3
+train { batch_size: 16 steps: 1000000 }
+parameter_server { mode: SYNC servers: 1 }
+)"),
+                   1);
+}
+
+TEST_F(DistributedTest, KilledRingRankEndsTheRunNamingIt) {
+  KillWorkerMidRun(Config("ring_kill", R"(workers: 3
+train { batch_size: 16 steps: 1000000 }
+allreduce {}
+)"),
+                   2);
+}
+
+TEST_F(DistributedTest, KilledLauncherLeavesNoChild) {
+  std::string config = Config("orphans", R"(workers: 2
+train { batch_size: 16 steps: 1000000 }
+parameter_server { mode: ASYNC }
+)");
+  testing::Spawned launcher = testing::Spawn(RunArgv(config));
+  std::vector<pid_t> children;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        children = ChildrenOf(launcher.pid);
+        return children.size() == 3;
+      },
+      20));
+  kill(launcher.pid, SIGKILL);
+  testing::Wait(launcher, 5);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        testing::ReapOrphans();
+        for (pid_t pid : children) {
+          if (Alive(pid)) return false;
+        }
+        return true;
+      },
+      5))
+      << "children outlived their launcher";
+}
+
+TEST_F(DistributedTest, InterruptStopsEverythingAndIsNotAChildFailure) {
+  std::string config = Config("interrupt", R"(workers: 2
+train { batch_size: 16 steps: 1000000 }
+allreduce {}
+)");
+  testing::Spawned launcher = testing::Spawn(RunArgv(config));
+  std::vector<pid_t> children;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        children = ChildrenOf(launcher.pid);
+        return children.size() == 2;
+      },
+      20));
+  absl::SleepFor(absl::Milliseconds(500));
+  kill(launcher.pid, SIGINT);
+  testing::Finished done = testing::Wait(launcher, 10);
+  EXPECT_EQ(done.exit_code, 130) << done.err;
+  EXPECT_NE(done.err.find("interrupted"), std::string::npos) << done.err;
+  EXPECT_EQ(done.err.find("killed by signal"), std::string::npos) << done.err;
+  for (pid_t pid : children) EXPECT_FALSE(Alive(pid));
+}
+
+// A server that starts but never registers, and one that dies at once: both are named.
+TEST_F(DistributedTest, ServerThatNeverComesUpIsNamed) {
+  const std::string wrapper = (dir_ / "wrapper.sh").string();
+  std::ofstream(wrapper) << "#!/bin/sh\nif [ \"$1\" = server ]; then exec sleep 60; fi\nexec "
+                         << DISTSIM_BINARY << " \"$@\"\n";
+  fs::permissions(wrapper, fs::perms::owner_all);
+  auto config = config::LoadAndValidate(Config("silent", R"(workers: 2
+train { batch_size: 16 steps: 50 }
+parameter_server {}
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  node::DistributedRunOptions options;
+  options.data_dir = (dir_ / "data").string();
+  options.out_dir = (dir_ / "out" / "silent").string();
+  options.executable = wrapper;
+  options.registration_timeout_s = 2;
+  auto start = absl::Now();
+  absl::StatusOr<RunResult> r = node::RunDistributed(*config, options);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("server 0 never registered"), std::string::npos)
+      << r.status();
+  EXPECT_TRUE(ChildrenOf(getpid(), {"sleep 60"}).empty());
+}
+
+TEST_F(DistributedTest, ServerThatDiesAtStartIsNamed) {
+  const std::string wrapper = (dir_ / "wrapper.sh").string();
+  std::ofstream(wrapper) << "#!/bin/sh\nif [ \"$1\" = server ]; then exit 3; fi\nexec "
+                         << DISTSIM_BINARY << " \"$@\"\n";
+  fs::permissions(wrapper, fs::perms::owner_all);
+  auto config = config::LoadAndValidate(Config("dies", R"(workers: 2
+train { batch_size: 16 steps: 50 }
+parameter_server {}
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  node::DistributedRunOptions options;
+  options.data_dir = (dir_ / "data").string();
+  options.out_dir = (dir_ / "out" / "dies").string();
+  options.executable = wrapper;
+  absl::StatusOr<RunResult> r = node::RunDistributed(*config, options);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("server 0"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("exited with code 3"), std::string::npos) << r.status();
+}
+
+}  // namespace
+}  // namespace distsim
