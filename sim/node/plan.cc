@@ -154,7 +154,7 @@ absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::strin
                           DistributionOf(config), data::Labels(train), train.num_classes(),
                           shape.workers, batch, config.seed(),
                           !config.train().has_shuffle() || config.train().shuffle()));
-  absl::StrAppend(&out, "\ndata:\n", data::FormatDistributionSummary(summary));
+  absl::StrAppend(&out, "\n", data::FormatDistributionSummary(summary));
   const ExpectedBytes expected = ExpectBytes(config, layout.size(), shards ? &*shards : nullptr);
   if (IsDistributed(config)) {
     absl::StrAppendFormat(&out, "\nexpected bytes per step (payload, sent + received):\n");

@@ -324,6 +324,7 @@ absl::Status RunWorkerRole(const RoleFlags& flags) {
   summary.set_parameter_hash(HashFloats(params));
   summary.set_wall_s(clock.Seconds());
   summary.set_cpu_s(ProcessCpuSeconds());
+  summary.set_eval_s(result->eval_s);
   heartbeater.Stop();
   heartbeater.Flush();
   DS_RETURN_IF_ERROR(coordinator.Finish(summary));

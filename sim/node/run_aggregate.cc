@@ -151,6 +151,7 @@ absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summar
   }
   if (!worker_summaries.empty()) {
     result->set_parameter_hash(worker_summaries[0].parameter_hash());
+    result->set_eval_seconds(worker_summaries[0].eval_s());
   }
   // The last interval: the steps after the last evaluation, or those before it when it was at
   // the chief's last step.
