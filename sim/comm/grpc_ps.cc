@@ -64,8 +64,10 @@ class PsService::Impl final : public rpc::ParameterServer::Service {
   grpc::Status Push(grpc::ServerContext* context, grpc::ServerReader<rpc::PsPushChunk>* reader,
                     rpc::PsPushReply* reply) override {
     if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
-    rpc::PsPushChunk message;
-    std::vector<float> scratch;
+    // Reused by the calls this thread serves: chunk-sized buffers are not reallocated (and
+    // first-touched) on every push.
+    thread_local rpc::PsPushChunk message;
+    thread_local std::vector<float> scratch;
     bool any = false;
     uint32_t worker = 0;
     uint64_t clock = 0, pulled_version = 0;
@@ -108,7 +110,8 @@ class PsService::Impl final : public rpc::ParameterServer::Service {
         shard_->WaitPull(static_cast<int>(request->worker()), request->clock(),
                          absl::Milliseconds(std::min(request->wait_ms(), kMaxPollMs)));
     if (!grant.ok()) return ToGrpc(grant.status());
-    rpc::PsPullChunk message;
+    thread_local rpc::PsPullChunk message;  // reused, as in Push
+    message.Clear();
     message.set_ready(grant->ready);
     message.set_version(grant->version);
     message.set_blocker(grant->blocker);
@@ -210,7 +213,7 @@ class GrpcPsClient final : public PsClient {
   GrpcPsClient(const PsClientOptions& options, const GrpcPsClientOptions& grpc_options,
                std::vector<ShardConnection> shards)
       : options_(options), grpc_options_(grpc_options), shards_(std::move(shards)),
-        chunk_elems_(ChunkElems(options.chunk_bytes)) {}
+        chunk_elems_(ChunkElems(options.chunk_bytes)), buffers_(shards_.size()) {}
 
   absl::Status Pull(uint64_t clock, std::span<float> params, PullResult* result) override {
     DS_CHECK(static_cast<int64_t>(params.size()) == options_.total_elems);
@@ -228,12 +231,14 @@ class GrpcPsClient final : public PsClient {
                     std::span<const uint64_t> versions, PushResult* result) override {
     DS_CHECK(static_cast<int64_t>(grads.size()) == options_.total_elems);
     DS_CHECK(static_cast<int>(versions.size()) == num_shards());
-    std::vector<uint64_t> staleness(num_shards(), 0);
+    std::vector<uint64_t> staleness(num_shards(), 0), version(num_shards(), 0);
     absl::Status status = ForEachShard(num_shards(), [&](int s) {
-      return PushShard(s, clock, grads, versions[s], &staleness[s]);
+      return PushShard(s, clock, grads, versions[s], &staleness[s], &version[s]);
     });
     result->staleness = 0;
+    result->version = 0;
     for (uint64_t v : staleness) result->staleness = std::max(result->staleness, v);
+    for (uint64_t v : version) result->version = std::max(result->version, v);
     return status;
   }
 
@@ -289,9 +294,10 @@ class GrpcPsClient final : public PsClient {
     const int64_t size = LocalSize(ranges);
     const int n_chunks = NumChunks(size, chunk_elems_);
     StallTracker stall(options_.stall_timeout);
+    rpc::PsPullChunk& message = buffers_[s].pull;
+    std::vector<float>& scratch = buffers_[s].scratch;
     const uint32_t poll_ms = static_cast<uint32_t>(
         std::clamp<int64_t>(absl::ToInt64Milliseconds(options_.poll), 1, kMaxPollMs));
-    std::vector<float> scratch;
     while (true) {
       grpc::ClientContext context;
       DS_RETURN_IF_ERROR(Prepare(&context, absl::Milliseconds(poll_ms)));
@@ -303,7 +309,6 @@ class GrpcPsClient final : public PsClient {
       const absl::Time poll_start = absl::Now();
       std::unique_ptr<grpc::ClientReader<rpc::PsPullChunk>> reader =
           shard.stub->Pull(&context, request);
-      rpc::PsPullChunk message;
       bool got = false, ready = false;
       int chunks = 0;
       while (reader->Read(&message)) {
@@ -356,7 +361,7 @@ class GrpcPsClient final : public PsClient {
   }
 
   absl::Status PushShard(int s, uint64_t clock, std::span<const float> grads,
-                         uint64_t pulled_version, uint64_t* staleness) {
+                         uint64_t pulled_version, uint64_t* staleness, uint64_t* version) {
     const ShardConnection& shard = shards_[s];
     const ShardRanges& ranges = options_.shards[s];
     const int64_t size = LocalSize(ranges);
@@ -366,7 +371,7 @@ class GrpcPsClient final : public PsClient {
     rpc::PsPushReply reply;
     std::unique_ptr<grpc::ClientWriter<rpc::PsPushChunk>> writer =
         shard.stub->Push(&context, &reply);
-    rpc::PsPushChunk message;
+    rpc::PsPushChunk& message = buffers_[s].push;
     message.set_worker(options_.worker);
     message.set_clock(clock);
     message.set_pulled_version(pulled_version);
@@ -389,6 +394,7 @@ class GrpcPsClient final : public PsClient {
     Unregister(&context);
     bytes_received_ += WireBytes(reply);
     *staleness = reply.staleness();
+    *version = reply.version();
     return FromGrpc(status, shard.name, "Push");
   }
 
@@ -396,6 +402,14 @@ class GrpcPsClient final : public PsClient {
   const GrpcPsClientOptions grpc_options_;
   const std::vector<ShardConnection> shards_;
   const int64_t chunk_elems_;
+  // Per shard, used only by the thread talking to that shard: chunk-sized messages reused from
+  // call to call, so steady-state steps do not allocate (and first-touch) megabytes.
+  struct Buffers {
+    rpc::PsPushChunk push;
+    rpc::PsPullChunk pull;
+    std::vector<float> scratch;
+  };
+  std::vector<Buffers> buffers_;
   absl::Mutex mu_;
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<grpc::ClientContext*> active_ ABSL_GUARDED_BY(mu_);
@@ -431,33 +445,43 @@ absl::StatusOr<std::unique_ptr<PsClient>> MakeGrpcPsClient(
 
 absl::Status StreamToDiscard(const std::string& address, const std::string& run_token,
                              int64_t bytes, int64_t chunk_bytes) {
-  // One channel per call would measure connection set-up; keep one per address.
+  // Channel, stub and payload are kept per address and chunk size, so that a call measures the
+  // stream alone, not connection set-up or first-touch page faults.
+  struct Sender {
+    std::string address;
+    int64_t chunk_bytes;
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<rpc::ParameterServer::Stub> stub;
+    rpc::PsPushChunk message;
+  };
   static absl::Mutex mu(absl::kConstInit);
-  static auto* channels = new std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>>;
-  std::shared_ptr<grpc::Channel> channel;
+  static auto* senders = new std::vector<std::unique_ptr<Sender>>;
+  Sender* sender = nullptr;
   {
     absl::MutexLock lock(&mu);
-    for (auto& [a, c] : *channels) {
-      if (a == address) channel = c;
+    for (auto& s : *senders) {
+      if (s->address == address && s->chunk_bytes == chunk_bytes) sender = s.get();
     }
-    if (channel == nullptr) {
-      channel = MakeChannel(address, PsMaxMessageBytes(chunk_bytes));
-      channels->emplace_back(address, channel);
+    if (sender == nullptr) {
+      senders->push_back(std::make_unique<Sender>());
+      sender = senders->back().get();
+      sender->address = address;
+      sender->chunk_bytes = chunk_bytes;
+      sender->channel = MakeChannel(address, PsMaxMessageBytes(chunk_bytes));
+      sender->stub = rpc::ParameterServer::NewStub(sender->channel);
+      std::span<float> data = ResizeAsFloats(sender->message.mutable_data(), ChunkElems(chunk_bytes));
+      std::fill(data.begin(), data.end(), 1.0f);
     }
   }
-  auto stub = rpc::ParameterServer::NewStub(channel);
   grpc::ClientContext context;
   context.AddMetadata(kTokenKey, run_token);
   context.set_deadline(DeadlineIn(60));
   rpc::PsPushReply reply;
-  auto writer = stub->Discard(&context, &reply);
-  rpc::PsPushChunk message;
-  std::vector<float> payload(ChunkElems(chunk_bytes), 1.0f);
+  auto writer = sender->stub->Discard(&context, &reply);
+  rpc::PsPushChunk& message = sender->message;  // callers of one address take turns (bench)
   for (int64_t sent = 0; sent < bytes; sent += chunk_bytes) {
-    const int64_t n = std::min(chunk_bytes, bytes - sent) / static_cast<int64_t>(sizeof(float));
     message.set_chunk(static_cast<uint32_t>(sent / chunk_bytes));
-    std::memcpy(ResizeAsFloats(message.mutable_data(), n).data(), payload.data(),
-                n * sizeof(float));
+    message.mutable_data()->resize(std::min(chunk_bytes, bytes - sent));
     if (!writer->Write(message)) break;
   }
   writer->WritesDone();

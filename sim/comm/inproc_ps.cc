@@ -66,6 +66,7 @@ class InProcessPsClient final : public PsClient {
     DS_CHECK(static_cast<int64_t>(grads.size()) == options_.total_elems);
     DS_CHECK(versions.size() == shards_.size());
     result->staleness = 0;
+    result->version = 0;
     for (size_t s = 0; s < shards_.size(); ++s) {
       if (aborted_.load()) return AbortedError(options_.worker);
       PsShardHandler* shard = shards_[s];
@@ -84,6 +85,7 @@ class InProcessPsClient final : public PsClient {
       }
       DS_ASSIGN_OR_RETURN(PushAck ack, shard->FinishPush(options_.worker, clock, versions[s]));
       result->staleness = std::max(result->staleness, ack.staleness);
+      result->version = std::max(result->version, ack.version);
       bytes_sent_ += size * sizeof(float);
     }
     return absl::OkStatus();

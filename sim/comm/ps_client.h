@@ -121,6 +121,8 @@ struct PullResult {
 
 struct PushResult {
   uint64_t staleness = 0;  // max over shards
+  uint64_t version = 0;    // max over shards of the shard version after the push (ASYNC/SSP:
+                           // updates applied so far, all workers together: the global step)
 };
 
 // A worker's connection to every shard. Pull and Push talk to all shards (in parallel for gRPC).

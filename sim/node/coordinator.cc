@@ -97,6 +97,10 @@ absl::Status Coordinator::Finish(const ProcessSummary& summary) {
   absl::MutexLock lock(&mu_);
   Slot* slot = FindSlot(summary.process().role(), summary.process().rank());
   if (slot == nullptr) return absl::InvalidArgumentError("Finish from a process not in this run");
+  if (!summary.error().empty()) {
+    slot->failure = summary;
+    return absl::OkStatus();
+  }
   slot->finished = true;
   slot->summary = summary;
   slot->last_seen = absl::Now();
@@ -172,6 +176,13 @@ int64_t Coordinator::pid(ProcessInfo::Role role, uint32_t rank) const {
   absl::MutexLock lock(&mu_);
   const Slot* s = FindSlot(role, rank);
   return s && s->registered ? s->info.pid() : 0;
+}
+
+std::optional<ProcessSummary> Coordinator::failure_report(ProcessInfo::Role role,
+                                                         uint32_t rank) const {
+  absl::MutexLock lock(&mu_);
+  const Slot* s = FindSlot(role, rank);
+  return s ? s->failure : std::nullopt;
 }
 
 Coordinator::NewRecords Coordinator::TakeNewRecords() {

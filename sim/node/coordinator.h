@@ -57,6 +57,9 @@ class Coordinator final : public comm::CoordinatorHandler {
   };
   NewRecords TakeNewRecords();
 
+  // The error a process reported before exiting, if it did (ProcessSummary.error set).
+  std::optional<ProcessSummary> failure_report(ProcessInfo::Role role, uint32_t rank) const;
+
   // What everyone said when they finished, by role then rank (missing entries are empty).
   std::vector<ProcessSummary> summaries(ProcessInfo::Role role) const;
 
@@ -64,6 +67,7 @@ class Coordinator final : public comm::CoordinatorHandler {
   struct Slot {
     bool registered = false;
     bool finished = false;
+    std::optional<ProcessSummary> failure;
     ProcessInfo info;
     absl::Time last_seen;
     uint64_t last_step = 0;

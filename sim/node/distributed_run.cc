@@ -37,6 +37,28 @@ namespace {
 constexpr absl::Duration kPoll = absl::Milliseconds(50);
 constexpr absl::Duration kAbortGrace = absl::Seconds(3);
 
+// The Status code whose exit code is `exit_code` (the inverse of ExitCodeFor).
+absl::StatusCode CodeForExit(int exit_code) {
+  switch (exit_code) {
+    case kExitTempFail:
+      return absl::StatusCode::kDeadlineExceeded;
+    case kExitConfig:
+      return absl::StatusCode::kInvalidArgument;
+    case kExitDataErr:
+      return absl::StatusCode::kDataLoss;
+    case kExitNoInput:
+      return absl::StatusCode::kNotFound;
+    case kExitNoPerm:
+      return absl::StatusCode::kPermissionDenied;
+    case kExitIoErr:
+      return absl::StatusCode::kUnknown;
+    case kExitSoftware:
+      return absl::StatusCode::kInternal;
+    default:
+      return absl::StatusCode::kUnavailable;
+  }
+}
+
 std::string RandomToken() {
   std::random_device device;
   return absl::StrFormat("%08x%08x%08x%08x", device(), device(), device(), device());
@@ -259,9 +281,17 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
     for (const ChildExit& exit : children.Reap()) {
       const ChildRole& who = roles[exit.pid];
       if (exit.exit_code == 0 || failure) continue;
-      abort(absl::UnavailableError(absl::StrFormat(
-          "%s (pid %d) %s at step %d", ProcessName(who.role, who.rank), exit.pid,
-          DescribeExit(exit), coordinator.last_step(who.role, who.rank))));
+      const std::string name = ProcessName(who.role, who.rank);
+      const uint64_t step = coordinator.last_step(who.role, who.rank);
+      if (auto report = coordinator.failure_report(who.role, who.rank)) {
+        // The process said why before exiting: pass its words and its kind of failure on.
+        abort(absl::Status(CodeForExit(report->exit_code()),
+                           absl::StrFormat("%s (pid %d) failed at step %d: %s", name, exit.pid,
+                                           step, report->error())));
+      } else {
+        abort(absl::UnavailableError(absl::StrFormat("%s (pid %d) %s at step %d", name,
+                                                     exit.pid, DescribeExit(exit), step)));
+      }
     }
     if (!failure) {
       absl::Status live = coordinator.CheckLiveness(registration_deadline);

@@ -182,7 +182,24 @@ double Seconds(double s, double fallback) { return s > 0 ? s : fallback; }
 
 double UnixSeconds() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
 
-absl::Status RunWorkerRole(const RoleFlags& flags) {
+namespace {
+
+// Tells the coordinator why this process is about to fail, so the launcher can say it (a stall
+// names the rank waited on; a config error its field) instead of only an exit code. Best effort.
+absl::Status ReportFailure(const RoleFlags& flags, ProcessInfo::Role role, absl::Status status) {
+  if (status.ok() || absl::IsAborted(status) || flags.coordinator.empty()) return status;
+  comm::CoordinatorClient client(flags.coordinator, flags.token, 2.0);
+  ProcessSummary summary;
+  summary.mutable_process()->set_role(role);
+  summary.mutable_process()->set_rank(flags.rank);
+  summary.mutable_process()->set_pid(getpid());
+  summary.set_error(std::string(status.message()));
+  summary.set_exit_code(ExitCodeFor(status));
+  (void)client.Finish(summary);
+  return status;
+}
+
+absl::Status WorkerMain(const RoleFlags& flags) {
   GuardParent(static_cast<pid_t>(flags.parent_pid));
   Stopwatch clock;
   const double clock_offset =
@@ -291,7 +308,11 @@ absl::Status RunWorkerRole(const RoleFlags& flags) {
   LoopConfig loop;
   loop.batch = batch;
   const TrainConfig& t = config.train();
-  if (t.length_case() == TrainConfig::kGlobalSteps) {
+  const bool sync_ps = config.has_parameter_server() &&
+                       config.parameter_server().mode() == ParameterServerStrategy::SYNC;
+  if (t.length_case() == TrainConfig::kGlobalSteps && sync_ps) {
+    loop.max_steps = t.global_steps();  // one averaged update per step of every worker
+  } else if (t.length_case() == TrainConfig::kGlobalSteps) {
     loop.global_steps = t.global_steps();
   } else if (t.length_case() == TrainConfig::kSteps) {
     loop.max_steps = t.steps();
@@ -313,10 +334,8 @@ absl::Status RunWorkerRole(const RoleFlags& flags) {
     heartbeater.Flush();
     return AbortedBy(heartbeater, result.status());
   }
-  // The final parameters: allreduce replicas hold them; a PS worker fetches the newest.
-  absl::Status fetched = exchange->FetchLatest(params);
-  if (!fetched.ok()) return AbortedBy(heartbeater, fetched);
-
+  // `params` now holds the final parameters for allreduce replicas, and for the PS chief, which
+  // fetched them to evaluate at its last step.
   ProcessSummary summary;
   *summary.mutable_process() = self;
   summary.set_steps(result->steps);
@@ -342,7 +361,7 @@ absl::Status RunWorkerRole(const RoleFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::Status RunServerRole(const RoleFlags& flags) {
+absl::Status ServerMain(const RoleFlags& flags) {
   GuardParent(static_cast<pid_t>(flags.parent_pid));
   Stopwatch clock;
   DS_ASSIGN_OR_RETURN(RunConfig config, LoadRoleConfig(flags.config_path));
@@ -419,6 +438,16 @@ absl::Status RunServerRole(const RoleFlags& flags) {
   summary.set_staleness_max(staleness.max());
   summary.set_version(shard.version());
   return coordinator.Finish(summary);
+}
+
+}  // namespace
+
+absl::Status RunWorkerRole(const RoleFlags& flags) {
+  return ReportFailure(flags, ProcessInfo::WORKER, WorkerMain(flags));
+}
+
+absl::Status RunServerRole(const RoleFlags& flags) {
+  return ReportFailure(flags, ProcessInfo::SERVER, ServerMain(flags));
 }
 
 }  // namespace distsim::node

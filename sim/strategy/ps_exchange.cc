@@ -36,10 +36,21 @@ absl::Status PsExchange::EndStep(uint64_t step, std::span<const float> grads,
   absl::Status status = client_->Push(step - 1, grads, pulled_.versions, &pushed);
   comm->push_s += watch.Seconds();
   comm->staleness = std::max(comm->staleness, pushed.staleness);
+  comm->global_step = pushed.version;
+  if (status.ok()) completed_ = step;
   comm->bytes_sent += client_->bytes_sent() - sent;
   comm->bytes_received += client_->bytes_received() - received;
   return status;
 }
+
+absl::Status PsExchange::FetchLatest(std::span<float> params) {
+  // A pull at this worker's clock: ASYNC answers at once; SYNC and SSP wait as the next step's
+  // pull would (so the chief evaluates what its next step would compute on).
+  comm::PullResult latest;
+  return client_->Pull(completed_, params, &latest);
+}
+
+void PsExchange::Abort() { client_->Abort(); }
 
 absl::Status PsExchange::Finish() { return client_->Done(); }
 

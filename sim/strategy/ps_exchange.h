@@ -33,6 +33,8 @@ class PsExchange final : public GradientExchange {
   absl::Status BeginStep(uint64_t step, std::span<float> params, StepComm* comm) override;
   absl::Status EndStep(uint64_t step, std::span<const float> grads, std::span<float> params,
                        StepComm* comm) override;
+  absl::Status FetchLatest(std::span<float> params) override;
+  void Abort() override;
   absl::Status Finish() override;
 
   // The client, e.g. to Abort() it from another thread (PsClient::Abort is thread-safe).
@@ -44,6 +46,7 @@ class PsExchange final : public GradientExchange {
   std::unique_ptr<comm::PsClient> client_;
   comm::PullResult pulled_;
   bool pulled_valid_ = false;
+  uint64_t completed_ = 0;  // steps whose push succeeded: this worker's clock
 };
 
 }  // namespace distsim::strategy

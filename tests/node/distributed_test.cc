@@ -13,6 +13,8 @@
 #include "sim/node/distributed_run.h"
 #include "sim/report/result_io.h"
 #include "sim/config/config.h"
+#include "sim/node/factory.h"
+#include "sim/node/plan.h"
 #include "tests/node/process_util.h"
 
 namespace distsim {
@@ -137,6 +139,55 @@ allreduce { segment_bytes: 8192 }
     const double expected = 2 * 2.0 * 2 / 3 * 4.0 * r.parameter_count();
     EXPECT_NEAR(w.bytes_per_step(), expected, 2 * 8192 + 0.01 * expected);
   }
+}
+
+TEST_F(DistributedTest, ColocatedBytesMatchThePlan) {
+  std::string path = Config("colocated", R"(workers: 2
+train { batch_size: 16 steps: 40 eval_every_steps: 0 }
+parameter_server { mode: ASYNC placement: COLOCATED partitioning: ROUND_ROBIN_TENSORS }
+)");
+  testing::Finished done = testing::Run(RunArgv(path), 120);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  RunResult r = ReadResult("colocated");
+  auto config = config::LoadAndValidate(path);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(r.servers(), 2u);
+  // What `distsim plan` predicts for each worker, from the same shard map.
+  auto model = node::MakeModel(config->model(), 28, 28, 10);
+  ASSERT_TRUE(model.ok());
+  auto shards = node::ShardMapOf(*config, (*model)->layout());
+  ASSERT_TRUE(shards.ok());
+  const node::ExpectedBytes expected =
+      node::ExpectBytes(*config, (*model)->layout().size(), &*shards);
+  for (const WorkerStats& w : r.worker_stats()) {
+    EXPECT_NEAR(w.bytes_per_step(), expected.worker_per_step, 0.01 * expected.worker_per_step);
+  }
+}
+
+// A worker that is alive but makes no progress (SIGSTOP; its heartbeats stop too, but the
+// heartbeat timeout is long here) stalls the SYNC run: exit 75, naming the rank waited on.
+TEST_F(DistributedTest, StalledWorkerIsExit75NamingIt) {
+  std::string config = Config("stall", R"(workers: 2
+train { batch_size: 16 steps: 1000000 }
+parameter_server { mode: SYNC }
+supervision { heartbeat_timeout_s: 600 stall_timeout_s: 2 }
+)");
+  testing::Spawned launcher = testing::Spawn(RunArgv(config));
+  std::vector<pid_t> victim;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        victim = ChildrenOf(launcher.pid, {" worker ", "--rank 1 "});
+        return victim.size() == 1;
+      },
+      20));
+  const fs::path csv = dir_ / "out" / "stall" / "steps.csv";
+  ASSERT_TRUE(Eventually([&] { return fs::exists(csv) && fs::file_size(csv) > 2000; }, 30));
+  kill(victim[0], SIGSTOP);
+  testing::Finished done = testing::Wait(launcher, 20);
+  kill(victim[0], SIGCONT);
+  EXPECT_FALSE(done.timed_out);
+  EXPECT_EQ(done.exit_code, 75) << done.err;
+  EXPECT_NE(done.err.find("worker 1"), std::string::npos) << done.err;
 }
 
 TEST_F(DistributedTest, KilledParameterServerWorkerEndsTheRunNamingIt) {
