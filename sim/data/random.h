@@ -6,14 +6,13 @@
 
 #include <cstdint>
 
+#include "kernels/random.h"
+
 namespace distsim::data {
 
-// The splitmix64 finaliser: a bijective mix of 64 bits (Steele, Lea, Flood 2014).
-constexpr uint64_t Mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+// The splitmix64 finaliser (a bijective mix of 64 bits; Steele, Lea, Flood 2014), shared with the
+// kernels' counter-based generator.
+using kernels::Mix64;
 
 // splitmix64. Not thread-safe (one per thread); copyable, so a stream can be saved and replayed.
 class SplitMix64 {

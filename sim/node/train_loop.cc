@@ -4,17 +4,14 @@
 #include <cmath>
 
 #include "absl/strings/str_format.h"
+#include "kernels/random.h"
 #include "sim/base/clock.h"
 
 namespace distsim::node {
 namespace {
 
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+// One splitmix64 step from state x.
+uint64_t Mix(uint64_t x) { return kernels::Mix64(x + 0x9e3779b97f4a7c15ULL); }
 
 }  // namespace
 
