@@ -46,6 +46,17 @@ int main(int argc, char** argv) {
   run->add_flag("-q,--quiet", flags.quiet, "No progress lines");
   run->add_flag("--json", flags.json, "Print result.json to stdout instead of the summary");
 
+  CLI::App* compare = app.add_subcommand(
+      "compare",
+      "Run several configs side by side (a CompareConfig: runs, sweeps, repeats), print the "
+      "table and write out/<name>/compare.json, compare.csv, report.html and each run's folder.");
+  compare->add_option("config", flags.config_path, "Compare config (.textproto or .json)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  compare->add_option("--data-dir", flags.data_dir, "Folder with the four IDX files");
+  compare->add_option("--out", flags.output_dir, "Results folder (default: output_dir, else out/)");
+  compare->add_flag("-q,--quiet", flags.quiet, "No progress lines");
+
   CLI::App* plan = app.add_subcommand(
       "plan",
       "Print what a run would start without running it: processes and hosts, the shard map "
@@ -101,6 +112,8 @@ int main(int argc, char** argv) {
     status = distsim::cli::RunCommand(flags);
   } else if (check->parsed()) {
     status = distsim::cli::CheckCommand(flags);
+  } else if (compare->parsed()) {
+    status = distsim::cli::CompareCommand(flags);
   } else if (plan->parsed()) {
     status = distsim::cli::PlanCommand(flags);
   } else if (coordinator->parsed()) {

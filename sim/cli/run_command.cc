@@ -11,9 +11,12 @@
 #include "google/protobuf/text_format.h"
 #include "sim/base/status.h"
 #include "sim/config/config.h"
+#include "sim/config/compare.h"
+#include "sim/node/compare.h"
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
 #include "sim/node/plan.h"
+#include "sim/report/progress.h"
 #include "sim/report/result_io.h"
 
 namespace distsim::cli {
@@ -173,6 +176,36 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
   std::signal(SIGTERM, OnInterrupt);
   DS_ASSIGN_OR_RETURN(RunResult result, node::RunDistributed(config, options));
   PrintSummary(result, options.out_dir);
+  return absl::OkStatus();
+}
+
+absl::Status CompareCommand(const RunFlags& flags) {
+  CompareConfig compare;
+  DS_ASSIGN_OR_RETURN(std::vector<config::CompareEntry> entries,
+                      config::LoadCompare(flags.config_path, &compare));
+  if (!flags.output_dir.empty()) compare.set_output_dir(flags.output_dir);
+  const int repeats = static_cast<int>(compare.repeats());
+  const double estimate = node::EstimateSeconds(entries, repeats);
+  node::CompareOptions options;
+  options.out_dir = (std::filesystem::path(compare.output_dir()) / compare.name()).string();
+  options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
+  options.progress = flags.quiet ? nullptr : stderr;
+  options.command_line = flags.command_line;
+  options.stop = &g_stop;
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  if (!flags.quiet) {
+    std::fprintf(stderr, "distsim compare %s: %zu run%s x %d repeat%s, estimated %s%s\n",
+                 compare.name().c_str(), entries.size(), entries.size() == 1 ? "" : "s",
+                 repeats, repeats == 1 ? "" : "s",
+                 report::Progress::FormatDuration(estimate).c_str(),
+                 estimate > 600 ? " (long: shorten train.steps or epochs for a quick look)" : "");
+  }
+  DS_ASSIGN_OR_RETURN(CompareResult result, node::RunCompare(compare, entries, options));
+  std::printf("\n%s", node::FormatCompareTable(result).c_str());
+  std::printf("took %s; wrote %s/compare.json, compare.csv and report.html\n",
+              report::Progress::FormatDuration(result.wall_seconds()).c_str(),
+              options.out_dir.c_str());
   return absl::OkStatus();
 }
 

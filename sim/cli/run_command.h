@@ -28,6 +28,10 @@ absl::Status RunCommand(const RunFlags& flags);
 absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen,
                                 const std::string& token);
 
+// `distsim compare`: runs every entry of a compare config, prints the table, writes
+// out/<name>/compare.json, compare.csv and report.html.
+absl::Status CompareCommand(const RunFlags& flags);
+
 // `distsim plan`: what a run would start, where the parameters and data go, the bytes per step.
 absl::Status PlanCommand(const RunFlags& flags);
 

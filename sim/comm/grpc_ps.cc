@@ -6,6 +6,9 @@
 #include <atomic>
 #include <climits>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -52,115 +55,103 @@ int PsMaxMessageBytes(int64_t chunk_bytes) {
   return static_cast<int>(std::min<int64_t>(INT_MAX, chunk_bytes + (64 << 10)));
 }
 
-int PsServerThreads(int workers) { return workers + 4; }
+int PsServerThreads(int /*workers*/) { return 2; }
 
 // ---------------------------------------------------------------------------------------------
 // Server.
+//
+// Every method is a callback (reactor) method, so the service takes no thread of the server's
+// synchronous pool: reactions run on gRPC's callback threads and do only bounded work (check a
+// token, apply or copy one chunk). A pull that is not ready is parked in `waiters_` and holds no
+// thread; the service's one notifier thread re-checks parked pulls whenever the shard reports a
+// change (PsShardHandler::SetChangeListener) and answers each once it is ready, failed (abort)
+// or at the end of its long poll. Client cancellation and server shutdown (which cancels calls)
+// unpark and finish a waiter at once (OnCancel).
 
-class PsService::Impl final : public rpc::ParameterServer::Service {
+namespace {
+
+// Chunk-sized messages reused from call to call, so that steady-state pushes and pulls do not
+// allocate (and first-touch) megabytes. Thread-safe.
+template <typename Message>
+class MessagePool {
  public:
-  Impl(PsShardHandler* shard, std::string token) : shard_(shard), token_(std::move(token)) {}
-
-  grpc::Status Push(grpc::ServerContext* context, grpc::ServerReader<rpc::PsPushChunk>* reader,
-                    rpc::PsPushReply* reply) override {
-    if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
-    // Reused by the calls this thread serves: chunk-sized buffers are not reallocated (and
-    // first-touched) on every push.
-    thread_local rpc::PsPushChunk message;
-    thread_local std::vector<float> scratch;
-    bool any = false;
-    uint32_t worker = 0;
-    uint64_t clock = 0, pulled_version = 0;
-    while (reader->Read(&message)) {
-      if (context->IsCancelled()) return grpc::Status::CANCELLED;
-      if (!any) {
-        any = true;
-        worker = message.worker();
-        clock = message.clock();
-        pulled_version = message.pulled_version();
-      }
-      if (message.data().empty()) continue;  // header of a push to an empty shard
-      if (message.data().size() % sizeof(float) != 0 || message.worker() != worker ||
-          message.clock() != clock) {
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            absl::StrCat("malformed push chunk ", message.chunk(), " from worker ",
-                                         message.worker()));
-      }
-      absl::Status status = shard_->PushChunk(static_cast<int>(worker), clock,
-                                              static_cast<int>(message.chunk()),
-                                              AsFloats(message.data(), &scratch));
-      if (!status.ok()) return ToGrpc(status);
-    }
-    if (!any) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "push without any message");
-    }
-    absl::StatusOr<PushAck> ack =
-        shard_->FinishPush(static_cast<int>(worker), clock, pulled_version);
-    if (!ack.ok()) return ToGrpc(ack.status());
-    reply->set_staleness(ack->staleness);
-    reply->set_version(ack->version);
-    return grpc::Status::OK;
+  std::unique_ptr<Message> Take() {
+    absl::MutexLock lock(&mu_);
+    if (free_.empty()) return std::make_unique<Message>();
+    std::unique_ptr<Message> message = std::move(free_.back());
+    free_.pop_back();
+    return message;
   }
-
-  grpc::Status Pull(grpc::ServerContext* context, const rpc::PsPullRequest* request,
-                    grpc::ServerWriter<rpc::PsPullChunk>* writer) override {
-    if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
-    const absl::Time start = absl::Now();
-    absl::StatusOr<PullGrant> grant =
-        shard_->WaitPull(static_cast<int>(request->worker()), request->clock(),
-                         absl::Milliseconds(std::min(request->wait_ms(), kMaxPollMs)));
-    if (!grant.ok()) return ToGrpc(grant.status());
-    thread_local rpc::PsPullChunk message;  // reused, as in Push
-    message.Clear();
-    message.set_ready(grant->ready);
-    message.set_version(grant->version);
-    message.set_blocker(grant->blocker);
-    message.set_blocker_clock(grant->blocker_clock);
-    message.set_progress(grant->progress);
-    message.set_waited_us(absl::ToInt64Microseconds(absl::Now() - start));
-    const int n_chunks = shard_->num_chunks();
-    if (!grant->ready || n_chunks == 0) {
-      writer->Write(message);
-      return grpc::Status::OK;
-    }
-    const int64_t size = shard_->size(), chunk_elems = shard_->chunk_elems();
-    for (int c = 0; c < n_chunks; ++c) {
-      if (context->IsCancelled()) return grpc::Status::CANCELLED;
-      const int64_t n = std::min(chunk_elems, size - c * chunk_elems);
-      message.set_chunk(c);
-      absl::Status status = shard_->ReadChunk(c, ResizeAsFloats(message.mutable_data(), n));
-      if (!status.ok()) return ToGrpc(status);
-      if (!writer->Write(message)) return grpc::Status::CANCELLED;
-      if (c == 0) {  // only the first message carries the grant
-        message.clear_ready();
-        message.clear_version();
-        message.clear_blocker();
-        message.clear_blocker_clock();
-        message.clear_progress();
-        message.clear_waited_us();
-      }
-    }
-    return grpc::Status::OK;
-  }
-
-  grpc::Status Done(grpc::ServerContext* context, const rpc::PsDoneRequest* request,
-                    rpc::PsDoneReply*) override {
-    if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
-    return ToGrpc(shard_->WorkerDone(static_cast<int>(request->worker())));
-  }
-
-  grpc::Status Discard(grpc::ServerContext* context, grpc::ServerReader<rpc::PsPushChunk>* reader,
-                       rpc::PsPushReply*) override {
-    if (grpc::Status s = CheckToken(*context); !s.ok()) return s;
-    rpc::PsPushChunk message;
-    while (reader->Read(&message)) {
-      if (context->IsCancelled()) return grpc::Status::CANCELLED;
-    }
-    return grpc::Status::OK;
+  void Give(std::unique_ptr<Message> message) {
+    if (message == nullptr) return;
+    absl::MutexLock lock(&mu_);
+    if (free_.size() < kMaxFree) free_.push_back(std::move(message));
   }
 
  private:
-  grpc::Status CheckToken(const grpc::ServerContext& context) const {
+  static constexpr size_t kMaxFree = 8;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Message>> free_ ABSL_GUARDED_BY(mu_);
+};
+
+// Without change notifications from the shard, parked pulls are re-checked this often.
+constexpr absl::Duration kFallbackRecheck = absl::Milliseconds(5);
+
+}  // namespace
+
+class PsService::Impl final : public rpc::ParameterServer::CallbackService {
+ public:
+  Impl(PsShardHandler* shard, std::string token) : shard_(shard), token_(std::move(token)) {
+    notified_ = shard_->SetChangeListener([this] { OnShardChange(); });
+    notifier_ = std::thread([this] { NotifierLoop(); });
+  }
+
+  ~Impl() override {
+    shard_->SetChangeListener(nullptr);  // once this returns, OnShardChange is not running
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+      wake_.Signal();
+    }
+    notifier_.join();
+  }
+
+  grpc::ServerReadReactor<rpc::PsPushChunk>* Push(grpc::CallbackServerContext* context,
+                                                  rpc::PsPushReply* reply) override;
+
+  grpc::ServerWriteReactor<rpc::PsPullChunk>* Pull(grpc::CallbackServerContext* context,
+                                                   const rpc::PsPullRequest* request) override;
+
+  grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context,
+                                 const rpc::PsDoneRequest* request, rpc::PsDoneReply*) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    grpc::Status status = CheckToken(*context);
+    if (status.ok()) status = ToGrpc(shard_->WorkerDone(static_cast<int>(request->worker())));
+    reactor->Finish(status);
+    return reactor;
+  }
+
+  grpc::ServerReadReactor<rpc::PsPushChunk>* Discard(grpc::CallbackServerContext* context,
+                                                     rpc::PsPushReply* reply) override;
+
+  int num_waiting() const {
+    absl::MutexLock lock(&mu_);
+    return static_cast<int>(waiters_.size());
+  }
+
+ private:
+  class PushReactor;
+  class PullReactor;
+  class DiscardReactor;
+
+  struct Waiter {
+    PullReactor* reactor;
+    int worker;
+    uint64_t clock;
+    absl::Time deadline;  // end of the long poll: answered "not ready" then
+  };
+
+  grpc::Status CheckToken(const grpc::CallbackServerContext& context) const {
     const auto& metadata = context.client_metadata();
     auto it = metadata.find(kTokenKey);
     if (it != metadata.end() && std::string_view(it->second.data(), it->second.size()) == token_) {
@@ -171,14 +162,324 @@ class PsService::Impl final : public rpc::ParameterServer::Service {
                                      " refused a call with a wrong run token (another run?)"));
   }
 
+  // Readiness of `worker` at `clock` now, without waiting.
+  absl::StatusOr<PullGrant> Check(int worker, uint64_t clock) {
+    return shard_->WaitPull(worker, clock, absl::ZeroDuration());
+  }
+
+  // Parks `waiter` under `id` until the notifier or Unpark takes it out.
+  void Park(uint64_t id, const Waiter& waiter) {
+    absl::MutexLock lock(&mu_);
+    waiters_.emplace(id, waiter);
+    wake_.Signal();  // its deadline may be the earliest
+  }
+
+  // Takes waiter `id` out; true if it was parked (the caller now answers it), false if someone
+  // else took it first (or it never was parked).
+  bool Unpark(uint64_t id) {
+    absl::MutexLock lock(&mu_);
+    return waiters_.erase(id) > 0;
+  }
+
+  // The shard's listener: runs on whichever thread changed the shard, without its lock.
+  void OnShardChange() {
+    absl::MutexLock lock(&mu_);
+    if (waiters_.empty()) return;  // a pull parking later re-checks by itself
+    changed_ = true;
+    wake_.Signal();
+  }
+
+  void NotifierLoop();
+
   PsShardHandler* const shard_;
   const std::string token_;
+  bool notified_ = false;  // the shard reports changes (else parked pulls are polled)
+  std::atomic<uint64_t> next_id_{1};
+  MessagePool<rpc::PsPushChunk> push_messages_;
+  MessagePool<rpc::PsPullChunk> pull_messages_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar wake_;  // a change, a new waiter, or stopping
+  std::map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
+  bool changed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread notifier_;
 };
+
+// A push: chunks are applied as they are read; the reply once the last is in.
+class PsService::Impl::PushReactor final : public grpc::ServerReadReactor<rpc::PsPushChunk> {
+ public:
+  PushReactor(Impl* service, const grpc::CallbackServerContext& context, rpc::PsPushReply* reply)
+      : service_(service), context_(context), reply_(reply) {
+    if (grpc::Status s = service_->CheckToken(context); !s.ok()) {
+      Finish(s);
+      return;
+    }
+    message_ = service_->push_messages_.Take();
+    StartRead(message_.get());
+  }
+
+  void OnReadDone(bool ok) override {
+    grpc::Status status = ok ? Apply() : End();
+    if (ok && status.ok()) {
+      StartRead(message_.get());
+    } else {
+      Finish(status);
+    }
+  }
+
+  void OnDone() override {
+    service_->push_messages_.Give(std::move(message_));
+    delete this;
+  }
+
+ private:
+  grpc::Status Apply() {
+    const rpc::PsPushChunk& message = *message_;
+    if (!any_) {
+      any_ = true;
+      worker_ = message.worker();
+      clock_ = message.clock();
+      pulled_version_ = message.pulled_version();
+    }
+    if (message.data().empty()) return grpc::Status::OK;  // header of a push to an empty shard
+    if (message.data().size() % sizeof(float) != 0 || message.worker() != worker_ ||
+        message.clock() != clock_) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("malformed push chunk ", message.chunk(), " from worker ",
+                                       message.worker()));
+    }
+    return ToGrpc(service_->shard_->PushChunk(static_cast<int>(worker_), clock_,
+                                              static_cast<int>(message.chunk()),
+                                              AsFloats(message.data(), &scratch_)));
+  }
+
+  // The client closed its stream (or the call ended).
+  grpc::Status End() {
+    if (context_.IsCancelled()) return grpc::Status::CANCELLED;
+    if (!any_) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "push without any message");
+    }
+    absl::StatusOr<PushAck> ack =
+        service_->shard_->FinishPush(static_cast<int>(worker_), clock_, pulled_version_);
+    if (!ack.ok()) return ToGrpc(ack.status());
+    reply_->set_staleness(ack->staleness);
+    reply_->set_version(ack->version);
+    return grpc::Status::OK;
+  }
+
+  Impl* const service_;
+  const grpc::CallbackServerContext& context_;
+  rpc::PsPushReply* const reply_;
+  std::unique_ptr<rpc::PsPushChunk> message_;
+  std::vector<float> scratch_;
+  bool any_ = false;
+  uint32_t worker_ = 0;
+  uint64_t clock_ = 0, pulled_version_ = 0;
+};
+
+// A pull: answered at once if ready (or failing), else parked until the notifier or OnCancel
+// takes it out. Exactly one party answers: whoever did not park it or took it out of waiters_.
+class PsService::Impl::PullReactor final : public grpc::ServerWriteReactor<rpc::PsPullChunk> {
+ public:
+  PullReactor(Impl* service, const grpc::CallbackServerContext& context,
+              const rpc::PsPullRequest& request)
+      : service_(service), id_(service->next_id_++), start_(absl::Now()) {
+    if (grpc::Status s = service_->CheckToken(context); !s.ok()) {
+      Finish(s);
+      return;
+    }
+    const int worker = static_cast<int>(request.worker());
+    absl::StatusOr<PullGrant> grant = service_->Check(worker, request.clock());
+    if (!grant.ok() || grant->ready || request.wait_ms() == 0) {
+      Answer(std::move(grant));
+      return;
+    }
+    const absl::Duration wait = absl::Milliseconds(std::min(request.wait_ms(), kMaxPollMs));
+    service_->Park(id_, Waiter{this, worker, request.clock(), start_ + wait});
+    // A change between the check above and Park notified nobody about this pull: check again.
+    grant = service_->Check(worker, request.clock());
+    if ((!grant.ok() || grant->ready) && service_->Unpark(id_)) Answer(std::move(grant));
+  }
+
+  // Ends the long poll with `grant`: an error, "not ready", or the parameters.
+  void Answer(absl::StatusOr<PullGrant> grant) {
+    if (!grant.ok()) {
+      Finish(ToGrpc(grant.status()));
+      return;
+    }
+    message_ = service_->pull_messages_.Take();
+    message_->Clear();
+    message_->set_ready(grant->ready);
+    message_->set_version(grant->version);
+    message_->set_blocker(grant->blocker);
+    message_->set_blocker_clock(grant->blocker_clock);
+    message_->set_progress(grant->progress);
+    message_->set_waited_us(absl::ToInt64Microseconds(absl::Now() - start_));
+    num_chunks_ = grant->ready ? service_->shard_->num_chunks() : 0;
+    if (num_chunks_ == 0) {
+      StartWrite(message_.get());  // the only message
+      return;
+    }
+    WriteNextChunk();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // the client went away
+      Finish(grpc::Status::CANCELLED);
+      return;
+    }
+    if (next_chunk_ >= num_chunks_) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    if (next_chunk_ == 1) {  // only the first message carries the grant
+      message_->clear_ready();
+      message_->clear_version();
+      message_->clear_blocker();
+      message_->clear_blocker_clock();
+      message_->clear_progress();
+      message_->clear_waited_us();
+    }
+    WriteNextChunk();
+  }
+
+  void OnCancel() override {
+    if (service_->Unpark(id_)) Finish(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    service_->pull_messages_.Give(std::move(message_));
+    delete this;
+  }
+
+ private:
+  void WriteNextChunk() {
+    const int c = next_chunk_++;
+    const int64_t size = service_->shard_->size(), chunk_elems = service_->shard_->chunk_elems();
+    const int64_t n = std::min(chunk_elems, size - c * chunk_elems);
+    message_->set_chunk(c);
+    absl::Status status = service_->shard_->ReadChunk(c, ResizeAsFloats(message_->mutable_data(), n));
+    if (!status.ok()) {
+      Finish(ToGrpc(status));
+      return;
+    }
+    StartWrite(message_.get());
+  }
+
+  Impl* const service_;
+  const uint64_t id_;
+  const absl::Time start_;
+  std::unique_ptr<rpc::PsPullChunk> message_;
+  int num_chunks_ = 0;
+  int next_chunk_ = 0;
+};
+
+// Reads and drops a stream (bench/ps_bench.cc's transport ceiling).
+class PsService::Impl::DiscardReactor final : public grpc::ServerReadReactor<rpc::PsPushChunk> {
+ public:
+  DiscardReactor(Impl* service, const grpc::CallbackServerContext& context)
+      : service_(service), context_(context) {
+    if (grpc::Status s = service_->CheckToken(context); !s.ok()) {
+      Finish(s);
+      return;
+    }
+    message_ = service_->push_messages_.Take();
+    StartRead(message_.get());
+  }
+
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      StartRead(message_.get());
+      return;
+    }
+    Finish(context_.IsCancelled() ? grpc::Status::CANCELLED : grpc::Status::OK);
+  }
+
+  void OnDone() override {
+    service_->push_messages_.Give(std::move(message_));
+    delete this;
+  }
+
+ private:
+  Impl* const service_;
+  const grpc::CallbackServerContext& context_;
+  std::unique_ptr<rpc::PsPushChunk> message_;
+};
+
+grpc::ServerReadReactor<rpc::PsPushChunk>* PsService::Impl::Push(
+    grpc::CallbackServerContext* context, rpc::PsPushReply* reply) {
+  return new PushReactor(this, *context, reply);
+}
+
+grpc::ServerWriteReactor<rpc::PsPullChunk>* PsService::Impl::Pull(
+    grpc::CallbackServerContext* context, const rpc::PsPullRequest* request) {
+  return new PullReactor(this, *context, *request);
+}
+
+grpc::ServerReadReactor<rpc::PsPushChunk>* PsService::Impl::Discard(
+    grpc::CallbackServerContext* context, rpc::PsPushReply*) {
+  return new DiscardReactor(this, *context);
+}
+
+void PsService::Impl::NotifierLoop() {
+  struct Candidate {
+    uint64_t id;
+    int worker;
+    uint64_t clock;
+    bool expired;
+  };
+  std::vector<Candidate> candidates;
+  std::vector<std::pair<uint64_t, absl::StatusOr<PullGrant>>> resolved;
+  std::vector<std::pair<PullReactor*, absl::StatusOr<PullGrant>>> answers;
+  absl::Time last_check = absl::InfinitePast();
+  mu_.Lock();
+  while (!stopping_) {
+    absl::Time wake = absl::InfiniteFuture();
+    for (const auto& [id, waiter] : waiters_) wake = std::min(wake, waiter.deadline);
+    if (!notified_ && !waiters_.empty()) wake = std::min(wake, last_check + kFallbackRecheck);
+    if (!changed_ && absl::Now() < wake) {
+      wake_.WaitWithDeadline(&mu_, wake);
+      continue;  // woken by a change, a new waiter, stopping, the deadline, or spuriously
+    }
+    // Re-check every parked pull after a change, else only those whose poll has ended.
+    const bool all = changed_ || !notified_;
+    changed_ = false;
+    const absl::Time now = absl::Now();
+    last_check = now;
+    candidates.clear();
+    for (const auto& [id, waiter] : waiters_) {
+      const bool expired = waiter.deadline <= now;
+      if (all || expired) candidates.push_back({id, waiter.worker, waiter.clock, expired});
+    }
+    mu_.Unlock();
+    // The shard is consulted, and reactors answered, without mu_ (OnCancel takes it).
+    resolved.clear();
+    for (const Candidate& c : candidates) {
+      absl::StatusOr<PullGrant> grant = Check(c.worker, c.clock);
+      if (!grant.ok() || grant->ready || c.expired) resolved.emplace_back(c.id, std::move(grant));
+    }
+    answers.clear();
+    if (!resolved.empty()) {
+      absl::MutexLock lock(&mu_);
+      for (auto& [id, grant] : resolved) {
+        auto it = waiters_.find(id);
+        if (it == waiters_.end()) continue;  // cancelled meanwhile: OnCancel finished it
+        answers.emplace_back(it->second.reactor, std::move(grant));
+        waiters_.erase(it);
+      }
+    }
+    for (auto& [reactor, grant] : answers) reactor->Answer(std::move(grant));
+    mu_.Lock();
+  }
+  mu_.Unlock();
+}
 
 PsService::PsService(PsShardHandler* shard, std::string run_token)
     : impl_(std::make_unique<Impl>(shard, std::move(run_token))) {}
 PsService::~PsService() = default;
 grpc::Service* PsService::service() { return impl_.get(); }
+int PsService::num_waiting_pulls() const { return impl_->num_waiting(); }
 
 // ---------------------------------------------------------------------------------------------
 // Client.

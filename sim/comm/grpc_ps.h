@@ -4,10 +4,15 @@
 // service. The launcher registers service() on the server it builds (comm::StartServer) with
 //     max_message_bytes = PsMaxMessageBytes(chunk_bytes), max_threads >= PsServerThreads(n).
 // Pushes are client streams and pulls server streams of chunks of at most chunk_bytes, so no
-// message ever holds a whole shard. A pull is a long poll of at most 1 s: a not-ready answer ends
-// the call and the client re-issues it, so no call is held long and server Shutdown() completes
-// within a second. Every call must carry the run token ("distsim-run-token" metadata); a wrong
-// or missing one is refused with PERMISSION_DENIED.
+// message ever holds a whole shard. Every method is a gRPC callback (reactor) method: the service
+// takes no thread of the server's synchronous pool, and its reactions do only bounded work on
+// gRPC's callback threads. A pull is a long poll of at most 1 s: one that is not ready is parked
+// (it holds no thread) until the shard advances (PsShardHandler::SetChangeListener), and one
+// notifier thread owned by the service answers parked pulls as they become ready, fail (abort),
+// or reach the end of their poll ("not ready": the client re-issues it). So n waiting workers cost
+// no server threads, no call is held long, and a cancelled call or a server Shutdown() finishes
+// every parked pull at once (CANCELLED). Every call must carry the run token
+// ("distsim-run-token" metadata); a wrong or missing one is refused with PERMISSION_DENIED.
 //
 // Client side: MakeGrpcPsClient connects to every shard (waiting for readiness with a short
 // backoff) and talks to all shards in parallel, one thread per shard beyond the first.
@@ -33,14 +38,18 @@ namespace distsim::comm {
 // the other fields.
 int PsMaxMessageBytes(int64_t chunk_bytes);
 
-// Threads a synchronous server hosting one PsService needs for `workers` workers (each worker has
-// at most one call in flight per shard), plus gRPC's pollers.
+// The thread quota (ServerOptions::max_threads) a server hosting one PsService needs for `workers`
+// workers. The service is callback-based and takes none of it, pushing or waiting, so this is a
+// small constant, independent of `workers` (kept as a function for the callers that size servers).
 int PsServerThreads(int workers);
 
 // The ParameterServer service over one shard. Thread-safe (gRPC calls it from many threads).
 class PsService {
  public:
-  // `shard` is not owned and must outlive the service; `run_token` is this run's token.
+  // `shard` is not owned and must outlive the service; `run_token` is this run's token. Registers
+  // the service as the shard's change listener (removed by the destructor) and starts the
+  // notifier thread. The server hosting service() must be shut down before the service is
+  // destroyed.
   PsService(PsShardHandler* shard, std::string run_token);
   ~PsService();
   PsService(const PsService&) = delete;
@@ -49,6 +58,9 @@ class PsService {
   // For grpc::ServerBuilder::RegisterService / comm::StartServer. Owned by this object, which
   // must outlive the server.
   grpc::Service* service();
+
+  // Pulls parked right now: not ready, waiting for the shard to advance. For tests and metrics.
+  int num_waiting_pulls() const;
 
  private:
   class Impl;

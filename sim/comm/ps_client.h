@@ -5,7 +5,8 @@
 //    [c * chunk_elems, min((c + 1) * chunk_elems, size)). Pushes and pulls move chunks.
 //  * PsShardHandler: what a shard server does (implemented by strategy::PsShard; the gRPC service
 //    in grpc_ps.h and the in-process client in inproc_ps.h only adapt it). Waits are bounded long
-//    polls: nothing blocks longer than the max_wait it is given.
+//    polls: nothing blocks longer than the max_wait it is given. A server may instead check
+//    readiness without waiting (max_wait 0) and be told of changes (SetChangeListener).
 //  * PsClient: one worker's view of all shards: Pull the whole flat buffer, Push a whole gradient.
 //    Implementations: MakeInProcessPsClient (inproc_ps.h), MakeGrpcPsClient (grpc_ps.h).
 //
@@ -18,6 +19,7 @@
 #define DISTSIM_SIM_COMM_PS_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -100,6 +102,15 @@ class PsShardHandler {
 
   // Releases every waiter with Cancelled; every later call fails with Cancelled.
   virtual void Abort() = 0;
+
+  // For servers that park waiting pulls instead of blocking a thread in WaitPull (grpc_ps.cc):
+  // registers `listener`, called after every change that can make a waiting pull ready or fail
+  // (a push finished, a worker done, abort), on the thread that made the change and never while
+  // the handler's own lock is held. It must be quick, must not block, and must not call
+  // SetChangeListener. Replaces any earlier listener; nullptr removes it, and once that call
+  // returns no listener set before it is running or will run again. Returns false if this
+  // handler cannot notify (the default), in which case the caller must poll.
+  virtual bool SetChangeListener(std::function<void()> /*listener*/) { return false; }
 };
 
 struct PsClientOptions {

@@ -42,6 +42,15 @@ inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
 // for other read errors.
 absl::StatusOr<RunConfig> LoadRunConfig(const std::string& path);
 
+// Parses any config message (RunConfig, CompareConfig) from `path` by its extension, with the
+// same rules and error messages as LoadRunConfig.
+absl::Status LoadMessage(const std::string& path, google::protobuf::Message* message);
+
+// Merges `overrides` into `config`: fields set in `overrides` replace the config's (lists
+// included; a oneof member set there switches the oneof). Proto3 scalars left at zero in
+// `overrides` keep the config's value.
+void MergeOverrides(const RunConfig& overrides, RunConfig* config);
+
 // Merges a text-format fragment such as `train { steps: 50 }` or `seed: 7` into `*config`
 // (the value of a `--set` flag). Semantics: every scalar named in the fragment replaces the
 // current value (even a zero), submessages merge field by field, setting a oneof member switches

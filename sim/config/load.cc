@@ -183,25 +183,34 @@ absl::StatusOr<Syntax> SyntaxFor(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<RunConfig> LoadRunConfig(const std::string& path) {
+absl::Status LoadMessage(const std::string& path, pb::Message* message) {
   DS_ASSIGN_OR_RETURN(Syntax syntax, SyntaxFor(path));
   DS_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
-  RunConfig config;
   if (syntax == Syntax::kText) {
-    DS_RETURN_IF_ERROR(ParseText(content, path, /*merge=*/false, &config));
+    DS_RETURN_IF_ERROR(ParseText(content, path, /*merge=*/false, message));
   } else {
     pb::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     options.case_insensitive_enum_parsing = false;
-    pb::util::Status status = pb::util::JsonStringToMessage(content, &config, options);
+    pb::util::Status status = pb::util::JsonStringToMessage(content, message, options);
     if (!status.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": invalid JSON config: ",
                        std::string(status.message().data(), status.message().size())));
     }
   }
-  DS_RETURN_IF_ERROR(CheckEnumValues(config, path));
+  return CheckEnumValues(*message, path);
+}
+
+absl::StatusOr<RunConfig> LoadRunConfig(const std::string& path) {
+  RunConfig config;
+  DS_RETURN_IF_ERROR(LoadMessage(path, &config));
   return config;
+}
+
+void MergeOverrides(const RunConfig& overrides, RunConfig* config) {
+  ClearListsNamedIn(overrides, config);
+  config->MergeFrom(overrides);
 }
 
 absl::Status ApplyOverride(RunConfig* config, std::string_view text) {

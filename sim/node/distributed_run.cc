@@ -30,6 +30,7 @@
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
 #include "sim/report/steps_csv.h"
+#include "sim/report/trace.h"
 
 namespace distsim::node {
 namespace {
@@ -210,6 +211,7 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
                             facts.total_steps);
   const int warmup = config.train().has_warmup_steps() ? config.train().warmup_steps() : 10;
   RunAggregate aggregate(shape.workers, batch, warmup);
+  std::vector<report::TraceTrack> tracks(shape.workers);
   std::optional<report::StepRow> chief_row;  // held until its evaluation, if any, arrives
   double window_loss = 0, window_accuracy = 0, window_n = 0;
   uint64_t window_start_samples = 0;
@@ -219,6 +221,7 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
     Coordinator::NewRecords records = coordinator.TakeNewRecords();
     for (const auto& [rank, r] : records.steps) {
       aggregate.AddStep(rank, r);
+      if (rank < tracks.size()) tracks[rank].steps.push_back(r);
       const uint64_t samples = r.step() * static_cast<uint64_t>(batch);
       report::StepRow row = report::StepRowFromRecord(
           rank, r, samples, static_cast<double>(samples) / facts.examples_per_epoch);
@@ -234,6 +237,7 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
     }
     for (const EvalRecord& e : records.evals) {
       aggregate.AddEval(e);
+      tracks[0].evals.push_back({e.end_s(), e.duration_s(), e.step(), e.test_accuracy()});
       if (chief_row && chief_row->step == e.step()) {
         chief_row->test_accuracy = e.test_accuracy();
         chief_row->test_loss = e.test_loss();
@@ -332,6 +336,13 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   result.set_epochs(static_cast<double>(result.steps() * batch) / facts.examples_per_epoch);
   DS_RETURN_IF_ERROR(report::WriteResultJson(
       result, (std::filesystem::path(options.out_dir) / "result.json").string()));
+  for (int r = 0; r < shape.workers; ++r) {
+    tracks[r].name = absl::StrCat(ProcessName(ProcessInfo::WORKER, r), r == 0 ? " (chief)" : "");
+    tracks[r].pid = coordinator.pid(ProcessInfo::WORKER, r);
+    if (tracks[r].pid == 0) tracks[r].pid = 1000000 + r;  // started by hand elsewhere
+  }
+  DS_RETURN_IF_ERROR(report::WriteChromeTrace(
+      tracks, (std::filesystem::path(options.out_dir) / "trace.json").string()));
   return result;
 }
 

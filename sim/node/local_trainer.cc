@@ -1,5 +1,7 @@
 #include "sim/node/local_trainer.h"
 
+#include <unistd.h>
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -21,6 +23,7 @@
 #include "sim/report/result_io.h"
 #include "sim/report/stats.h"
 #include "sim/report/steps_csv.h"
+#include "sim/report/trace.h"
 #include "sim/strategy/local_exchange.h"
 
 namespace distsim::node {
@@ -39,6 +42,7 @@ class LocalObserver final : public LoopObserver {
         run_clock_(run_clock) {}
 
   void OnStep(const StepRecord& r) override {
+    trace_.steps.push_back(r);
     // The row of step s is written when step s+1 begins or at the end, so that an evaluation
     // at step s lands in its row.
     Flush();
@@ -67,12 +71,16 @@ class LocalObserver final : public LoopObserver {
   }
 
   void OnEval(const EvalRecord& e) override {
+    trace_.evals.push_back({e.end_s(), e.duration_s(), e.step(), e.test_accuracy()});
     if (pending_ && pending_->step == e.step()) {
       pending_->test_accuracy = e.test_accuracy();
       pending_->test_loss = e.test_loss();
     }
     progress_->Eval(e.step(), e.test_accuracy(), e.test_loss(), run_clock_->Seconds());
   }
+
+  // The run as one Chrome-trace track (the records seen so far).
+  report::TraceTrack& trace() { return trace_; }
 
   void Flush() {
     if (pending_ && csv_ != nullptr) csv_->Append(*pending_);
@@ -87,6 +95,7 @@ class LocalObserver final : public LoopObserver {
   int64_t train_size_;
   const Stopwatch* run_clock_;
   std::optional<report::StepRow> pending_;
+  report::TraceTrack trace_;
   double window_loss_ = 0, window_accuracy_ = 0, window_steps_ = 0;
   uint64_t window_samples_ = 0;
   Stopwatch window_clock_;
@@ -217,6 +226,11 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   if (!options.out_dir.empty()) {
     DS_RETURN_IF_ERROR(report::WriteResultJson(
         result, (std::filesystem::path(options.out_dir) / "result.json").string()));
+    report::TraceTrack& track = observer.trace();
+    track.name = "local (worker 0)";
+    track.pid = getpid();
+    DS_RETURN_IF_ERROR(report::WriteChromeTrace(
+        {track}, (std::filesystem::path(options.out_dir) / "trace.json").string()));
   }
   if (options.final_params != nullptr) *options.final_params = std::move(params);
   return result;

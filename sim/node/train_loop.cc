@@ -63,13 +63,15 @@ absl::StatusOr<LoopResult> RunTrainLoop(kernels::Model<float>& model, std::vecto
     absl::Status fetched = exchange.FetchLatest(params);
     if (!fetched.ok()) return fetched;
     EvalResult eval = Evaluate(model, params, *test);
-    result.eval_s += eval_clock.Seconds();
+    const double took = eval_clock.Seconds();
+    result.eval_s += took;
     EvalRecord record;
     record.set_step(step);
     record.set_samples(step * config.samples_per_step);
     record.set_end_s(clock_start_s + clock.Seconds());
     record.set_test_accuracy(eval.accuracy);
     record.set_test_loss(eval.loss);
+    record.set_duration_s(took);
     result.evals.push_back(record);
     observer.OnEval(record);
     return absl::OkStatus();

@@ -36,7 +36,9 @@ absl::Status WriteFileAtomic(const std::string& path, const std::string& text) {
   return absl::OkStatus();
 }
 
-std::string ResultToJson(const RunResult& result) {
+std::string ResultToJson(const RunResult& result) { return MessageToJson(result); }
+
+std::string MessageToJson(const google::protobuf::Message& result) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.always_print_primitive_fields = true;

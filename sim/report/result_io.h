@@ -18,6 +18,8 @@ absl::Status EnsureDir(const std::string& dir);
 // reader never sees half a file.
 absl::Status WriteFileAtomic(const std::string& path, const std::string& text);
 
+// Any message as JSON the way result.json prints it (proto field names, every field, indented).
+std::string MessageToJson(const google::protobuf::Message& message);
 std::string ResultToJson(const RunResult& result);
 absl::Status WriteResultJson(const RunResult& result, const std::string& path);
 absl::StatusOr<RunResult> ReadResultJson(const std::string& path);

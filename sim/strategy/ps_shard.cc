@@ -231,6 +231,13 @@ void PsShard::AdvanceLocked() {
 
 absl::StatusOr<comm::PushAck> PsShard::FinishPush(int worker, uint64_t clock,
                                                   uint64_t pulled_version) {
+  absl::StatusOr<comm::PushAck> ack = FinishPushUnnotified(worker, clock, pulled_version);
+  if (ack.ok()) NotifyChange();
+  return ack;
+}
+
+absl::StatusOr<comm::PushAck> PsShard::FinishPushUnnotified(int worker, uint64_t clock,
+                                                            uint64_t pulled_version) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
   if (next_chunk_[worker] != static_cast<int>(chunks_.size())) {
@@ -264,6 +271,12 @@ absl::StatusOr<comm::PushAck> PsShard::FinishPush(int worker, uint64_t clock,
 }
 
 absl::Status PsShard::WorkerDone(int worker) {
+  absl::Status status = WorkerDoneUnnotified(worker);
+  if (status.ok()) NotifyChange();
+  return status;
+}
+
+absl::Status PsShard::WorkerDoneUnnotified(int worker) {
   absl::MutexLock lock(&mu_);
   if (aborted_) {
     return absl::CancelledError(absl::StrCat("parameter server shard ", options_.shard_id,
@@ -286,9 +299,23 @@ absl::Status PsShard::WorkerDone(int worker) {
 }
 
 void PsShard::Abort() {
-  absl::MutexLock lock(&mu_);
-  aborted_ = true;
-  changed_.SignalAll();
+  {
+    absl::MutexLock lock(&mu_);
+    aborted_ = true;
+    changed_.SignalAll();
+  }
+  NotifyChange();
+}
+
+bool PsShard::SetChangeListener(std::function<void()> listener) {
+  absl::MutexLock lock(&listener_mu_);
+  listener_ = std::move(listener);
+  return true;
+}
+
+void PsShard::NotifyChange() {
+  absl::MutexLock lock(&listener_mu_);
+  if (listener_) listener_();
 }
 
 uint64_t PsShard::version() const {

@@ -23,7 +23,8 @@
 // longer waits for it, SYNC no longer expects its gradient). Abort() releases all waiters with
 // Cancelled.
 //
-// Thread safety: all public methods are thread-safe (one mutex; chunk updates run under it).
+// Thread safety: all public methods are thread-safe (one mutex; chunk updates run under it). The
+// change listener (SetChangeListener) runs after that mutex is released, on the calling thread.
 #ifndef DISTSIM_SIM_STRATEGY_PS_SHARD_H_
 #define DISTSIM_SIM_STRATEGY_PS_SHARD_H_
 
@@ -92,6 +93,7 @@ class PsShard final : public comm::PsShardHandler {
                                            uint64_t pulled_version) override;
   absl::Status WorkerDone(int worker) override;
   void Abort() override;
+  bool SetChangeListener(std::function<void()> listener) override;
 
   // Observers, for metrics and tests.
   const comm::ShardRanges& ranges() const { return ranges_; }
@@ -122,6 +124,13 @@ class PsShard final : public comm::PsShardHandler {
   void TrySyncCompleteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::span<float> ChunkParamsLocked(int chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AdvanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The bodies of FinishPush and WorkerDone (they take mu_); the public methods add NotifyChange.
+  absl::StatusOr<comm::PushAck> FinishPushUnnotified(int worker, uint64_t clock,
+                                                     uint64_t pulled_version)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status WorkerDoneUnnotified(int worker) ABSL_LOCKS_EXCLUDED(mu_);
+  // Calls the change listener, if any. Must be called without mu_.
+  void NotifyChange() ABSL_LOCKS_EXCLUDED(mu_);
 
   const PsShardOptions options_;
   const comm::ShardRanges ranges_;
@@ -139,6 +148,11 @@ class PsShard final : public comm::PsShardHandler {
   std::vector<bool> done_ ABSL_GUARDED_BY(mu_);
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   StalenessStats staleness_ ABSL_GUARDED_BY(mu_);
+
+  // Held while the listener runs (never together with mu_), so that removing it waits for a call
+  // in progress.
+  absl::Mutex listener_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::function<void()> listener_ ABSL_GUARDED_BY(listener_mu_);
 };
 
 }  // namespace distsim::strategy

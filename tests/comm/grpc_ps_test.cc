@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -15,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "kernels/model.h"
 #include "kernels/optimizer.h"
 #include "sim/comm/grpc_util.h"
@@ -33,8 +36,9 @@ constexpr char kToken[] = "run-4f2a";
 // k shards, each behind its own gRPC server on 127.0.0.1:0.
 class GrpcCluster {
  public:
+  // `max_threads` caps each server's gRPC thread quota (0: PsServerThreads(workers)).
   GrpcCluster(const kernels::ParamLayout& layout, const std::vector<float>& init, PsMode mode,
-              int workers, int k, int64_t chunk_bytes)
+              int workers, int k, int64_t chunk_bytes, int max_threads = 0)
       : map_(strategy::PartitionBalanced(layout.size(), k)), chunk_bytes_(chunk_bytes) {
     for (int s = 0; s < k; ++s) {
       strategy::PsShardOptions options;
@@ -48,7 +52,7 @@ class GrpcCluster {
       services_.push_back(std::make_unique<PsService>(shards_.back().get(), kToken));
       ServerOptions server_options;
       server_options.max_message_bytes = PsMaxMessageBytes(chunk_bytes);
-      server_options.max_threads = PsServerThreads(workers);
+      server_options.max_threads = max_threads > 0 ? max_threads : PsServerThreads(workers);
       auto started = StartServer(server_options, {services_.back()->service()});
       EXPECT_TRUE(started.ok()) << started.status();
       addresses_.push_back(started->address);
@@ -86,6 +90,8 @@ class GrpcCluster {
     return flat;
   }
   std::vector<std::unique_ptr<PsShard>>& shards() { return shards_; }
+  PsService& service(int s) { return *services_[s]; }
+  grpc::Server& server(int s) { return *servers_[s]; }
   const std::vector<std::string>& addresses() const { return addresses_; }
 
  private:
@@ -299,6 +305,184 @@ TEST(GrpcPsTest, DoneReleasesTheWaiter) {
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(pulled.versions, (std::vector<uint64_t>{1, 1}));
   EXPECT_GT(pulled.wait_s, 0.1);
+}
+
+// Six SYNC workers wait at every step's barrier for a seventh that takes 1.5 s per step, against
+// servers whose thread quota is 2: a waiting pull must hold no server thread (a synchronous
+// server answers RESOURCE_EXHAUSTED or stalls here). Every wait spans several re-issued polls.
+TEST(GrpcPsTest, ManyWaitersNeedNoServerThreads) {
+  constexpr int kWorkers = 7, kSlow = 6, kSteps = 3;
+  auto model = kernels::MakeSoftmax<float>();
+  std::vector<float> init(model->layout().size(), 0.f);
+  GrpcCluster cluster(model->layout(), init, PsMode::kSync, kWorkers, 2, 64 << 10,
+                      /*max_threads=*/2);
+  std::vector<absl::Status> statuses(kWorkers);
+  std::vector<double> waited(kWorkers, 0.0);
+  std::atomic<bool> finished{false};
+  int most_parked = 0;  // on shard 0
+  std::thread sampler([&] {
+    while (!finished) {
+      most_parked = std::max(most_parked, cluster.service(0).num_waiting_pulls());
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::vector<std::thread> workers;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back([&, w] {
+      auto client = cluster.Client(w);
+      if (!client.ok()) {
+        statuses[w] = client.status();
+        return;
+      }
+      std::vector<float> params(init.size());
+      const std::vector<float> grads(init.size(), 0.01f * (w + 1));
+      for (uint64_t t = 0; t < kSteps && statuses[w].ok(); ++t) {
+        PullResult pulled;
+        statuses[w] = (*client)->Pull(t, params, &pulled);
+        if (!statuses[w].ok()) break;
+        waited[w] += pulled.wait_s;
+        if (pulled.versions != std::vector<uint64_t>{t, t}) {
+          statuses[w] = absl::InternalError(absl::StrCat("worker ", w, " read the wrong version "
+                                                         "at step ", t));
+          break;
+        }
+        if (w == kSlow) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        PushResult pushed;
+        statuses[w] = (*client)->Push(t, grads, pulled.versions, &pushed);
+      }
+      if (statuses[w].ok()) statuses[w] = (*client)->Done();
+    });
+  }
+  for (auto& t : workers) t.join();
+  finished = true;
+  sampler.join();
+  EXPECT_EQ(most_parked, kWorkers - 1);  // every fast worker parked at once, on 2 threads
+  EXPECT_EQ(cluster.service(0).num_waiting_pulls(), 0);
+  for (int w = 0; w < kWorkers; ++w) {
+    EXPECT_TRUE(statuses[w].ok()) << "worker " << w << ": " << statuses[w];
+    if (w != kSlow) {
+      EXPECT_GT(waited[w], 0.9 * (kSteps - 1) * 1.5) << "worker " << w;
+    }
+  }
+  for (auto& shard : cluster.shards()) EXPECT_EQ(shard->version(), uint64_t{kSteps});
+  // SGD(0.1) on the mean gradient 0.01 * (1 + ... + 7) / 7 = 0.04, kSteps times.
+  for (float v : cluster.Params()) ASSERT_NEAR(v, -0.1f * 0.04f * kSteps, 1e-6f);
+}
+
+// Waits until shard 0 of `w` has a parked pull (a 500 ms poll re-issued: one is parked almost
+// always). False after 2 s.
+bool WaitParked(Waiting& w) {
+  for (int i = 0; i < 2000; ++i) {
+    if (w.cluster->service(0).num_waiting_pulls() > 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+TEST(GrpcPsTest, ClientCancelUnparksTheWaiterAtOnce) {
+  Waiting w = StartWaiting(absl::Seconds(60));
+  absl::Status status;
+  std::thread puller([&] {
+    PullResult pulled;
+    status = w.client->Pull(1, w.params, &pulled);
+  });
+  ASSERT_TRUE(WaitParked(w));
+  const auto cancelled = std::chrono::steady_clock::now();
+  w.client->Abort();
+  // Gone from the server well before its 500 ms poll would have ended.
+  while (w.cluster->service(0).num_waiting_pulls() > 0 &&
+         std::chrono::steady_clock::now() - cancelled < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - cancelled, std::chrono::milliseconds(200));
+  puller.join();
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
+}
+
+TEST(GrpcPsTest, ServerShutdownFinishesParkedPullsAtOnce) {
+  Waiting w = StartWaiting(absl::Seconds(60));
+  absl::Status status;
+  std::thread puller([&] {
+    PullResult pulled;
+    status = w.client->Pull(1, w.params, &pulled);
+  });
+  ASSERT_TRUE(WaitParked(w));
+  const auto start = std::chrono::steady_clock::now();
+  w.cluster->server(0).Shutdown(DeadlineIn(0));  // cancels the parked pull at once
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+  EXPECT_EQ(w.cluster->service(0).num_waiting_pulls(), 0);
+  w.cluster->shards()[1]->Abort();  // the pull of shard 1 would wait on
+  puller.join();
+  EXPECT_FALSE(status.ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+// A handler that cannot report changes (the default SetChangeListener): parked pulls are polled.
+class SilentHandler final : public PsShardHandler {
+ public:
+  explicit SilentHandler(PsShard* shard) : shard_(shard) {}
+  int shard_id() const override { return shard_->shard_id(); }
+  int num_workers() const override { return shard_->num_workers(); }
+  int64_t size() const override { return shard_->size(); }
+  int64_t chunk_elems() const override { return shard_->chunk_elems(); }
+  absl::StatusOr<PullGrant> WaitPull(int worker, uint64_t clock,
+                                     absl::Duration max_wait) override {
+    return shard_->WaitPull(worker, clock, max_wait);
+  }
+  absl::Status ReadChunk(int chunk, std::span<float> out) override {
+    return shard_->ReadChunk(chunk, out);
+  }
+  absl::Status PushChunk(int worker, uint64_t clock, int chunk,
+                         std::span<const float> grad) override {
+    return shard_->PushChunk(worker, clock, chunk, grad);
+  }
+  absl::StatusOr<PushAck> FinishPush(int worker, uint64_t clock,
+                                     uint64_t pulled_version) override {
+    return shard_->FinishPush(worker, clock, pulled_version);
+  }
+  absl::Status WorkerDone(int worker) override { return shard_->WorkerDone(worker); }
+  void Abort() override { shard_->Abort(); }
+
+ private:
+  PsShard* const shard_;
+};
+
+TEST(GrpcPsTest, HandlerWithoutChangeListenerStillReleasesWaitersPromptly) {
+  const std::vector<float> init(1000, 0.f);
+  strategy::PsShardOptions options;
+  options.num_workers = 2;
+  options.mode = PsMode::kSync;
+  PsShard shard(options, {{0, 1000}}, init, [](int64_t n) { return kernels::MakeSgd<float>(n, 0.1f); });
+  SilentHandler handler(&shard);
+  PsService service(&handler, kToken);
+  auto started = StartServer(ServerOptions{}, {service.service()});
+  ASSERT_TRUE(started.ok()) << started.status();
+  PsClientOptions client_options;
+  client_options.total_elems = 1000;
+  client_options.shards = {{{0, 1000}}};
+  client_options.poll = absl::Seconds(1);
+  GrpcPsClientOptions grpc_options;
+  grpc_options.addresses = {started->address};
+  grpc_options.run_token = kToken;
+  auto client = MakeGrpcPsClient(client_options, grpc_options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<float> params(1000);
+  PullResult pulled;
+  PushResult pushed;
+  ASSERT_TRUE((*client)->Pull(0, params, &pulled).ok());
+  ASSERT_TRUE((*client)->Push(0, params, pulled.versions, &pushed).ok());
+  std::chrono::steady_clock::time_point released;
+  std::thread other([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    released = std::chrono::steady_clock::now();
+    ASSERT_TRUE(shard.WorkerDone(1).ok());
+  });
+  ASSERT_TRUE((*client)->Pull(1, params, &pulled).ok());
+  const auto answered = std::chrono::steady_clock::now();
+  other.join();
+  EXPECT_LT(answered - released, std::chrono::milliseconds(200));  // not the 1 s poll's end
+  EXPECT_EQ(pulled.versions, std::vector<uint64_t>{1});
+  started->server->Shutdown(DeadlineIn(1));
 }
 
 }  // namespace

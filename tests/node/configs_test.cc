@@ -1,8 +1,10 @@
 // The shipped configs load, validate, and are exactly the runs the README and issue quote.
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "sim/config/compare.h"
 #include "sim/config/config.h"
 
 namespace distsim {
@@ -19,16 +21,38 @@ RunConfig Load(const std::string& name) {
   return filled;
 }
 
+// The message a config file holds, from its "# proto-message:" header line.
+std::string ProtoMessageOf(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string key = "# proto-message: ";
+    if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  }
+  return "";
+}
+
 TEST(ShippedConfigs, EveryConfigLoadsAndValidates) {
-  int count = 0;
+  int runs = 0, compares = 0;
   for (const auto& entry :
        std::filesystem::directory_iterator(std::string(DISTSIM_SOURCE_DIR) + "/configs")) {
     if (entry.path().extension() != ".textproto") continue;
     SCOPED_TRACE(entry.path().string());
-    Load(entry.path().filename().string());
-    ++count;
+    const std::string message = ProtoMessageOf(entry.path());
+    if (message == "distsim.CompareConfig") {
+      CompareConfig compare;
+      auto entries = config::LoadCompare(entry.path().string(), &compare);
+      EXPECT_TRUE(entries.ok()) << entries.status();
+      if (entries.ok()) EXPECT_FALSE(entries->empty());
+      ++compares;
+    } else {
+      EXPECT_EQ(message, "distsim.RunConfig") << "every config names its message";
+      Load(entry.path().filename().string());
+      ++runs;
+    }
   }
-  EXPECT_GE(count, 3);
+  EXPECT_GE(runs, 3);
+  EXPECT_GE(compares, 1);
 }
 
 TEST(ShippedConfigs, SoftmaxIsSgd01Batch64OneEpoch) {

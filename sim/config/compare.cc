@@ -1,0 +1,167 @@
+#include "sim/config/compare.h"
+
+#include <cmath>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "sim/base/status.h"
+#include "sim/config/config.h"
+
+namespace distsim::config {
+namespace {
+
+void ScaleLearningRate(OptimizerConfig* o, double factor) {
+  switch (o->kind_case()) {
+    case OptimizerConfig::kSgd:
+      o->mutable_sgd()->set_learning_rate(o->sgd().learning_rate() * factor);
+      break;
+    case OptimizerConfig::kMomentum:
+      o->mutable_momentum()->set_learning_rate(o->momentum().learning_rate() * factor);
+      break;
+    case OptimizerConfig::kAdam:
+      o->mutable_adam()->set_learning_rate(o->adam().learning_rate() * factor);
+      break;
+    default:
+      break;
+  }
+}
+
+std::string StrategyLabel(const RunConfig& c) {
+  if (!c.name().empty()) return c.name();
+  if (c.has_parameter_server()) {
+    return absl::AsciiStrToLower(
+        absl::StrCat("ps_", ParameterServerStrategy::Mode_Name(c.parameter_server().mode())));
+  }
+  if (c.has_allreduce()) return "ring";
+  return "local";
+}
+
+}  // namespace
+
+CompareConfig WithCompareDefaults(CompareConfig config) {
+  if (config.output_dir().empty()) config.set_output_dir("out");
+  if (config.repeats() == 0) config.set_repeats(1);
+  if (config.scaling() == CompareConfig::SCALING_UNSPECIFIED) {
+    config.set_scaling(CompareConfig::WEAK);
+  }
+  if (config.target_accuracy() == 0) config.set_target_accuracy(0.95);
+  if (config.sweep().lr_scaling() == Sweep::LR_SCALING_UNSPECIFIED &&
+      config.has_sweep()) {
+    config.mutable_sweep()->set_lr_scaling(Sweep::NONE);
+  }
+  return config;
+}
+
+absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& config,
+                                                        const std::string& origin) {
+  std::vector<std::string> errors;
+  if (config.name().empty()) errors.push_back("name: is empty; give the comparison a name");
+  if (config.repeats() < 1 || config.repeats() > 20) {
+    errors.push_back(absl::StrCat("repeats: ", config.repeats(), " is out of range; must be in [1, 20]"));
+  }
+  if (!(config.target_accuracy() > 0 && config.target_accuracy() <= 1)) {
+    errors.push_back(absl::StrCat("target_accuracy: ", config.target_accuracy(),
+                                  " is out of range; must be in (0, 1]"));
+  }
+
+  std::vector<CompareEntry> entries;
+  for (int i = 0; i < config.runs_size(); ++i) {
+    const CompareRun& run = config.runs(i);
+    CompareEntry entry;
+    entry.name = run.name().empty() ? absl::StrCat("run", i) : run.name();
+    entry.group = run.group();
+    entry.description = run.description();
+    entry.baseline = run.baseline();
+    entry.config = config.base();
+    MergeOverrides(run.overrides(), &entry.config);
+    entries.push_back(std::move(entry));
+  }
+  if (config.has_sweep()) {
+    const Sweep& sweep = config.sweep();
+    std::vector<RunConfig> strategies(sweep.strategies().begin(), sweep.strategies().end());
+    if (strategies.empty()) strategies.push_back(RunConfig());
+    std::vector<uint32_t> workers(sweep.workers().begin(), sweep.workers().end());
+    if (workers.empty()) workers.push_back(std::max<uint32_t>(1, config.base().workers()));
+    std::vector<int> distributions(sweep.distributions().begin(), sweep.distributions().end());
+    const bool name_distribution = distributions.size() > 1;
+    if (distributions.empty()) distributions.push_back(config.base().data().distribution());
+    for (const RunConfig& strategy : strategies) {
+      for (uint32_t n : workers) {
+        for (int distribution : distributions) {
+          CompareEntry entry;
+          entry.config = config.base();
+          RunConfig overrides = strategy;
+          overrides.clear_name();
+          if (overrides.strategy_case() != RunConfig::STRATEGY_NOT_SET) {
+            entry.config.clear_strategy();
+          }
+          MergeOverrides(overrides, &entry.config);
+          const bool local = entry.config.has_local() ||
+                             entry.config.strategy_case() == RunConfig::STRATEGY_NOT_SET;
+          if (local && n != workers.front()) continue;  // one process: sweep it once
+          entry.config.set_workers(local ? 1 : n);
+          entry.config.mutable_data()->set_distribution(
+              static_cast<DataConfig::Distribution>(distribution));
+          const double w = local ? 1.0 : n;
+          if (sweep.lr_scaling() == Sweep::LINEAR) {
+            ScaleLearningRate(entry.config.mutable_optimizer(), w);
+          } else if (sweep.lr_scaling() == Sweep::SQRT) {
+            ScaleLearningRate(entry.config.mutable_optimizer(), std::sqrt(w));
+          }
+          entry.name = absl::StrCat(StrategyLabel(strategy), "_", local ? 1 : n, "w");
+          if (name_distribution) {
+            absl::StrAppend(&entry.name, "_",
+                            absl::AsciiStrToLower(DataConfig::Distribution_Name(
+                                static_cast<DataConfig::Distribution>(distribution))));
+          }
+          entry.group = sweep.group();
+          entries.push_back(std::move(entry));
+        }
+      }
+    }
+  }
+  if (entries.empty()) errors.push_back("runs, sweep: the comparison has no runs");
+
+  std::set<std::string> names;
+  for (CompareEntry& entry : entries) {
+    if (!names.insert(entry.name).second) {
+      errors.push_back(absl::StrCat("runs: two runs are named \"", entry.name, "\""));
+    }
+    entry.config.set_name(entry.name);
+    entry.config = WithDefaults(std::move(entry.config));
+    absl::Status valid = ValidateRunConfig(entry.config);
+    if (!valid.ok()) {
+      for (absl::string_view line : absl::StrSplit(valid.message(), '\n')) {
+        errors.push_back(absl::StrCat("run \"", entry.name, "\": ", line));
+      }
+    }
+  }
+  if (!config.baseline().empty() && !names.count(config.baseline())) {
+    errors.push_back(absl::StrCat("baseline: \"", config.baseline(),
+                                  "\" is not the name of a run; runs are ",
+                                  absl::StrJoin(names, ", ")));
+  }
+  for (const CompareEntry& entry : entries) {
+    if (!entry.baseline.empty() && !names.count(entry.baseline)) {
+      errors.push_back(absl::StrCat("run \"", entry.name, "\": baseline: \"", entry.baseline,
+                                    "\" is not the name of a run"));
+    }
+  }
+  if (!errors.empty()) {
+    for (std::string& e : errors) e = absl::StrCat(origin, ": ", e);
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  }
+  return entries;
+}
+
+absl::StatusOr<std::vector<CompareEntry>> LoadCompare(const std::string& path,
+                                                      CompareConfig* config) {
+  DS_RETURN_IF_ERROR(LoadMessage(path, config));
+  *config = WithCompareDefaults(std::move(*config));
+  return ExpandCompare(*config, path);
+}
+
+}  // namespace distsim::config

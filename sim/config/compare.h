@@ -1,0 +1,39 @@
+// Compare configs: loading, defaults, validation, and the expansion into the runs to make.
+#ifndef DISTSIM_SIM_CONFIG_COMPARE_H_
+#define DISTSIM_SIM_CONFIG_COMPARE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "distsim/config.pb.h"
+
+namespace distsim::config {
+
+// One entry of a comparison: a row of its table, run `repeats` times.
+struct CompareEntry {
+  std::string name;
+  std::string group;
+  std::string description;
+  std::string baseline;  // the row its scaling efficiency is measured against ("" = default)
+  RunConfig config;  // defaults filled and validated; config.name() == name
+};
+
+// Fills the CompareConfig defaults (output_dir "out", repeats 1, scaling WEAK, target 0.95,
+// lr_scaling NONE).
+CompareConfig WithCompareDefaults(CompareConfig config);
+
+// The entries of `config` (defaults filled): the explicit runs in order, then the sweep
+// (strategies x workers x distributions, in that nesting). Every entry's RunConfig is the base
+// merged with its overrides, defaults filled and validated; errors name the entry and field, all
+// of them at once, prefixed by `origin` (the file). A `local` strategy is swept at 1 worker only.
+absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& config,
+                                                        const std::string& origin);
+
+// Load, defaults, validation and expansion in one call.
+absl::StatusOr<std::vector<CompareEntry>> LoadCompare(const std::string& path,
+                                                      CompareConfig* config);
+
+}  // namespace distsim::config
+
+#endif  // DISTSIM_SIM_CONFIG_COMPARE_H_
