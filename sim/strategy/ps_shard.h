@@ -151,7 +151,7 @@ class PsShard final : public comm::PsShardHandler {
 
   // Held while the listener runs (never together with mu_), so that removing it waits for a call
   // in progress.
-  absl::Mutex listener_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  absl::Mutex listener_mu_;
   std::function<void()> listener_ ABSL_GUARDED_BY(listener_mu_);
 };
 
