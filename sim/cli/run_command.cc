@@ -16,6 +16,7 @@
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
 #include "sim/node/plan.h"
+#include "sim/node/run.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
 
@@ -110,7 +111,7 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
 
 absl::Status RunCommand(const RunFlags& flags) {
   DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
-  node::LocalRunOptions options;
+  node::RunOptions options;
   options.data_dir = DataDirFor(config, flags);
   options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
   options.progress = flags.quiet ? nullptr : stderr;
@@ -125,19 +126,7 @@ absl::Status RunCommand(const RunFlags& flags) {
                  config.name().c_str(), config.model().ShortDebugString().c_str(),
                  options.data_dir.c_str(), options.out_dir.c_str());
   }
-  absl::StatusOr<RunResult> result;
-  if (node::IsDistributed(config)) {
-    node::DistributedRunOptions distributed;
-    distributed.data_dir = options.data_dir;
-    distributed.out_dir = options.out_dir;
-    distributed.progress = options.progress;
-    distributed.progress_every_steps = options.progress_every_steps;
-    distributed.command_line = options.command_line;
-    distributed.stop = options.stop;
-    result = node::RunDistributed(config, distributed);
-  } else {
-    result = node::RunLocal(config, options);
-  }
+  absl::StatusOr<RunResult> result = node::Run(config, options);
   if (!result.ok()) {
     if (result.status().code() == absl::StatusCode::kNotFound &&
         config.data().dataset() == DataConfig::MNIST && flags.data_dir.empty() &&

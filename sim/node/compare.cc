@@ -10,11 +10,10 @@
 #include "absl/strings/str_join.h"
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
-#include "sim/node/distributed_run.h"
 #include "sim/node/factory.h"
-#include "sim/node/local_trainer.h"
 #include "sim/node/plan.h"
 #include "sim/node/provenance.h"
+#include "sim/node/run.h"
 #include "sim/report/html_report.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
@@ -120,6 +119,7 @@ void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* r
     if (base == nullptr) base = &rows[0];
     const double base_n = base->workers(), base_sps = base->samples_per_second().median();
     const double base_t = base->wall_seconds().median();
+    row.set_baseline(base->name());
     const double n = row.workers();
     double e = 0;
     if (result->config().scaling() == CompareConfig::STRONG) {
@@ -191,15 +191,18 @@ std::string FormatCompareTable(const CompareResult& result) {
     }
     absl::StrAppend(&out, "\n");
   }
+  std::vector<std::string> baselines;
+  for (const CompareRow& r : result.rows()) {
+    if (std::find(baselines.begin(), baselines.end(), r.baseline()) == baselines.end()) {
+      baselines.push_back(r.baseline());
+    }
+  }
   absl::StrAppendFormat(&out,
-                        "scaling: %s efficiency against %s; test acc: median%s; comp includes "
+                        "scaling: %s efficiency against %s%s; test acc: median%s; comp includes "
                         "data and update\n",
                         CompareConfig::Scaling_Name(result.config().scaling()),
-                        result.rows_size() ? (result.config().baseline().empty()
-                                                  ? result.rows(0).name()
-                                                  : result.config().baseline())
-                                           : "-",
-                        spread ? " [min-max] over repeats" : "");
+                        baselines.size() > 1 ? "each run's baseline: " : "",
+                        absl::StrJoin(baselines, ", "), spread ? " [min-max] over repeats" : "");
   return out;
 }
 
@@ -300,25 +303,14 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
                      report::Progress::FormatDuration(elapsed).c_str(), eta.c_str(),
                      run_config.name().c_str(), DescribeStrategy(run_config).c_str());
       }
-      absl::StatusOr<RunResult> run;
-      if (IsDistributed(run_config)) {
-        DistributedRunOptions o;
-        o.data_dir = options.data_dir(run_config);
-        o.out_dir = run_dir;
-        o.progress = options.progress;
-        o.command_line = options.command_line;
-        o.stop = options.stop;
-        o.executable = options.executable;
-        run = RunDistributed(run_config, o);
-      } else {
-        LocalRunOptions o;
-        o.data_dir = options.data_dir(run_config);
-        o.out_dir = run_dir;
-        o.progress = options.progress;
-        o.command_line = options.command_line;
-        o.stop = options.stop;
-        run = RunLocal(run_config, o);
-      }
+      RunOptions run_options;
+      run_options.data_dir = options.data_dir(run_config);
+      run_options.out_dir = run_dir;
+      run_options.progress = options.progress;
+      run_options.command_line = options.command_line;
+      run_options.stop = options.stop;
+      run_options.executable = options.executable;
+      absl::StatusOr<RunResult> run = Run(run_config, run_options);
       if (!run.ok()) {
         return absl::Status(run.status().code(),
                             absl::StrCat("run ", run_config.name(), ": ", run.status().message()));

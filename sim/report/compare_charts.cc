@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "sim/report/html_report.h"
 #include "sim/report/svg_chart.h"
@@ -301,9 +302,23 @@ CompareFacts MakeCompareFacts(const CompareResult& result) {
     ctx.target = result.runs(0).target_accuracy();
   }
   ctx.strong = config.scaling() == CompareConfig::STRONG;
-  ctx.baseline = !config.baseline().empty() ? config.baseline()
-                 : result.rows_size() > 0   ? result.rows(0).name()
-                                            : std::string("the first run");
+  // The rows' own baselines (CompareRow.baseline), listed when they differ.
+  std::vector<std::string> baselines;
+  for (const CompareRow& row : result.rows()) {
+    if (!row.baseline().empty() &&
+        std::find(baselines.begin(), baselines.end(), row.baseline()) == baselines.end()) {
+      baselines.push_back(row.baseline());
+    }
+  }
+  if (baselines.size() > 1) {
+    ctx.baseline = absl::StrCat("each run's baseline (", absl::StrJoin(baselines, ", "), ")");
+  } else if (baselines.size() == 1) {
+    ctx.baseline = baselines[0];
+  } else {
+    ctx.baseline = !config.baseline().empty() ? config.baseline()
+                   : result.rows_size() > 0   ? result.rows(0).name()
+                                              : std::string("the first run");
+  }
   for (int r = 0; r < result.rows_size(); ++r) {
     const CompareRow& row = result.rows(r);
     for (int k = 0; k < row.run_names_size(); ++k)

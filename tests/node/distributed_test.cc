@@ -255,24 +255,35 @@ allreduce {}
   for (pid_t pid : children) EXPECT_FALSE(Alive(pid));
 }
 
-// A server that starts but never registers, and one that dies at once: both are named.
-TEST_F(DistributedTest, ServerThatNeverComesUpIsNamed) {
-  const std::string wrapper = (dir_ / "wrapper.sh").string();
-  std::ofstream(wrapper) << "#!/bin/sh\nif [ \"$1\" = server ]; then exec sleep 60; fi\nexec "
-                         << DISTSIM_BINARY << " \"$@\"\n";
+// Runs a 2-worker PS config through the launcher with every server started as `server_command`
+// (a shell command standing in for `distsim server`); workers are the real binary.
+absl::StatusOr<RunResult> RunWithFakeServer(const fs::path& dir,
+                                            const std::string& name,
+                                            const std::string& server_command,
+                                            double registration_timeout_s) {
+  const std::string wrapper = (dir / "wrapper.sh").string();
+  std::ofstream(wrapper) << "#!/bin/sh\nif [ \"$1\" = server ]; then " << server_command
+                         << "; fi\nexec " << DISTSIM_BINARY << " \"$@\"\n";
   fs::permissions(wrapper, fs::perms::owner_all);
-  auto config = config::LoadAndValidate(Config("silent", R"(workers: 2
-train { batch_size: 16 steps: 50 }
-parameter_server {}
-)"));
-  ASSERT_TRUE(config.ok()) << config.status();
+  std::string path = (dir / (name + ".textproto")).string();
+  std::ofstream(path) << "name: \"" << name << "\"\nworkers: 2\n"
+                      << "model { mlp { hidden: 8 } }\n"
+                      << "data { dataset: IDX dir: \"data\" }\n"
+                      << "optimizer { sgd { learning_rate: 0.1 } }\n"
+                      << "train { batch_size: 16 steps: 50 }\nparameter_server {}\n";
+  auto config = config::LoadAndValidate(path);
+  if (!config.ok()) return config.status();
   node::DistributedRunOptions options;
-  options.data_dir = (dir_ / "data").string();
-  options.out_dir = (dir_ / "out" / "silent").string();
+  options.data_dir = (dir / "data").string();
+  options.out_dir = (dir / "out" / name).string();
   options.executable = wrapper;
-  options.registration_timeout_s = 2;
+  options.registration_timeout_s = registration_timeout_s;
+  return node::RunDistributed(*config, options);
+}
+
+TEST_F(DistributedTest, ServerThatNeverComesUpIsNamed) {
   auto start = absl::Now();
-  absl::StatusOr<RunResult> r = node::RunDistributed(*config, options);
+  absl::StatusOr<RunResult> r = RunWithFakeServer(dir_, "silent", "exec sleep 60", 2);
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("server 0 never registered"), std::string::npos)
@@ -281,20 +292,7 @@ parameter_server {}
 }
 
 TEST_F(DistributedTest, ServerThatDiesAtStartIsNamed) {
-  const std::string wrapper = (dir_ / "wrapper.sh").string();
-  std::ofstream(wrapper) << "#!/bin/sh\nif [ \"$1\" = server ]; then exit 3; fi\nexec "
-                         << DISTSIM_BINARY << " \"$@\"\n";
-  fs::permissions(wrapper, fs::perms::owner_all);
-  auto config = config::LoadAndValidate(Config("dies", R"(workers: 2
-train { batch_size: 16 steps: 50 }
-parameter_server {}
-)"));
-  ASSERT_TRUE(config.ok()) << config.status();
-  node::DistributedRunOptions options;
-  options.data_dir = (dir_ / "data").string();
-  options.out_dir = (dir_ / "out" / "dies").string();
-  options.executable = wrapper;
-  absl::StatusOr<RunResult> r = node::RunDistributed(*config, options);
+  absl::StatusOr<RunResult> r = RunWithFakeServer(dir_, "dies", "exit 3", 30);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("server 0"), std::string::npos) << r.status();
   EXPECT_NE(r.status().message().find("exited with code 3"), std::string::npos) << r.status();
