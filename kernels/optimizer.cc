@@ -20,6 +20,8 @@ class Sgd final : public Optimizer<T> {
  public:
   Sgd(int64_t size, T lr) : size_(size), lr_(lr) { DSK_CHECK(size >= 0); }
   std::string name() const override { return "sgd"; }
+  void set_learning_rate(T lr) override { lr_ = lr; }
+  T learning_rate() const override { return lr_; }
   void Step(std::span<T> params, std::span<const T> grads) override {
     DSK_CHECK(static_cast<int64_t>(params.size()) == size_);
     DSK_CHECK(static_cast<int64_t>(grads.size()) == size_);
@@ -44,6 +46,8 @@ class Momentum final : public Optimizer<T> {
     DSK_CHECK(size >= 0);
   }
   std::string name() const override { return nesterov_ ? "nesterov" : "momentum"; }
+  void set_learning_rate(T lr) override { lr_ = lr; }
+  T learning_rate() const override { return lr_; }
   void Step(std::span<T> params, std::span<const T> grads) override {
     DSK_CHECK(static_cast<int64_t>(params.size()) == size_);
     DSK_CHECK(static_cast<int64_t>(grads.size()) == size_);
@@ -91,6 +95,8 @@ class Adam final : public Optimizer<T> {
     DSK_CHECK(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0);
   }
   std::string name() const override { return "adam"; }
+  void set_learning_rate(T lr) override { lr_ = lr; }
+  T learning_rate() const override { return lr_; }
   void Step(std::span<T> params, std::span<const T> grads) override {
     DSK_CHECK(static_cast<int64_t>(params.size()) == size_);
     DSK_CHECK(static_cast<int64_t>(grads.size()) == size_);

@@ -23,10 +23,27 @@ class Optimizer {
   virtual void Step(std::span<T> params, std::span<const T> grads) = 0;
   // Updates applied so far.
   int64_t steps() const { return steps_; }
+  // The learning rate the next Step uses (initially the one given at construction). Setting it
+  // changes only the rate: state (momentum, Adam moments and step count) is kept, and the next
+  // Step computes exactly what an optimizer constructed with `lr` and the same state would.
+  virtual void set_learning_rate(T lr) = 0;
+  virtual T learning_rate() const = 0;
 
  protected:
   int64_t steps_ = 0;
 };
+
+// Linear learning-rate warm-up (Goyal et al. 2017): the rate of update `update` (counted from 0)
+// is base * min(1, (update + 1) / warmup), computed in double and rounded to T once; exactly
+// `base` from update warmup - 1 on, and for every update when warmup <= 0 (no warm-up). A
+// negative `update` counts as 0.
+template <typename T>
+T WarmupLearningRate(T base, int64_t update, int64_t warmup) {
+  if (update < 0) update = 0;
+  if (warmup <= 0 || update + 1 >= warmup) return base;
+  return static_cast<T>(static_cast<double>(base) * static_cast<double>(update + 1) /
+                        static_cast<double>(warmup));
+}
 
 // p -= lr * g
 template <typename T>

@@ -67,6 +67,26 @@ absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& con
                                   " is out of range; must be in (0, 1]"));
   }
 
+  // Warm-up goes with a scaled learning rate; asked for without one it would do nothing.
+  const Sweep& sweep_config = config.sweep();
+  const bool lr_scaled =
+      sweep_config.lr_scaling() == Sweep::LINEAR || sweep_config.lr_scaling() == Sweep::SQRT;
+  const uint32_t sweep_warmup = sweep_config.warmup_steps();
+  bool set_warmup = false;
+  if (sweep_warmup > kMaxWarmupSteps) {
+    errors.push_back(absl::StrCat("sweep.warmup_steps: ", sweep_warmup,
+                                  " is out of range; must be in [0, ", kMaxWarmupSteps, "]"));
+  } else if (sweep_warmup > 0 && !lr_scaled) {
+    errors.push_back(absl::StrCat("sweep.warmup_steps: ", sweep_warmup,
+                                  " applies only to runs whose learning rate is "
+                                  "scaled, but lr_scaling is ",
+                                  Sweep::LrScaling_Name(sweep_config.lr_scaling()),
+                                  "; set lr_scaling to LINEAR or SQRT, or warm up every run with "
+                                  "base { optimizer { warmup_steps: ... } }"));
+  } else {
+    set_warmup = sweep_warmup > 0;
+  }
+
   std::vector<CompareEntry> entries;
   for (int i = 0; i < config.runs_size(); ++i) {
     const CompareRun& run = config.runs(i);
@@ -111,6 +131,7 @@ absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& con
           } else if (sweep.lr_scaling() == Sweep::SQRT) {
             ScaleLearningRate(entry.config.mutable_optimizer(), std::sqrt(w));
           }
+          if (set_warmup) entry.config.mutable_optimizer()->set_warmup_steps(sweep_warmup);
           entry.name = absl::StrCat(StrategyLabel(strategy), "_", local ? 1 : n, "w");
           if (name_distribution) {
             absl::StrAppend(&entry.name, "_",

@@ -27,6 +27,8 @@ CompareConfig WithCompareDefaults(CompareConfig config);
 // (strategies x workers x distributions, in that nesting). Every entry's RunConfig is the base
 // merged with its overrides, defaults filled and validated; errors name the entry and field, all
 // of them at once, prefixed by `origin` (the file). A `local` strategy is swept at 1 worker only.
+// With lr_scaling LINEAR or SQRT, a nonzero sweep.warmup_steps replaces optimizer.warmup_steps of
+// every sweep entry (explicit runs are untouched); with NONE it is an error.
 absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& config,
                                                         const std::string& origin);
 

@@ -15,6 +15,7 @@
 #ifndef DISTSIM_SIM_CONFIG_CONFIG_H_
 #define DISTSIM_SIM_CONFIG_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,9 @@ namespace distsim::config {
 
 // Largest config file accepted; anything bigger is surely not a config.
 inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
+
+// Upper bound of optimizer.warmup_steps and sweep.warmup_steps.
+inline constexpr uint32_t kMaxWarmupSteps = 1000000;
 
 // Reads the config at `path`, choosing the syntax from the extension (case-insensitive):
 //   .textproto, .txtpb, .pbtxt   protobuf text format

@@ -184,6 +184,7 @@ void CheckOptimizer(const OptimizerConfig& optimizer, Problems* problems) {
                     "(e.g. 'optimizer { sgd { learning_rate: 0.1 } }')");
       break;
   }
+  problems->CheckInteger("optimizer.warmup_steps", optimizer.warmup_steps(), 0, kMaxWarmupSteps);
 }
 
 // The name of the strategy oneof member, as written in a config file.

@@ -62,4 +62,24 @@ absl::StatusOr<std::unique_ptr<kernels::Optimizer<float>>> MakeOptimizer(
   }
 }
 
+float BaseLearningRate(const OptimizerConfig& config) {
+  switch (config.kind_case()) {
+    case OptimizerConfig::kSgd:
+      return config.sgd().learning_rate();
+    case OptimizerConfig::kMomentum:
+      return config.momentum().learning_rate();
+    case OptimizerConfig::kAdam:
+      return config.adam().learning_rate();
+    default:
+      return 0;
+  }
+}
+
+strategy::LearningRateSchedule LearningRateScheduleOf(const OptimizerConfig& config) {
+  strategy::LearningRateSchedule schedule;
+  schedule.base = BaseLearningRate(config);
+  schedule.warmup_steps = config.warmup_steps();
+  return schedule;
+}
+
 }  // namespace distsim::node

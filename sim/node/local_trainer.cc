@@ -156,7 +156,8 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   const int64_t n = model->layout().size();
   DS_ASSIGN_OR_RETURN(std::unique_ptr<kernels::Optimizer<float>> optimizer,
                       MakeOptimizer(config.optimizer(), n));
-  strategy::LocalExchange exchange(std::move(optimizer));
+  strategy::LocalExchange exchange(std::move(optimizer),
+                                   LearningRateScheduleOf(config.optimizer()));
   std::vector<float> params(n);
   model->Init(config.seed(), params.data());
 

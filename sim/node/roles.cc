@@ -280,7 +280,8 @@ absl::Status WorkerMain(const RoleFlags& flags) {
     strategy::RingAllreduceOptions ring;
     ring.segment_bytes = segment_bytes;
     ring.stall_timeout = absl::Seconds(Seconds(sup.stall_timeout_s(), 120));
-    exchange = std::make_unique<strategy::RingExchange>(link.get(), std::move(optimizer), ring);
+    exchange = std::make_unique<strategy::RingExchange>(link.get(), std::move(optimizer), ring,
+                                                        LearningRateScheduleOf(config.optimizer()));
     absl::MutexLock lock(&abort_mu);
     abort_exchange = [&link] { link->Abort(); };
   } else {
@@ -393,6 +394,7 @@ absl::Status ServerMain(const RoleFlags& flags) {
                                                               : strategy::PsMode::kAsync;
   options.staleness = ps.staleness();
   options.chunk_bytes = static_cast<int64_t>(ps.chunk_bytes());
+  options.learning_rate = LearningRateScheduleOf(config.optimizer());
   const OptimizerConfig optimizer_config = config.optimizer();
   strategy::PsShard shard(options, shards.shards[flags.rank], params,
                           [&](int64_t size) { return MakeOptimizer(optimizer_config, size).value(); });

@@ -1,5 +1,7 @@
 // The `local` strategy as a GradientExchange: nothing moves; the optimizer updates the one copy
 // of the parameters. The local run and the distributed workers share one training loop this way.
+// The learning rate follows `schedule` by the optimizer's update count (default: the optimizer's
+// own rate, untouched).
 #ifndef DISTSIM_SIM_STRATEGY_LOCAL_EXCHANGE_H_
 #define DISTSIM_SIM_STRATEGY_LOCAL_EXCHANGE_H_
 
@@ -7,13 +9,15 @@
 
 #include "kernels/optimizer.h"
 #include "sim/strategy/exchange.h"
+#include "sim/strategy/lr_schedule.h"
 
 namespace distsim::strategy {
 
 class LocalExchange final : public GradientExchange {
  public:
-  explicit LocalExchange(std::unique_ptr<kernels::Optimizer<float>> optimizer)
-      : optimizer_(std::move(optimizer)) {}
+  // `schedule.base` must be the optimizer's rate when `schedule` warms up (checked: > 0).
+  explicit LocalExchange(std::unique_ptr<kernels::Optimizer<float>> optimizer,
+                         LearningRateSchedule schedule = {});
 
   absl::Status BeginStep(uint64_t, std::span<float>, StepComm*) override {
     return absl::OkStatus();
@@ -23,6 +27,7 @@ class LocalExchange final : public GradientExchange {
 
  private:
   std::unique_ptr<kernels::Optimizer<float>> optimizer_;
+  LearningRateSchedule schedule_;
 };
 
 }  // namespace distsim::strategy

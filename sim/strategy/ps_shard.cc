@@ -45,6 +45,7 @@ PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
       size_(comm::LocalSize(ranges_)),
       chunk_elems_(comm::ChunkElems(options.chunk_bytes)) {
   DS_CHECK(options.num_workers >= 1);
+  DS_CHECK(!options.learning_rate.warms_up() || options.learning_rate.base > 0);
   for (const comm::Range& r : ranges_) {
     DS_CHECK(r.offset >= 0 && r.offset + r.size <= static_cast<int64_t>(initial_params.size()));
   }
@@ -59,6 +60,7 @@ PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
   }
   clock_.assign(options.num_workers, 0);
   next_chunk_.assign(options.num_workers, 0);
+  push_update_.assign(options.num_workers, 0);
   done_.assign(options.num_workers, false);
 }
 
@@ -171,6 +173,8 @@ absl::Status PsShard::PushChunk(int worker, uint64_t clock, int chunk,
   ++progress_;  // a slow push in progress is not a stall
   Chunk& c = chunks_[chunk];
   if (options_.mode != PsMode::kSync) {
+    if (chunk == 0) push_update_[worker] = pushes_begun_++;  // a new push: its update index
+    options_.learning_rate.Apply(push_update_[worker], *c.optimizer);
     c.optimizer->Step(ChunkParamsLocked(chunk), grad);
     return absl::OkStatus();
   }
@@ -198,6 +202,7 @@ void PsShard::ApplySyncChunkLocked(int chunk) {
   if (c.contributions > 1) {
     for (float& g : c.sum) g *= inv;
   }
+  options_.learning_rate.Apply(static_cast<int64_t>(version_), *c.optimizer);  // step's update
   c.optimizer->Step(ChunkParamsLocked(chunk), c.sum);
   c.applied = true;
 }

@@ -19,6 +19,13 @@
 // a chunk applies the average, and the version advances once every contributor has finished.
 // Staleness of an applied update = version at apply - version the gradient was computed from.
 //
+// Learning rate (options.learning_rate, default untouched): every chunk of one update gets the
+// rate of that update's index on this shard. SYNC: the index is the version (the step's one
+// averaged update is update `version`). ASYNC/SSP: the index is the number of pushes this shard
+// had begun (received a first chunk of) before this one, fixed when its first chunk arrives; it
+// equals the version when pushes do not overlap, and overlapping pushes still get distinct
+// indices.
+//
 // Membership: n workers, fixed at construction. WorkerDone(w) removes w from every wait (SSP no
 // longer waits for it, SYNC no longer expects its gradient). Abort() releases all waiters with
 // Cancelled.
@@ -38,6 +45,7 @@
 #include "absl/synchronization/mutex.h"
 #include "kernels/optimizer.h"
 #include "sim/comm/ps_client.h"
+#include "sim/strategy/lr_schedule.h"
 
 namespace distsim::strategy {
 
@@ -66,6 +74,9 @@ struct PsShardOptions {
   PsMode mode = PsMode::kAsync;
   uint32_t staleness = 0;           // SSP bound s
   int64_t chunk_bytes = 1 << 20;    // must equal the clients'
+  // Warm-up by update index (see the top of this file); base must be the factory's optimizers'
+  // rate when it warms up (checked: > 0). Default: none, the optimizers' rates are never touched.
+  LearningRateSchedule learning_rate;
 };
 
 // Makes the optimizer for `size` elements (e.g. node::MakeOptimizer bound to the config).
@@ -145,6 +156,10 @@ class PsShard final : public comm::PsShardHandler {
   uint64_t progress_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> clock_ ABSL_GUARDED_BY(mu_);
   std::vector<int> next_chunk_ ABSL_GUARDED_BY(mu_);  // next chunk expected in a worker's push
+  // ASYNC/SSP: pushes begun (first chunk received) so far, and each worker's current push's
+  // update index (its learning rate's).
+  int64_t pushes_begun_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<int64_t> push_update_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> done_ ABSL_GUARDED_BY(mu_);
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   StalenessStats staleness_ ABSL_GUARDED_BY(mu_);

@@ -3,14 +3,17 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "sim/base/check.h"
 #include "sim/base/clock.h"
 
 namespace distsim::strategy {
 
 RingExchange::RingExchange(comm::PeerLink* link,
                            std::unique_ptr<kernels::Optimizer<float>> optimizer,
-                           RingAllreduceOptions options)
-    : link_(link), optimizer_(std::move(optimizer)), options_(options) {
+                           RingAllreduceOptions options, LearningRateSchedule schedule)
+    : link_(link), optimizer_(std::move(optimizer)), options_(options), schedule_(schedule) {
+  DS_CHECK(optimizer_ != nullptr);
+  DS_CHECK(!schedule_.warms_up() || schedule_.base > 0);
   options_.average = true;
 }
 
@@ -35,6 +38,7 @@ absl::Status RingExchange::EndStep(uint64_t step, std::span<const float> grads,
   const double reduce_s = reduce_clock.Seconds();
   if (!status.ok()) return status;
   Stopwatch update_clock;
+  schedule_.Apply(optimizer_->steps(), *optimizer_);
   optimizer_->Step(params, averaged_);
   comm->reduce_s += reduce_s;
   comm->update_s += update_clock.Seconds();

@@ -14,6 +14,7 @@
 #include "kernels/optimizer.h"
 #include "sim/comm/peer_link.h"
 #include "sim/strategy/exchange.h"
+#include "sim/strategy/lr_schedule.h"
 #include "sim/strategy/ring_allreduce.h"
 
 namespace distsim::strategy {
@@ -21,9 +22,12 @@ namespace distsim::strategy {
 class RingExchange final : public GradientExchange {
  public:
   // `options.step` is ignored (each EndStep tags its frames with its step); `options.average`
-  // is forced on. The optimizer must have been made for the parameter buffer's size.
+  // is forced on. The optimizer must have been made for the parameter buffer's size. The learning
+  // rate follows `schedule` by this replica's update count (default: the optimizer's own rate,
+  // untouched); `schedule.base` must be the optimizer's rate when it warms up (checked: > 0).
+  // Every replica gets the same schedule, so replicas stay bit-identical.
   RingExchange(comm::PeerLink* link, std::unique_ptr<kernels::Optimizer<float>> optimizer,
-               RingAllreduceOptions options);
+               RingAllreduceOptions options, LearningRateSchedule schedule = {});
 
   // Nothing to do: the local replica is current.
   absl::Status BeginStep(uint64_t step, std::span<float> params, StepComm* comm) override;
@@ -37,6 +41,7 @@ class RingExchange final : public GradientExchange {
   comm::PeerLink* link_;
   std::unique_ptr<kernels::Optimizer<float>> optimizer_;
   RingAllreduceOptions options_;
+  LearningRateSchedule schedule_;
   std::vector<float> averaged_;  // the step's gradient, averaged in place
 };
 

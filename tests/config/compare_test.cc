@@ -90,6 +90,60 @@ sweep { workers: [4] strategies { name: "ps" parameter_server {} } lr_scaling: S
   EXPECT_EQ((*entries)[0].name, "ps_4w");
 }
 
+TEST(ExpandCompare, SweepWarmupIsSetOnEveryScaledRun) {
+  CompareConfig c = Parse(std::string("name: \"s\"") + kBase + R"(
+runs { name: "explicit" overrides { local {} } }
+sweep {
+  workers: [2, 4]
+  strategies { name: "local" local {} }
+  strategies { name: "ring" allreduce {} optimizer { warmup_steps: 9 } }
+  lr_scaling: LINEAR
+  warmup_steps: 50
+})");
+  auto entries = ExpandCompare(c, "f");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 4u);  // explicit, local_2w, ring_2w, ring_4w
+  EXPECT_EQ((*entries)[0].name, "explicit");
+  EXPECT_EQ((*entries)[0].config.optimizer().warmup_steps(), 0u);  // not part of the sweep
+  for (size_t i = 1; i < entries->size(); ++i) {
+    const RunConfig& run = (*entries)[i].config;
+    EXPECT_EQ(run.optimizer().warmup_steps(), 50u) << (*entries)[i].name;  // replaces the 9
+    EXPECT_NEAR(run.optimizer().sgd().learning_rate(), 0.1 * run.workers(), 1e-6);
+  }
+
+  // SQRT too; without sweep.warmup_steps the base's warm-up is kept.
+  CompareConfig sqrt = Parse(std::string("name: \"s\"") + kBase + R"(
+sweep { workers: [4] strategies { name: "ps" parameter_server {} } lr_scaling: SQRT })");
+  sqrt.mutable_base()->mutable_optimizer()->set_warmup_steps(7);
+  entries = ExpandCompare(sqrt, "f");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ((*entries)[0].config.optimizer().warmup_steps(), 7u);
+  sqrt.mutable_sweep()->set_warmup_steps(1000000);
+  entries = ExpandCompare(sqrt, "f");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ((*entries)[0].config.optimizer().warmup_steps(), 1000000u);
+}
+
+TEST(ExpandCompare, SweepWarmupNeedsScalingAndARange) {
+  CompareConfig c = Parse(std::string("name: \"s\"") + kBase + R"(
+sweep { workers: [2] strategies { name: "ring" allreduce {} } warmup_steps: 50 })");
+  auto entries = ExpandCompare(c, "f");
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(entries.status().message().find(
+                "f: sweep.warmup_steps: 50 applies only to runs whose learning rate is scaled, "
+                "but lr_scaling is NONE"),
+            std::string::npos)
+      << entries.status();
+
+  c.mutable_sweep()->set_lr_scaling(Sweep::LINEAR);
+  c.mutable_sweep()->set_warmup_steps(1000001);
+  entries = ExpandCompare(c, "f");
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().message(),
+            "f: sweep.warmup_steps: 1000001 is out of range; must be in [0, 1000000]");
+}
+
 TEST(ExpandCompare, RefusesEveryProblemAtOnceNamingTheRun) {
   CompareConfig c = Parse(std::string("name: \"\" repeats: 30 baseline: \"nope\"") + kBase + R"(
 runs { name: "a" overrides { optimizer { sgd { learning_rate: 50 } } } }

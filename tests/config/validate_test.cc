@@ -113,6 +113,16 @@ TEST(ValidateRunConfig, OptimizerParametersChecked) {
   EXPECT_THAT(adam, HasSubstr("optimizer.adam.epsilon: 0 is out of range; must be in (0, 1)"));
 }
 
+TEST(ValidateRunConfig, WarmupStepsRangeChecked) {
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("optimizer { warmup_steps: 0 }")).ok());
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("optimizer { warmup_steps: 1000000 }")).ok());
+  EXPECT_TRUE(
+      ValidateRunConfig(GoodWith("optimizer { adam { learning_rate: 1e-3 } warmup_steps: 500 }"))
+          .ok());
+  EXPECT_EQ(Refusal(GoodWith("optimizer { warmup_steps: 1000001 }")),
+            "optimizer.warmup_steps: 1000001 is out of range; must be in [0, 1000000]");
+}
+
 TEST(ValidateRunConfig, NeitherStepsNorEpochsRefused) {
   RunConfig config = WithDefaults(Parse(kGood));
   config.mutable_train()->clear_length();

@@ -147,6 +147,71 @@ TEST(OptimizerTest, ShardedUpdatesMatchWholeSpanBitForBit) {
   }
 }
 
+// An optimizer's state (momentum buffer, Adam moments and step count) does not depend on the
+// learning rate, so after set_learning_rate(b) an optimizer made with rate a steps exactly like one
+// made with b that saw the same gradients.
+TEST(OptimizerTest, SetLearningRateStepsLikeAnOptimizerMadeWithThatRate) {
+  const int n = 257;
+  auto make = [](float lr) {
+    std::vector<std::unique_ptr<Optimizer<float>>> v;
+    v.push_back(MakeSgd<float>(n, lr));
+    v.push_back(MakeMomentum<float>(n, lr, 0.9f, false));
+    v.push_back(MakeMomentum<float>(n, lr, 0.9f, true));
+    v.push_back(MakeAdam<float>(n, lr, 0.9f, 0.999f, 1e-8f));
+    return v;
+  };
+  const float a = 0.05f, b = 0.0123f;
+  auto changed = make(a), made_a = make(a), made_b = make(b);
+  auto grad = [](int step) {
+    std::vector<float> g(n);
+    for (int i = 0; i < n; ++i) g[i] = std::sin(0.7f * i + step) * (1 + i % 3);
+    return g;
+  };
+  for (size_t k = 0; k < changed.size(); ++k) {
+    SCOPED_TRACE(changed[k]->name());
+    EXPECT_EQ(changed[k]->learning_rate(), a);
+    std::vector<float> scratch_changed(n), scratch_b(n), scratch_a(n);
+    for (int step = 0; step < 3; ++step) {  // the same gradients; params are thrown away
+      changed[k]->Step(scratch_changed, grad(step));
+      made_b[k]->Step(scratch_b, grad(step));
+      made_a[k]->Step(scratch_a, grad(step));
+    }
+    std::vector<float> p(n);
+    for (int i = 0; i < n; ++i) p[i] = std::cos(0.37f * i);
+    // At rate b: the same bits as the optimizer made with b.
+    changed[k]->set_learning_rate(b);
+    EXPECT_EQ(changed[k]->learning_rate(), b);
+    std::vector<float> p_changed = p, p_b = p;
+    changed[k]->Step(p_changed, grad(3));
+    made_b[k]->Step(p_b, grad(3));
+    EXPECT_EQ(std::memcmp(p_changed.data(), p_b.data(), n * sizeof(float)), 0);
+    EXPECT_NE(p_changed, p);
+    // Back at rate a: the same bits as the optimizer that always had a (its state still equal).
+    made_a[k]->Step(scratch_a, grad(3));
+    changed[k]->set_learning_rate(a);
+    std::vector<float> q_changed = p, q_a = p;
+    changed[k]->Step(q_changed, grad(4));
+    made_a[k]->Step(q_a, grad(4));
+    EXPECT_EQ(std::memcmp(q_changed.data(), q_a.data(), n * sizeof(float)), 0);
+    EXPECT_EQ(changed[k]->steps(), 5);
+  }
+}
+
+TEST(WarmupLearningRateTest, RisesLinearlyThenStaysAtBase) {
+  // warmup 4: updates 0..3 get base/4, 2base/4, 3base/4, base; then base.
+  EXPECT_DOUBLE_EQ(WarmupLearningRate(0.4, 0, 4), 0.1);
+  EXPECT_DOUBLE_EQ(WarmupLearningRate(0.4, 1, 4), 0.2);
+  EXPECT_DOUBLE_EQ(WarmupLearningRate(0.4, 2, 4), 0.4 * 3 / 4);
+  EXPECT_EQ(WarmupLearningRate(0.4, 3, 4), 0.4);
+  EXPECT_EQ(WarmupLearningRate(0.4, 1000, 4), 0.4);
+  EXPECT_EQ(WarmupLearningRate(0.3f, 1, 3), static_cast<float>(0.3f * 2.0 / 3.0));
+  // No warm-up: exactly base, every update.
+  EXPECT_EQ(WarmupLearningRate(0.3f, 0, 0), 0.3f);
+  EXPECT_EQ(WarmupLearningRate(0.3f, 0, 1), 0.3f);
+  EXPECT_EQ(WarmupLearningRate(0.3f, -5, 0), 0.3f);
+  EXPECT_EQ(WarmupLearningRate(0.3f, -5, 10), static_cast<float>(0.3f * 1.0 / 10.0));
+}
+
 TEST(OptimizerDeathTest, WrongSpanSizeAborts) {
   auto opt = MakeSgd<float>(4, 0.1f);
   std::vector<float> p(3), g(3);
