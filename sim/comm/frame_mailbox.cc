@@ -84,7 +84,7 @@ size_t FrameMailbox::queued() const {
 }
 
 absl::Status FrameMailbox::Take(int from, const FrameTag& tag, std::span<float> out,
-                                RecvMode mode, absl::Time deadline) {
+                                RecvMode mode, absl::Time deadline, uint64_t* wire_bytes) {
   if (from < 0 || from >= static_cast<int>(closed_.size()) || from == rank_) {
     return absl::InvalidArgumentError(absl::StrCat("rank ", rank_, " cannot receive from rank ",
                                                    from, " (group of ", closed_.size(), ")"));
@@ -112,6 +112,7 @@ absl::Status FrameMailbox::Take(int from, const FrameTag& tag, std::span<float> 
     it->second.pop_front();
     if (it->second.empty()) frames_.erase(it);
   }
+  if (wire_bytes != nullptr) *wire_bytes += frame.wire_bytes;
   if (frame.bytes != out.size() * sizeof(float)) {
     return absl::InternalError(absl::StrCat("rank ", rank_, ": frame from ", TagString(from, tag),
                                             " holds ", frame.bytes, " bytes, expected ",

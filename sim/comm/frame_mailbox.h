@@ -29,6 +29,7 @@ namespace distsim::comm {
 struct InboundFrame {
   std::vector<std::span<const std::byte>> pieces;  // the payload, in order
   size_t bytes = 0;                                // sum of the pieces' sizes
+  uint64_t wire_bytes = 0;  // what the frame cost on the wire (payload and framing)
   std::shared_ptr<const void> owner;               // keeps the pieces' memory alive
 };
 
@@ -45,9 +46,10 @@ class FrameMailbox {
   // Every waiting and future Take returns Cancelled.
   void Abort();
 
-  // Waits for (from, tag), removes it and writes it into `out` per `mode`.
+  // Waits for (from, tag), removes it and writes it into `out` per `mode`. If `wire_bytes` is
+  // not null, adds the frame's wire_bytes to it on success.
   absl::Status Take(int from, const FrameTag& tag, std::span<float> out, RecvMode mode,
-                    absl::Time deadline);
+                    absl::Time deadline, uint64_t* wire_bytes = nullptr);
 
   // Frames queued now (for tests).
   size_t queued() const;

@@ -165,7 +165,7 @@ class InStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::By
       return;
     }
     frame.owner = std::move(slices);
-    shared_->bytes_received += wire;
+    frame.wire_bytes = wire;
     shared_->mailbox.Put(from_, tag, std::move(frame));
     StartRead(&in_);
   }
@@ -519,7 +519,12 @@ absl::Status GrpcPeerLink::Send(int to, const FrameTag& tag, std::span<const flo
 
 absl::Status GrpcPeerLink::Recv(int from, const FrameTag& tag, std::span<float> out,
                                 absl::Time deadline, RecvMode mode) {
-  return shared_->mailbox.Take(from, tag, out, mode, deadline);
+  // Bytes count when a frame is consumed, not when it arrives: a neighbour running ahead must
+  // not charge its next step's frames to this one.
+  uint64_t wire = 0;
+  absl::Status status = shared_->mailbox.Take(from, tag, out, mode, deadline, &wire);
+  shared_->bytes_received += wire;
+  return status;
 }
 
 void GrpcPeerLink::Abort() {

@@ -64,6 +64,8 @@ class PeerLink {
 
   // Bytes this rank put on / took off the transport since construction: payload plus framing
   // (frame headers; for gRPC also its 5-byte message prefix; not HTTP/2 or TCP headers).
+  // Received bytes count when Recv consumes the frame, so per-call deltas charge each frame to
+  // the call that used it.
   virtual uint64_t bytes_sent() const = 0;
   virtual uint64_t bytes_received() const = 0;
 };
