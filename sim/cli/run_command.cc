@@ -192,6 +192,8 @@ absl::Status CompareCommand(const RunFlags& flags) {
   }
   DS_ASSIGN_OR_RETURN(CompareResult result, node::RunCompare(compare, entries, options));
   std::printf("\n%s", node::FormatCompareTable(result).c_str());
+  if (result.findings_size() > 0) std::printf("\nwhat the numbers show:\n");
+  for (const std::string& finding : result.findings()) std::printf("  - %s\n", finding.c_str());
   std::printf("took %s; wrote %s/compare.json, compare.csv and report.html\n",
               report::Progress::FormatDuration(result.wall_seconds()).c_str(),
               options.out_dir.c_str());

@@ -132,6 +132,131 @@ void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* r
   }
 }
 
+namespace {
+
+// Test accuracy of `run` at `seconds`: its last evaluation at or before then.
+std::optional<double> AccuracyAt(const RunResult& run, double seconds) {
+  std::optional<double> out;
+  for (const EvalPoint& e : run.evals()) {
+    if (e.wall_seconds() <= seconds + 1e-9) out = e.test_accuracy();
+  }
+  return out;
+}
+
+const RunResult* FirstRun(const CompareResult& result, const CompareRow& row) {
+  for (const RunResult& run : result.runs()) {
+    if (row.run_names_size() > 0 && run.config().name() == row.run_names(0)) return &run;
+  }
+  return nullptr;
+}
+
+std::string Pct(double x) { return absl::StrFormat("%.1f%%", 100 * x); }
+
+}  // namespace
+
+std::vector<std::string> Findings(const CompareResult& result) {
+  std::vector<std::string> out;
+  const bool single = result.config().repeats() <= 1;
+  std::vector<std::vector<const CompareRow*>> groups;
+  for (const CompareRow& row : result.rows()) {
+    if (groups.empty() || groups.back().front()->group() != row.group()) groups.emplace_back();
+    groups.back().push_back(&row);
+  }
+  for (const auto& rows : groups) {
+    if (rows.size() < 2) continue;
+    const std::string prefix = rows.front()->group().empty()
+                                   ? std::string()
+                                   : absl::StrCat(rows.front()->group(), ": ");
+    auto by_accuracy = rows;
+    std::sort(by_accuracy.begin(), by_accuracy.end(), [](const CompareRow* a, const CompareRow* b) {
+      return a->final_test_accuracy().median() > b->final_test_accuracy().median();
+    });
+    const double gap = by_accuracy.front()->final_test_accuracy().median() -
+                       by_accuracy.back()->final_test_accuracy().median();
+    out.push_back(absl::StrCat(
+        prefix, "highest final test accuracy ", by_accuracy.front()->name(), " (",
+        Pct(by_accuracy.front()->final_test_accuracy().median()), "), lowest ",
+        by_accuracy.back()->name(), " (", Pct(by_accuracy.back()->final_test_accuracy().median()),
+        "), ", absl::StrFormat("%.1f", 100 * gap), " points apart",
+        single && gap < 0.01 ? "; one run each, so a gap this small may be noise (use repeats)"
+                             : "",
+        "."));
+    auto by_speed = rows;
+    std::sort(by_speed.begin(), by_speed.end(), [](const CompareRow* a, const CompareRow* b) {
+      return a->samples_per_second().median() > b->samples_per_second().median();
+    });
+    const double slowest = by_speed.back()->samples_per_second().median();
+    out.push_back(absl::StrCat(
+        prefix, "fastest ", by_speed.front()->name(), " at ",
+        absl::StrFormat("%.0f", by_speed.front()->samples_per_second().median()), " samples/s",
+        slowest > 0 ? absl::StrFormat(", %.1fx the slowest (%s)",
+                                      by_speed.front()->samples_per_second().median() / slowest,
+                                      by_speed.back()->name())
+                    : std::string(),
+        "."));
+    std::vector<std::string> reached, missed;
+    const CompareRow* first = nullptr;
+    for (const CompareRow* r : rows) {
+      if (r->reached_target() == 0) {
+        missed.push_back(r->name());
+      } else if (first == nullptr ||
+                 r->time_to_target_s().median() < first->time_to_target_s().median()) {
+        first = r;
+      }
+    }
+    if (first != nullptr) {
+      out.push_back(absl::StrCat(
+          prefix, "first to ", Pct(result.config().target_accuracy()), ": ", first->name(),
+          absl::StrFormat(" after %.1f s", first->time_to_target_s().median()),
+          missed.empty() ? std::string()
+                         : absl::StrCat("; never reached by ", absl::StrJoin(missed, ", ")),
+          "."));
+    }
+    // Pairs that differ only in their data distribution: the data-distribution lesson.
+    for (size_t i = 0; i < rows.size(); ++i) {
+      for (size_t j = i + 1; j < rows.size(); ++j) {
+        const CompareRow& a = *rows[i];
+        const CompareRow& b = *rows[j];
+        if (a.strategy() != b.strategy() || a.workers() != b.workers() ||
+            a.distribution() == b.distribution()) {
+          continue;
+        }
+        const double acc_a = a.final_test_accuracy().median();
+        const double acc_b = b.final_test_accuracy().median();
+        const CompareRow& better = acc_a >= acc_b ? a : b;
+        const CompareRow& worse = acc_a >= acc_b ? b : a;
+        const std::string when =
+            a.samples() == b.samples()
+                ? absl::StrCat("at equal samples (", a.samples(), ")")
+                : absl::StrCat("at the end (", a.samples(), " and ", b.samples(), " samples)");
+        std::string sentence = absl::StrCat(
+            prefix, when, ", ", better.distribution(), " (",
+            better.name(), ") learned better than ", worse.distribution(), " (", worse.name(),
+            "): ", Pct(better.final_test_accuracy().median()), " against ",
+            Pct(worse.final_test_accuracy().median()), ".");
+        if (std::abs(acc_a - acc_b) < 0.005) {
+          sentence = absl::StrCat(prefix, when, ", ", a.distribution(), " and ", b.distribution(),
+                                  " learned about equally well here: ",
+                                  Pct(acc_a), " against ", Pct(acc_b), ".");
+        }
+        out.push_back(sentence);
+        const RunResult* run_a = FirstRun(result, a);
+        const RunResult* run_b = FirstRun(result, b);
+        if (run_a != nullptr && run_b != nullptr) {
+          const double t = std::min(run_a->wall_seconds(), run_b->wall_seconds());
+          std::optional<double> at_a = AccuracyAt(*run_a, t), at_b = AccuracyAt(*run_b, t);
+          if (at_a && at_b) {
+            out.push_back(absl::StrCat(prefix, "at equal wall time (",
+                                       absl::StrFormat("%.1f s", t), "), ", a.name(), " had ",
+                                       Pct(*at_a), " and ", b.name(), " ", Pct(*at_b), "."));
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 std::string FormatCompareTable(const CompareResult& result) {
   std::vector<std::vector<std::string>> cells = {
       {"run", "strategy", "workers", "data", "samples", "test acc %", "to " +
@@ -327,6 +452,7 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
     }
   }
   FillRows(entries, &result);
+  for (std::string& finding : Findings(result)) result.add_findings(std::move(finding));
   result.set_wall_seconds(clock.Seconds());
 
   const std::filesystem::path dir(options.out_dir);

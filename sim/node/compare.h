@@ -40,6 +40,9 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
 // order, `repeats` runs each). Exposed for tests.
 void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* result);
 
+// Plain sentences on what the rows show, group by group (CompareResult.findings).
+std::vector<std::string> Findings(const CompareResult& result);
+
 // The table as text for the terminal, and as CSV.
 std::string FormatCompareTable(const CompareResult& result);
 std::string FormatCompareCsv(const CompareResult& result);

@@ -117,7 +117,15 @@ std::string Header(const CompareFacts& ctx) {
                               "wall time"
                             : "fixed batch per worker, E(n) = throughput(n) / (n × "
                               "throughput(baseline))");
-  absl::StrAppend(&out, "; baseline <b>", EscapeHtml(ctx.baseline), "</b>.</p></header>\n");
+  absl::StrAppend(&out, "; baseline <b>", EscapeHtml(ctx.baseline), "</b>.</p>\n");
+  if (result.findings_size() > 0) {
+    absl::StrAppend(&out, "<section class=\"findings\"><h2>What the numbers show</h2><ul>\n");
+    for (const std::string& finding : result.findings()) {
+      absl::StrAppend(&out, "<li>", EscapeHtml(finding), "</li>\n");
+    }
+    absl::StrAppend(&out, "</ul></section>\n");
+  }
+  absl::StrAppend(&out, "</header>\n");
   return out;
 }
 

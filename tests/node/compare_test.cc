@@ -153,8 +153,62 @@ runs { name: "ring" group: "g2" baseline: "alone"
     }
   }
   EXPECT_EQ(Count(html, "data-chart=\"time-split\" data-row="), 3);
+  // The findings are in the result, the report and name the group's runs.
+  ASSERT_GE(result->findings_size(), 2);
+  EXPECT_NE(result->findings(0).find("g1: highest final test accuracy"), std::string::npos);
+  EXPECT_NE(html.find("What the numbers show"), std::string::npos);
+  EXPECT_NE(html.find(result->findings(1)), std::string::npos);
   EXPECT_EQ(Count(html, "data-chart=\"bytes-per-step\" data-row="), 3);
   fs::remove_all(dir);
+}
+
+// The data-distribution lesson in words: which distribution learned better at equal samples and
+// at equal wall time, computed from the rows and the runs' evaluations.
+TEST(FindingsTest, SaysWhichDistributionLearnedBetterAtEqualSamplesAndTime) {
+  CompareResult r;
+  r.mutable_config()->set_repeats(1);
+  r.mutable_config()->set_target_accuracy(0.9);
+  auto add = [&](const std::string& name, const std::string& distribution, double final_acc,
+                 double sps, std::vector<std::pair<double, double>> evals, double wall) {
+    CompareRow* row = r.add_rows();
+    row->set_name(name);
+    row->set_group("data");
+    row->set_strategy("parameter_server ASYNC, 1 server (DEDICATED), 5 workers");
+    row->set_workers(5);
+    row->set_distribution(distribution);
+    row->set_samples(1000);
+    row->add_run_names(name);
+    row->mutable_final_test_accuracy()->set_median(final_acc);
+    row->mutable_samples_per_second()->set_median(sps);
+    RunResult* run = r.add_runs();
+    run->mutable_config()->set_name(name);
+    run->set_wall_seconds(wall);
+    for (auto [t, a] : evals) {
+      EvalPoint* e = run->add_evals();
+      e->set_wall_seconds(t);
+      e->set_test_accuracy(a);
+    }
+  };
+  add("sharded", "SHARDED_BY_KEY", 0.75, 100, {{1, 0.6}, {2, 0.75}}, 2.5);
+  add("replicated", "FULLY_REPLICATED", 0.96, 50, {{1, 0.8}, {2, 0.9}, {4, 0.96}}, 4.5);
+  std::vector<std::string> f = Findings(r);
+  auto has = [&](const std::string& needle) {
+    for (const std::string& s : f) {
+      if (s.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has("data: highest final test accuracy replicated (96.0%), lowest sharded (75.0%)"));
+  EXPECT_TRUE(has("fastest sharded at 100 samples/s, 2.0x the slowest (replicated)"));
+  EXPECT_TRUE(has("at equal samples (1000), FULLY_REPLICATED (replicated) learned better than "
+                  "SHARDED_BY_KEY (sharded): 96.0% against 75.0%"));
+  // Equal wall time is the shorter run's, 2.5 s: the last evaluations by then, 75% and 90%.
+  EXPECT_TRUE(has("at equal wall time (2.5 s), sharded had 75.0% and replicated 90.0%"));
+
+  // When sharding does not learn worse, the words say so.
+  r.mutable_rows(0)->mutable_final_test_accuracy()->set_median(0.958);
+  f = Findings(r);
+  EXPECT_TRUE(has("learned about equally well here"));
 }
 
 }  // namespace
