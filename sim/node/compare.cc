@@ -164,9 +164,10 @@ std::vector<std::string> Findings(const CompareResult& result) {
   }
   for (const auto& rows : groups) {
     if (rows.size() < 2) continue;
-    const std::string prefix = rows.front()->group().empty()
-                                   ? std::string()
-                                   : absl::StrCat(rows.front()->group(), ": ");
+    // The group's short name: its title up to the first colon ("1. SageMaker TF job").
+    const std::string& group = rows.front()->group();
+    const std::string prefix =
+        group.empty() ? std::string() : absl::StrCat(group.substr(0, group.find(':')), ": ");
     auto by_accuracy = rows;
     std::sort(by_accuracy.begin(), by_accuracy.end(), [](const CompareRow* a, const CompareRow* b) {
       return a->final_test_accuracy().median() > b->final_test_accuracy().median();
