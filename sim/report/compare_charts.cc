@@ -311,7 +311,7 @@ CompareFacts MakeCompareFacts(const CompareResult& result) {
     }
   }
   if (baselines.size() > 1) {
-    ctx.baseline = absl::StrCat("each run's baseline (", absl::StrJoin(baselines, ", "), ")");
+    ctx.baseline = absl::StrCat("each run's own (", absl::StrJoin(baselines, ", "), ")");
   } else if (baselines.size() == 1) {
     ctx.baseline = baselines[0];
   } else {
