@@ -1,11 +1,13 @@
 // Allreduce benchmarks: time per ring allreduce, algbw = S/t and busbw = algbw * 2(n-1)/n
-// (GB/s = 1e9 B/s, reference/metrics.md) for buffers of S bytes, three ways in one run:
+// (GB/s = 1e9 B/s, reference/metrics.md) for buffers of S bytes, four ways in one run:
 //   BM_RingGrpc       n ranks as separate PROCESSES over gRPC loopback (GrpcPeerLink);
+//   BM_RingTcp        the same over plain loopback TCP (TcpPeerLink);
 //   BM_TcpTwoWay      the ceiling of any TCP transport here: two processes streaming S bytes to
 //                     each other in both directions at once over plain loopback TCP (Boost.Asio);
 //                     dir_GBps is per direction, comparable with a 2-rank ring's busbw;
 //   BM_RingInProcess  n ranks as threads over the in-process link: the algorithm's own cost.
-// Worker processes are this binary re-executed with a hidden flag (--ring_worker / --tcp_worker);
+// Worker processes are this binary re-executed with a hidden flag (--ring_worker,
+// --tcp_ring_worker / --tcp_worker);
 // the benchmark process itself never initialises gRPC, only controls the workers through pipes
 // and reports the time they measured (mean over ranks of the mean per allreduce, after warm-up;
 // t_max_s is the slowest rank). Workers die with the parent (PR_SET_PDEATHSIG) and are reaped at
@@ -36,6 +38,7 @@
 #include "sim/comm/grpc_peer_link.h"
 #include "sim/comm/grpc_util.h"
 #include "sim/comm/inproc_peer_link.h"
+#include "sim/comm/tcp_peer_link.h"
 #include "sim/strategy/ring_allreduce.h"
 
 namespace distsim {
@@ -65,24 +68,18 @@ void WriteLine(FILE* out, const std::string& line) {
 // ----------------------------------------------------------------------------------------------
 // Worker processes. Protocol on stdin/stdout, one line per message.
 
-int RingWorkerMain(int rank, int n, const std::string& token, int64_t segment_bytes) {
-  comm::GrpcPeerLink link({.rank = rank, .size = n, .run_token = token,
-                           .max_frame_bytes = segment_bytes});
-  comm::ServerOptions server_options;
-  server_options.max_message_bytes = comm::RingMaxMessageBytes(segment_bytes);
-  server_options.max_threads = 4;
-  auto server = comm::StartServer(server_options, {link.service()});
-  if (!server.ok()) {
-    WriteLine(stdout, "error " + server.status().ToString());
-    return 69;
-  }
-  WriteLine(stdout, "addr " + server->address);
+// Reads the "peers a0 a1 ..." line.
+std::vector<std::string> ReadPeers() {
   std::istringstream peers(ReadLine(stdin));
   std::string word, address;
   std::vector<std::string> addresses;
   peers >> word;
   while (peers >> address) addresses.push_back(address);
-  absl::Status status = link.Connect(addresses, absl::Now() + absl::Seconds(10));
+  return addresses;
+}
+
+// Runs the allreduces the controller asks for on a connected link.
+int RingWorkerLoop(comm::PeerLink& link, absl::Status status, int rank, int64_t segment_bytes) {
   WriteLine(stdout, status.ok() ? "ready" : "error " + status.ToString());
   std::vector<float> data;
   uint64_t step = 0;
@@ -105,9 +102,43 @@ int RingWorkerMain(int rank, int n, const std::string& token, int64_t segment_by
     WriteLine(stdout, status.ok() ? "done " + std::to_string(seconds / iterations)
                                   : "error " + status.ToString());
   }
+  return status.ok() ? 0 : 69;
+}
+
+int RingWorkerMain(int rank, int n, const std::string& token, int64_t segment_bytes) {
+  comm::GrpcPeerLink link({.rank = rank, .size = n, .run_token = token,
+                           .max_frame_bytes = segment_bytes});
+  comm::ServerOptions server_options;
+  server_options.max_message_bytes = comm::RingMaxMessageBytes(segment_bytes);
+  server_options.max_threads = 4;
+  auto server = comm::StartServer(server_options, {link.service()});
+  if (!server.ok()) {
+    WriteLine(stdout, "error " + server.status().ToString());
+    return 69;
+  }
+  WriteLine(stdout, "addr " + server->address);
+  std::vector<std::string> addresses = ReadPeers();
+  absl::Status status = link.Connect(addresses, absl::Now() + absl::Seconds(10));
+  const int code = RingWorkerLoop(link, status, rank, segment_bytes);
   link.Close(absl::Now() + absl::Seconds(2));
   server->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-  return status.ok() ? 0 : 69;
+  return code;
+}
+
+int TcpRingWorkerMain(int rank, int n, const std::string& token, int64_t segment_bytes) {
+  comm::TcpPeerLink link({.rank = rank, .size = n, .run_token = token,
+                          .max_frame_bytes = segment_bytes});
+  absl::StatusOr<int> port = link.Listen();
+  if (!port.ok()) {
+    WriteLine(stdout, "error " + port.status().ToString());
+    return 69;
+  }
+  WriteLine(stdout, "addr 127.0.0.1:" + std::to_string(*port));
+  std::vector<std::string> addresses = ReadPeers();
+  absl::Status status = link.Connect(addresses, absl::Now() + absl::Seconds(10));
+  const int code = RingWorkerLoop(link, status, rank, segment_bytes);
+  link.Close(absl::Now() + absl::Seconds(2));
+  return code;
 }
 
 // Role 0 listens, role 1 connects; then both send and receive S bytes per iteration at once.
@@ -226,9 +257,10 @@ Group& GetGroup(const std::string& kind, int n) {
   const std::string token = "bench-" + std::to_string(getpid());
   for (int r = 0; r < n; ++r) {
     std::vector<std::string> args = {"allreduce_bench"};
-    if (kind == "ring") {
-      args.push_back("--ring_worker=" + std::to_string(r) + ":" + std::to_string(n) + ":" + token +
-                     ":" + std::to_string(g_segment_bytes));
+    if (kind == "ring" || kind == "tcpring") {
+      args.push_back((kind == "ring" ? "--ring_worker=" : "--tcp_ring_worker=") +
+                     std::to_string(r) + ":" + std::to_string(n) + ":" + token + ":" +
+                     std::to_string(g_segment_bytes));
     } else {
       args.push_back("--tcp_worker=" + std::to_string(r));
     }
@@ -241,7 +273,7 @@ Group& GetGroup(const std::string& kind, int n) {
     peers += " " + line.substr(std::min<size_t>(5, line.size()));
   }
   for (Worker& w : group->workers_) {
-    WriteLine(w.to, kind == "ring" ? peers : "peer " + peers.substr(6));
+    WriteLine(w.to, kind == "tcp" ? "peer " + peers.substr(6) : peers);
   }
   for (Worker& w : group->workers_) {
     std::string line = ReadLine(w.from);
@@ -280,10 +312,10 @@ void SetCounters(benchmark::State& state, int n, int64_t bytes, double seconds, 
   state.SetBytesProcessed(state.iterations() * bytes);
 }
 
-void BM_RingGrpc(benchmark::State& state) {
+void RingOnProcesses(benchmark::State& state, const std::string& kind) {
   const int n = static_cast<int>(state.range(0));
   const int64_t bytes = state.range(1);
-  Group& group = GetGroup("ring", n);
+  Group& group = GetGroup(kind, n);
   if (!group.error.empty()) return state.SkipWithError(group.error.c_str());
   double mean_s = 0, max_s = 0;
   std::string error;
@@ -293,6 +325,9 @@ void BM_RingGrpc(benchmark::State& state) {
   for (auto _ : state) state.SetIterationTime(mean_s);
   SetCounters(state, n, bytes, mean_s, max_s);
 }
+
+void BM_RingGrpc(benchmark::State& state) { RingOnProcesses(state, "ring"); }
+void BM_RingTcp(benchmark::State& state) { RingOnProcesses(state, "tcpring"); }
 
 void BM_TcpTwoWay(benchmark::State& state) {
   const int64_t bytes = state.range(0);
@@ -375,6 +410,13 @@ void Register() {
   }
   for (int n : {2, 4}) {
     for (int64_t bytes : Sizes()) {
+      benchmark::RegisterBenchmark("BM_RingTcp", BM_RingTcp)
+          ->ArgNames({"n", "bytes"})->Args({n, bytes})->Iterations(IterationsFor(bytes))
+          ->UseManualTime()->Unit(benchmark::kMicrosecond);
+    }
+  }
+  for (int n : {2, 4}) {
+    for (int64_t bytes : Sizes()) {
       benchmark::RegisterBenchmark("BM_RingInProcess", BM_RingInProcess)
           ->ArgNames({"n", "bytes"})->Args({n, bytes})->Iterations(IterationsFor(bytes))
           ->UseManualTime()->Unit(benchmark::kMicrosecond);
@@ -396,6 +438,13 @@ int main(int argc, char** argv) {
       char token[256] = {0};
       sscanf(arg.c_str() + 14, "%d:%d:%255[^:]:%lld", &rank, &n, token, &segment);
       return RingWorkerMain(rank, n, token, segment);
+    }
+    if (arg.rfind("--tcp_ring_worker=", 0) == 0) {
+      int rank = 0, n = 0;
+      long long segment = 0;
+      char token[256] = {0};
+      sscanf(arg.c_str() + 18, "%d:%d:%255[^:]:%lld", &rank, &n, token, &segment);
+      return TcpRingWorkerMain(rank, n, token, segment);
     }
     if (arg.rfind("--tcp_worker=", 0) == 0) return TcpWorkerMain(std::atoi(arg.c_str() + 13));
     if (arg.rfind("--segment_bytes=", 0) == 0) {

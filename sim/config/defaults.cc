@@ -33,6 +33,9 @@ void FillAllreduce(AllreduceStrategy* allreduce) {
     allreduce->set_algorithm(AllreduceStrategy::RING);
   }
   if (allreduce->segment_bytes() == 0) allreduce->set_segment_bytes(kMiB);
+  if (allreduce->transport() == AllreduceStrategy::TRANSPORT_UNSPECIFIED) {
+    allreduce->set_transport(AllreduceStrategy::TCP);  // faster than GRPC at every size measured
+  }
 }
 
 void FillSupervision(SupervisionConfig* supervision) {

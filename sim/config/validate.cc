@@ -348,6 +348,11 @@ void CheckAllreduce(const AllreduceStrategy& allreduce, Problems* problems) {
   }
   problems->CheckInteger("allreduce.segment_bytes", allreduce.segment_bytes(), kMinSegmentBytes,
                          kMaxSegmentBytes);
+  if (allreduce.transport() != AllreduceStrategy::GRPC &&
+      allreduce.transport() != AllreduceStrategy::TCP) {
+    problems->Add("allreduce.transport",
+                  absl::StrCat(allreduce.transport(), " is not a transport; must be GRPC or TCP"));
+  }
 }
 
 void CheckStrategy(const RunConfig& config, Problems* problems) {

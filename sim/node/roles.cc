@@ -18,6 +18,7 @@
 #include "sim/comm/grpc_peer_link.h"
 #include "sim/comm/grpc_ps.h"
 #include "sim/comm/rpc_server.h"
+#include "sim/comm/tcp_peer_link.h"
 #include "sim/config/config.h"
 #include "sim/data/dataset.h"
 #include "sim/data/distribution.h"
@@ -232,8 +233,10 @@ absl::Status WorkerMain(const RoleFlags& flags) {
   comm::CoordinatorClient coordinator(flags.coordinator, flags.token, rpc_deadline);
   DS_RETURN_IF_ERROR(coordinator.WaitUntilReachable(absl::Seconds(rpc_deadline)));
 
-  // Allreduce workers serve their ring link; PS workers serve nothing.
+  // Allreduce workers serve their ring link (gRPC: on a server; TCP: on the link's own
+  // listener); PS workers serve nothing.
   std::unique_ptr<comm::GrpcPeerLink> link;
+  std::unique_ptr<comm::TcpPeerLink> tcp_link;
   std::unique_ptr<comm::ProcessServer> server;
   ProcessInfo self;
   self.set_role(ProcessInfo::WORKER);
@@ -241,7 +244,19 @@ absl::Status WorkerMain(const RoleFlags& flags) {
   self.set_pid(getpid());
   self.set_host(shape.worker_host[flags.rank]);
   const int64_t segment_bytes = static_cast<int64_t>(config.allreduce().segment_bytes());
-  if (config.has_allreduce()) {
+  const bool tcp = config.has_allreduce() &&
+                   config.allreduce().transport() == AllreduceStrategy::TCP;
+  if (tcp) {
+    comm::TcpPeerLinkOptions options;
+    options.rank = static_cast<int>(flags.rank);
+    options.size = shape.workers;
+    options.run_token = flags.token;
+    options.max_frame_bytes = segment_bytes;
+    options.bind_host = flags.bind_host;
+    tcp_link = std::make_unique<comm::TcpPeerLink>(options);
+    DS_ASSIGN_OR_RETURN(int port, tcp_link->Listen());
+    self.set_address(absl::StrCat(flags.bind_host, ":", port));
+  } else if (config.has_allreduce()) {
     comm::GrpcPeerLinkOptions options;
     options.rank = static_cast<int>(flags.rank);
     options.size = shape.workers;
@@ -257,11 +272,14 @@ absl::Status WorkerMain(const RoleFlags& flags) {
     self.set_address(server->address());
   }
   DS_RETURN_IF_ERROR(coordinator.Register(self));
-  Heartbeater heartbeater(&coordinator, ProcessInfo::WORKER, flags.rank,
-                          absl::Seconds(Seconds(sup.heartbeat_timeout_s(), 5)));
+  // Everything the heartbeat thread's abort callback touches is declared before the heartbeater,
+  // so on every return the heartbeater (and its thread) goes first.
   std::atomic<bool> stop{false};
   std::function<void()> abort_exchange;
   absl::Mutex abort_mu;
+  std::unique_ptr<strategy::GradientExchange> exchange;
+  Heartbeater heartbeater(&coordinator, ProcessInfo::WORKER, flags.rank,
+                          absl::Seconds(Seconds(sup.heartbeat_timeout_s(), 5)));
   heartbeater.Start([&](const std::string&) {
     stop.store(true);
     absl::MutexLock lock(&abort_mu);
@@ -270,20 +288,22 @@ absl::Status WorkerMain(const RoleFlags& flags) {
   absl::StatusOr<PeerTable> peers = coordinator.WaitForPeers(self, absl::Seconds(120));
   if (!peers.ok()) return AbortedBy(heartbeater, peers.status());
 
-  std::unique_ptr<strategy::GradientExchange> exchange;
   DS_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(config.optimizer(), n_params));
   if (config.has_allreduce()) {
     std::vector<std::string> addresses;
     for (const ProcessInfo& w : peers->workers()) addresses.push_back(w.address());
-    absl::Status connected = link->Connect(addresses, absl::Now() + absl::Seconds(rpc_deadline));
+    const absl::Time deadline = absl::Now() + absl::Seconds(rpc_deadline);
+    absl::Status connected =
+        tcp ? tcp_link->Connect(addresses, deadline) : link->Connect(addresses, deadline);
     if (!connected.ok()) return AbortedBy(heartbeater, connected);
     strategy::RingAllreduceOptions ring;
     ring.segment_bytes = segment_bytes;
     ring.stall_timeout = absl::Seconds(Seconds(sup.stall_timeout_s(), 120));
-    exchange = std::make_unique<strategy::RingExchange>(link.get(), std::move(optimizer), ring,
+    comm::PeerLink* peer_link = tcp ? static_cast<comm::PeerLink*>(tcp_link.get()) : link.get();
+    exchange = std::make_unique<strategy::RingExchange>(peer_link, std::move(optimizer), ring,
                                                         LearningRateScheduleOf(config.optimizer()));
     absl::MutexLock lock(&abort_mu);
-    abort_exchange = [&link] { link->Abort(); };
+    abort_exchange = [peer_link] { peer_link->Abort(); };
   } else {
     DS_ASSIGN_OR_RETURN(strategy::ShardMap shards, ShardMapOf(config, model->layout()));
     comm::PsClientOptions options;
@@ -350,14 +370,18 @@ absl::Status WorkerMain(const RoleFlags& flags) {
   DS_RETURN_IF_ERROR(coordinator.Finish(summary));
   // Allreduce peers may still read our last frames: leave the server up until the coordinator
   // says the run is over (or the launcher goes away).
-  if (server != nullptr) {
+  if (server != nullptr || tcp_link != nullptr) {
     Heartbeater waiter(&coordinator, ProcessInfo::WORKER, flags.rank,
                        absl::Seconds(Seconds(sup.heartbeat_timeout_s(), 5)));
     waiter.Start([](const std::string&) {});
     waiter.WaitForShutdown(absl::Seconds(Seconds(sup.stall_timeout_s(), 120)));
     waiter.Stop();
-    link->Close(absl::Now() + absl::Seconds(1));
-    server->Shutdown(0.5);
+    if (tcp_link != nullptr) {
+      tcp_link->Close(absl::Now() + absl::Seconds(1));
+    } else {
+      link->Close(absl::Now() + absl::Seconds(1));
+      server->Shutdown(0.5);
+    }
   }
   return absl::OkStatus();
 }

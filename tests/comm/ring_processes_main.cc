@@ -1,8 +1,8 @@
-// Ring allreduce across real processes over gRPC on loopback: n ranks (n given), each a forked
-// process with its own server. Every rank checks its result against the sum computed
+// Ring allreduce across real processes on loopback, over gRPC (each rank a forked process with
+// its own server) or plain TCP (each rank listening on its own port): n ranks (n given). Every rank checks its result against the sum computed
 // independently in double, ranks compare result hashes (all ranks identical bits), and every
 // allreduce runs twice (same inputs, same bits). Exit 0 when every check holds.
-// Usage: ring_processes_main N
+// Usage: ring_processes_main N [grpc|tcp]
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "sim/comm/grpc_peer_link.h"
 #include "sim/comm/rpc_server.h"
+#include "sim/comm/tcp_peer_link.h"
 #include "sim/strategy/ring_allreduce.h"
 
 namespace {
@@ -48,21 +49,36 @@ std::string ReadLine(int fd) {
 }
 
 // One rank: serve, learn the peers, run the allreduces, report hashes. Returns the exit code.
-int Rank(int rank, int n, int to_parent, int from_parent) {
+int Rank(int rank, int n, bool tcp, int to_parent, int from_parent) {
   using namespace distsim;
-  comm::GrpcPeerLinkOptions options;
-  options.rank = rank;
-  options.size = n;
-  options.run_token = "ring-process-test";
-  options.max_frame_bytes = 64 << 10;
-  comm::GrpcPeerLink link(options);
-  comm::ServerOptions server_options;
-  server_options.max_message_bytes = comm::RingMaxMessageBytes(options.max_frame_bytes);
-  auto server = comm::ProcessServer::Start(server_options, {link.service()});
-  if (!server.ok()) return 2;
-  if (!WriteAll(to_parent, std::to_string((*server)->port()) + "\n")) return 2;
+  constexpr char kToken[] = "ring-process-test";
+  constexpr int64_t kMaxFrameBytes = 64 << 10;
+  std::unique_ptr<comm::GrpcPeerLink> grpc_link;
+  std::unique_ptr<comm::TcpPeerLink> tcp_link;
+  std::unique_ptr<comm::ProcessServer> server;
+  int port = 0;
+  if (tcp) {
+    tcp_link = std::make_unique<comm::TcpPeerLink>(comm::TcpPeerLinkOptions{
+        .rank = rank, .size = n, .run_token = kToken, .max_frame_bytes = kMaxFrameBytes});
+    absl::StatusOr<int> listening = tcp_link->Listen();
+    if (!listening.ok()) return 2;
+    port = *listening;
+  } else {
+    grpc_link = std::make_unique<comm::GrpcPeerLink>(comm::GrpcPeerLinkOptions{
+        .rank = rank, .size = n, .run_token = kToken, .max_frame_bytes = kMaxFrameBytes});
+    comm::ServerOptions server_options;
+    server_options.max_message_bytes = comm::RingMaxMessageBytes(kMaxFrameBytes);
+    auto started = comm::ProcessServer::Start(server_options, {grpc_link->service()});
+    if (!started.ok()) return 2;
+    server = std::move(*started);
+    port = server->port();
+  }
+  comm::PeerLink& link = tcp ? static_cast<comm::PeerLink&>(*tcp_link) : *grpc_link;
+  if (!WriteAll(to_parent, std::to_string(port) + "\n")) return 2;
   std::vector<std::string> peers = absl::StrSplit(ReadLine(from_parent), ',');
-  absl::Status connected = link.Connect(peers, absl::Now() + absl::Seconds(20));
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  absl::Status connected =
+      tcp ? tcp_link->Connect(peers, deadline) : grpc_link->Connect(peers, deadline);
   if (!connected.ok()) {
     std::fprintf(stderr, "rank %d: %s\n", rank, std::string(connected.message()).c_str());
     return 3;
@@ -114,8 +130,12 @@ int Rank(int rank, int n, int to_parent, int from_parent) {
   WriteAll(to_parent, absl::StrJoin(hashes, ",") + "\n");
   // Wait for the parent's word before closing, so no neighbour loses its last frames.
   ReadLine(from_parent);
-  link.Close(absl::Now() + absl::Seconds(1));
-  (*server)->Shutdown(0.5);
+  if (tcp) {
+    tcp_link->Close(absl::Now() + absl::Seconds(1));
+  } else {
+    grpc_link->Close(absl::Now() + absl::Seconds(1));
+    server->Shutdown(0.5);
+  }
   return failures == 0 ? 0 : 1;
 }
 
@@ -123,8 +143,9 @@ int Rank(int rank, int n, int to_parent, int from_parent) {
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 3;
-  if (n < 2 || n > 8) {
-    std::fprintf(stderr, "usage: %s N (2..8)\n", argv[0]);
+  const std::string transport = argc > 2 ? argv[2] : "grpc";
+  if (n < 2 || n > 8 || (transport != "grpc" && transport != "tcp")) {
+    std::fprintf(stderr, "usage: %s N (2..8) [grpc|tcp]\n", argv[0]);
     return 64;
   }
   std::vector<pid_t> pids(n);
@@ -136,7 +157,7 @@ int main(int argc, char** argv) {
     if (pid == 0) {
       close(up[0]);
       close(down[1]);
-      _exit(Rank(r, n, up[1], down[0]));
+      _exit(Rank(r, n, transport == "tcp", up[1], down[0]));
     }
     close(up[1]);
     close(down[0]);
@@ -164,6 +185,7 @@ int main(int argc, char** argv) {
       ++failed;
     }
   }
-  std::printf("ring allreduce over %d processes: %s\n", n, failed ? "FAILED" : "every check held");
+  std::printf("ring allreduce over %d processes (%s): %s\n", n, transport.c_str(),
+              failed ? "FAILED" : "every check held");
   return failed == 0 ? 0 : 1;
 }

@@ -1,0 +1,221 @@
+// TcpPeerLink over real loopback sockets: n ranks as threads of this process, each with its own
+// listener, set up as a worker does (Listen, report the port, then Connect with the peer table).
+#include "sim/comm/tcp_peer_link.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "kernels/random.h"
+#include "sim/strategy/ring_allreduce.h"
+
+namespace distsim::comm {
+namespace {
+
+constexpr int64_t kSegmentBytes = 256 << 10;
+
+// n linked ranks, each listening on its own port; closed together at the end.
+struct TcpGroup {
+  TcpGroup(int n, const std::vector<std::string>& tokens) {
+    std::vector<std::string> addresses;
+    for (int r = 0; r < n; ++r) {
+      links.push_back(std::make_unique<TcpPeerLink>(TcpPeerLinkOptions{
+          .rank = r, .size = n, .run_token = tokens[r], .max_frame_bytes = kSegmentBytes}));
+      absl::StatusOr<int> port = links[r]->Listen();
+      EXPECT_TRUE(port.ok()) << port.status();
+      addresses.push_back("127.0.0.1:" + std::to_string(port.value_or(0)));
+    }
+    connected.resize(n);
+    std::vector<std::thread> threads;
+    for (int r = 0; r < n; ++r) {
+      threads.emplace_back([this, r, addresses] {
+        connected[r] = links[r]->Connect(addresses, absl::Now() + absl::Seconds(10));
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  ~TcpGroup() {
+    std::vector<std::thread> threads;
+    for (auto& link : links) {
+      if (link == nullptr) continue;
+      threads.emplace_back([&link] { link->Close(absl::Now() + absl::Seconds(2)); });
+    }
+    for (auto& t : threads) t.join();
+    links.clear();
+  }
+  std::vector<std::unique_ptr<TcpPeerLink>> links;
+  std::vector<absl::Status> connected;
+};
+
+std::vector<std::string> SameToken(int n) { return std::vector<std::string>(n, "run-a"); }
+
+TEST(TcpPeerLinkTest, RingAllreduceMatchesTheSumOverLoopback) {
+  for (int n = 2; n <= 4; ++n) {
+    TcpGroup group(n, SameToken(n));
+    for (int r = 0; r < n; ++r) ASSERT_TRUE(group.connected[r].ok()) << group.connected[r];
+    uint64_t step = 0;
+    for (int64_t len : {int64_t{1}, int64_t{7}, int64_t{1000}, int64_t{(1 << 18) + 3}}) {
+      SCOPED_TRACE(testing::Message() << "n=" << n << " len=" << len);
+      std::vector<std::vector<float>> data(n, std::vector<float>(len));
+      for (int r = 0; r < n; ++r) {
+        for (int64_t i = 0; i < len; ++i) {
+          data[r][i] = static_cast<float>(kernels::RandomNormal(kernels::StreamKey(len, r), i));
+        }
+      }
+      auto inputs = data;
+      std::vector<absl::Status> statuses(n);
+      std::vector<std::thread> threads;
+      ++step;
+      for (int r = 0; r < n; ++r) {
+        threads.emplace_back([&, r] {
+          strategy::RingAllreduceOptions options;
+          options.segment_bytes = kSegmentBytes;
+          options.average = false;
+          options.step = step;
+          options.stall_timeout = absl::Seconds(20);
+          statuses[r] = strategy::RingAllreduce(*group.links[r], data[r], options);
+        });
+      }
+      for (auto& t : threads) t.join();
+      for (int r = 0; r < n; ++r) ASSERT_TRUE(statuses[r].ok()) << statuses[r];
+      for (int64_t i = 0; i < len; ++i) {
+        double exact = 0, magnitude = 0;
+        for (int r = 0; r < n; ++r) {
+          exact += inputs[r][i];
+          magnitude += std::abs(inputs[r][i]);
+        }
+        for (int r = 0; r < n; ++r) {
+          ASSERT_NEAR(data[r][i], exact,
+                      (n + 1) * std::numeric_limits<float>::epsilon() * magnitude)
+              << "rank " << r << " element " << i;
+          ASSERT_EQ(data[r][i], data[0][i]) << "rank " << r << " differs from rank 0";
+        }
+      }
+    }
+  }
+}
+
+TEST(TcpPeerLinkTest, BytesOnTheWireAreTwoNMinusOneOverNWithSmallFraming) {
+  for (int n : {2, 3, 4}) {
+    SCOPED_TRACE(testing::Message() << "n=" << n);
+    const int64_t len = (1 << 20) + 3;
+    TcpGroup group(n, SameToken(n));
+    std::vector<std::vector<float>> data(n, std::vector<float>(len, 1.0f));
+    std::vector<std::thread> threads;
+    for (int r = 0; r < n; ++r) {
+      threads.emplace_back([&, r] {
+        strategy::RingAllreduceOptions options;
+        options.segment_bytes = kSegmentBytes;
+        EXPECT_TRUE(strategy::RingAllreduce(*group.links[r], data[r], options).ok());
+      });
+    }
+    for (auto& t : threads) t.join();
+    const double ideal = 2.0 * (n - 1) / n * len * sizeof(float);
+    for (int r = 0; r < n; ++r) {
+      const double sent = group.links[r]->bytes_sent();
+      const double received = group.links[r]->bytes_received();
+      EXPECT_NEAR(sent, ideal, kSegmentBytes) << "rank " << r;
+      EXPECT_NEAR(received, ideal, kSegmentBytes) << "rank " << r;
+      EXPECT_GE(sent, ideal - 2 * (n - 1) * sizeof(float)) << "rank " << r;
+      EXPECT_LT(sent / ideal - 1, 0.01) << "framing above 1% on rank " << r;
+      EXPECT_EQ(data[r][len - 1], 1.0f);
+    }
+  }
+}
+
+TEST(TcpPeerLinkTest, AWrongRunTokenIsRefusedNamingThePeer) {
+  TcpGroup group(2, {"run-a", "run-b"});
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_EQ(group.connected[r].code(), absl::StatusCode::kPermissionDenied)
+        << group.connected[r];
+    EXPECT_NE(group.connected[r].message().find("rank " + std::to_string(1 - r)),
+              std::string::npos)
+        << group.connected[r];
+  }
+  // Nothing was delivered: a Send on the refused link keeps failing.
+  std::vector<float> one(1);
+  EXPECT_EQ(group.links[0]->Send(1, {}, one, absl::Now() + absl::Seconds(1)).code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(TcpPeerLinkTest, AbortUnblocksARankWaitingOnADeadPeer) {
+  TcpGroup group(2, SameToken(2));
+  ASSERT_TRUE(group.connected[0].ok());
+  // Rank 1 goes silent (as if hung): rank 0 waits for it with a long deadline.
+  absl::Status status;
+  auto start = std::chrono::steady_clock::now();
+  std::thread waiter([&] {
+    std::vector<float> out(16);
+    status = group.links[0]->Recv(1, {1, 1, 0}, out, absl::Now() + absl::Seconds(30),
+                                  RecvMode::kCopy);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  group.links[0]->Abort();  // what the coordinator's abort does
+  waiter.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  std::vector<float> one(1);
+  EXPECT_EQ(group.links[0]->Send(1, {}, one, absl::Now() + absl::Seconds(1)).code(),
+            absl::StatusCode::kCancelled);
+}
+
+TEST(TcpPeerLinkTest, AKilledPeerIsUnavailableNamingIt) {
+  TcpGroup group(3, SameToken(3));
+  for (int r = 0; r < 3; ++r) ASSERT_TRUE(group.connected[r].ok()) << group.connected[r];
+  // Rank 2 sends to rank 0 (its right neighbour); rank 0 waits on it when rank 2 dies.
+  absl::Status status;
+  auto start = std::chrono::steady_clock::now();
+  std::thread waiter([&] {
+    std::vector<float> out(16);
+    status = group.links[0]->Recv(2, {1, 1, 0}, out, absl::Now() + absl::Seconds(30),
+                                  RecvMode::kCopy);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  group.links[2].reset();  // the process holding rank 2 is gone
+  waiter.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_NE(status.message().find("rank 2"), std::string::npos) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // Rank 1 sends to rank 2: the dead connection shows within a few sends.
+  std::vector<float> segment(1024, 1.0f);
+  absl::Status sent;
+  for (int i = 0; i < 100 && sent.ok(); ++i) {
+    sent = group.links[1]->Send(2, {1, 2, static_cast<uint32_t>(i)}, segment,
+                                absl::Now() + absl::Seconds(5));
+    if (sent.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(sent.code(), absl::StatusCode::kUnavailable) << sent;
+  EXPECT_NE(sent.message().find("rank 2"), std::string::npos) << sent;
+}
+
+TEST(TcpPeerLinkTest, FramesWithDifferentTagsArriveInAnyOrder) {
+  TcpGroup group(2, SameToken(2));
+  ASSERT_TRUE(group.connected[0].ok());
+  std::vector<float> a = {1, 2, 3}, b = {4, 5};
+  ASSERT_TRUE(group.links[0]->Send(1, {1, 1, 0}, a, absl::Now() + absl::Seconds(5)).ok());
+  ASSERT_TRUE(group.links[0]->Send(1, {1, 1, 1}, b, absl::Now() + absl::Seconds(5)).ok());
+  std::vector<float> out_b(2), out_a = {10, 10, 10};
+  ASSERT_TRUE(group.links[1]->Recv(0, {1, 1, 1}, out_b, absl::Now() + absl::Seconds(5),
+                                   RecvMode::kCopy).ok());
+  ASSERT_TRUE(group.links[1]->Recv(0, {1, 1, 0}, out_a, absl::Now() + absl::Seconds(5),
+                                   RecvMode::kSum).ok());
+  EXPECT_EQ(out_b, (std::vector<float>{4, 5}));
+  EXPECT_EQ(out_a, (std::vector<float>{11, 12, 13}));
+  EXPECT_EQ(group.links[1]->bytes_received(), 2 * kTcpFrameHeaderBytes + 5 * sizeof(float));
+  EXPECT_EQ(group.links[0]->bytes_sent(), 2 * kTcpFrameHeaderBytes + 5 * sizeof(float));
+}
+
+TEST(TcpPeerLinkTest, AFrameAboveTheLimitIsRejected) {
+  TcpGroup group(2, SameToken(2));
+  std::vector<float> big(kSegmentBytes / sizeof(float) + 1);
+  EXPECT_EQ(group.links[0]->Send(1, {}, big, absl::Now() + absl::Seconds(1)).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace distsim::comm
