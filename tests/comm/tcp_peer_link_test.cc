@@ -13,6 +13,7 @@
 
 #include "kernels/random.h"
 #include "sim/strategy/ring_allreduce.h"
+#include "tests/comm/ring_sum_check.h"
 
 namespace distsim::comm {
 namespace {
@@ -58,44 +59,11 @@ TEST(TcpPeerLinkTest, RingAllreduceMatchesTheSumOverLoopback) {
   for (int n = 2; n <= 4; ++n) {
     TcpGroup group(n, SameToken(n));
     for (int r = 0; r < n; ++r) ASSERT_TRUE(group.connected[r].ok()) << group.connected[r];
+    std::vector<PeerLink*> links;
+    for (auto& link : group.links) links.push_back(link.get());
     uint64_t step = 0;
     for (int64_t len : {int64_t{1}, int64_t{7}, int64_t{1000}, int64_t{(1 << 18) + 3}}) {
-      SCOPED_TRACE(testing::Message() << "n=" << n << " len=" << len);
-      std::vector<std::vector<float>> data(n, std::vector<float>(len));
-      for (int r = 0; r < n; ++r) {
-        for (int64_t i = 0; i < len; ++i) {
-          data[r][i] = static_cast<float>(kernels::RandomNormal(kernels::StreamKey(len, r), i));
-        }
-      }
-      auto inputs = data;
-      std::vector<absl::Status> statuses(n);
-      std::vector<std::thread> threads;
-      ++step;
-      for (int r = 0; r < n; ++r) {
-        threads.emplace_back([&, r] {
-          strategy::RingAllreduceOptions options;
-          options.segment_bytes = kSegmentBytes;
-          options.average = false;
-          options.step = step;
-          options.stall_timeout = absl::Seconds(20);
-          statuses[r] = strategy::RingAllreduce(*group.links[r], data[r], options);
-        });
-      }
-      for (auto& t : threads) t.join();
-      for (int r = 0; r < n; ++r) ASSERT_TRUE(statuses[r].ok()) << statuses[r];
-      for (int64_t i = 0; i < len; ++i) {
-        double exact = 0, magnitude = 0;
-        for (int r = 0; r < n; ++r) {
-          exact += inputs[r][i];
-          magnitude += std::abs(inputs[r][i]);
-        }
-        for (int r = 0; r < n; ++r) {
-          ASSERT_NEAR(data[r][i], exact,
-                      (n + 1) * std::numeric_limits<float>::epsilon() * magnitude)
-              << "rank " << r << " element " << i;
-          ASSERT_EQ(data[r][i], data[0][i]) << "rank " << r << " differs from rank 0";
-        }
-      }
+      ExpectRingSumMatches(links, len, ++step, kSegmentBytes);
     }
   }
 }

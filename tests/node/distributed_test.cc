@@ -26,7 +26,7 @@ using testing::ChildrenOf;
 using testing::Eventually;
 
 class DistributedTest : public ::testing::Test {
- protected:
+ public:
   static void SetUpTestSuite() { testing::BecomeSubreaper(); }
 
   void SetUp() override {
@@ -123,43 +123,31 @@ parameter_server { mode: ASYNC servers: 2 }
   EXPECT_GE(r.evals_size(), 2);
 }
 
-TEST_F(DistributedTest, RingReplicasEndIdenticalAndMoveTheRingBytes) {
-  std::string config = Config("ring", R"(workers: 3
+// A 3-worker ring over `transport`: the replicas end identical, and each worker's transport
+// counted 2 x 2(n-1)/n of the buffer per step (sent plus received), within one segment each way.
+void CheckRing(DistributedTest* test, const std::string& name, const std::string& transport) {
+  std::string config = test->Config(name, R"(workers: 3
 train { batch_size: 32 steps: 60 eval_every_steps: 0 }
-allreduce { segment_bytes: 8192 }
+allreduce { transport: )" + transport + R"( segment_bytes: 8192 }
 )",
-                              "distribution: GLOBAL_BATCH_SLICE");
-  testing::Finished done = testing::Run(RunArgv(config), 120);
+                                    "distribution: GLOBAL_BATCH_SLICE");
+  testing::Finished done = testing::Run(test->RunArgv(config), 120);
   ASSERT_EQ(done.exit_code, 0) << done.err;
-  RunResult r = ReadResult("ring");
+  RunResult r = test->ReadResult(name);
   ASSERT_EQ(r.worker_stats_size(), 3);
+  const double expected = 2 * 2.0 * 2 / 3 * 4.0 * r.parameter_count();
   for (const WorkerStats& w : r.worker_stats()) {
     EXPECT_EQ(w.parameter_hash(), r.worker_stats(0).parameter_hash());
-    // Sent plus received: 2 x 2(n-1)/n of the buffer per step, within one segment each way.
-    const double expected = 2 * 2.0 * 2 / 3 * 4.0 * r.parameter_count();
     EXPECT_NEAR(w.bytes_per_step(), expected, 2 * 8192 + 0.01 * expected);
   }
 }
 
-// The same over the plain-TCP transport: identical replicas, and the bytes its counters report.
-// TCP is the default transport (the other ring tests use it); this one keeps the gRPC link
-// covered as real processes.
+TEST_F(DistributedTest, RingOverTcpReplicasEndIdenticalAndMoveTheRingBytes) {
+  CheckRing(this, "ring_tcp", "TCP");
+}
+
 TEST_F(DistributedTest, RingOverGrpcReplicasEndIdenticalAndMoveTheRingBytes) {
-  std::string config = Config("ring_grpc", R"(workers: 3
-train { batch_size: 32 steps: 60 eval_every_steps: 0 }
-allreduce { transport: GRPC segment_bytes: 8192 }
-)",
-                              "distribution: GLOBAL_BATCH_SLICE");
-  testing::Finished done = testing::Run(RunArgv(config), 120);
-  ASSERT_EQ(done.exit_code, 0) << done.err;
-  RunResult r = ReadResult("ring_grpc");
-  ASSERT_EQ(r.worker_stats_size(), 3);
-  for (const WorkerStats& w : r.worker_stats()) {
-    EXPECT_EQ(w.parameter_hash(), r.worker_stats(0).parameter_hash());
-    // Sent plus received: 2 x 2(n-1)/n of the buffer per step, within one segment each way.
-    const double expected = 2 * 2.0 * 2 / 3 * 4.0 * r.parameter_count();
-    EXPECT_NEAR(w.bytes_per_step(), expected, 2 * 8192 + 0.01 * expected);
-  }
+  CheckRing(this, "ring_grpc", "GRPC");
 }
 
 TEST_F(DistributedTest, ColocatedBytesMatchThePlan) {
