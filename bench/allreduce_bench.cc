@@ -37,6 +37,7 @@
 #include "sim/base/clock.h"
 #include "sim/comm/grpc_peer_link.h"
 #include "sim/comm/grpc_util.h"
+#include "sim/comm/frame_mailbox.h"
 #include "sim/comm/inproc_peer_link.h"
 #include "sim/comm/tcp_peer_link.h"
 #include "sim/strategy/ring_allreduce.h"
@@ -127,7 +128,8 @@ int RingWorkerMain(int rank, int n, const std::string& token, int64_t segment_by
 
 int TcpRingWorkerMain(int rank, int n, const std::string& token, int64_t segment_bytes) {
   comm::TcpPeerLink link({.rank = rank, .size = n, .run_token = token,
-                          .max_frame_bytes = segment_bytes});
+                          .max_frame_bytes = segment_bytes, .bind_host = "127.0.0.1",
+                          .spin_micros = comm::SpinMicrosFor(n)});
   absl::StatusOr<int> port = link.Listen();
   if (!port.ok()) {
     WriteLine(stdout, "error " + port.status().ToString());
@@ -347,7 +349,7 @@ void BM_TcpTwoWay(benchmark::State& state) {
 void BM_RingInProcess(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
   const int64_t bytes = state.range(1);
-  auto links = comm::MakeInProcessLinks(n);
+  auto links = comm::MakeInProcessLinks(n, comm::SpinMicrosFor(n));
   std::vector<std::vector<float>> data(n, std::vector<float>(bytes / 4, 1.0f));
   std::barrier sync(n);
   bool stop = false;

@@ -1,5 +1,9 @@
 #include "sim/comm/frame_mailbox.h"
 
+#include <unistd.h>
+
+#include <chrono>
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -8,6 +12,15 @@
 
 namespace distsim::comm {
 namespace {
+
+// One spin-wait iteration: a pause hint where the CPU has one.
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 std::string TagString(int from, const FrameTag& tag) {
   return absl::StrCat("rank ", from, " (op ", tag.op, ", step ", tag.step, ", segment ",
@@ -57,11 +70,18 @@ void UnpackFloats(const std::vector<std::span<const std::byte>>& pieces, std::sp
   }
 }
 
-FrameMailbox::FrameMailbox(int rank, int size) : rank_(rank), closed_(size) {}
+int SpinMicrosFor(int ranks) {
+  const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  return cores > 0 && ranks <= cores ? 30 : 0;
+}
+
+FrameMailbox::FrameMailbox(int rank, int size, int spin_micros)
+    : rank_(rank), spin_micros_(spin_micros), closed_(size) {}
 
 void FrameMailbox::Put(int from, const FrameTag& tag, InboundFrame frame) {
   absl::MutexLock lock(&mu_);
   frames_[Key(from, tag)].push_back(std::move(frame));
+  changes_.fetch_add(1, std::memory_order_release);
 }
 
 void FrameMailbox::ClosePeer(int from, absl::Status why) {
@@ -69,11 +89,13 @@ void FrameMailbox::ClosePeer(int from, absl::Status why) {
   if (from >= 0 && from < static_cast<int>(closed_.size()) && closed_[from].ok()) {
     closed_[from] = std::move(why);
   }
+  changes_.fetch_add(1, std::memory_order_release);
 }
 
 void FrameMailbox::Abort() {
   absl::MutexLock lock(&mu_);
   aborted_ = true;
+  changes_.fetch_add(1, std::memory_order_release);
 }
 
 size_t FrameMailbox::queued() const {
@@ -91,6 +113,25 @@ absl::Status FrameMailbox::Take(int from, const FrameTag& tag, std::span<float> 
   }
   const Key key(from, tag);
   InboundFrame frame;
+  if (spin_micros_ > 0) {
+    // A frame usually arrives within microseconds of the wait starting; a thread put to sleep
+    // takes tens of microseconds to wake on a virtual machine. So spin briefly on the change
+    // counter before the blocking wait.
+    uint64_t seen = changes_.load(std::memory_order_acquire);
+    bool present;
+    {
+      absl::MutexLock lock(&mu_);
+      present = aborted_ || frames_.count(key) > 0 || !closed_[from].ok();
+    }
+    if (!present) {
+      const auto until =
+          std::chrono::steady_clock::now() + std::chrono::microseconds(spin_micros_);
+      while (changes_.load(std::memory_order_acquire) == seen &&
+             std::chrono::steady_clock::now() < until) {
+        CpuRelax();
+      }
+    }
+  }
   {
     absl::MutexLock lock(&mu_);
     auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

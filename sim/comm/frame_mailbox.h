@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <span>
@@ -35,7 +36,10 @@ struct InboundFrame {
 
 class FrameMailbox {
  public:
-  FrameMailbox(int rank, int size);
+  // `spin_micros`: how long a Take spins on the mailbox before it sleeps (0: never spins).
+  // Waking a sleeping thread costs tens of microseconds on a virtual machine, more than a small
+  // frame takes to arrive; spinning pays only when every rank has a core of its own.
+  FrameMailbox(int rank, int size, int spin_micros = 0);
 
   // Queues a frame from rank `from`. Never blocks (beyond the mutex).
   void Put(int from, const FrameTag& tag, InboundFrame frame);
@@ -57,11 +61,19 @@ class FrameMailbox {
  private:
   using Key = std::pair<int, FrameTag>;
   const int rank_;
+  const int spin_micros_;
   mutable absl::Mutex mu_;
   std::map<Key, std::deque<InboundFrame>> frames_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Status> closed_ ABSL_GUARDED_BY(mu_);  // per sender; OK = open
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
+  // Bumped by every Put, ClosePeer and Abort: a Take about to sleep spins on it briefly first.
+  std::atomic<uint64_t> changes_{0};
 };
+
+// The spin budget for a mailbox on a machine running `ranks` ranks: 30 microseconds when every
+// rank has a core of its own (measured here: a 2-rank ring allreduce of 31 KiB over TCP went from
+// 74 to 53 us), none when they outnumber the cores (spinning then slowed a 4-rank ring on 2 cores).
+int SpinMicrosFor(int ranks);
 
 // Writes a frame's pieces into `out` (exactly out.size() * 4 bytes in total), copying or adding.
 // Pieces may split a float anywhere.

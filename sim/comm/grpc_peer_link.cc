@@ -101,7 +101,7 @@ int RingMaxMessageBytes(int64_t max_frame_bytes) {
 }
 
 struct GrpcPeerLink::Shared {
-  Shared(const GrpcPeerLinkOptions& o) : options(o), mailbox(o.rank, o.size) {}
+  Shared(const GrpcPeerLinkOptions& o) : options(o), mailbox(o.rank, o.size, o.spin_micros) {}
   const GrpcPeerLinkOptions options;
   FrameMailbox mailbox;
   std::atomic<uint64_t> bytes_received{0};

@@ -12,8 +12,10 @@ namespace {
 
 // The exchange all links of one group share: one mailbox per rank.
 struct Hub {
-  explicit Hub(int n) {
-    for (int r = 0; r < n; ++r) mailboxes.push_back(std::make_unique<FrameMailbox>(r, n));
+  Hub(int n, int spin_micros) {
+    for (int r = 0; r < n; ++r) {
+      mailboxes.push_back(std::make_unique<FrameMailbox>(r, n, spin_micros));
+    }
   }
   std::vector<std::unique_ptr<FrameMailbox>> mailboxes;
 };
@@ -76,8 +78,8 @@ class InProcessLink final : public PeerLink {
 
 }  // namespace
 
-std::vector<std::unique_ptr<PeerLink>> MakeInProcessLinks(int n) {
-  auto hub = std::make_shared<Hub>(n);
+std::vector<std::unique_ptr<PeerLink>> MakeInProcessLinks(int n, int spin_micros) {
+  auto hub = std::make_shared<Hub>(n, spin_micros);
   std::vector<std::unique_ptr<PeerLink>> links;
   for (int r = 0; r < n; ++r) links.push_back(std::make_unique<InProcessLink>(hub, r));
   return links;

@@ -17,8 +17,8 @@ inline constexpr uint64_t kInProcessFrameOverhead = 24;
 
 // n links, element i for rank i, sharing one in-memory exchange. Each link may be used and
 // destroyed independently (the shared state lives until the last link goes). Abort() on one link
-// cancels only that rank's calls. n >= 1.
-std::vector<std::unique_ptr<PeerLink>> MakeInProcessLinks(int n);
+// cancels only that rank's calls. n >= 1. `spin_micros`: see FrameMailbox.
+std::vector<std::unique_ptr<PeerLink>> MakeInProcessLinks(int n, int spin_micros = 0);
 
 }  // namespace distsim::comm
 

@@ -184,7 +184,7 @@ struct TcpPeerLink::OutConn {
 
 TcpPeerLink::TcpPeerLink(TcpPeerLinkOptions options)
     : options_(std::move(options)),
-      mailbox_(options_.rank, options_.size),
+      mailbox_(options_.rank, options_.size, options_.spin_micros),
       pool_(std::make_shared<BufferPool>()) {
   for (int r = 0; r < options_.size; ++r) out_.push_back(std::make_unique<OutConn>());
 }

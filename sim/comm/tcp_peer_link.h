@@ -52,6 +52,9 @@ struct TcpPeerLinkOptions {
   int64_t max_frame_bytes = 4 << 20;
   // Address the listener binds (port 0: any free port).
   std::string bind_host = "127.0.0.1";
+  // Microseconds a Recv spins before it sleeps (see FrameMailbox); 0: never. Worth it only when
+  // every rank on this machine has a core of its own.
+  int spin_micros = 0;
 };
 
 // Bytes of framing per frame (added to the payload in the byte counters).

@@ -3,12 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <thread>
 #include <vector>
 
 #include "sim/comm/frame_mailbox.h"
 #include "sim/comm/inproc_peer_link.h"
+#include "tests/comm/ring_sum_check.h"
 
 namespace distsim::comm {
 namespace {
@@ -65,6 +68,39 @@ TEST(InProcessLinkTest, AbortUnblocksAWaitingReceivePromptly) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   std::vector<float> one(1);
   EXPECT_EQ(links[0]->Send(1, {}, one, In(1)).code(), absl::StatusCode::kCancelled);
+}
+
+// With a spin budget (a Recv spins before it sleeps), results are the same and Abort still
+// releases a waiter, whether it is spinning or asleep.
+TEST(InProcessLinkTest, SpinningMailboxesGiveTheSameSumsAndStillAbort) {
+  for (int n : {2, 3}) {
+    auto owned = MakeInProcessLinks(n, /*spin_micros=*/200);
+    std::vector<PeerLink*> links;
+    for (auto& link : owned) links.push_back(link.get());
+    uint64_t step = 0;
+    for (int64_t len : {int64_t{1}, int64_t{1000}, int64_t{(1 << 16) + 3}}) {
+      ExpectRingSumMatches(links, len, ++step, 4096);
+    }
+  }
+  auto links = MakeInProcessLinks(2, /*spin_micros=*/1000000);  // spins for up to a second
+  absl::Status status;
+  auto start = std::chrono::steady_clock::now();
+  std::thread waiter([&] {
+    std::vector<float> out(4);
+    status = links[0]->Recv(1, {}, out, In(30), RecvMode::kCopy);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  links[0]->Abort();
+  waiter.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(SpinMicrosForTest, SpinsOnlyWhenEveryRankHasACore) {
+  const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  EXPECT_GT(SpinMicrosFor(1), 0);
+  EXPECT_GT(SpinMicrosFor(static_cast<int>(cores)), 0);
+  EXPECT_EQ(SpinMicrosFor(static_cast<int>(cores) + 1), 0);
 }
 
 TEST(InProcessLinkTest, AGonePeerIsUnavailable) {
