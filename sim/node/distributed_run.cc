@@ -108,8 +108,7 @@ absl::StatusOr<RunFacts> GatherFacts(const RunConfig& config, const std::string&
   } else if (t.length_case() == TrainConfig::kSteps) {
     facts.total_steps = t.steps();
   } else {
-    facts.total_steps = std::max<uint64_t>(
-        1, static_cast<uint64_t>(std::ceil(t.epochs() * sampler->steps_per_epoch() - 1e-9)));
+    facts.total_steps = StepsForLength(t, sampler->steps_per_epoch());
   }
   return facts;
 }

@@ -18,6 +18,7 @@
 #include "sim/data/sampler.h"
 #include "sim/node/factory.h"
 #include "sim/node/provenance.h"
+#include "sim/node/run_aggregate.h"
 #include "sim/node/train_loop.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
@@ -132,10 +133,7 @@ std::string HashFloats(std::span<const float> values) {
 }
 
 uint64_t TotalSteps(const TrainConfig& train, int64_t train_size) {
-  if (train.length_case() == TrainConfig::kSteps) return train.steps();
-  double steps = std::ceil(train.epochs() * static_cast<double>(train_size) / train.batch_size() -
-                           1e-9);
-  return std::max<uint64_t>(1, static_cast<uint64_t>(steps));
+  return StepsForLength(train, static_cast<double>(train_size) / train.batch_size());
 }
 
 absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOptions& options) {
@@ -211,12 +209,7 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   result.set_final_train_loss(loop_result->final_train_loss);
   result.set_final_train_accuracy(loop_result->final_train_accuracy);
   for (const EvalRecord& e : loop_result->evals) {
-    EvalPoint* point = result.add_evals();
-    point->set_step(e.step());
-    point->set_samples(e.samples());
-    point->set_wall_seconds(e.end_s());
-    point->set_test_accuracy(e.test_accuracy());
-    point->set_test_loss(e.test_loss());
+    *result.add_evals() = ToEvalPoint(e);
   }
   if (!loop_result->evals.empty()) {
     result.set_final_test_accuracy(loop_result->evals.back().test_accuracy());

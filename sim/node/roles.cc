@@ -344,8 +344,7 @@ absl::Status WorkerMain(const RoleFlags& flags) {
   } else if (t.length_case() == TrainConfig::kSteps) {
     loop.max_steps = t.steps();
   } else {
-    loop.max_steps = std::max<uint64_t>(
-        1, static_cast<uint64_t>(std::ceil(t.epochs() * sampler->steps_per_epoch() - 1e-9)));
+    loop.max_steps = StepsForLength(t, sampler->steps_per_epoch());
   }
   loop.eval_every = t.eval_every_steps();
   loop.seed = data::WorkerSeed(config.seed(), static_cast<int>(flags.rank));

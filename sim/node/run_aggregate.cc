@@ -7,6 +7,16 @@
 
 namespace distsim::node {
 
+EvalPoint ToEvalPoint(const EvalRecord& e) {
+  EvalPoint point;
+  point.set_step(e.step());
+  point.set_samples(e.samples());
+  point.set_wall_seconds(e.end_s());
+  point.set_test_accuracy(e.test_accuracy());
+  point.set_test_loss(e.test_loss());
+  return point;
+}
+
 RunAggregate::RunAggregate(int workers, int batch, int warmup_steps)
     : batch_(batch), warmup_(warmup_steps), workers_(workers) {}
 
@@ -138,12 +148,7 @@ absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summar
   if (all->updates() > 0) all->set_mean(weighted / all->updates());
 
   for (const EvalRecord& e : evals_) {
-    EvalPoint* point = result->add_evals();
-    point->set_step(e.step());
-    point->set_samples(e.samples());
-    point->set_wall_seconds(e.end_s());
-    point->set_test_accuracy(e.test_accuracy());
-    point->set_test_loss(e.test_loss());
+    *result->add_evals() = ToEvalPoint(e);
   }
   if (!evals_.empty()) {
     result->set_final_test_accuracy(evals_.back().test_accuracy());

@@ -12,6 +12,9 @@
 
 namespace distsim::node {
 
+// The result's view of an evaluation record.
+EvalPoint ToEvalPoint(const EvalRecord& record);
+
 class RunAggregate {
  public:
   RunAggregate(int workers, int batch, int warmup_steps);

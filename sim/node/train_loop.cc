@@ -18,6 +18,12 @@ uint64_t Mix(uint64_t x) { return kernels::Mix64(x + 0x9e3779b97f4a7c15ULL); }
 uint64_t DataSeed(uint64_t seed) { return Mix(seed ^ 0xda7a5eedULL); }
 uint64_t DropoutSeed(uint64_t seed, uint64_t step) { return Mix(Mix(seed ^ 0xd409ULL) + step); }
 
+uint64_t StepsForLength(const TrainConfig& train, double steps_per_epoch) {
+  if (train.length_case() == TrainConfig::kSteps) return train.steps();
+  const double steps = std::ceil(train.epochs() * steps_per_epoch - 1e-9);
+  return std::max<uint64_t>(1, static_cast<uint64_t>(steps));
+}
+
 EvalResult Evaluate(kernels::Model<float>& model, std::span<const float> params,
                     const data::Dataset& test) {
   constexpr int64_t kBatch = 500;

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "distsim/cluster.pb.h"
+#include "distsim/config.pb.h"
 #include "kernels/model.h"
 #include "sim/data/dataset.h"
 #include "sim/strategy/exchange.h"
@@ -68,6 +69,10 @@ absl::StatusOr<LoopResult> RunTrainLoop(kernels::Model<float>& model, std::vecto
                                         strategy::GradientExchange& exchange,
                                         const LoopConfig& config, LoopObserver& observer,
                                         double clock_start_s = 0);
+
+// Optimizer steps a worker takes for the config's length given its steps per epoch: `steps` as
+// is, `epochs` rounded up to whole steps (at least 1). `global_steps` is the caller's business.
+uint64_t StepsForLength(const TrainConfig& train, double steps_per_epoch);
 
 // Seeds of the run's random streams, derived from the one config seed so that changing the data
 // order does not change the initialisation and vice versa.

@@ -20,33 +20,17 @@
 #include "sim/strategy/partition.h"
 #include "sim/strategy/ps_exchange.h"
 #include "sim/strategy/ps_shard.h"
+#include "tests/strategy/test_data.h"
 
 namespace distsim::strategy {
 namespace {
 
-constexpr int kInput = 64;
-constexpr int kClasses = 10;
+using testdata::Batch;
+using testdata::kClasses;
+using testdata::kInput;
+using testdata::MakeBatch;
+using testdata::MakeModel;
 
-struct Batch {
-  std::vector<float> x;
-  std::vector<int32_t> y;
-};
-
-Batch MakeBatch(int examples, uint64_t seed) {
-  std::mt19937 rng(static_cast<uint32_t>(seed));
-  std::uniform_real_distribution<float> pixel(0.f, 1.f);
-  std::uniform_int_distribution<int> label(0, kClasses - 1);
-  Batch b;
-  b.x.resize(static_cast<size_t>(examples) * kInput);
-  for (float& v : b.x) v = pixel(rng);
-  for (int i = 0; i < examples; ++i) b.y.push_back(label(rng));
-  return b;
-}
-
-std::unique_ptr<kernels::Model<float>> MakeModel(bool mlp) {
-  return mlp ? kernels::MakeMlp<float>({32}, kInput, kClasses)
-             : kernels::MakeSoftmax<float>(kInput, kClasses);
-}
 
 enum class Opt { kSgd, kMomentum, kAdam };
 
