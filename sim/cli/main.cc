@@ -90,11 +90,29 @@ int main(int argc, char** argv) {
         ->group("");  // set by the launcher, hidden from --help
     cmd->add_option("--run-start", role.run_start_unix, "Run clock start, Unix seconds")
         ->group("");
+    cmd->add_option("--nic", role.nic_path, "Shared NIC table of a shaped network")->group("");
     return cmd;
   };
   CLI::App* worker = add_role("worker", "One worker of a distributed run (started by distsim run, "
                                         "or by hand next to `distsim coordinator`)");
   CLI::App* server = add_role("server", "One parameter-server shard of a distributed run");
+
+  distsim::cli::PredictFlags predict_flags;
+  CLI::App* predict = app.add_subcommand(
+      "predict",
+      "Calibrate the alpha-beta cost model on a short run, then predict step time, samples/s, "
+      "scaling efficiency and cost per epoch of 1 to 256 workers (ring, parameter server SYNC "
+      "and ASYNC) on the configured instance and network; with a PredictConfig, also run its "
+      "held-out checks and show predicted against measured. Writes out/<name>/predict.json, "
+      "predict.csv, predict.txt.");
+  AddConfigFlags(predict, &flags);
+  predict->add_option("--workers", predict_flags.workers,
+                      "Worker counts to predict, comma-separated (default 1,2,4,...,256)");
+  predict->add_option("--servers", predict_flags.servers,
+                      "Parameter-server shards for the PS rows (default 1)");
+  predict->add_flag("--no-checks", predict_flags.no_checks,
+                    "Predict the held-out checks but do not run them");
+  predict->add_flag("-q,--quiet", flags.quiet, "No progress lines");
 
   CLI::App* check = app.add_subcommand(
       "check", "Validate a config and print it with every default filled in; trains nothing.");
@@ -114,6 +132,8 @@ int main(int argc, char** argv) {
     status = distsim::cli::CheckCommand(flags);
   } else if (compare->parsed()) {
     status = distsim::cli::CompareCommand(flags);
+  } else if (predict->parsed()) {
+    status = distsim::cli::PredictCommand(flags, predict_flags);
   } else if (plan->parsed()) {
     status = distsim::cli::PlanCommand(flags);
   } else if (coordinator->parsed()) {

@@ -7,7 +7,9 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "google/protobuf/text_format.h"
 #include "sim/base/status.h"
 #include "sim/config/config.h"
@@ -16,6 +18,7 @@
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
 #include "sim/node/plan.h"
+#include "sim/node/predict.h"
 #include "sim/node/run.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
@@ -101,6 +104,29 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
                   static_cast<unsigned long long>(r.staleness().updates()), r.staleness().mean(),
                   r.staleness().p99(), static_cast<unsigned long long>(r.staleness().max()));
     }
+  }
+  if (r.has_modelled() && r.modelled().seconds() > 0) {
+    const ModelledClock& m = r.modelled();
+    std::string on = m.instance_type().empty()
+                         ? std::string("this machine's cores")
+                         : absl::StrFormat("%u x %s", m.hosts(), m.instance_type());
+    std::printf("  modelled on %s (%s clock, %g Gbit/s, %g us): %.2f s, %.0f samples/s, step "
+                "%.3f ms;\n    compute %.0f%%  communication %.0f%%  waiting %.0f%%  (%s)%s\n",
+                on.c_str(), m.clock_mode().c_str(), m.bandwidth_gbps(), m.latency_us(),
+                m.seconds(), m.samples_per_second(), m.step_ms_mean(), 100 * m.compute_share(),
+                100 * m.communication_share(), 100 * m.waiting_share(), m.order().c_str(),
+                m.cost_usd() > 0 ? absl::StrFormat("  cost $%.4f", m.cost_usd()).c_str() : "");
+  }
+  if (r.nic_bytes() > 0) {
+    uint64_t sent = 0;
+    for (const WorkerStats& w : r.worker_stats()) sent += w.bytes_sent();
+    std::printf("  bytes sent by the workers: %llu by the RPC layer, %llu across simulated NICs\n",
+                static_cast<unsigned long long>(sent),
+                static_cast<unsigned long long>(r.nic_bytes()));
+  }
+  for (const std::string& f : r.faults()) std::printf("  fault: %s\n", f.c_str());
+  for (uint32_t w : r.workers_lost()) {
+    std::printf("  lost worker %u; the run went on without it\n", w);
   }
   if (!out_dir.empty()) {
     std::printf("  wrote %s/result.json and %s/steps.csv\n", out_dir.c_str(), out_dir.c_str());
@@ -197,6 +223,57 @@ absl::Status CompareCommand(const RunFlags& flags) {
   std::printf("took %s; wrote %s/compare.json, compare.csv and report.html\n",
               report::Progress::FormatDuration(result.wall_seconds()).c_str(),
               options.out_dir.c_str());
+  return absl::OkStatus();
+}
+
+absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) {
+  // A PredictConfig, or a plain RunConfig taken as the calibration run (no checks).
+  PredictConfig config;
+  absl::Status as_predict = config::LoadMessage(flags.config_path, &config);
+  if (!as_predict.ok()) {
+    absl::StatusOr<RunConfig> run = config::LoadRunConfig(flags.config_path);
+    if (!run.ok()) {
+      // Report the error of the kind the file says it is, else of both.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "neither a distsim.PredictConfig nor a distsim.RunConfig:\n  as PredictConfig: ",
+          as_predict.message(), "\n  as RunConfig: ", run.status().message()));
+    }
+    config.set_name(run->name().empty() ? "predict" : absl::StrCat(run->name(), "_predict"));
+    config.set_output_dir(run->output_dir());
+    *config.mutable_calibration() = *run;
+  }
+  for (const std::string& text : flags.overrides) {
+    DS_RETURN_IF_ERROR(config::ApplyOverride(config.mutable_calibration(), text));
+  }
+  if (!flags.output_dir.empty()) config.set_output_dir(flags.output_dir);
+  if (config.output_dir().empty()) config.set_output_dir("out");
+  if (config.name().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(flags.config_path, ": name: empty"));
+  }
+  if (!predict.workers.empty()) {
+    config.clear_workers();
+    for (absl::string_view part : absl::StrSplit(predict.workers, ',')) {
+      uint32_t n = 0;
+      if (!absl::SimpleAtoi(part, &n) || n < 1 || n > 100000) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--workers ", predict.workers, ": \"", part, "\" is not a worker count in [1, 100000]"));
+      }
+      config.add_workers(n);
+    }
+  }
+  if (predict.servers > 0) config.set_servers(predict.servers);
+  node::PredictOptions options;
+  options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
+  options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
+  options.progress = flags.quiet ? nullptr : stderr;
+  options.command_line = flags.command_line;
+  options.stop = &g_stop;
+  options.run_checks = !predict.no_checks;
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  DS_ASSIGN_OR_RETURN(PredictResult result, node::RunPredict(config, options));
+  std::printf("\n%s", node::FormatPredict(result).c_str());
+  std::printf("wrote %s/predict.json, predict.csv and predict.txt\n", options.out_dir.c_str());
   return absl::OkStatus();
 }
 

@@ -2,6 +2,7 @@
 #ifndef DISTSIM_SIM_CLI_RUN_COMMAND_H_
 #define DISTSIM_SIM_CLI_RUN_COMMAND_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
 // `distsim compare`: runs every entry of a compare config, prints the table, writes
 // out/<name>/compare.json, compare.csv and report.html.
 absl::Status CompareCommand(const RunFlags& flags);
+
+// `distsim predict`: calibrates the cost model on a short run (a PredictConfig, or a RunConfig
+// used as the calibration), prints and writes the predictions at scale and the held-out checks.
+struct PredictFlags {
+  std::string workers;      // "1,2,4": overrides PredictConfig.workers
+  uint32_t servers = 0;     // overrides PredictConfig.servers
+  bool no_checks = false;   // predict the checks without running them
+};
+absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict);
 
 // `distsim plan`: what a run would start, where the parameters and data go, the bytes per step.
 absl::Status PlanCommand(const RunFlags& flags);

@@ -68,6 +68,7 @@ class CoordinatorService::Impl final : public rpc::Coordinator::Service {
         break;
     }
     reply->set_reason(answer.reason);
+    for (uint32_t w : answer.lost_workers) reply->add_lost_workers(w);
     return grpc::Status::OK;
   }
 
@@ -177,6 +178,7 @@ absl::StatusOr<HeartbeatAnswer> CoordinatorClient::Heartbeat(const HeartbeatData
       answer.command = Command::kContinue;
   }
   answer.reason = reply.reason();
+  answer.lost_workers.assign(reply.lost_workers().begin(), reply.lost_workers().end());
   return answer;
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,6 +27,7 @@ enum class Command { kContinue, kAbort, kShutdown };
 struct HeartbeatAnswer {
   Command command = Command::kContinue;
   std::string reason;  // why, for kAbort
+  std::vector<uint32_t> lost_workers;  // workers the run goes on without (CONTINUE)
 };
 
 struct HeartbeatData {

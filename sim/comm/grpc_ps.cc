@@ -560,14 +560,29 @@ class GrpcPsClient final : public PsClient {
   void Abort() override {
     absl::MutexLock lock(&mu_);
     aborted_ = true;
+    nic_cancel_.store(true);
     for (grpc::ClientContext* context : active_) context->TryCancel();
   }
 
   uint64_t bytes_sent() const override { return bytes_sent_.load(); }
   uint64_t bytes_received() const override { return bytes_received_.load(); }
+  uint64_t nic_bytes_sent() const override { return nic_bytes_sent_.load(); }
+  uint64_t nic_bytes_received() const override { return nic_bytes_received_.load(); }
   int num_shards() const override { return static_cast<int>(shards_.size()); }
 
  private:
+  absl::Status AbortedError() const {
+    return absl::CancelledError(
+        absl::StrCat("worker ", options_.worker, ": parameter-server client aborted"));
+  }
+
+  // Shaping (GrpcPsClientOptions::nic): waits until the simulated network has delivered what
+  // arrived at `t`. Cancelled if aborted meanwhile.
+  absl::Status AwaitDelivery(absl::Time t) {
+    if (!NicPort::SleepUntil(t, &nic_cancel_)) return AbortedError();
+    return absl::OkStatus();
+  }
+
   // Sets metadata and deadline and registers the call for Abort(). Cancelled if aborted.
   absl::Status Prepare(grpc::ClientContext* context, absl::Duration wait) {
     context->AddMetadata(kTokenKey, grpc_options_.run_token);
@@ -575,10 +590,7 @@ class GrpcPsClient final : public PsClient {
     context->set_deadline(
         DeadlineIn(absl::ToDoubleSeconds(wait + grpc_options_.rpc_timeout)));
     absl::MutexLock lock(&mu_);
-    if (aborted_) {
-      return absl::CancelledError(
-          absl::StrCat("worker ", options_.worker, ": parameter-server client aborted"));
-    }
+    if (aborted_) return AbortedError();
     active_.push_back(context);
     return absl::OkStatus();
   }
@@ -599,22 +611,42 @@ class GrpcPsClient final : public PsClient {
     std::vector<float>& scratch = buffers_[s].scratch;
     const uint32_t poll_ms = static_cast<uint32_t>(
         std::clamp<int64_t>(absl::ToInt64Milliseconds(options_.poll), 1, kMaxPollMs));
+    NicPort* const nic = grpc_options_.nic.get();
+    const int host = nic != nullptr ? grpc_options_.shard_host[s] : 0;
     while (true) {
-      grpc::ClientContext context;
-      DS_RETURN_IF_ERROR(Prepare(&context, absl::Milliseconds(poll_ms)));
       rpc::PsPullRequest request;
       request.set_worker(options_.worker);
       request.set_clock(clock);
       request.set_wait_ms(poll_ms);
-      bytes_sent_ += WireBytes(request);
+      const uint64_t request_bytes = WireBytes(request);
+      bytes_sent_ += request_bytes;
+      if (nic != nullptr) {  // the request reaches the shard's host first
+        const TransferTimes times = nic->Send(host, request_bytes, &nic_cancel_);
+        if (times.crossed_nic) {
+          nic_bytes_sent_ += request_bytes;
+          DS_RETURN_IF_ERROR(AwaitDelivery(times.delivered));
+        }
+      }
+      grpc::ClientContext context;
+      DS_RETURN_IF_ERROR(Prepare(&context, absl::Milliseconds(poll_ms)));
       const absl::Time poll_start = absl::Now();
       std::unique_ptr<grpc::ClientReader<rpc::PsPullChunk>> reader =
           shard.stub->Pull(&context, request);
       bool got = false, ready = false;
       int chunks = 0;
+      absl::Time delivered = absl::InfinitePast();  // of the last message, when shaped
       while (reader->Read(&message)) {
         got = true;
-        bytes_received_ += WireBytes(message);
+        const uint64_t wire = WireBytes(message);
+        bytes_received_ += wire;
+        if (nic != nullptr) {  // sleeps through the message's serialization on the NICs
+          const TransferTimes times = nic->Receive(host, wire, absl::Now(), &nic_cancel_);
+          if (nic_cancel_.load()) break;  // the call was cancelled: Finish says so
+          if (times.crossed_nic) {
+            nic_bytes_received_ += wire;
+            delivered = times.delivered;
+          }
+        }
         if (chunks == 0 && !ready) {
           if (!message.ready()) break;
           ready = true;
@@ -641,6 +673,7 @@ class GrpcPsClient final : public PsClient {
         if (!got) {
           return absl::DataLossError(absl::StrCat(shard.name, ": Pull ended without an answer"));
         }
+        DS_RETURN_IF_ERROR(AwaitDelivery(delivered));
         *wait_s += absl::ToDoubleSeconds(absl::Now() - poll_start);
         PullGrant grant;
         grant.blocker = message.blocker();
@@ -657,7 +690,8 @@ class GrpcPsClient final : public PsClient {
         return absl::DataLossError(absl::StrCat(shard.name, ": Pull delivered ", chunks, " of ",
                                                 n_chunks, " chunks, or a malformed one"));
       }
-      return FromGrpc(status, shard.name, "Pull");
+      DS_RETURN_IF_ERROR(FromGrpc(status, shard.name, "Pull"));
+      return AwaitDelivery(delivered);
     }
   }
 
@@ -676,6 +710,9 @@ class GrpcPsClient final : public PsClient {
     message.set_worker(options_.worker);
     message.set_clock(clock);
     message.set_pulled_version(pulled_version);
+    NicPort* const nic = grpc_options_.nic.get();
+    bool crossed = false;
+    absl::Time delivered = absl::InfinitePast();  // of the last chunk, when shaped
     for (int c = 0; c < std::max(n_chunks, 1); ++c) {
       message.set_chunk(c);
       if (n_chunks > 0) {
@@ -687,7 +724,21 @@ class GrpcPsClient final : public PsClient {
           GatherLocal(ranges, begin, grads, data);
         }
       }
-      bytes_sent_ += WireBytes(message);
+      const uint64_t wire = WireBytes(message);
+      if (nic != nullptr) {  // sleeps through the chunk's serialization on the NICs
+        const TransferTimes times =
+            nic->Send(grpc_options_.shard_host[s], wire, &nic_cancel_);
+        if (nic_cancel_.load()) {
+          context.TryCancel();  // (Abort cancels it too) Finish reports Cancelled
+          break;
+        }
+        if (times.crossed_nic) {
+          crossed = true;
+          delivered = times.delivered;
+          nic_bytes_sent_ += wire;
+        }
+      }
+      bytes_sent_ += wire;
       if (!writer->Write(message)) break;  // the server ended the call: Finish says why
     }
     writer->WritesDone();
@@ -696,7 +747,11 @@ class GrpcPsClient final : public PsClient {
     bytes_received_ += WireBytes(reply);
     *staleness = reply.staleness();
     *version = reply.version();
-    return FromGrpc(status, shard.name, "Push");
+    DS_RETURN_IF_ERROR(FromGrpc(status, shard.name, "Push"));
+    if (!crossed) return absl::OkStatus();
+    // The ack (not reserved: a few bytes) comes back one latency after the last chunk arrived.
+    nic_bytes_received_ += WireBytes(reply);
+    return AwaitDelivery(delivered + nic->model().latency);
   }
 
   const PsClientOptions options_;
@@ -715,6 +770,8 @@ class GrpcPsClient final : public PsClient {
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<grpc::ClientContext*> active_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> bytes_sent_{0}, bytes_received_{0};
+  std::atomic<uint64_t> nic_bytes_sent_{0}, nic_bytes_received_{0};
+  std::atomic<bool> nic_cancel_{false};  // set by Abort: ends shaping sleeps
 };
 
 }  // namespace
@@ -725,6 +782,28 @@ absl::StatusOr<std::unique_ptr<PsClient>> MakeGrpcPsClient(
     return absl::InvalidArgumentError(
         absl::StrCat("parameter server client: ", grpc_options.addresses.size(),
                      " addresses for ", options.shards.size(), " shards"));
+  }
+  if (grpc_options.nic != nullptr) {
+    const NicPort& nic = *grpc_options.nic;
+    const std::string self = absl::StrCat("parameter server client of worker ", options.worker);
+    if (grpc_options.my_host != nic.host()) {
+      return absl::InvalidArgumentError(absl::StrCat(self, ": my_host is ", grpc_options.my_host,
+                                                     " but the NIC port is on host ", nic.host()));
+    }
+    if (grpc_options.shard_host.size() != grpc_options.addresses.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(self, ": shard_host has ",
+                                                     grpc_options.shard_host.size(),
+                                                     " entries for ", grpc_options.addresses.size(),
+                                                     " shards"));
+    }
+    for (size_t s = 0; s < grpc_options.shard_host.size(); ++s) {
+      const int host = grpc_options.shard_host[s];
+      if (host < 0 || host >= nic.table().hosts()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(self, ": shard_host[", s, "] = ", host,
+                         " is not a host of the NIC table (", nic.table().hosts(), " hosts)"));
+      }
+    }
   }
   std::vector<ShardConnection> shards(options.shards.size());
   const int max_message = PsMaxMessageBytes(options.chunk_bytes);

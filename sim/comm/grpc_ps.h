@@ -16,6 +16,16 @@
 //
 // Client side: MakeGrpcPsClient connects to every shard (waiting for readiness with a short
 // backoff) and talks to all shards in parallel, one thread per shard beyond the first.
+//
+// Shaping (optional: GrpcPsClientOptions::nic): the client alone shapes, for both directions,
+// through the simulated NICs of its host and the shards' hosts (sim/comm/nic.h); the server is
+// unchanged. The buckets are shared by every process of the run, so the contention of many workers
+// on a server host's NIC is still modelled. A push passes each chunk through the NICs before
+// writing it and returns no earlier than the last chunk's delivery plus one latency (the ack). A
+// pull passes its request through the NICs and waits for its delivery before issuing it, then
+// passes each message read through the shard host's egress and this host's ingress and returns
+// no earlier than the last one's delivery. Traffic with a shard on this client's host is not
+// shaped.
 #ifndef DISTSIM_SIM_COMM_GRPC_PS_H_
 #define DISTSIM_SIM_COMM_GRPC_PS_H_
 
@@ -26,6 +36,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sim/comm/nic.h"
 #include "sim/comm/ps_client.h"
 
 namespace grpc {
@@ -74,10 +85,18 @@ struct GrpcPsClientOptions {
   // Deadline of each call beyond the long poll it may spend waiting (a push or a pull moves at
   // most one shard, so this bounds a transfer, not a wait).
   absl::Duration rpc_timeout = absl::Seconds(60);
+  // Simulated NIC of this worker's host (nullptr: not shaped). May be shared with other clients
+  // and links of the process.
+  std::shared_ptr<NicPort> nic = nullptr;
+  // With nic: this worker's simulated host (must equal nic->host()) and every shard's
+  // (addresses.size() entries, in [0, nic->table().hosts())).
+  int my_host = 0;
+  std::vector<int> shard_host = {};
 };
 
 // Connects worker `options.worker` to every shard. Unavailable naming the shard and its address
-// if one does not accept a connection within connect_timeout.
+// if one does not accept a connection within connect_timeout; InvalidArgument if the shaping
+// options do not fit (shard_host size or range, my_host != nic->host()).
 absl::StatusOr<std::unique_ptr<PsClient>> MakeGrpcPsClient(const PsClientOptions& options,
                                                            const GrpcPsClientOptions& grpc_options);
 

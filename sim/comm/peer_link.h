@@ -68,6 +68,11 @@ class PeerLink {
   // the call that used it.
   virtual uint64_t bytes_sent() const = 0;
   virtual uint64_t bytes_received() const = 0;
+
+  // Of those, the bytes that crossed a simulated NIC (sim/comm/nic.h): frames to / from a rank on
+  // another simulated host, counted as above. 0 for links that are not shaped.
+  virtual uint64_t nic_bytes_sent() const { return 0; }
+  virtual uint64_t nic_bytes_received() const { return 0; }
 };
 
 }  // namespace distsim::comm

@@ -161,6 +161,10 @@ class PsClient {
   // frame prefix; in-process: the float payload).
   virtual uint64_t bytes_sent() const = 0;
   virtual uint64_t bytes_received() const = 0;
+  // Of those, the bytes that crossed a simulated NIC (sim/comm/nic.h): traffic with shards on
+  // another simulated host. 0 for clients that are not shaped.
+  virtual uint64_t nic_bytes_sent() const { return 0; }
+  virtual uint64_t nic_bytes_received() const { return 0; }
   virtual int num_shards() const = 0;
 };
 

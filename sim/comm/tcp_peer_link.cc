@@ -185,8 +185,12 @@ struct TcpPeerLink::OutConn {
 TcpPeerLink::TcpPeerLink(TcpPeerLinkOptions options)
     : options_(std::move(options)),
       mailbox_(options_.rank, options_.size, options_.spin_micros),
-      pool_(std::make_shared<BufferPool>()) {
-  for (int r = 0; r < options_.size; ++r) out_.push_back(std::make_unique<OutConn>());
+      pool_(std::make_shared<BufferPool>()),
+      shaped_from_(new std::atomic<bool>[std::max(options_.size, 1)]) {
+  for (int r = 0; r < options_.size; ++r) {
+    out_.push_back(std::make_unique<OutConn>());
+    shaped_from_[r].store(false);
+  }
 }
 
 TcpPeerLink::~TcpPeerLink() {
@@ -304,11 +308,13 @@ void TcpPeerLink::ReadLoop(int fd) {
     }
     FrameTag tag;
     uint32_t length = 0, magic = 0;
+    int64_t delivered_ns = 0;
     std::memcpy(&tag.op, header, 4);
     std::memcpy(&tag.segment, header + 4, 4);
     std::memcpy(&tag.step, header + 8, 8);
     std::memcpy(&length, header + 16, 4);
     std::memcpy(&magic, header + 20, 4);
+    std::memcpy(&delivered_ns, header + 24, 8);
     if (error == 0 && (magic != kFrameMagic || length % sizeof(float) != 0 ||
                        static_cast<int64_t>(length) > options_.max_frame_bytes)) {
       ended = absl::DataLossError(absl::StrCat("malformed frame from ", RankName(from), " to ",
@@ -329,6 +335,7 @@ void TcpPeerLink::ReadLoop(int fd) {
     frame.bytes = length;
     frame.wire_bytes = kTcpFrameHeaderBytes + length;
     frame.owner = std::move(payload);
+    if (delivered_ns != 0) NoteShaped(from, tag, delivered_ns, frame.wire_bytes);
     mailbox_.Put(from, tag, std::move(frame));
   }
   if (from >= 0) mailbox_.ClosePeer(from, ended);
@@ -343,6 +350,27 @@ absl::Status TcpPeerLink::Connect(const std::vector<std::string>& peer_addresses
     return absl::InvalidArgumentError(absl::StrCat(RankName(options_.rank), ": peer table has ",
                                                    peer_addresses.size(), " entries for ",
                                                    options_.size, " ranks"));
+  }
+  if (options_.nic != nullptr) {
+    const std::vector<int>& hosts = options_.rank_host;
+    if (static_cast<int>(hosts.size()) != options_.size) {
+      return absl::InvalidArgumentError(absl::StrCat(RankName(options_.rank), ": rank_host has ",
+                                                     hosts.size(), " entries for ", options_.size,
+                                                     " ranks"));
+    }
+    for (int r = 0; r < options_.size; ++r) {
+      if (hosts[r] < 0 || hosts[r] >= options_.nic->table().hosts()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(RankName(options_.rank), ": rank_host[", r, "] = ", hosts[r],
+                         " is not a host of the NIC table (", options_.nic->table().hosts(),
+                         " hosts)"));
+      }
+    }
+    if (hosts[options_.rank] != options_.nic->host()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          RankName(options_.rank), ": rank_host says host ", hosts[options_.rank],
+          " but the NIC port is on host ", options_.nic->host()));
+    }
   }
   {
     absl::MutexLock lock(&mu_);
@@ -467,12 +495,22 @@ absl::Status TcpPeerLink::Send(int to, const FrameTag& tag, std::span<const floa
     return open;
   }
   const uint32_t length = static_cast<uint32_t>(data.size_bytes());
+  const uint64_t wire = kTcpFrameHeaderBytes + length;
+  // Shaping: the frame crosses the simulated NICs before it is written (this sleeps through its
+  // serialization there, outside the connection's lock); the receiver waits for `delivered`.
+  int64_t delivered_ns = 0;
+  if (options_.nic != nullptr) {
+    const TransferTimes times = options_.nic->Send(options_.rank_host[to], wire, &aborted_);
+    if (aborted_.load()) return absl::CancelledError(self + ": link aborted");
+    if (times.crossed_nic) delivered_ns = absl::ToUnixNanos(times.delivered);
+  }
   uint8_t header[kTcpFrameHeaderBytes];
   std::memcpy(header, &tag.op, 4);
   std::memcpy(header + 4, &tag.segment, 4);
   std::memcpy(header + 8, &tag.step, 8);
   std::memcpy(header + 16, &length, 4);
   std::memcpy(header + 20, &kFrameMagic, 4);
+  std::memcpy(header + 24, &delivered_ns, 8);
   iovec iov[2] = {{header, sizeof(header)},
                   {const_cast<float*>(data.data()), data.size_bytes()}};
   absl::MutexLock lock(&conn->mu);
@@ -494,7 +532,8 @@ absl::Status TcpPeerLink::Send(int to, const FrameTag& tag, std::span<const floa
     }
     return conn->status;
   }
-  bytes_sent_ += kTcpFrameHeaderBytes + length;
+  bytes_sent_ += wire;
+  if (delivered_ns != 0) nic_bytes_sent_ += wire;
   return absl::OkStatus();
 }
 
@@ -504,7 +543,37 @@ absl::Status TcpPeerLink::Recv(int from, const FrameTag& tag, std::span<float> o
   uint64_t wire = 0;
   absl::Status status = mailbox_.Take(from, tag, out, mode, deadline, &wire);
   bytes_received_ += wire;
+  if (!status.ok() || from < 0 || from >= options_.size || !shaped_from_[from].load()) {
+    return status;
+  }
+  int64_t delivered_ns = 0;
+  uint64_t nic_wire = 0;
+  if (!PopShaped(from, tag, &delivered_ns, &nic_wire)) return status;
+  nic_bytes_received_ += nic_wire;
+  // The simulated network has not delivered it yet: wait (Abort ends the wait).
+  if (!NicPort::SleepUntil(absl::FromUnixNanos(delivered_ns), &aborted_)) {
+    return absl::CancelledError(RankName(options_.rank) + ": link aborted");
+  }
   return status;
+}
+
+void TcpPeerLink::NoteShaped(int from, const FrameTag& tag, int64_t delivered_ns,
+                             uint64_t wire_bytes) {
+  shaped_from_[from].store(true);
+  absl::MutexLock lock(&shaped_mu_);
+  shaped_[{from, tag}].push_back(ShapedFrame{delivered_ns, wire_bytes});
+}
+
+bool TcpPeerLink::PopShaped(int from, const FrameTag& tag, int64_t* delivered_ns,
+                            uint64_t* wire_bytes) {
+  absl::MutexLock lock(&shaped_mu_);
+  auto it = shaped_.find({from, tag});
+  if (it == shaped_.end()) return false;
+  *delivered_ns = it->second.front().delivered_ns;
+  *wire_bytes = it->second.front().wire_bytes;
+  it->second.pop_front();
+  if (it->second.empty()) shaped_.erase(it);
+  return true;
 }
 
 void TcpPeerLink::Abort() {

@@ -4,10 +4,19 @@
 // Wire: one TCP connection per (sender, receiver) pair, opened by the sender to the receiver's
 // listener. The sender first writes a handshake (magic, its rank, the run token); the receiver
 // answers one byte, accepting or refusing (wrong token, bad rank) and closing. Then the sender
-// writes frames: a 24-byte header (op, segment, step, payload length, all little-endian) followed
-// by the payload, written straight from the caller's floats with one sendmsg (no copy). TCP_NODELAY
-// on every connection. Connections are not re-opened: once one to a peer fails, sends to it keep
-// failing.
+// writes frames: a 32-byte header (op u32, segment u32, step u64, payload length u32, magic u32,
+// delivered i64, all little-endian) followed by the payload, written straight from the caller's
+// floats with one sendmsg (no copy). TCP_NODELAY on every connection. Connections are not
+// re-opened: once one to a peer fails, sends to it keep failing.
+//
+// Shaping (optional: options.nic): every rank runs on a simulated host (options.rank_host) whose
+// NIC the frame must cross when the receiver is on another host. Send first passes the frame
+// through the NicPort (sleeping through its serialization on the simulated NIC, contending with
+// every other link of both hosts), then writes it with `delivered` = the instant the simulated
+// network delivers it, in nanoseconds since the Unix epoch (all ranks run on this machine, so the
+// realtime clock is shared); 0 = not shaped (no NIC, or both ranks on one host). Recv does not
+// hand out a frame before its delivered time: it sleeps until then after taking it (the deadline
+// bounds the frame's real arrival; the simulated latency after it is always waited for).
 //
 // Receive side: one reader thread per inbound connection reads each frame into its own buffer and
 // puts it into an unbounded FrameMailbox at once, so it always drains and a slow Recv never stalls
@@ -29,15 +38,19 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "sim/comm/frame_mailbox.h"
+#include "sim/comm/nic.h"
 #include "sim/comm/peer_link.h"
 
 namespace distsim::comm {
@@ -55,10 +68,16 @@ struct TcpPeerLinkOptions {
   // Microseconds a Recv spins before it sleeps (see FrameMailbox); 0: never. Worth it only when
   // every rank on this machine has a core of its own.
   int spin_micros = 0;
+  // Simulated NIC of this rank's host (nullptr: not shaped). May be shared with other links and
+  // clients of the same process.
+  std::shared_ptr<NicPort> nic = nullptr;
+  // With nic: the simulated host of every rank (size entries, in [0, nic->table().hosts()), with
+  // rank_host[rank] == nic->host()); checked by Connect.
+  std::vector<int> rank_host = {};
 };
 
 // Bytes of framing per frame (added to the payload in the byte counters).
-inline constexpr uint64_t kTcpFrameHeaderBytes = 24;
+inline constexpr uint64_t kTcpFrameHeaderBytes = 32;
 
 class TcpPeerLink final : public PeerLink {
  public:
@@ -94,6 +113,10 @@ class TcpPeerLink final : public PeerLink {
   void Abort() override;
   uint64_t bytes_sent() const override { return bytes_sent_.load(); }
   uint64_t bytes_received() const override { return bytes_received_.load(); }
+  // Frames (header and payload) that crossed the simulated NIC; received ones count when Recv
+  // consumes them.
+  uint64_t nic_bytes_sent() const override { return nic_bytes_sent_.load(); }
+  uint64_t nic_bytes_received() const override { return nic_bytes_received_.load(); }
 
  private:
   struct OutConn;
@@ -110,6 +133,11 @@ class TcpPeerLink final : public PeerLink {
   absl::StatusOr<int> NewSocket();
   void Forget(int fd);
   void ShutdownAll();
+  // Shaped frames: the reader records each frame's delivered time here before queueing it, in
+  // mailbox order, so the Recv that takes the frame (from, tag) pops the matching entry.
+  void NoteShaped(int from, const FrameTag& tag, int64_t delivered_ns, uint64_t wire_bytes);
+  // After a successful Take of (from, tag): that frame's entry, if it was shaped.
+  bool PopShaped(int from, const FrameTag& tag, int64_t* delivered_ns, uint64_t* wire_bytes);
 
   const TcpPeerLinkOptions options_;
   FrameMailbox mailbox_;
@@ -117,7 +145,18 @@ class TcpPeerLink final : public PeerLink {
   std::atomic<bool> aborted_{false};
   std::atomic<uint64_t> bytes_sent_{0};
   std::atomic<uint64_t> bytes_received_{0};
+  std::atomic<uint64_t> nic_bytes_sent_{0};
+  std::atomic<uint64_t> nic_bytes_received_{0};
   std::vector<std::unique_ptr<OutConn>> out_;  // by destination rank; fixed size
+
+  // Set (before its first frame is queued) for each sender whose frames are shaped.
+  std::unique_ptr<std::atomic<bool>[]> shaped_from_;
+  struct ShapedFrame {
+    int64_t delivered_ns;
+    uint64_t wire_bytes;
+  };
+  absl::Mutex shaped_mu_;
+  std::map<std::pair<int, FrameTag>, std::deque<ShapedFrame>> shaped_ ABSL_GUARDED_BY(shaped_mu_);
 
   absl::Mutex mu_;
   int listen_fd_ ABSL_GUARDED_BY(mu_) = -1;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "sim/config/config.h"
+#include "sim/config/instances.h"
 
 namespace distsim::config {
 
@@ -35,6 +36,24 @@ void FillAllreduce(AllreduceStrategy* allreduce) {
   if (allreduce->segment_bytes() == 0) allreduce->set_segment_bytes(kMiB);
   if (allreduce->transport() == AllreduceStrategy::TRANSPORT_UNSPECIFIED) {
     allreduce->set_transport(AllreduceStrategy::TCP);  // faster than GRPC at every size measured
+  }
+}
+
+// The instance's figures first (an unknown type is left for the validator to report), then the
+// schema's defaults.
+void FillCluster(ClusterConfig* cluster) {
+  NetworkConfig* network = cluster->mutable_network();
+  if (!cluster->instance_type().empty()) {
+    absl::StatusOr<InstanceProfile> instance = FindInstance(cluster->instance_type());
+    if (instance.ok()) {
+      if (network->bandwidth_gbps() == 0) network->set_bandwidth_gbps(instance->network_gbps());
+      if (cluster->gemm_gflops() == 0) cluster->set_gemm_gflops(instance->gemm_gflops());
+    }
+  }
+  if (network->bandwidth_gbps() == 0) network->set_bandwidth_gbps(10);
+  if (!network->has_latency_us()) network->set_latency_us(50);
+  if (cluster->clock() == ClusterConfig::CLOCK_MODE_UNSPECIFIED) {
+    cluster->set_clock(ClusterConfig::CPU_TIME);
   }
 }
 
@@ -91,6 +110,7 @@ RunConfig WithDefaults(RunConfig config) {
   if (!train->has_shuffle()) train->set_shuffle(true);
 
   FillSupervision(config.mutable_supervision());
+  FillCluster(config.mutable_cluster());
 
   switch (config.strategy_case()) {
     case RunConfig::STRATEGY_NOT_SET:

@@ -85,6 +85,9 @@ comm::HeartbeatAnswer Coordinator::Heartbeat(comm::HeartbeatData data) {
     answer.reason = *abort_reason_;
     return answer;
   }
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    if (workers_[w].lost) answer.lost_workers.push_back(static_cast<uint32_t>(w));
+  }
   // Once every worker finished, everyone still up (servers; allreduce workers keeping their
   // link open for their neighbours' last frames) may go.
   bool all_done = true;
@@ -105,6 +108,22 @@ absl::Status Coordinator::Finish(const ProcessSummary& summary) {
   slot->summary = summary;
   slot->last_seen = absl::Now();
   return absl::OkStatus();
+}
+
+void Coordinator::MarkLost(uint32_t worker) {
+  absl::MutexLock lock(&mu_);
+  if (worker >= workers_.size()) return;
+  workers_[worker].lost = true;
+  workers_[worker].finished = true;
+}
+
+std::vector<uint32_t> Coordinator::lost_workers() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<uint32_t> out;
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    if (workers_[w].lost) out.push_back(static_cast<uint32_t>(w));
+  }
+  return out;
 }
 
 void Coordinator::Abort(const std::string& reason) {

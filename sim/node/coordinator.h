@@ -43,7 +43,12 @@ class Coordinator final : public comm::CoordinatorHandler {
   // timeout, or, when `registration_deadline` passed, the first process that never registered.
   absl::Status CheckLiveness(absl::Time registration_deadline) const;
 
-  bool AllWorkersFinished() const;
+  // on_worker_failure CONTINUE: the run goes on without `worker`. It counts as finished from now
+  // on, and every heartbeat answer lists it so the servers drop it from their membership.
+  void MarkLost(uint32_t worker);
+  std::vector<uint32_t> lost_workers() const;
+
+  bool AllWorkersFinished() const;  // lost workers count as finished
   bool AllFinished() const;  // workers and servers
   bool peers_ready() const;
   // Last step a process reported (0 if none) and its pid (0 if it never registered).
@@ -67,6 +72,7 @@ class Coordinator final : public comm::CoordinatorHandler {
   struct Slot {
     bool registered = false;
     bool finished = false;
+    bool lost = false;
     std::optional<ProcessSummary> failure;
     ProcessInfo info;
     absl::Time last_seen;

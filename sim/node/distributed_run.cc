@@ -15,13 +15,17 @@
 #include "google/protobuf/text_format.h"
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
+#include "sim/config/instances.h"
+#include "kernels/probe.h"
 #include "sim/comm/coordinator_rpc.h"
+#include "sim/comm/nic.h"
 #include "sim/comm/rpc_server.h"
 #include "sim/data/dataset.h"
 #include "sim/data/distribution.h"
 #include "sim/node/coordinator.h"
 #include "sim/node/factory.h"
 #include "sim/node/launcher.h"
+#include "sim/node/modelled.h"
 #include "sim/node/plan.h"
 #include "sim/node/provenance.h"
 #include "sim/node/roles.h"
@@ -78,6 +82,7 @@ struct RunFacts {
   uint64_t total_steps = 0;         // progress denominator
   bool progress_counts_all = false; // ASYNC/SSP global steps: the sum over workers
   int64_t examples_per_epoch = 1;   // worker 0's
+  double train_flops_per_example = 0;
 };
 
 absl::StatusOr<RunFacts> GatherFacts(const RunConfig& config, const std::string& data_dir) {
@@ -95,6 +100,7 @@ absl::StatusOr<RunFacts> GatherFacts(const RunConfig& config, const std::string&
                                                   config.train().shuffle()));
   RunFacts facts;
   facts.parameters = model->layout().size();
+  facts.train_flops_per_example = model->TrainFlopsPerExample();
   if (config.has_parameter_server()) {
     DS_ASSIGN_OR_RETURN(auto shards, ShardMapOf(config, model->layout()));
     for (int64_t b : strategy::BytesPerShard(shards)) facts.server_params.push_back(b / 4);
@@ -116,8 +122,8 @@ absl::StatusOr<RunFacts> GatherFacts(const RunConfig& config, const std::string&
 std::vector<std::string> RoleArgv(const DistributedRunOptions& options, const char* role,
                                   uint32_t rank, const std::string& config_path,
                                   const std::string& coordinator, const std::string& token,
-                                  double run_start_unix) {
-  return {options.executable,
+                                  double run_start_unix, const std::string& nic_path) {
+  std::vector<std::string> argv = {options.executable,
           role,
           "--config",
           config_path,
@@ -133,7 +139,33 @@ std::vector<std::string> RoleArgv(const DistributedRunOptions& options, const ch
           std::to_string(getpid()),
           "--run-start",
           absl::StrFormat("%.6f", run_start_unix)};
+  if (!nic_path.empty()) {
+    argv.push_back("--nic");
+    argv.push_back(nic_path);
+  }
+  return argv;
 }
+
+// The NIC model of a shaped network.
+comm::NicModel NicModelOf(const NetworkConfig& net) {
+  comm::NicModel nic;
+  nic.bytes_per_s = net.bandwidth_gbps() * 1e9 / 8;
+  nic.latency = absl::Microseconds(net.latency_us());
+  nic.jitter = absl::Microseconds(net.jitter_us());
+  nic.loss = net.loss();
+  return nic;
+}
+
+// Removes the NIC table's file when the run ends, however it ends.
+struct FileRemover {
+  std::string path;
+  ~FileRemover() {
+    if (!path.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+    }
+  }
+};
 
 }  // namespace
 
@@ -144,6 +176,11 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   const ClusterShape shape = ShapeOf(config);
   const int batch = static_cast<int>(config.train().batch_size());
   DS_ASSIGN_OR_RETURN(RunFacts facts, GatherFacts(config, options.data_dir));
+  // This machine's speed, for the modelled clock's CPU_TIME mode, measured before the children
+  // start so that they do not disturb it.
+  const double host_gemm_gflops = config.cluster().clock() == ClusterConfig::FLOPS
+                                      ? 0.0
+                                      : kernels::MeasureGemmGflops();
 
   // The children read the effective config (defaults filled, overrides applied) from the run's
   // folder, so every process trains exactly what result.json will echo.
@@ -185,6 +222,25 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
                  config_path.c_str(), server->address().c_str(), token.c_str());
   }
 
+  // A shaped network: one table of NIC buckets per run, mapped by every process.
+  std::shared_ptr<comm::NicTable> nic_table;
+  FileRemover nic_file;
+  if (config.cluster().network().shape()) {
+    int hosts = 0;
+    for (uint32_t h : shape.server_host) hosts = std::max(hosts, static_cast<int>(h) + 1);
+    for (uint32_t h : shape.worker_host) hosts = std::max(hosts, static_cast<int>(h) + 1);
+    nic_file.path = (std::filesystem::temp_directory_path() /
+                     absl::StrCat("distsim-nic-", getpid(), "-", token.substr(0, 8)))
+                        .string();
+    DS_ASSIGN_OR_RETURN(nic_table, comm::NicTable::CreateShared(
+                                       nic_file.path, hosts,
+                                       NicModelOf(config.cluster().network())));
+    if (!spawn_children && options.progress != nullptr) {
+      std::fprintf(options.progress, "shaped network: add --nic %s to each role's command\n",
+                   nic_file.path.c_str());
+    }
+  }
+
   DistributedRunOptions spawn = options;
   if (spawn.executable.empty()) spawn.executable = SelfExecutable();
   ChildProcesses children;
@@ -192,13 +248,13 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   for (int r = 0; spawn_children && r < shape.servers; ++r) {
     DS_ASSIGN_OR_RETURN(pid_t pid, children.Spawn(RoleArgv(spawn, "server", r, config_path,
                                                            server->address(), token,
-                                                           run_start_unix)));
+                                                           run_start_unix, nic_file.path)));
     roles[pid] = {ProcessInfo::SERVER, static_cast<uint32_t>(r)};
   }
   for (int r = 0; spawn_children && r < shape.workers; ++r) {
     DS_ASSIGN_OR_RETURN(pid_t pid, children.Spawn(RoleArgv(spawn, "worker", r, config_path,
                                                            server->address(), token,
-                                                           run_start_unix)));
+                                                           run_start_unix, nic_file.path)));
     roles[pid] = {ProcessInfo::WORKER, static_cast<uint32_t>(r)};
   }
 
@@ -263,6 +319,8 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
 
   std::optional<absl::Status> failure;
   bool interrupted = false;
+  const bool continue_on_loss = sup.on_worker_failure() == SupervisionConfig::CONTINUE;
+  std::vector<uint32_t> lost;  // workers the run went on without
   absl::Time abort_deadline = absl::InfiniteFuture();
   const absl::Time registration_deadline =
       absl::Now() + absl::Seconds(options.registration_timeout_s);
@@ -281,11 +339,27 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
       interrupted = true;
       abort(absl::CancelledError("interrupted (Ctrl-C): every process was stopped"));
     }
-    for (const ChildExit& exit : children.Reap()) {
+    const std::vector<ChildExit> exits = children.Reap();
+    if (!exits.empty()) drain();  // the records a dead process sent before it died
+    for (const ChildExit& exit : exits) {
       const ChildRole& who = roles[exit.pid];
       if (exit.exit_code == 0 || failure) continue;
       const std::string name = ProcessName(who.role, who.rank);
       const uint64_t step = coordinator.last_step(who.role, who.rank);
+      if (continue_on_loss && who.role == ProcessInfo::WORKER &&
+          lost.size() + 1 < static_cast<size_t>(shape.workers)) {
+        // CONTINUE: the servers drop the worker at their next heartbeat; the others go on.
+        lost.push_back(who.rank);
+        coordinator.MarkLost(who.rank);
+        if (options.progress != nullptr) {
+          std::fprintf(options.progress,
+                       "%s (pid %d) %s after step %d; continuing with %d workers\n", name.c_str(),
+                       exit.pid, DescribeExit(exit).c_str(),
+                       std::max<uint64_t>(step, aggregate.steps(who.rank)),
+                       shape.workers - static_cast<int>(lost.size()));
+        }
+        continue;
+      }
       if (auto report = coordinator.failure_report(who.role, who.rank)) {
         // The process said why before exiting: pass its words and its kind of failure on.
         abort(absl::Status(CodeForExit(report->exit_code()),
@@ -329,6 +403,24 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   DS_RETURN_IF_ERROR(aggregate.Fill(coordinator.summaries(ProcessInfo::WORKER),
                                     coordinator.summaries(ProcessInfo::SERVER),
                                     facts.server_params, config.has_allreduce(), &result));
+  for (uint32_t w : lost) {
+    result.add_workers_lost(w);
+    result.mutable_worker_stats(static_cast<int>(w))->set_lost(true);
+  }
+  for (const std::string& line : config::DescribeFaults(config::FaultsByWorker(config))) {
+    result.add_faults(line);
+  }
+  ModelFacts model_facts;
+  model_facts.parameters = facts.parameters;
+  model_facts.server_params = facts.server_params;
+  model_facts.train_flops_per_example = facts.train_flops_per_example;
+  model_facts.host_gemm_gflops = host_gemm_gflops;
+  model::Timeline timeline;
+  DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
+                      ModelRun(config, shape, model_facts, &aggregate.records(), &timeline));
+  for (size_t w = 0; w < timeline.worker_end_s.size() && w < result.worker_stats_size(); ++w) {
+    result.mutable_worker_stats(static_cast<int>(w))->set_modelled_seconds(timeline.worker_end_s[w]);
+  }
   const double wall = clock.Seconds();
   result.set_wall_seconds(wall);
   result.set_samples_per_second(static_cast<double>(result.samples()) / wall);

@@ -3,9 +3,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cmath>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -14,13 +17,16 @@
 #include "absl/synchronization/notification.h"
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
+#include "kernels/random.h"
 #include "sim/comm/coordinator_rpc.h"
 #include "sim/comm/grpc_peer_link.h"
 #include "sim/comm/frame_mailbox.h"
 #include "sim/comm/grpc_ps.h"
+#include "sim/comm/nic.h"
 #include "sim/comm/rpc_server.h"
 #include "sim/comm/tcp_peer_link.h"
 #include "sim/config/config.h"
+#include "sim/config/instances.h"
 #include "sim/data/dataset.h"
 #include "sim/data/distribution.h"
 #include "sim/node/coordinator.h"
@@ -87,6 +93,10 @@ class Heartbeater {
     data_.evals.push_back(e);
   }
 
+  // `on_lost` runs on the heartbeat thread once for each worker the coordinator reports lost
+  // (on_worker_failure CONTINUE). Set before Start.
+  void OnLost(std::function<void(uint32_t)> on_lost) { on_lost_ = std::move(on_lost); }
+
   bool shutdown_requested() const { return shutdown_.HasBeenNotified(); }
   bool WaitForShutdown(absl::Duration timeout) {
     return shutdown_.WaitForNotificationWithTimeout(timeout);
@@ -126,6 +136,9 @@ class Heartbeater {
       return;
     }
     last_ok_ = absl::Now();
+    for (uint32_t w : answer->lost_workers) {
+      if (lost_seen_.insert(w).second && on_lost_) on_lost_(w);
+    }
     if (answer->command == comm::Command::kAbort) Abort(answer->reason);
     if (answer->command == comm::Command::kShutdown && !shutdown_.HasBeenNotified()) {
       shutdown_.Notify();
@@ -152,6 +165,8 @@ class Heartbeater {
   comm::CoordinatorClient* client_;
   const absl::Duration give_up_after_;
   std::function<void(const std::string&)> on_abort_;
+  std::function<void(uint32_t)> on_lost_;
+  std::set<uint32_t> lost_seen_;  // heartbeat thread only
   mutable absl::Mutex mu_;
   comm::HeartbeatData data_ ABSL_GUARDED_BY(mu_);
   std::string abort_reason_ ABSL_GUARDED_BY(mu_);
@@ -213,6 +228,26 @@ absl::Status WorkerMain(const RoleFlags& flags) {
         absl::StrCat("--rank ", flags.rank, ": the run has ", shape.workers, " workers"));
   }
   const SupervisionConfig& sup = config.supervision();
+  // A shaped network: this worker's simulated NIC, sharing its buckets with every process of
+  // the run through the launcher's table.
+  std::shared_ptr<comm::NicPort> nic;
+  if (config.cluster().network().shape()) {
+    if (flags.nic_path.empty()) {
+      return absl::InvalidArgumentError(
+          "cluster.network.shape: this worker was started without the run's NIC table (--nic); "
+          "the launcher (distsim run) passes it, `distsim coordinator` prints it");
+    }
+    DS_ASSIGN_OR_RETURN(std::shared_ptr<comm::NicTable> table,
+                        comm::NicTable::OpenShared(flags.nic_path));
+    const int host = static_cast<int>(shape.worker_host[flags.rank]);
+    if (host >= table->hosts()) {
+      return absl::InvalidArgumentError(absl::StrCat("--nic ", flags.nic_path, ": has ",
+                                                     table->hosts(), " hosts; worker ", flags.rank,
+                                                     " is on host ", host));
+    }
+    nic = std::make_shared<comm::NicPort>(
+        table, host, kernels::Mix64(config.seed() ^ (0x6e1cULL + flags.rank)));
+  }
   DS_RETURN_IF_ERROR(SetComputeThreads(config.train().threads()));
   DS_ASSIGN_OR_RETURN(auto datasets, data::OpenIdxDir(flags.data_dir, config.data().train_limit(),
                                                       config.data().test_limit()));
@@ -257,6 +292,10 @@ absl::Status WorkerMain(const RoleFlags& flags) {
     options.max_frame_bytes = segment_bytes;
     options.bind_host = flags.bind_host;
     options.spin_micros = spin_micros;
+    if (nic) {
+      options.nic = nic;
+      options.rank_host.assign(shape.worker_host.begin(), shape.worker_host.end());
+    }
     tcp_link = std::make_unique<comm::TcpPeerLink>(options);
     DS_ASSIGN_OR_RETURN(int port, tcp_link->Listen());
     self.set_address(absl::StrCat(flags.bind_host, ":", port));
@@ -323,6 +362,11 @@ absl::Status WorkerMain(const RoleFlags& flags) {
     grpc_options.run_token = flags.token;
     grpc_options.connect_timeout = absl::Seconds(rpc_deadline);
     grpc_options.rpc_timeout = absl::Seconds(rpc_deadline);
+    if (nic) {
+      grpc_options.nic = nic;
+      grpc_options.my_host = nic->host();
+      grpc_options.shard_host.assign(shape.server_host.begin(), shape.server_host.end());
+    }
     absl::StatusOr<std::unique_ptr<comm::PsClient>> client =
         comm::MakeGrpcPsClient(options, grpc_options);
     if (!client.ok()) return AbortedBy(heartbeater, client.status());
@@ -351,6 +395,11 @@ absl::Status WorkerMain(const RoleFlags& flags) {
   loop.examples_per_epoch = sampler->examples();
   loop.samples_per_step = static_cast<uint64_t>(batch) * shape.workers;
   loop.stop = &stop;
+  const FaultConfig fault = config::FaultsByWorker(config)[flags.rank];
+  loop.slowdown = std::max(1.0, fault.slowdown());
+  loop.pause_at_step = fault.pause_at_step();
+  loop.pause_s = fault.pause_s();
+  loop.kill_at_step = fault.kill_at_step();
   HeartbeatObserver observer(&heartbeater);
   absl::StatusOr<LoopResult> result = RunTrainLoop(
       *model, params, train, flags.rank == 0 ? &test : nullptr,
@@ -447,6 +496,13 @@ absl::Status ServerMain(const RoleFlags& flags) {
   DS_RETURN_IF_ERROR(coordinator.Register(self));
   Heartbeater heartbeater(&coordinator, ProcessInfo::SERVER, flags.rank,
                           absl::Seconds(Seconds(sup.heartbeat_timeout_s(), 5)));
+  heartbeater.OnLost([&shard, &flags](uint32_t worker) {
+    absl::Status dropped = shard.DropWorker(static_cast<int>(worker));
+    if (!dropped.ok() && !absl::IsCancelled(dropped)) {
+      std::fprintf(stderr, "server %u: dropping worker %u: %s\n", flags.rank, worker,
+                   std::string(dropped.message()).c_str());
+    }
+  });
   heartbeater.Start([&shard](const std::string&) { shard.Abort(); });
   // Serve until the coordinator says every worker finished (or aborts the run).
   while (!heartbeater.WaitForShutdown(absl::Seconds(1))) {

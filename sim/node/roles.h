@@ -23,6 +23,9 @@ struct RoleFlags {
   // When the run's clock started (Unix seconds, from the launcher), so that every process's
   // times count from the same instant. 0: this process's own start.
   double run_start_unix = 0;
+  // The shared NIC table of a shaped network (cluster.network.shape), made by the launcher:
+  // every process on this machine maps it, so a simulated host's buckets are shared.
+  std::string nic_path;
 };
 
 // Seconds since the Unix epoch, as a double.

@@ -18,7 +18,7 @@ EvalPoint ToEvalPoint(const EvalRecord& e) {
 }
 
 RunAggregate::RunAggregate(int workers, int batch, int warmup_steps)
-    : batch_(batch), warmup_(warmup_steps), workers_(workers) {}
+    : batch_(batch), warmup_(warmup_steps), workers_(workers), records_(workers) {}
 
 void RunAggregate::AddStep(uint32_t worker, const StepRecord& r) {
   if (worker >= workers_.size()) return;
@@ -36,7 +36,10 @@ void RunAggregate::AddStep(uint32_t worker, const StepRecord& r) {
   w.update += r.update_s();
   w.bytes_sent += r.bytes_sent();
   w.bytes_received += r.bytes_received();
+  w.nic_bytes_sent += r.nic_bytes_sent();
+  w.nic_bytes_received += r.nic_bytes_received();
   w.step_seconds.push_back(r.step_s());
+  records_[worker].push_back(r);
   if (worker == 0) {
     interval_loss_ += r.loss();
     interval_accuracy_ += r.batch_accuracy();
@@ -102,6 +105,9 @@ absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summar
     s->set_update_seconds(w.update);
     s->set_bytes_sent(w.bytes_sent);
     s->set_bytes_received(w.bytes_received);
+    s->set_nic_bytes_sent(w.nic_bytes_sent);
+    s->set_nic_bytes_received(w.nic_bytes_received);
+    result->set_nic_bytes(result->nic_bytes() + w.nic_bytes_sent);
     if (w.steps > 0) {
       s->set_bytes_per_step(static_cast<double>(w.bytes_sent + w.bytes_received) / w.steps);
     }

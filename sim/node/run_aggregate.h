@@ -26,6 +26,8 @@ class RunAggregate {
   uint64_t min_steps() const;
   uint64_t total_steps() const;  // all workers together
   uint64_t samples() const { return total_steps() * batch_; }
+  // Every step record received, per worker, in step order (for the modelled clock).
+  std::vector<std::vector<StepRecord>>& records() { return records_; }
 
   // Fills everything it knows into `result`: steps, samples, step-time percentiles (after each
   // worker's warm-up), time split, per-worker and per-server stats, staleness, evaluations and
@@ -43,8 +45,10 @@ class RunAggregate {
     double step = 0, data = 0, compute = 0, compute_cpu = 0, pull = 0, push = 0, wait = 0,
            reduce = 0, update = 0;
     uint64_t bytes_sent = 0, bytes_received = 0;
+    uint64_t nic_bytes_sent = 0, nic_bytes_received = 0;
     std::vector<double> step_seconds;
   };
+  std::vector<std::vector<StepRecord>> records_;
   const int batch_;
   const int warmup_;
   std::vector<PerWorker> workers_;

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "kernels/random.h"
 #include "sim/base/clock.h"
 
@@ -87,11 +90,22 @@ absl::StatusOr<LoopResult> RunTrainLoop(kernels::Model<float>& model, std::vecto
     if (config.stop != nullptr && config.stop->load(std::memory_order_relaxed)) {
       return absl::CancelledError(absl::StrFormat("interrupted at step %d", step - 1));
     }
+    if (config.kill_at_step == step) {
+      // An injected fault: die as a crashed machine would, without a word to anyone.
+      std::fflush(nullptr);
+      std::raise(SIGKILL);
+    }
+    double paused = 0;
+    if (config.pause_at_step == step && config.pause_s > 0) {
+      absl::SleepFor(absl::Seconds(config.pause_s));
+      paused = config.pause_s;
+    }
     strategy::StepComm comm;
     Stopwatch step_clock;
     next_batch(std::span<int64_t>(indices));
     train.Gather<float>(indices, x.data(), labels.data());
     const double t_data = step_clock.Seconds();
+    const double pull_start = clock_start_s + clock.Seconds();
     absl::Status begun = exchange.BeginStep(step, params, &comm);
     if (!begun.ok()) return begun;
     const double t_begun = step_clock.Seconds();
@@ -100,11 +114,15 @@ absl::StatusOr<LoopResult> RunTrainLoop(kernels::Model<float>& model, std::vecto
     const float loss = model.TrainStep(params.data(), x.data(), labels.data(), batch,
                                        DropoutSeed(config.seed, step), grads.data(), &correct);
     const double compute_cpu = ThreadCpuSeconds() - cpu_before;
+    if (config.slowdown > 1) {
+      absl::SleepFor(absl::Seconds((config.slowdown - 1) * (step_clock.Seconds() - t_begun)));
+    }
     const double t_computed = step_clock.Seconds();
     if (!std::isfinite(loss)) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "training diverged at step %d (loss %g): lower optimizer.*.learning_rate", step, loss));
     }
+    const double push_start = clock_start_s + clock.Seconds();
     absl::Status ended = exchange.EndStep(step, grads, params, &comm);
     if (!ended.ok()) return ended;
     const double t_step = step_clock.Seconds();
@@ -134,6 +152,11 @@ absl::StatusOr<LoopResult> RunTrainLoop(kernels::Model<float>& model, std::vecto
     record.set_loss(loss);
     record.set_batch_accuracy(static_cast<float>(accuracy));
     record.set_staleness(comm.staleness);
+    record.set_nic_bytes_sent(comm.nic_bytes_sent);
+    record.set_nic_bytes_received(comm.nic_bytes_received);
+    record.set_model_pause_s(paused);
+    record.set_pull_start_s(pull_start);
+    record.set_push_start_s(push_start);
     observer.OnStep(record);
 
     const bool global_done = config.global_steps > 0 && comm.global_step >= config.global_steps;

@@ -30,6 +30,14 @@ struct LoopConfig {
   int64_t examples_per_epoch = 0; // this worker's examples per epoch, for the epoch column
   uint64_t samples_per_step = 0;  // examples all workers process per step (EvalRecord.samples)
   const std::atomic<bool>* stop = nullptr;  // polled every step; true -> Cancelled
+  // Injected faults (cluster.faults): the compute of every step is padded by sleeping
+  // (slowdown - 1) times its wall time, so the wall clock shows a slower machine; before step
+  // pause_at_step the loop sleeps pause_s; before step kill_at_step the process SIGKILLs itself
+  // (set only in worker processes).
+  double slowdown = 1;
+  uint64_t pause_at_step = 0;
+  double pause_s = 0;
+  uint64_t kill_at_step = 0;
 };
 
 class LoopObserver {

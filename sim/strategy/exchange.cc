@@ -12,6 +12,8 @@ void Accumulate(const StepComm& step, StepComm* total) {
   total->update_s += step.update_s;
   total->bytes_sent += step.bytes_sent;
   total->bytes_received += step.bytes_received;
+  total->nic_bytes_sent += step.nic_bytes_sent;
+  total->nic_bytes_received += step.nic_bytes_received;
   total->staleness = std::max(total->staleness, step.staleness);
 }
 

@@ -31,6 +31,9 @@ struct StepComm {
   double update_s = 0;   // local optimizer (ring)
   uint64_t bytes_sent = 0;      // as counted by the transport, framing included
   uint64_t bytes_received = 0;
+  // The part of those bytes that crossed this worker's simulated NIC (shaped networks only).
+  uint64_t nic_bytes_sent = 0;
+  uint64_t nic_bytes_received = 0;
   // PS: staleness of the parameters this step computed on, as the servers measure it for the
   // update this step's push produced (max over shards). 0 for SYNC and allreduce.
   uint64_t staleness = 0;

@@ -12,6 +12,8 @@ PsExchange::PsExchange(std::unique_ptr<comm::PsClient> client) : client_(std::mo
 
 absl::Status PsExchange::BeginStep(uint64_t step, std::span<float> params, StepComm* comm) {
   const uint64_t sent = client_->bytes_sent(), received = client_->bytes_received();
+  const uint64_t nic_sent = client_->nic_bytes_sent();
+  const uint64_t nic_received = client_->nic_bytes_received();
   Stopwatch watch;
   absl::Status status = client_->Pull(step - 1, params, &pulled_);
   const double wall = watch.Seconds();
@@ -20,6 +22,8 @@ absl::Status PsExchange::BeginStep(uint64_t step, std::span<float> params, StepC
   comm->pull_s += wall > pulled_.wait_s ? wall - pulled_.wait_s : 0.0;
   comm->bytes_sent += client_->bytes_sent() - sent;
   comm->bytes_received += client_->bytes_received() - received;
+  comm->nic_bytes_sent += client_->nic_bytes_sent() - nic_sent;
+  comm->nic_bytes_received += client_->nic_bytes_received() - nic_received;
   return status;
 }
 
@@ -31,6 +35,8 @@ absl::Status PsExchange::EndStep(uint64_t step, std::span<const float> grads,
   }
   pulled_valid_ = false;
   const uint64_t sent = client_->bytes_sent(), received = client_->bytes_received();
+  const uint64_t nic_sent = client_->nic_bytes_sent();
+  const uint64_t nic_received = client_->nic_bytes_received();
   Stopwatch watch;
   comm::PushResult pushed;
   absl::Status status = client_->Push(step - 1, grads, pulled_.versions, &pushed);
@@ -40,6 +46,8 @@ absl::Status PsExchange::EndStep(uint64_t step, std::span<const float> grads,
   if (status.ok()) completed_ = step;
   comm->bytes_sent += client_->bytes_sent() - sent;
   comm->bytes_received += client_->bytes_received() - received;
+  comm->nic_bytes_sent += client_->nic_bytes_sent() - nic_sent;
+  comm->nic_bytes_received += client_->nic_bytes_received() - nic_received;
   return status;
 }
 

@@ -303,6 +303,28 @@ absl::Status PsShard::WorkerDoneUnnotified(int worker) {
   return absl::OkStatus();
 }
 
+absl::Status PsShard::DropWorker(int worker) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (aborted_) {
+      return absl::CancelledError(absl::StrCat("parameter server shard ", options_.shard_id,
+                                               " was aborted"));
+    }
+    if (worker < 0 || worker >= options_.num_workers) {
+      return absl::InvalidArgumentError(absl::StrCat("shard ", options_.shard_id, ": worker ",
+                                                     worker, " is not in [0, ",
+                                                     options_.num_workers, ")"));
+    }
+    if (done_[worker]) return absl::OkStatus();
+    next_chunk_[worker] = 0;
+    done_[worker] = true;
+    if (options_.mode == PsMode::kSync) TrySyncCompleteLocked();
+    AdvanceLocked();
+  }
+  NotifyChange();
+  return absl::OkStatus();
+}
+
 void PsShard::Abort() {
   {
     absl::MutexLock lock(&mu_);

@@ -102,6 +102,10 @@ class PsShard final : public comm::PsShardHandler {
                          std::span<const float> grad) override;
   absl::StatusOr<comm::PushAck> FinishPush(int worker, uint64_t clock,
                                            uint64_t pulled_version) override;
+  // The worker died (on_worker_failure CONTINUE): it is done from now on, and a push it left
+  // half-way is forgotten (ASYNC/SSP already applied the chunks that arrived, as a real server
+  // would have). SSP stops waiting for it. Idempotent.
+  absl::Status DropWorker(int worker);
   absl::Status WorkerDone(int worker) override;
   void Abort() override;
   bool SetChangeListener(std::function<void()> listener) override;

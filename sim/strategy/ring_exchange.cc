@@ -30,6 +30,8 @@ absl::Status RingExchange::EndStep(uint64_t step, std::span<const float> grads,
   }
   const uint64_t sent_before = link_->bytes_sent();
   const uint64_t received_before = link_->bytes_received();
+  const uint64_t nic_sent_before = link_->nic_bytes_sent();
+  const uint64_t nic_received_before = link_->nic_bytes_received();
   averaged_.assign(grads.begin(), grads.end());
   Stopwatch reduce_clock;
   RingAllreduceOptions options = options_;
@@ -44,6 +46,8 @@ absl::Status RingExchange::EndStep(uint64_t step, std::span<const float> grads,
   comm->update_s += update_clock.Seconds();
   comm->bytes_sent += link_->bytes_sent() - sent_before;
   comm->bytes_received += link_->bytes_received() - received_before;
+  comm->nic_bytes_sent += link_->nic_bytes_sent() - nic_sent_before;
+  comm->nic_bytes_received += link_->nic_bytes_received() - nic_received_before;
   return absl::OkStatus();
 }
 

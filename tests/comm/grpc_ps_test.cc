@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <random>
 #include <thread>
@@ -20,7 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "kernels/model.h"
 #include "kernels/optimizer.h"
+#include "kernels/param_layout.h"
 #include "sim/comm/grpc_util.h"
+#include "sim/comm/nic.h"
 #include "sim/strategy/partition.h"
 #include "sim/strategy/ps_exchange.h"
 #include "sim/strategy/ps_shard.h"
@@ -82,6 +85,20 @@ class GrpcCluster {
     grpc_options.run_token = token;
     grpc_options.connect_timeout = absl::Seconds(5);
     return MakeGrpcPsClient(options, grpc_options);
+  }
+
+  // A client whose traffic crosses the simulated NICs: this worker on nic->host(), shard s on
+  // shard_host[s].
+  absl::StatusOr<std::unique_ptr<PsClient>> ShapedClient(int worker, std::shared_ptr<NicPort> nic,
+                                                          std::vector<int> shard_host) {
+    GrpcPsClientOptions grpc_options;
+    grpc_options.addresses = addresses_;
+    grpc_options.run_token = kToken;
+    grpc_options.connect_timeout = absl::Seconds(5);
+    grpc_options.my_host = nic->host();
+    grpc_options.nic = std::move(nic);
+    grpc_options.shard_host = std::move(shard_host);
+    return MakeGrpcPsClient(ClientOptions(worker), grpc_options);
   }
 
   std::vector<float> Params() const {
@@ -483,6 +500,99 @@ TEST(GrpcPsTest, HandlerWithoutChangeListenerStillReleasesWaitersPromptly) {
   EXPECT_LT(answered - released, std::chrono::milliseconds(200));  // not the 1 s poll's end
   EXPECT_EQ(pulled.versions, std::vector<uint64_t>{1});
   started->server->Shutdown(DeadlineIn(1));
+}
+
+// Runs fn(w) for both workers at once; returns each one's seconds from the common start.
+template <typename Fn>
+std::vector<double> BothAtOnce(Fn fn) {
+  std::vector<double> took(2);
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      fn(w);
+      took[w] = absl::ToDoubleSeconds(absl::Now() - start);
+    });
+  }
+  for (auto& t : threads) t.join();
+  return took;
+}
+
+TEST(GrpcPsTest, ShapedWorkersShareTheServerHostsNic) {
+  // One shard on host 0; workers on hosts 1 and 2, each moving 2.5 MB per pull and per push over
+  // 100 Mbit/s NICs: host 0's egress (pulls) and ingress (pushes) are the bottleneck, so each
+  // transfer takes about twice 2.5 MB / bandwidth.
+  constexpr int64_t kElems = 625'000;
+  kernels::ParamLayout layout;
+  layout.Add("w", {kElems});
+  const std::vector<float> init(kElems, 0.f);
+  GrpcCluster cluster(layout, init, PsMode::kAsync, 2, 1, 1 << 20);
+  NicModel model;
+  model.bytes_per_s = 12.5e6;
+  auto table = NicTable::CreateLocal(3, model);
+  std::vector<std::unique_ptr<PsClient>> clients;
+  for (int w = 0; w < 2; ++w) {
+    auto client = cluster.ShapedClient(w, std::make_shared<NicPort>(table, w + 1, 50 + w), {0});
+    ASSERT_TRUE(client.ok()) << client.status();
+    clients.push_back(std::move(*client));
+  }
+  const double ideal = 2 * kElems * 4.0 / model.bytes_per_s;  // 0.4 s
+  std::vector<std::vector<float>> params(2, std::vector<float>(kElems));
+  std::vector<PullResult> pulled(2);
+  const std::vector<double> pull_s = BothAtOnce(
+      [&](int w) { EXPECT_TRUE(clients[w]->Pull(0, params[w], &pulled[w]).ok()); });
+  const std::vector<float> grads(kElems, 0.5f);
+  const std::vector<double> push_s = BothAtOnce([&](int w) {
+    PushResult pushed;
+    EXPECT_TRUE(clients[w]->Push(0, grads, pulled[w].versions, &pushed).ok());
+  });
+  std::printf("shaped PS, 2 workers x 2.5 MB through one 100 Mbit/s server NIC (ideal %.3f s): "
+              "pulls %.3f/%.3f s, pushes %.3f/%.3f s\n",
+              ideal, pull_s[0], pull_s[1], push_s[0], push_s[1]);
+  for (int w = 0; w < 2; ++w) {
+    EXPECT_GE(pull_s[w], 0.85 * ideal) << "worker " << w;
+    EXPECT_LE(pull_s[w], 1.5 * ideal) << "worker " << w;
+    EXPECT_GE(push_s[w], 0.85 * ideal) << "worker " << w;
+    EXPECT_LE(push_s[w], 1.5 * ideal) << "worker " << w;
+    // Everything went to another host: the NIC counters match the transport's (the push ack is
+    // counted too; only Done() is left out).
+    EXPECT_EQ(clients[w]->nic_bytes_sent(), clients[w]->bytes_sent());
+    EXPECT_EQ(clients[w]->nic_bytes_received(), clients[w]->bytes_received());
+    EXPECT_GT(clients[w]->nic_bytes_received(), kElems * 4u);
+  }
+}
+
+TEST(GrpcPsTest, AbortEndsAPushWaitingOnASlowNic) {
+  kernels::ParamLayout layout;
+  layout.Add("w", {250'000});  // 1 MB: 10 s at 100 kB/s
+  const std::vector<float> init(layout.size(), 0.f);
+  GrpcCluster cluster(layout, init, PsMode::kAsync, 1, 1, 1 << 20);
+  auto table = NicTable::CreateLocal(2, NicModel{.bytes_per_s = 1e5});
+  auto client = cluster.ShapedClient(0, std::make_shared<NicPort>(table, 1, 1), {0});
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (*client)->Abort();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  PushResult pushed;
+  absl::Status status = (*client)->Push(0, init, std::vector<uint64_t>{0}, &pushed);
+  aborter.join();
+  EXPECT_TRUE(absl::IsCancelled(status)) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(GrpcPsTest, AShapedClientChecksItsHostTable) {
+  auto model = kernels::MakeSoftmax<float>();
+  std::vector<float> init(model->layout().size(), 0.f);
+  GrpcCluster cluster(model->layout(), init, PsMode::kAsync, 1, 2, 1 << 20);
+  auto table = NicTable::CreateLocal(2, NicModel{});
+  auto client = cluster.ShapedClient(0, std::make_shared<NicPort>(table, 1, 1), {0});
+  EXPECT_TRUE(absl::IsInvalidArgument(client.status())) << client.status();  // 2 shards
+  client = cluster.ShapedClient(0, std::make_shared<NicPort>(table, 1, 1), {0, 2});
+  EXPECT_TRUE(absl::IsInvalidArgument(client.status())) << client.status();  // no host 2
+  EXPECT_NE(client.status().message().find("shard_host[1]"), std::string::npos)
+      << client.status();
 }
 
 }  // namespace

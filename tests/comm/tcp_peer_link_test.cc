@@ -5,13 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "kernels/random.h"
+#include "sim/comm/nic.h"
 #include "sim/strategy/ring_allreduce.h"
 #include "tests/comm/ring_sum_check.h"
 
@@ -183,6 +186,107 @@ TEST(TcpPeerLinkTest, AFrameAboveTheLimitIsRejected) {
   std::vector<float> big(kSegmentBytes / sizeof(float) + 1);
   EXPECT_EQ(group.links[0]->Send(1, {}, big, absl::Now() + absl::Seconds(1)).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Two linked ranks whose frames cross simulated NICs: rank r runs on host hosts[r].
+struct ShapedPair {
+  ShapedPair(std::shared_ptr<NicTable> table, std::vector<int> hosts, int64_t max_frame_bytes) {
+    std::vector<std::string> addresses;
+    for (int r = 0; r < 2; ++r) {
+      TcpPeerLinkOptions options{.rank = r, .size = 2, .run_token = "run-a",
+                                 .max_frame_bytes = max_frame_bytes};
+      options.nic = std::make_shared<NicPort>(table, hosts[r], 100 + r);
+      options.rank_host = hosts;
+      links.push_back(std::make_unique<TcpPeerLink>(options));
+      absl::StatusOr<int> port = links[r]->Listen();
+      EXPECT_TRUE(port.ok()) << port.status();
+      addresses.push_back("127.0.0.1:" + std::to_string(port.value_or(0)));
+    }
+    std::vector<std::thread> threads;
+    for (int r = 0; r < 2; ++r) {
+      threads.emplace_back([this, r, addresses] {
+        absl::Status connected = links[r]->Connect(addresses, absl::Now() + absl::Seconds(10));
+        EXPECT_TRUE(connected.ok()) << connected;
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  ~ShapedPair() {
+    std::thread closer([this] { links[1]->Close(absl::Now() + absl::Seconds(2)); });
+    links[0]->Close(absl::Now() + absl::Seconds(2));
+    closer.join();
+  }
+  std::vector<std::unique_ptr<TcpPeerLink>> links;
+};
+
+TEST(TcpPeerLinkTest, ShapedFramesTakeTheSimulatedTransferAndLatency) {
+  NicModel model;
+  model.bytes_per_s = 12.5e6;  // 100 Mbit/s
+  model.latency = absl::Milliseconds(20);
+  auto table = NicTable::CreateLocal(2, model);
+  constexpr int64_t kFrameBytes = 1 << 20;
+  ShapedPair pair(table, {0, 1}, kFrameBytes);
+  std::vector<float> data(kFrameBytes / sizeof(float), 2.0f), out(data.size());
+  const absl::Time start = absl::Now();
+  std::thread sender([&] {
+    EXPECT_TRUE(pair.links[0]->Send(1, {3, 1, 0}, data, start + absl::Seconds(10)).ok());
+  });
+  absl::Status received =
+      pair.links[1]->Recv(0, {3, 1, 0}, out, start + absl::Seconds(10), RecvMode::kCopy);
+  const double took = absl::ToDoubleSeconds(absl::Now() - start);
+  sender.join();
+  ASSERT_TRUE(received.ok()) << received;
+  EXPECT_EQ(out, data);
+  const uint64_t wire = kTcpFrameHeaderBytes + kFrameBytes;
+  const double ideal = wire / model.bytes_per_s + 0.020;  // about 0.104 s
+  std::printf("shaped 1 MiB frame: received after %.3f s (ideal %.3f s)\n", took, ideal);
+  EXPECT_GE(took, ideal);
+  EXPECT_LT(took, 1.0);
+  EXPECT_EQ(pair.links[0]->nic_bytes_sent(), wire);
+  EXPECT_EQ(pair.links[1]->nic_bytes_received(), wire);
+  EXPECT_EQ(pair.links[0]->bytes_sent(), wire);
+  EXPECT_EQ(pair.links[1]->nic_bytes_sent(), 0u);
+}
+
+TEST(TcpPeerLinkTest, RanksOnOneSimulatedHostDoNotCrossTheNic) {
+  NicModel model;
+  model.bytes_per_s = 1e5;  // 1 MiB would take 10 s if it were shaped
+  model.latency = absl::Seconds(1);
+  ShapedPair pair(NicTable::CreateLocal(2, model), {1, 1}, 1 << 20);
+  std::vector<float> data((1 << 20) / sizeof(float), 1.0f), out(data.size());
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(pair.links[0]->Send(1, {}, data, start + absl::Seconds(10)).ok());
+  ASSERT_TRUE(pair.links[1]->Recv(0, {}, out, start + absl::Seconds(10), RecvMode::kCopy).ok());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(900));
+  EXPECT_EQ(pair.links[0]->nic_bytes_sent(), 0u);
+  EXPECT_EQ(pair.links[1]->nic_bytes_received(), 0u);
+  EXPECT_GT(pair.links[1]->bytes_received(), 0u);
+}
+
+TEST(TcpPeerLinkTest, AbortEndsASendWaitingOnASlowNic) {
+  ShapedPair pair(NicTable::CreateLocal(2, NicModel{.bytes_per_s = 1e5}), {0, 1}, 1 << 20);
+  std::vector<float> data((1 << 20) / sizeof(float));  // 10 s at 100 kB/s
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    pair.links[0]->Abort();
+  });
+  const absl::Time start = absl::Now();
+  absl::Status sent = pair.links[0]->Send(1, {}, data, start + absl::Seconds(30));
+  aborter.join();
+  EXPECT_TRUE(absl::IsCancelled(sent)) << sent;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+TEST(TcpPeerLinkTest, AShapedLinkChecksItsHostTable) {
+  auto table = NicTable::CreateLocal(2, NicModel{});
+  TcpPeerLinkOptions options{.rank = 0, .size = 2, .run_token = "run-a"};
+  options.nic = std::make_shared<NicPort>(table, 0, 1);
+  options.rank_host = {0, 5};  // host 5 does not exist
+  TcpPeerLink link(options);
+  ASSERT_TRUE(link.Listen().ok());
+  absl::Status status = link.Connect({"127.0.0.1:1", "127.0.0.1:2"}, absl::Now());
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("rank_host[1]"), std::string::npos) << status;
 }
 
 }  // namespace

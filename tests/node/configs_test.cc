@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
+#include "sim/config/instances.h"
 
 namespace distsim {
 namespace {
@@ -43,8 +44,22 @@ TEST(ShippedConfigs, EveryConfigLoadsAndValidates) {
       CompareConfig compare;
       auto entries = config::LoadCompare(entry.path().string(), &compare);
       EXPECT_TRUE(entries.ok()) << entries.status();
-      if (entries.ok()) EXPECT_FALSE(entries->empty());
+      if (entries.ok()) {
+        EXPECT_FALSE(entries->empty());
+      }
       ++compares;
+    } else if (message == "distsim.PredictConfig") {
+      PredictConfig predict;
+      ASSERT_TRUE(config::LoadMessage(entry.path().string(), &predict).ok());
+      CompareConfig as_compare;
+      *as_compare.mutable_base() = predict.calibration();
+      as_compare.set_name(predict.name());
+      as_compare.add_runs()->set_name("calibration");
+      for (const CompareRun& c : predict.checks()) *as_compare.add_runs() = c;
+      auto entries = config::ExpandCompare(config::WithCompareDefaults(as_compare), "predict");
+      EXPECT_TRUE(entries.ok()) << entries.status();
+    } else if (message == "distsim.InstanceTable") {
+      continue;  // checked by InstanceTable tests
     } else {
       EXPECT_EQ(message, "distsim.RunConfig") << "every config names its message";
       Load(entry.path().filename().string());
@@ -53,6 +68,31 @@ TEST(ShippedConfigs, EveryConfigLoadsAndValidates) {
   }
   EXPECT_GE(runs, 3);
   EXPECT_GE(compares, 1);
+}
+
+// The compiled-in table is the shipped file, and every profile's GEMM speed is the arithmetic its
+// sources state: physical cores x clock x FLOPs per cycle x efficiency.
+TEST(ShippedConfigs, InstanceTableIsBuiltInAndConsistent) {
+  InstanceTable file;
+  ASSERT_TRUE(config::LoadMessage(std::string(DISTSIM_SOURCE_DIR) + "/configs/instances.textproto",
+                                  &file)
+                  .ok());
+  absl::StatusOr<InstanceTable> builtin = config::BuiltinInstances();
+  ASSERT_TRUE(builtin.ok()) << builtin.status();
+  EXPECT_EQ(builtin->SerializeAsString(), file.SerializeAsString());
+  for (const char* name : {"ml.c4.xlarge", "ml.c4.8xlarge", "ml.c5.xlarge", "ml.c5.4xlarge",
+                           "ml.c5.18xlarge", "ml.m5.xlarge"}) {
+    SCOPED_TRACE(name);
+    absl::StatusOr<InstanceProfile> p = config::FindInstance(name);
+    ASSERT_TRUE(p.ok()) << p.status();
+    const double expected =
+        p->vcpus() / 2.0 * p->clock_ghz() * p->fp32_flops_per_cycle() * p->gemm_efficiency();
+    EXPECT_NEAR(p->gemm_gflops(), expected, 0.051);
+    EXPECT_GT(p->network_gbps(), 0);
+    EXPECT_GT(p->price_per_hour_usd(), 0);
+    EXPECT_GE(p->sources_size(), 3) << "every figure names where it came from";
+  }
+  EXPECT_FALSE(config::FindInstance("ml.x9.huge").ok());
 }
 
 TEST(ShippedConfigs, SoftmaxIsSgd01Batch64OneEpoch) {

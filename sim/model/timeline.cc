@@ -1,0 +1,288 @@
+#include "sim/model/timeline.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "sim/base/status.h"
+
+namespace distsim::model {
+namespace {
+
+bool IsPs(TimelineSpec::Kind kind) {
+  return kind == TimelineSpec::kPsSync || kind == TimelineSpec::kPsAsync ||
+         kind == TimelineSpec::kPsSsp;
+}
+
+bool IsReplayed(TimelineSpec::Kind kind) {
+  return kind == TimelineSpec::kPsAsync || kind == TimelineSpec::kPsSsp;
+}
+
+bool NonNegative(double x) { return std::isfinite(x) && x >= 0; }
+
+// The modelled compute of a step: on the simulated instance, plus any injected pause.
+double StepCompute(const StepRecord& r) { return r.model_compute_s() + r.model_pause_s(); }
+
+absl::Status ValidateSpec(const TimelineSpec& spec, size_t workers) {
+  if (spec.worker_host.size() != workers) {
+    return absl::InvalidArgumentError(absl::StrCat("timeline: step records of ", workers,
+                                                   " workers but worker_host names ",
+                                                   spec.worker_host.size()));
+  }
+  for (size_t w = 0; w < spec.worker_host.size(); ++w) {
+    if (spec.worker_host[w] < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "timeline: worker_host[", w, "] = ", spec.worker_host[w], "; hosts are >= 0"));
+    }
+  }
+  if (!NonNegative(spec.net.alpha_s) || !NonNegative(spec.net.bytes_per_s)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timeline: network alpha_s = ", spec.net.alpha_s, " and bytes_per_s = ",
+                     spec.net.bytes_per_s, " must be finite and >= 0 (bytes_per_s 0 = infinite)"));
+  }
+  if (spec.kind == TimelineSpec::kRing && !NonNegative(spec.model_bytes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timeline: model_bytes = ", spec.model_bytes, " must be finite and >= 0"));
+  }
+  if (!IsPs(spec.kind)) return absl::OkStatus();
+  if (spec.server_host.empty() || spec.server_host.size() != spec.shard_bytes.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "timeline: a parameter-server run needs one host and one shard size per server; got ",
+        spec.server_host.size(), " server hosts and ", spec.shard_bytes.size(), " shard sizes"));
+  }
+  for (size_t j = 0; j < spec.server_host.size(); ++j) {
+    if (spec.server_host[j] < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "timeline: server_host[", j, "] = ", spec.server_host[j], "; hosts are >= 0"));
+    }
+    if (!NonNegative(spec.shard_bytes[j])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "timeline: shard_bytes[", j, "] = ", spec.shard_bytes[j], " must be finite and >= 0"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSteps(const TimelineSpec& spec,
+                           const std::vector<std::vector<StepRecord>>& steps) {
+  for (size_t w = 0; w < steps.size(); ++w) {
+    for (size_t i = 0; i < steps[w].size(); ++i) {
+      const StepRecord& r = steps[w][i];
+      if (r.step() != i + 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "timeline: worker ", w, " record ", i, " is step ", r.step(), ", expected ", i + 1,
+            " (each worker's records must be its steps 1, 2, 3, ... in order)"));
+      }
+      if (!NonNegative(r.model_compute_s()) || !NonNegative(r.model_pause_s())) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "timeline: worker ", w, " step ", r.step(), ": model_compute_s = ", r.model_compute_s(),
+            " and model_pause_s = ", r.model_pause_s(), " must be finite and >= 0"));
+      }
+      if (IsReplayed(spec.kind) &&
+          (!std::isfinite(r.pull_start_s()) || !std::isfinite(r.push_start_s()))) {
+        return absl::InvalidArgumentError(absl::StrCat("timeline: worker ", w, " step ", r.step(),
+                                                       ": pull_start_s and push_start_s must be "
+                                                       "finite"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+Timeline StartTimeline(const std::vector<std::vector<StepRecord>>& steps) {
+  Timeline tl;
+  tl.worker_end_s.assign(steps.size(), 0);
+  for (const auto& records : steps) tl.worker_steps.push_back(records.size());
+  return tl;
+}
+
+void Finish(Timeline* tl) {
+  for (double end : tl->worker_end_s) tl->seconds = std::max(tl->seconds, end);
+}
+
+Timeline BuildLocal(const std::vector<std::vector<StepRecord>>& steps) {
+  Timeline tl = StartTimeline(steps);
+  tl.order = kOrderBackToBack;
+  for (size_t w = 0; w < steps.size(); ++w) {
+    double t = 0;
+    for (size_t i = 0; i < steps[w].size(); ++i) {
+      t += StepCompute(steps[w][i]);
+      tl.compute_s += StepCompute(steps[w][i]);
+      if (tl.step_end_s.size() <= i) tl.step_end_s.push_back(0);
+      tl.step_end_s[i] = std::max(tl.step_end_s[i], t);
+    }
+    tl.worker_end_s[w] = t;
+  }
+  Finish(&tl);
+  return tl;
+}
+
+Timeline BuildLockstep(const TimelineSpec& spec,
+                       const std::vector<std::vector<StepRecord>>& steps) {
+  Timeline tl = StartTimeline(steps);
+  tl.order = kOrderLockstep;
+  size_t max_steps = 0;
+  for (const auto& records : steps) max_steps = std::max(max_steps, records.size());
+  double end = 0;
+  for (size_t i = 0; i < max_steps; ++i) {
+    std::vector<size_t> members;  // the workers that have a step i + 1
+    std::vector<int> member_hosts;
+    double max_compute = 0;
+    for (size_t w = 0; w < steps.size(); ++w) {
+      if (steps[w].size() <= i) continue;
+      members.push_back(w);
+      member_hosts.push_back(spec.worker_host[w]);
+      max_compute = std::max(max_compute, StepCompute(steps[w][i]));
+    }
+    double before = 0, after = 0;
+    if (spec.kind == TimelineSpec::kRing) {
+      after = RingAllreduceSeconds(member_hosts, spec.model_bytes, spec.net);
+    } else {
+      before = PsPhaseSeconds(member_hosts, spec.server_host, spec.shard_bytes, false, spec.net);
+      after = PsPhaseSeconds(member_hosts, spec.server_host, spec.shard_bytes, true, spec.net);
+    }
+    end += before + max_compute + after;
+    for (size_t w : members) {
+      const double own = StepCompute(steps[w][i]);
+      tl.compute_s += own;
+      tl.communication_s += before + after;
+      tl.waiting_s += max_compute - own;
+      tl.worker_end_s[w] = end;
+    }
+    tl.step_end_s.push_back(end);
+  }
+  Finish(&tl);
+  return tl;
+}
+
+// The NIC directions of every host during the replay: each free from some modelled time on.
+class Nics {
+ public:
+  Nics(int hosts, const Network& net) : net_(net), egress_free_(hosts), ingress_free_(hosts) {}
+
+  // A transfer that may start at `ready`; returns when it has arrived.
+  double Send(double ready, int from, int to, double bytes) {
+    if (from == to) return ready;
+    // Infinite bandwidth holds no NIC, so nothing queues (the replay order does not matter).
+    if (net_.bytes_per_s <= 0) return ready + net_.alpha_s;
+    const double start = std::max({ready, egress_free_[from], ingress_free_[to]});
+    const double end = start + WireSeconds(bytes, net_);
+    egress_free_[from] = ingress_free_[to] = end;
+    return end + net_.alpha_s;
+  }
+
+ private:
+  const Network net_;
+  std::vector<double> egress_free_, ingress_free_;
+};
+
+absl::StatusOr<Timeline> BuildReplay(const TimelineSpec& spec,
+                                     const std::vector<std::vector<StepRecord>>& steps) {
+  Timeline tl = StartTimeline(steps);
+  tl.order = kOrderReplayed;
+  const size_t n = steps.size();
+  int hosts = 0;
+  for (int h : spec.worker_host) hosts = std::max(hosts, h + 1);
+  for (int h : spec.server_host) hosts = std::max(hosts, h + 1);
+  Nics nics(hosts, spec.net);
+  const bool ssp = spec.kind == TimelineSpec::kPsSsp;
+
+  std::vector<double>& t = tl.worker_end_s;       // when each worker is next ready
+  std::vector<size_t> next(n, 0);                 // event 2i: pull of step i + 1; 2i + 1: push
+  std::vector<std::vector<double>> push_done(n);  // modelled time of each worker's pushes
+
+  // SSP: the pull at clock c needs push number c - s of every other worker that will make it.
+  auto needed_push = [&](size_t c) -> size_t {
+    return ssp && c > spec.staleness ? c - spec.staleness : 0;  // 0: none
+  };
+  auto blocked = [&](size_t w, size_t c) {
+    const size_t need = needed_push(c);
+    if (need == 0) return false;
+    for (size_t v = 0; v < n; ++v) {
+      if (v != w && steps[v].size() >= need && push_done[v].size() < need) return true;
+    }
+    return false;
+  };
+
+  for (;;) {
+    // The earliest (real time, worker) among each worker's next event; a worker's own events
+    // stay in program order, and an SSP pull still held back by the bound waits its turn.
+    size_t best = n;
+    double best_real = 0;
+    bool any_left = false;
+    for (size_t w = 0; w < n; ++w) {
+      if (next[w] == 2 * steps[w].size()) continue;
+      any_left = true;
+      const StepRecord& r = steps[w][next[w] / 2];
+      const bool is_push = next[w] % 2 == 1;
+      if (!is_push && blocked(w, next[w] / 2)) continue;
+      const double real = is_push ? r.push_start_s() : r.pull_start_s();
+      if (best == n || real < best_real) {
+        best = w;
+        best_real = real;
+      }
+    }
+    if (!any_left) break;
+    if (best == n) {
+      // Cannot happen: the worker with the fewest pushes is never held back.
+      return absl::InternalError("timeline: SSP replay deadlocked");
+    }
+
+    const size_t w = best;
+    const size_t c = next[w] / 2;  // the worker's clock, 0-based
+    const StepRecord& r = steps[w][c];
+    const int host = spec.worker_host[w];
+    if (next[w] % 2 == 0) {
+      double ready = t[w];
+      if (const size_t need = needed_push(c); need > 0) {
+        for (size_t v = 0; v < n; ++v) {
+          if (v != w && steps[v].size() >= need) ready = std::max(ready, push_done[v][need - 1]);
+        }
+      }
+      tl.waiting_s += ready - t[w];
+      double done = ready;
+      for (size_t j = 0; j < spec.server_host.size(); ++j) {
+        if (spec.shard_bytes[j] <= 0) continue;
+        done = std::max(done, nics.Send(ready, spec.server_host[j], host, spec.shard_bytes[j]));
+      }
+      tl.communication_s += done - ready;
+      tl.compute_s += StepCompute(r);
+      t[w] = done + StepCompute(r);
+    } else {
+      double done = t[w];
+      for (size_t j = 0; j < spec.server_host.size(); ++j) {
+        if (spec.shard_bytes[j] <= 0) continue;
+        done = std::max(done, nics.Send(t[w], host, spec.server_host[j], spec.shard_bytes[j]));
+      }
+      tl.communication_s += done - t[w];
+      t[w] = done;
+      push_done[w].push_back(done);
+    }
+    ++next[w];
+  }
+  Finish(&tl);
+  return tl;
+}
+
+}  // namespace
+
+absl::StatusOr<Timeline> BuildTimeline(const TimelineSpec& spec,
+                                       const std::vector<std::vector<StepRecord>>& steps) {
+  DS_RETURN_IF_ERROR(ValidateSpec(spec, steps.size()));
+  DS_RETURN_IF_ERROR(ValidateSteps(spec, steps));
+  switch (spec.kind) {
+    case TimelineSpec::kLocal:
+      return BuildLocal(steps);
+    case TimelineSpec::kRing:
+    case TimelineSpec::kPsSync:
+      return BuildLockstep(spec, steps);
+    case TimelineSpec::kPsAsync:
+    case TimelineSpec::kPsSsp:
+      return BuildReplay(spec, steps);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("timeline: unknown kind ", static_cast<int>(spec.kind)));
+}
+
+}  // namespace distsim::model

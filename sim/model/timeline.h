@@ -1,0 +1,77 @@
+// The modelled timeline of a recorded run: what the configured cluster would have taken for the
+// steps the workers really did (DESIGN.md section 5, the "modelled" clock beside the measured one).
+//
+// Compute comes from the records (model_compute_s + model_pause_s: the step's compute on the
+// simulated instance, plus any injected pause); communication from the cost model (cost_model.h)
+// and the spec's placement of processes on hosts. Two ways to put steps on one clock:
+//  * lockstep (ring, PS SYNC): step i ends when its slowest participant has computed and the
+//    step's phases are over; a worker waits for the slowest.
+//  * replayed (PS ASYNC, SSP): the pulls and pushes of all workers are replayed in the order the
+//    servers really saw them, each transfer queueing for its hosts' NIC directions; SSP holds a
+//    pull back until the slowest running worker is within `staleness` clocks.
+// Pure functions; thread-compatible.
+#ifndef DISTSIM_SIM_MODEL_TIMELINE_H_
+#define DISTSIM_SIM_MODEL_TIMELINE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "distsim/cluster.pb.h"
+#include "sim/model/cost_model.h"
+
+namespace distsim::model {
+
+// Timeline::order of each kind.
+inline constexpr char kOrderBackToBack[] = "back to back";
+inline constexpr char kOrderLockstep[] = "lockstep";
+inline constexpr char kOrderReplayed[] =
+    "replayed in the order the servers really received the pushes";
+
+struct TimelineSpec {
+  enum Kind { kLocal, kRing, kPsSync, kPsAsync, kPsSsp };
+  Kind kind = kLocal;
+  uint32_t staleness = 0;           // kPsSsp: the bound s
+  std::vector<int> worker_host;     // by worker rank; one per worker of `steps`
+  std::vector<int> server_host;     // PS: by server rank
+  std::vector<double> shard_bytes;  // PS: payload bytes of each server's shard (push = pull)
+  double model_bytes = 0;           // ring: S
+  Network net;
+};
+
+struct Timeline {
+  double seconds = 0;                // first step to last, all workers
+  std::vector<double> worker_end_s;  // when each worker finished its last step
+  std::vector<uint64_t> worker_steps;
+  // Summed over workers; per worker, compute + communication + waiting = its end time.
+  double compute_s = 0;
+  double communication_s = 0;      // pulls, pushes, allreduce (NIC queueing included)
+  double waiting_s = 0;            // for the slowest (lockstep) or the SSP bound
+  std::vector<double> step_end_s;  // lockstep kinds and local: when step i + 1 ended
+  std::string order;               // one of kOrder*
+};
+
+// Builds the timeline of `steps`: steps[w] holds worker w's records, steps 1, 2, 3, ... in order
+// (a worker that died early simply has fewer). Rules per kind:
+//  * kLocal: each worker's steps back to back, no communication.
+//  * kRing, kPsSync: step i involves the workers that have a step i (those that died earlier
+//    drop out) and ends at end(i - 1) + [PS: pull phase] + max compute + [ring: allreduce;
+//    PS: push phase]; a worker waits (max compute - own compute).
+//  * kPsAsync, kPsSsp: a discrete-event replay. Each step is a pull (at real time pull_start_s)
+//    then a push (at push_start_s); events of all workers are taken in real-time order (ties: by
+//    worker, then pull before push), a worker's own events always in program order. Each host
+//    has an egress and an ingress that is free from some modelled time on; a transfer between
+//    two hosts starts when its worker is ready and both directions are free, holds them for
+//    bytes / bytes_per_s, and arrives alpha later; same-host transfers arrive at once. A pull is
+//    done at its last shard's arrival, the worker then computes; its push is done likewise. SSP:
+//    the pull of a worker at clock c (0-based) first waits for push number c - s of every other
+//    worker that has one (a worker with fewer steps, e.g. one that died, holds nobody back).
+// InvalidArgument for inconsistent input (worker or host counts, negative hosts, bytes or
+// compute, steps out of order), naming the field, worker and step.
+absl::StatusOr<Timeline> BuildTimeline(const TimelineSpec& spec,
+                                       const std::vector<std::vector<StepRecord>>& steps);
+
+}  // namespace distsim::model
+
+#endif  // DISTSIM_SIM_MODEL_TIMELINE_H_

@@ -1,0 +1,119 @@
+#include "sim/node/modelled.h"
+
+#include <algorithm>
+
+#include "sim/base/status.h"
+#include "sim/config/instances.h"
+
+namespace distsim::node {
+
+model::Network NetworkOf(const RunConfig& config) {
+  const NetworkConfig& net = config.cluster().network();
+  constexpr double kPacketBytes = 1500;
+  const double latency_s = net.latency_us() * 1e-6;
+  model::Network out;
+  out.alpha_s = latency_s + 0.5 * net.jitter_us() * 1e-6;
+  if (net.bandwidth_gbps() > 0) {
+    // Seconds per byte: the byte itself, its expected resend, and the expected round trips
+    // spent recovering lost packets.
+    const double beta = (1 + net.loss()) * 8 / (net.bandwidth_gbps() * 1e9) +
+                        net.loss() * 2 * latency_s / kPacketBytes;
+    out.bytes_per_s = 1 / beta;
+  }
+  return out;
+}
+
+model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& shape,
+                                   const ModelFacts& facts) {
+  model::TimelineSpec spec;
+  spec.net = NetworkOf(config);
+  spec.worker_host.assign(shape.worker_host.begin(), shape.worker_host.end());
+  spec.server_host.assign(shape.server_host.begin(), shape.server_host.end());
+  for (int64_t p : facts.server_params) spec.shard_bytes.push_back(4.0 * p);
+  spec.model_bytes = 4.0 * facts.parameters;
+  if (config.has_allreduce()) {
+    spec.kind = model::TimelineSpec::kRing;
+  } else if (config.has_parameter_server()) {
+    switch (config.parameter_server().mode()) {
+      case ParameterServerStrategy::SYNC:
+        spec.kind = model::TimelineSpec::kPsSync;
+        break;
+      case ParameterServerStrategy::SSP:
+        spec.kind = model::TimelineSpec::kPsSsp;
+        spec.staleness = config.parameter_server().staleness();
+        break;
+      default:
+        spec.kind = model::TimelineSpec::kPsAsync;
+        break;
+    }
+  } else {
+    spec.kind = model::TimelineSpec::kLocal;
+  }
+  return spec;
+}
+
+absl::StatusOr<ModelledClock> ModelRun(const RunConfig& config, const ClusterShape& shape,
+                                       const ModelFacts& facts,
+                                       std::vector<std::vector<StepRecord>>* records,
+                                       model::Timeline* timeline_out) {
+  const ClusterConfig& cluster = config.cluster();
+  ModelledClock clock;
+  clock.set_instance_type(cluster.instance_type());
+  clock.set_clock_mode(ClusterConfig::ClockMode_Name(cluster.clock()));
+  clock.set_gemm_gflops(cluster.gemm_gflops());
+  clock.set_host_gemm_gflops(facts.host_gemm_gflops);
+  clock.set_bandwidth_gbps(cluster.network().bandwidth_gbps());
+  clock.set_latency_us(cluster.network().latency_us());
+  const bool flops_mode = cluster.clock() == ClusterConfig::FLOPS;
+  // CPU_TIME without an instance: the instance is this machine, one thread.
+  const double scale = cluster.gemm_gflops() > 0 && facts.host_gemm_gflops > 0
+                           ? facts.host_gemm_gflops / cluster.gemm_gflops()
+                           : 1.0;
+  if (!flops_mode) clock.set_compute_scale(scale);
+  const double flops_step_s =
+      cluster.gemm_gflops() > 0
+          ? config.train().batch_size() * facts.train_flops_per_example / (cluster.gemm_gflops() * 1e9)
+          : 0;
+  const std::vector<FaultConfig> faults = config::FaultsByWorker(config);
+  for (size_t w = 0; w < records->size(); ++w) {
+    const double slowdown = w < faults.size() ? std::max(1.0, faults[w].slowdown()) : 1.0;
+    for (StepRecord& r : (*records)[w]) {
+      const double compute = flops_mode ? flops_step_s : r.compute_cpu_s() * scale;
+      r.set_model_compute_s(compute * slowdown);
+    }
+  }
+  const model::TimelineSpec spec = TimelineSpecOf(config, shape, facts);
+  DS_ASSIGN_OR_RETURN(model::Timeline timeline, model::BuildTimeline(spec, *records));
+  uint64_t steps = 0, max_steps = 0;
+  for (uint64_t s : timeline.worker_steps) {
+    steps += s;
+    max_steps = std::max(max_steps, s);
+  }
+  int hosts = 0;
+  for (int h : spec.worker_host) hosts = std::max(hosts, h + 1);
+  for (int h : spec.server_host) hosts = std::max(hosts, h + 1);
+  clock.set_hosts(hosts);
+  clock.set_seconds(timeline.seconds);
+  if (timeline.seconds > 0) {
+    clock.set_samples_per_second(static_cast<double>(steps) * config.train().batch_size() /
+                                 timeline.seconds);
+  }
+  if (max_steps > 0) clock.set_step_ms_mean(1e3 * timeline.seconds / max_steps);
+  const double total = timeline.compute_s + timeline.communication_s + timeline.waiting_s;
+  if (total > 0) {
+    clock.set_compute_share(timeline.compute_s / total);
+    clock.set_communication_share(timeline.communication_s / total);
+    clock.set_waiting_share(timeline.waiting_s / total);
+  }
+  clock.set_order(timeline.order);
+  if (!cluster.instance_type().empty()) {
+    absl::StatusOr<InstanceProfile> instance = config::FindInstance(cluster.instance_type());
+    if (instance.ok()) {
+      clock.set_cost_usd(hosts * instance->price_per_hour_usd() * timeline.seconds / 3600);
+    }
+  }
+  if (timeline_out != nullptr) *timeline_out = std::move(timeline);
+  return clock;
+}
+
+}  // namespace distsim::node

@@ -1,0 +1,47 @@
+// The modelled clock of a finished run (DESIGN.md section 5): what the configured cluster would
+// have taken, from the run's own step records. This file decides what each recorded step would
+// cost on the simulated instance (compute) and which network and topology the model sees;
+// sim/model does the arithmetic.
+#ifndef DISTSIM_SIM_NODE_MODELLED_H_
+#define DISTSIM_SIM_NODE_MODELLED_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "distsim/cluster.pb.h"
+#include "distsim/config.pb.h"
+#include "distsim/result.pb.h"
+#include "sim/model/cost_model.h"
+#include "sim/model/timeline.h"
+#include "sim/node/plan.h"
+
+namespace distsim::node {
+
+// The network of `config` as the cost model sees it: alpha = latency + mean jitter; beta =
+// 1 / bandwidth, with loss adding the resent bytes and, per lost packet, one round trip.
+model::Network NetworkOf(const RunConfig& config);
+
+struct ModelFacts {
+  int64_t parameters = 0;
+  std::vector<int64_t> server_params;  // floats per server shard (PS)
+  double train_flops_per_example = 0;
+  double host_gemm_gflops = 0;         // this machine, one thread (kernels::MeasureGemmGflops)
+};
+
+// The timeline spec of `config`'s strategy and cluster shape.
+model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& shape,
+                                   const ModelFacts& facts);
+
+// Fills StepRecord.model_compute_s of every record (CPU_TIME: measured thread CPU x host speed /
+// instance speed; FLOPS: the batch's training FLOPs / instance speed; both x the worker's
+// slowdown), builds the timeline and returns the run's ModelledClock. `timeline` (may be null)
+// receives the timeline itself (per-worker end times).
+absl::StatusOr<ModelledClock> ModelRun(const RunConfig& config, const ClusterShape& shape,
+                                       const ModelFacts& facts,
+                                       std::vector<std::vector<StepRecord>>* records,
+                                       model::Timeline* timeline = nullptr);
+
+}  // namespace distsim::node
+
+#endif  // DISTSIM_SIM_NODE_MODELLED_H_

@@ -1,0 +1,260 @@
+// The modelled timeline against hand computations written out step by step: lockstep PS SYNC and
+// ring (a straggler), the async replay's NIC contention and its dependence on the real push order,
+// SSP's bound (and a dead worker that stops holding it), and the rejection of bad input.
+#include "sim/model/timeline.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace distsim::model {
+namespace {
+
+constexpr double kTol = 1e-12;
+
+StepRecord Step(uint64_t step, double compute_s, double pull_start_s = 0, double push_start_s = 0,
+                double pause_s = 0) {
+  StepRecord r;
+  r.set_step(step);
+  r.set_model_compute_s(compute_s);
+  r.set_model_pause_s(pause_s);
+  r.set_pull_start_s(pull_start_s);
+  r.set_push_start_s(push_start_s);
+  return r;
+}
+
+// One dedicated server (host 0) of a 1 MB shard; workers on hosts 1, 2, ...; 1e8 B/s, 1 ms.
+TimelineSpec OneServer(TimelineSpec::Kind kind, int workers) {
+  TimelineSpec spec;
+  spec.kind = kind;
+  for (int w = 0; w < workers; ++w) spec.worker_host.push_back(1 + w);
+  spec.server_host = {0};
+  spec.shard_bytes = {1e6};
+  spec.net = Network{.alpha_s = 1e-3, .bytes_per_s = 1e8};
+  return spec;
+}
+
+TEST(TimelineTest, LocalStepsBackToBack) {
+  TimelineSpec spec;
+  spec.worker_host = {0};
+  const std::vector<std::vector<StepRecord>> steps = {{Step(1, 0.01, 0, 0, 0.005), Step(2, 0.02)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_NEAR(tl->seconds, 0.035, kTol);
+  EXPECT_EQ(tl->step_end_s, (std::vector<double>{0.015, 0.035}));
+  EXPECT_EQ(tl->communication_s, 0);
+  EXPECT_EQ(tl->order, kOrderBackToBack);
+}
+
+TEST(TimelineTest, SyncPsMatchesHandComputation) {
+  const TimelineSpec spec = OneServer(TimelineSpec::kPsSync, 2);
+  const std::vector<std::vector<StepRecord>> steps = {
+      {Step(1, 0.010), Step(2, 0.020), Step(3, 0.010)},
+      {Step(1, 0.030), Step(2, 0.030), Step(3, 0.005, 0, 0, 0.010)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  // Each phase: the server NIC carries both workers' 1e6 bytes: 1e-3 + 2e6 / 1e8 = 0.021.
+  // step 1: 0.021 + max(0.010, 0.030) + 0.021 = 0.072
+  // step 2: 0.072 + 0.021 + max(0.020, 0.030) + 0.021 = 0.144
+  // step 3: 0.144 + 0.021 + max(0.010, 0.005 + 0.010) + 0.021 = 0.201
+  ASSERT_EQ(tl->step_end_s.size(), 3u);
+  EXPECT_NEAR(tl->step_end_s[0], 0.072, kTol);
+  EXPECT_NEAR(tl->step_end_s[1], 0.144, kTol);
+  EXPECT_NEAR(tl->step_end_s[2], 0.201, kTol);
+  EXPECT_NEAR(tl->seconds, 0.201, kTol);
+  EXPECT_NEAR(tl->worker_end_s[0], 0.201, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.201, kTol);
+  EXPECT_EQ(tl->worker_steps, (std::vector<uint64_t>{3, 3}));
+  // compute: 0.040 + 0.075; communication: 2 workers x 3 steps x 0.042;
+  // waiting (worker 0 for worker 1): 0.020 + 0.010 + 0.005.
+  EXPECT_NEAR(tl->compute_s, 0.115, kTol);
+  EXPECT_NEAR(tl->communication_s, 0.252, kTol);
+  EXPECT_NEAR(tl->waiting_s, 0.035, kTol);
+  EXPECT_NEAR(tl->compute_s + tl->communication_s + tl->waiting_s, 2 * 0.201, kTol);
+  EXPECT_EQ(tl->order, kOrderLockstep);
+}
+
+TEST(TimelineTest, SyncPsWorkerThatDiedDropsOut) {
+  const TimelineSpec spec = OneServer(TimelineSpec::kPsSync, 3);
+  const std::vector<std::vector<StepRecord>> steps = {
+      {Step(1, 0.01), Step(2, 0.01)}, {Step(1, 0.01), Step(2, 0.01)}, {Step(1, 0.01)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  // step 1, 3 workers: phases of 1e-3 + 3e6 / 1e8 = 0.031: 0.031 + 0.01 + 0.031 = 0.072
+  // step 2, 2 workers: phases of 0.021: 0.072 + 0.021 + 0.01 + 0.021 = 0.124
+  EXPECT_NEAR(tl->step_end_s[0], 0.072, kTol);
+  EXPECT_NEAR(tl->step_end_s[1], 0.124, kTol);
+  EXPECT_NEAR(tl->worker_end_s[2], 0.072, kTol);
+  EXPECT_NEAR(tl->seconds, 0.124, kTol);
+}
+
+TEST(TimelineTest, UniformSyncRunAgreesWithPredict) {
+  const TimelineSpec spec = OneServer(TimelineSpec::kPsSync, 4);
+  std::vector<std::vector<StepRecord>> steps(4);
+  for (auto& records : steps) {
+    for (uint64_t i = 1; i <= 5; ++i) records.push_back(Step(i, 0.02));
+  }
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  PredictInput in;
+  in.compute_s = 0.02;
+  in.batch = 1;
+  in.model_bytes = 1e6;
+  in.net = spec.net;
+  EXPECT_NEAR(tl->seconds, 5 * Predict(PredictStrategy::kPsSync, 4, 1, false, in).step_s(), 1e-9);
+}
+
+TEST(TimelineTest, RingWithA4xSlowerWorkerTakesAbout4xTheTime) {
+  TimelineSpec spec;
+  spec.kind = TimelineSpec::kRing;
+  spec.worker_host = {0, 1, 2, 3};
+  spec.model_bytes = 1e4;
+  spec.net = Network{.alpha_s = 1e-6, .bytes_per_s = 1e9};
+  auto run = [&](double slow_compute_s) {
+    std::vector<std::vector<StepRecord>> steps(4);
+    for (int w = 0; w < 4; ++w) {
+      for (uint64_t i = 1; i <= 10; ++i)
+        steps[w].push_back(Step(i, w == 2 ? slow_compute_s : 0.01));
+    }
+    absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+    EXPECT_TRUE(tl.ok()) << tl.status();
+    return *tl;
+  };
+  // Allreduce per step: 6 x (1e-6 + 2500 / 1e9) = 2.1e-5.
+  const Timeline uniform = run(0.01);
+  const Timeline slow = run(0.04);
+  EXPECT_NEAR(uniform.seconds, 10 * (0.01 + 2.1e-5), kTol);
+  EXPECT_NEAR(slow.seconds, 10 * (0.04 + 2.1e-5), kTol);
+  EXPECT_NEAR(slow.seconds / uniform.seconds, 4, 0.01);
+  EXPECT_NEAR(uniform.waiting_s, 0, kTol);
+  EXPECT_NEAR(slow.waiting_s, 3 * 10 * 0.03, kTol);  // three fast workers wait 0.03 a step
+}
+
+// Two workers (hosts 1, 2), one server (host 0), one step each, 1e6 bytes at 1e8 B/s = 0.01 s on
+// the wire, alpha 1 ms. Worker 0 computes 0.05, worker 1 0.04.
+TEST(TimelineTest, AsyncReplayQueuesAtTheServerNic) {
+  const TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
+  const std::vector<std::vector<StepRecord>> steps = {{Step(1, 0.05, 0.000, 0.100)},
+                                                      {Step(1, 0.04, 0.001, 0.101)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  // pull w0 (real 0.000): server egress [0, 0.01], arrives 0.011; computes to 0.061.
+  // pull w1 (real 0.001): egress busy until 0.01: [0.01, 0.02], arrives 0.021; computes to 0.061.
+  // push w0 (real 0.100): server ingress [0.061, 0.071], arrives 0.072.
+  // push w1 (real 0.101): ready 0.061, ingress busy until 0.071: [0.071, 0.081], arrives 0.082.
+  EXPECT_NEAR(tl->worker_end_s[0], 0.072, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.082, kTol);
+  EXPECT_NEAR(tl->seconds, 0.082, kTol);
+  EXPECT_NEAR(tl->compute_s, 0.09, kTol);
+  EXPECT_NEAR(tl->communication_s, 0.011 + 0.011 + 0.021 + 0.021, kTol);
+  EXPECT_EQ(tl->waiting_s, 0);
+  EXPECT_EQ(tl->order, kOrderReplayed);
+  EXPECT_TRUE(tl->step_end_s.empty());
+}
+
+TEST(TimelineTest, AsyncReplayFollowsTheRealPushOrder) {
+  const TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
+  // As above, but the server really received worker 1's push first: it goes first at the NIC.
+  const std::vector<std::vector<StepRecord>> steps = {{Step(1, 0.05, 0.000, 0.100)},
+                                                      {Step(1, 0.04, 0.001, 0.099)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  // push w1: [0.061, 0.071], arrives 0.072; push w0: [0.071, 0.081], arrives 0.082.
+  EXPECT_NEAR(tl->worker_end_s[0], 0.082, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.072, kTol);
+}
+
+TEST(TimelineTest, AsyncColocatedTrafficIsFree) {
+  TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 1);
+  spec.worker_host = {0};  // on the server's host
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, {{Step(1, 0.05), Step(2, 0.05)}});
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_NEAR(tl->seconds, 0.1, kTol);
+  EXPECT_EQ(tl->communication_s, 0);
+}
+
+// No network cost (alpha 0, infinite bandwidth), so only the bound shapes the timeline. Worker 0
+// computes 0.01 a step, worker 1 0.03.
+TimelineSpec FreeNetwork(TimelineSpec::Kind kind, uint32_t staleness) {
+  TimelineSpec spec = OneServer(kind, 2);
+  spec.staleness = staleness;
+  spec.net = Network{};
+  return spec;
+}
+
+std::vector<std::vector<StepRecord>> FastAndSlow(int fast_steps, int slow_steps) {
+  std::vector<std::vector<StepRecord>> steps(2);
+  for (int i = 0; i < fast_steps; ++i) {
+    steps[0].push_back(Step(i + 1, 0.01, 0.03 * i, 0.03 * i + 0.01));
+  }
+  for (int i = 0; i < slow_steps; ++i) {
+    steps[1].push_back(Step(i + 1, 0.03, 0.03 * i, 0.03 * i + 0.03));
+  }
+  return steps;
+}
+
+TEST(TimelineTest, SspWithStalenessZeroWaitsForTheSlowWorker) {
+  absl::StatusOr<Timeline> tl =
+      BuildTimeline(FreeNetwork(TimelineSpec::kPsSsp, 0), FastAndSlow(3, 3));
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  // Worker 1's pushes end at 0.03, 0.06, 0.09. Worker 0:
+  //   step 1 (clock 0): no bound yet, ends 0.01;
+  //   step 2 (clock 1): waits for worker 1's push 1 (0.03), ends 0.04;
+  //   step 3 (clock 2): waits for push 2 (0.06), ends 0.07. Waiting 0.02 + 0.02.
+  EXPECT_NEAR(tl->worker_end_s[0], 0.07, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.09, kTol);
+  EXPECT_NEAR(tl->waiting_s, 0.04, kTol);
+  EXPECT_EQ(tl->communication_s, 0);
+
+  // Staleness 1: only step 3 (clock 2) waits, for push 1 (0.03): ends 0.04.
+  tl = BuildTimeline(FreeNetwork(TimelineSpec::kPsSsp, 1), FastAndSlow(3, 3));
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_NEAR(tl->worker_end_s[0], 0.04, kTol);
+  EXPECT_NEAR(tl->waiting_s, 0.01, kTol);
+
+  // ASYNC never waits: 3 x 0.01.
+  tl = BuildTimeline(FreeNetwork(TimelineSpec::kPsAsync, 0), FastAndSlow(3, 3));
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_NEAR(tl->worker_end_s[0], 0.03, kTol);
+  EXPECT_EQ(tl->waiting_s, 0);
+}
+
+TEST(TimelineTest, SspWorkerThatDiedStopsHoldingOthersBack) {
+  // Worker 1 dies after 2 steps; worker 0 goes on to 4.
+  absl::StatusOr<Timeline> tl =
+      BuildTimeline(FreeNetwork(TimelineSpec::kPsSsp, 0), FastAndSlow(4, 2));
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  // Worker 0: 0.01; waits to 0.03, 0.04; waits to 0.06, 0.07; step 4 (clock 3) would need
+  // worker 1's push 3, which never comes: no wait, 0.08.
+  EXPECT_NEAR(tl->worker_end_s[0], 0.08, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.06, kTol);
+  EXPECT_NEAR(tl->seconds, 0.08, kTol);
+  EXPECT_EQ(tl->worker_steps, (std::vector<uint64_t>{4, 2}));
+  EXPECT_NEAR(tl->waiting_s, 0.04, kTol);
+}
+
+TEST(TimelineTest, RejectsInconsistentInput) {
+  TimelineSpec spec = OneServer(TimelineSpec::kPsSync, 2);
+  // Steps out of order.
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, {{Step(1, 0.01), Step(3, 0.01)}, {}});
+  EXPECT_EQ(tl.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(tl.status().message().find("worker 0"), std::string::npos) << tl.status();
+  // Records of 2 workers, hosts for 3.
+  spec.worker_host = {1, 2, 3};
+  EXPECT_EQ(BuildTimeline(spec, {{}, {}}).status().code(), absl::StatusCode::kInvalidArgument);
+  // A negative host, negative shard bytes, negative compute, a PS run without servers.
+  spec.worker_host = {1, -1};
+  EXPECT_EQ(BuildTimeline(spec, {{}, {}}).status().code(), absl::StatusCode::kInvalidArgument);
+  spec.worker_host = {1, 2};
+  spec.shard_bytes = {-1};
+  EXPECT_EQ(BuildTimeline(spec, {{}, {}}).status().code(), absl::StatusCode::kInvalidArgument);
+  spec.shard_bytes = {1e6};
+  EXPECT_EQ(BuildTimeline(spec, {{Step(1, -0.01)}, {}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  spec.server_host.clear();
+  spec.shard_bytes.clear();
+  EXPECT_EQ(BuildTimeline(spec, {{}, {}}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace distsim::model
