@@ -7,10 +7,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,7 +23,7 @@
 namespace distsim::comm {
 namespace {
 
-constexpr uint64_t kMagic = 0x314349'4E'5344ULL;  // "DSNIC1" (little-endian bytes)
+constexpr uint64_t kMagic = 0x31'43'49'4E'53'44ULL;  // the bytes "DSNIC1" (little-endian)
 constexpr uint32_t kVersion = 1;
 constexpr size_t kStateAlign = 64;
 
@@ -81,6 +83,8 @@ absl::Status ValidateNicModel(const NicModel& model) {
 }
 
 size_t NicTable::MappingBytes(int hosts) {
+  // Shared between processes as raw bytes: plain data only.
+  static_assert(std::is_standard_layout_v<Header> && std::is_trivially_copyable_v<Header>);
   return StateOffset(sizeof(Header)) + 2 * static_cast<size_t>(hosts) * sizeof(int64_t);
 }
 
@@ -137,7 +141,8 @@ absl::StatusOr<std::shared_ptr<NicTable>> NicTable::CreateShared(const std::stri
     return absl::InvalidArgumentError(absl::StrCat("NIC table ", path, ": ", valid.message()));
   }
   // Built under a private name and renamed into place: an opener sees a whole table or none.
-  const std::string temp = absl::StrCat(path, ".tmp.", getpid());
+  static std::atomic<uint64_t> creations{0};
+  const std::string temp = absl::StrCat(path, ".tmp.", getpid(), ".", creations++);
   const int fd = open(temp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("cannot create NIC table", temp, errno);
   const size_t size = MappingBytes(hosts);
