@@ -49,7 +49,27 @@ std::string CsvField(const std::string& s) {
   return out + "\"";
 }
 
+// "%g" without an exponent for the usual figures: 0.1, 25, 1000.
+std::string Short(double v) { return absl::StrFormat("%g", v); }
+
 }  // namespace
+
+std::string DescribeNetwork(const RunResult& run) {
+  const RunConfig& config = run.config();
+  if (config.strategy_case() == RunConfig::kLocal ||
+      config.strategy_case() == RunConfig::STRATEGY_NOT_SET) {
+    return "";  // one process: no network
+  }
+  const NetworkConfig& net = config.cluster().network();
+  const double gbps = net.bandwidth_gbps() > 0 ? net.bandwidth_gbps() : run.modelled().bandwidth_gbps();
+  const double latency = net.has_latency_us() ? net.latency_us() : run.modelled().latency_us();
+  if (gbps <= 0) return "";
+  std::string out = absl::StrCat(Short(gbps), " Gbit/s, ", Short(latency), " us");
+  if (net.jitter_us() > 0) absl::StrAppend(&out, ", jitter ", Short(net.jitter_us()), " us");
+  if (net.loss() > 0) absl::StrAppend(&out, ", loss ", Short(100 * net.loss()), "%");
+  absl::StrAppend(&out, net.shape() ? ", shaped" : ", modelled");
+  return out;
+}
 
 std::optional<double> TimeToTarget(const RunResult& run, double target) {
   for (const EvalPoint& e : run.evals()) {
@@ -69,7 +89,7 @@ void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* r
     row->set_description(entry.description);
     row->set_workers(std::max<uint32_t>(1, entry.config.workers()));
     row->set_distribution(DataConfig::Distribution_Name(entry.config.data().distribution()));
-    std::vector<double> accuracy, throughput, wall, to_target, samples;
+    std::vector<double> accuracy, throughput, wall, to_target, samples, modelled_s, modelled_sps;
     const RunResult* first = nullptr;
     for (int r = 0; r < repeats; ++r) {
       const size_t index = i * repeats + r;
@@ -82,6 +102,11 @@ void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* r
       wall.push_back(run.wall_seconds());
       samples.push_back(static_cast<double>(run.samples()));
       if (run.reached_target()) to_target.push_back(run.time_to_target_s());
+      // Runs without a modelled clock (none was built) are left out, not counted as 0.
+      if (run.modelled().seconds() > 0) {
+        modelled_s.push_back(run.modelled().seconds());
+        modelled_sps.push_back(run.modelled().samples_per_second());
+      }
     }
     if (first == nullptr) continue;
     row->set_strategy(first->strategy().empty() ? "local" : first->strategy());
@@ -102,6 +127,12 @@ void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* r
     if (first->worker_stats_size() > 0) bytes /= first->worker_stats_size();
     row->set_bytes_per_worker_step(bytes);
     *row->mutable_staleness() = first->staleness();
+    *row->mutable_modelled_seconds() = StatOf(modelled_s);
+    *row->mutable_modelled_samples_per_second() = StatOf(modelled_sps);
+    row->set_modelled_step_ms(first->modelled().step_ms_mean());
+    row->set_network(DescribeNetwork(*first));
+    for (const std::string& fault : first->faults()) row->add_faults(fault);
+    row->set_workers_lost(static_cast<uint32_t>(first->workers_lost_size()));
   }
   // Scaling efficiency against each row's baseline row (the entry's own, else the config's,
   // else the first row). Copied first: the rows are rewritten below.
@@ -129,6 +160,17 @@ void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* r
       e = (row.samples_per_second().median() / n) / (base_sps / base_n);
     }
     row.set_scaling_efficiency(e);
+    // The same on the modelled clock; undefined (0) when either row has none.
+    const double base_msps = base->modelled_samples_per_second().median();
+    const double base_mt = base->modelled_seconds().median();
+    double me = 0;
+    if (result->config().scaling() == CompareConfig::STRONG) {
+      const double t = row.modelled_seconds().median();
+      if (t > 0 && base_mt > 0) me = (base_mt * base_n) / (n * t);
+    } else if (base_msps > 0) {
+      me = (row.modelled_samples_per_second().median() / n) / (base_msps / base_n);
+    }
+    row.set_modelled_scaling_efficiency(me);
   }
 }
 

@@ -92,7 +92,7 @@ comm::HeartbeatAnswer Coordinator::Heartbeat(comm::HeartbeatData data) {
   // link open for their neighbours' last frames) may go.
   bool all_done = true;
   for (const Slot& w : workers_) all_done &= w.finished;
-  if (all_done) answer.command = comm::Command::kShutdown;
+  if (all_done && !hold_shutdown_) answer.command = comm::Command::kShutdown;
   return answer;
 }
 
@@ -124,6 +124,11 @@ std::vector<uint32_t> Coordinator::lost_workers() const {
     if (workers_[w].lost) out.push_back(static_cast<uint32_t>(w));
   }
   return out;
+}
+
+void Coordinator::HoldShutdown(bool hold) {
+  absl::MutexLock lock(&mu_);
+  hold_shutdown_ = hold;
 }
 
 void Coordinator::Abort(const std::string& reason) {

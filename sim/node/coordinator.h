@@ -47,6 +47,9 @@ class Coordinator final : public comm::CoordinatorHandler {
   // on, and every heartbeat answer lists it so the servers drop it from their membership.
   void MarkLost(uint32_t worker);
   std::vector<uint32_t> lost_workers() const;
+  // While held, no heartbeat answer says shutdown, even once every worker finished (the
+  // launcher still needs the servers: it evaluates for a dead chief).
+  void HoldShutdown(bool hold);
 
   bool AllWorkersFinished() const;  // lost workers count as finished
   bool AllFinished() const;  // workers and servers
@@ -89,6 +92,7 @@ class Coordinator final : public comm::CoordinatorHandler {
   std::vector<Slot> servers_ ABSL_GUARDED_BY(mu_);
   std::vector<Slot> workers_ ABSL_GUARDED_BY(mu_);
   std::optional<std::string> abort_reason_ ABSL_GUARDED_BY(mu_);
+  bool hold_shutdown_ ABSL_GUARDED_BY(mu_) = false;
   NewRecords new_records_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -18,6 +18,7 @@
 #include "sim/config/instances.h"
 #include "kernels/probe.h"
 #include "sim/comm/coordinator_rpc.h"
+#include "sim/comm/grpc_ps.h"
 #include "sim/comm/nic.h"
 #include "sim/comm/rpc_server.h"
 #include "sim/data/dataset.h"
@@ -167,6 +168,60 @@ struct FileRemover {
   }
 };
 
+// The chief died (on_worker_failure CONTINUE): the coordinator evaluates in its place, on the
+// newest parameters, pulled from the servers in the dead chief's name (a dropped worker reads the
+// newest at once, sim/strategy/ps_shard.h).
+absl::StatusOr<EvalRecord> EvaluateForDeadChief(const RunConfig& config,
+                                                const std::string& data_dir,
+                                                const PeerTable& peers, const std::string& token,
+                                                uint64_t step, uint64_t samples, double now_s) {
+  DS_ASSIGN_OR_RETURN(auto sets, data::OpenIdxDir(data_dir, config.data().train_limit(),
+                                                  config.data().test_limit()));
+  DS_ASSIGN_OR_RETURN(auto model, MakeModel(config.model(), sets.first.rows(), sets.first.cols(),
+                                            sets.first.num_classes()));
+  DS_ASSIGN_OR_RETURN(strategy::ShardMap shards, ShardMapOf(config, model->layout()));
+  const double deadline_s = config.supervision().rpc_deadline_s() > 0
+                                ? config.supervision().rpc_deadline_s()
+                                : 10;
+  comm::PsClientOptions options;
+  options.worker = 0;
+  options.total_elems = model->layout().size();
+  options.shards = shards.shards;
+  options.chunk_bytes = static_cast<int64_t>(config.parameter_server().chunk_bytes());
+  options.stall_timeout = absl::Seconds(deadline_s);
+  comm::GrpcPsClientOptions grpc_options;
+  for (const ProcessInfo& s : peers.servers()) grpc_options.addresses.push_back(s.address());
+  grpc_options.run_token = token;
+  grpc_options.connect_timeout = absl::Seconds(deadline_s);
+  grpc_options.rpc_timeout = absl::Seconds(deadline_s);
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<comm::PsClient> client,
+                      comm::MakeGrpcPsClient(options, grpc_options));
+  std::vector<float> params(model->layout().size());
+  comm::PullResult pulled;
+  // The servers drop the chief at their next heartbeat; until then the pull is refused.
+  absl::Status status;
+  const absl::Time give_up = absl::Now() + absl::Seconds(deadline_s);
+  do {
+    status = client->Pull(0, params, &pulled);
+    if (status.ok() || !absl::IsFailedPrecondition(status)) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < give_up);
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("evaluating for the dead chief: ",
+                                                    status.message()));
+  }
+  Stopwatch watch;
+  const EvalResult eval = Evaluate(*model, params, sets.second);
+  EvalRecord record;
+  record.set_step(step);
+  record.set_samples(samples);
+  record.set_duration_s(watch.Seconds());
+  record.set_end_s(now_s + record.duration_s());
+  record.set_test_accuracy(eval.accuracy);
+  record.set_test_loss(eval.loss);
+  return record;
+}
+
 }  // namespace
 
 absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
@@ -178,9 +233,7 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   DS_ASSIGN_OR_RETURN(RunFacts facts, GatherFacts(config, options.data_dir));
   // This machine's speed, for the modelled clock's CPU_TIME mode, measured before the children
   // start so that they do not disturb it.
-  const double host_gemm_gflops = config.cluster().clock() == ClusterConfig::FLOPS
-                                      ? 0.0
-                                      : kernels::MeasureGemmGflops();
+  const double host_gemm_gflops = NeedsHostSpeed(config) ? kernels::MeasureGemmGflops() : 0.0;
 
   // The children read the effective config (defaults filled, overrides applied) from the run's
   // folder, so every process trains exactly what result.json will echo.
@@ -241,6 +294,13 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
     }
   }
 
+  ModelFacts model_facts;
+  model_facts.parameters = facts.parameters;
+  model_facts.server_params = facts.server_params;
+  model_facts.train_flops_per_example = facts.train_flops_per_example;
+  model_facts.host_gemm_gflops = host_gemm_gflops;
+  const std::vector<FaultConfig> faults = config::FaultsByWorker(config);
+
   DistributedRunOptions spawn = options;
   if (spawn.executable.empty()) spawn.executable = SelfExecutable();
   ChildProcesses children;
@@ -274,7 +334,9 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
 
   auto drain = [&]() {
     Coordinator::NewRecords records = coordinator.TakeNewRecords();
-    for (const auto& [rank, r] : records.steps) {
+    for (auto& [rank, r] : records.steps) {
+      r.set_model_compute_s(ModelComputeSeconds(
+          config, model_facts, rank < faults.size() ? faults[rank].slowdown() : 1.0, r));
       aggregate.AddStep(rank, r);
       if (rank < tracks.size()) tracks[rank].steps.push_back(r);
       const uint64_t samples = r.step() * static_cast<uint64_t>(batch);
@@ -321,6 +383,7 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   bool interrupted = false;
   const bool continue_on_loss = sup.on_worker_failure() == SupervisionConfig::CONTINUE;
   std::vector<uint32_t> lost;  // workers the run went on without
+  bool chief_evaluated = false;
   absl::Time abort_deadline = absl::InfiniteFuture();
   const absl::Time registration_deadline =
       absl::Now() + absl::Seconds(options.registration_timeout_s);
@@ -350,10 +413,11 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
           lost.size() + 1 < static_cast<size_t>(shape.workers)) {
         // CONTINUE: the servers drop the worker at their next heartbeat; the others go on.
         lost.push_back(who.rank);
+        if (who.rank == 0) coordinator.HoldShutdown(true);  // evaluate before the servers go
         coordinator.MarkLost(who.rank);
         if (options.progress != nullptr) {
           std::fprintf(options.progress,
-                       "%s (pid %d) %s after step %d; continuing with %d workers\n", name.c_str(),
+                       "%s (pid %d) %s (last step reported: %d); continuing with %d workers\n", name.c_str(),
                        exit.pid, DescribeExit(exit).c_str(),
                        std::max<uint64_t>(step, aggregate.steps(who.rank)),
                        shape.workers - static_cast<int>(lost.size()));
@@ -375,6 +439,26 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
       if (!live.ok()) abort(live);
     }
     drain();
+    if (!failure && !chief_evaluated && std::find(lost.begin(), lost.end(), 0u) != lost.end() &&
+        coordinator.AllWorkersFinished()) {
+      chief_evaluated = true;
+      std::optional<PeerTable> peers = coordinator.WaitForPeers(absl::ZeroDuration());
+      absl::StatusOr<EvalRecord> eval =
+          peers ? EvaluateForDeadChief(config, options.data_dir, *peers, token,
+                                       aggregate.total_steps() / std::max<size_t>(
+                                           1, shape.workers - lost.size()),
+                                       aggregate.samples(), clock.Seconds())
+                : absl::InternalError("no peer table");
+      coordinator.HoldShutdown(false);
+      if (eval.ok()) {
+        aggregate.AddEval(*eval);
+        tracks[0].evals.push_back({eval->end_s(), eval->duration_s(), eval->step(),
+                                   eval->test_accuracy()});
+        progress.Eval(eval->step(), eval->test_accuracy(), eval->test_loss(), clock.Seconds());
+      } else {
+        abort(eval.status());
+      }
+    }
     if (failure && (absl::Now() > abort_deadline || !spawn_children)) {
       if (!spawn_children) absl::SleepFor(kAbortGrace);  // let the heartbeats carry the abort
       children.KillAll();
@@ -407,14 +491,15 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
     result.add_workers_lost(w);
     result.mutable_worker_stats(static_cast<int>(w))->set_lost(true);
   }
-  for (const std::string& line : config::DescribeFaults(config::FaultsByWorker(config))) {
+  if (std::find(lost.begin(), lost.end(), 0u) != lost.end()) {
+    // The chief's count stopped when it died: report the furthest worker's.
+    uint64_t steps = 0;
+    for (const WorkerStats& w : result.worker_stats()) steps = std::max(steps, w.steps());
+    result.set_steps(steps);
+  }
+  for (const std::string& line : config::DescribeFaults(faults)) {
     result.add_faults(line);
   }
-  ModelFacts model_facts;
-  model_facts.parameters = facts.parameters;
-  model_facts.server_params = facts.server_params;
-  model_facts.train_flops_per_example = facts.train_flops_per_example;
-  model_facts.host_gemm_gflops = host_gemm_gflops;
   model::Timeline timeline;
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
                       ModelRun(config, shape, model_facts, &aggregate.records(), &timeline));

@@ -24,6 +24,9 @@
 #include "sim/report/result_io.h"
 #include "sim/report/stats.h"
 #include "sim/report/steps_csv.h"
+#include "sim/node/modelled.h"
+#include "sim/node/plan.h"
+#include "kernels/probe.h"
 #include "sim/report/trace.h"
 #include "sim/strategy/local_exchange.h"
 
@@ -171,6 +174,12 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   data::EpochSampler sampler(train.size(), batch, DataSeed(config.seed()),
                              !train_config.has_shuffle() || train_config.shuffle());
 
+  // This machine's speed, for the modelled clock (only needed to scale CPU time to an instance).
+  ModelFacts facts;
+  facts.parameters = n;
+  facts.train_flops_per_example = model->TrainFlopsPerExample();
+  if (NeedsHostSpeed(config)) facts.host_gemm_gflops = kernels::MeasureGemmGflops();
+
   std::optional<report::StepsCsvWriter> csv;
   if (!options.out_dir.empty()) {
     DS_RETURN_IF_ERROR(report::EnsureDir(options.out_dir));
@@ -215,6 +224,10 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
     result.set_final_test_accuracy(loop_result->evals.back().test_accuracy());
     result.set_final_test_loss(loop_result->evals.back().test_loss());
   }
+
+  std::vector<std::vector<StepRecord>> records = {observer.trace().steps};
+  DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
+                      ModelRun(config, ShapeOf(config), facts, &records));
 
   if (csv) DS_RETURN_IF_ERROR(csv->Close());
   if (!options.out_dir.empty()) {

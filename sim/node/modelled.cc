@@ -23,6 +23,26 @@ model::Network NetworkOf(const RunConfig& config) {
   return out;
 }
 
+bool NeedsHostSpeed(const RunConfig& config) {
+  return config.cluster().clock() != ClusterConfig::FLOPS && config.cluster().gemm_gflops() > 0;
+}
+
+double ModelComputeSeconds(const RunConfig& config, const ModelFacts& facts, double slowdown,
+                           const StepRecord& record) {
+  const ClusterConfig& cluster = config.cluster();
+  double compute;
+  if (cluster.clock() == ClusterConfig::FLOPS && cluster.gemm_gflops() > 0) {
+    compute = config.train().batch_size() * facts.train_flops_per_example /
+              (cluster.gemm_gflops() * 1e9);
+  } else {
+    const double scale = cluster.gemm_gflops() > 0 && facts.host_gemm_gflops > 0
+                             ? facts.host_gemm_gflops / cluster.gemm_gflops()
+                             : 1.0;
+    compute = record.compute_cpu_s() * scale;
+  }
+  return compute * std::max(1.0, slowdown);
+}
+
 model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& shape,
                                    const ModelFacts& facts) {
   model::TimelineSpec spec;
@@ -66,20 +86,16 @@ absl::StatusOr<ModelledClock> ModelRun(const RunConfig& config, const ClusterSha
   clock.set_latency_us(cluster.network().latency_us());
   const bool flops_mode = cluster.clock() == ClusterConfig::FLOPS;
   // CPU_TIME without an instance: the instance is this machine, one thread.
-  const double scale = cluster.gemm_gflops() > 0 && facts.host_gemm_gflops > 0
-                           ? facts.host_gemm_gflops / cluster.gemm_gflops()
-                           : 1.0;
-  if (!flops_mode) clock.set_compute_scale(scale);
-  const double flops_step_s =
-      cluster.gemm_gflops() > 0
-          ? config.train().batch_size() * facts.train_flops_per_example / (cluster.gemm_gflops() * 1e9)
-          : 0;
+  if (!flops_mode) {
+    clock.set_compute_scale(cluster.gemm_gflops() > 0 && facts.host_gemm_gflops > 0
+                                ? facts.host_gemm_gflops / cluster.gemm_gflops()
+                                : 1.0);
+  }
   const std::vector<FaultConfig> faults = config::FaultsByWorker(config);
   for (size_t w = 0; w < records->size(); ++w) {
-    const double slowdown = w < faults.size() ? std::max(1.0, faults[w].slowdown()) : 1.0;
+    const double slowdown = w < faults.size() ? faults[w].slowdown() : 1.0;
     for (StepRecord& r : (*records)[w]) {
-      const double compute = flops_mode ? flops_step_s : r.compute_cpu_s() * scale;
-      r.set_model_compute_s(compute * slowdown);
+      r.set_model_compute_s(ModelComputeSeconds(config, facts, slowdown, r));
     }
   }
   const model::TimelineSpec spec = TimelineSpecOf(config, shape, facts);

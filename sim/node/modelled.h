@@ -29,6 +29,16 @@ struct ModelFacts {
   double host_gemm_gflops = 0;         // this machine, one thread (kernels::MeasureGemmGflops)
 };
 
+// Whether the modelled clock needs this machine's GEMM speed: CPU_TIME scaled to an instance.
+bool NeedsHostSpeed(const RunConfig& config);
+
+// The modelled compute of one recorded step of `worker` (seconds on the simulated instance):
+// CPU_TIME: measured thread CPU x host speed / instance speed (x 1 without an instance); FLOPS:
+// the batch's training FLOPs / instance speed; both x the worker's slowdown. Pauses are apart
+// (StepRecord.model_pause_s).
+double ModelComputeSeconds(const RunConfig& config, const ModelFacts& facts, double slowdown,
+                           const StepRecord& record);
+
 // The timeline spec of `config`'s strategy and cluster shape.
 model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& shape,
                                    const ModelFacts& facts);

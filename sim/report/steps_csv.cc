@@ -27,6 +27,10 @@ StepRow StepRowFromRecord(uint32_t worker, const StepRecord& r, uint64_t samples
   row.loss = r.loss();
   row.batch_accuracy = r.batch_accuracy();
   row.staleness = r.staleness();
+  row.compute_cpu_ms = 1e3 * r.compute_cpu_s();
+  row.model_compute_ms = 1e3 * (r.model_compute_s() + r.model_pause_s());
+  row.nic_bytes_sent = r.nic_bytes_sent();
+  row.nic_bytes_received = r.nic_bytes_received();
   return row;
 }
 
@@ -40,7 +44,8 @@ absl::StatusOr<StepsCsvWriter> StepsCsvWriter::Open(const std::string& path) {
   std::fputs(
       "worker,step,epoch,samples,wall_s,step_ms,data_ms,compute_ms,pull_ms,push_ms,wait_ms,"
       "reduce_ms,update_ms,bytes_sent,bytes_received,loss,batch_accuracy,staleness,"
-      "test_accuracy,test_loss\n",
+      "test_accuracy,test_loss,compute_cpu_ms,model_compute_ms,nic_bytes_sent,"
+      "nic_bytes_received\n",
       file);
   return StepsCsvWriter(file, path);
 }
@@ -64,7 +69,9 @@ void StepsCsvWriter::Append(const StepRow& row) {
   if (row.test_accuracy) std::fprintf(file_, "%.6f", *row.test_accuracy);
   std::fputc(',', file_);
   if (row.test_loss) std::fprintf(file_, "%.6g", *row.test_loss);
-  std::fputc('\n', file_);
+  std::fprintf(file_, ",%.6f,%.6f,%llu,%llu\n", row.compute_cpu_ms, row.model_compute_ms,
+               static_cast<unsigned long long>(row.nic_bytes_sent),
+               static_cast<unsigned long long>(row.nic_bytes_received));
 }
 
 absl::Status StepsCsvWriter::Close() {

@@ -38,6 +38,10 @@ struct StepRow {
   uint64_t staleness = 0;
   std::optional<double> test_accuracy;
   std::optional<double> test_loss;
+  double compute_cpu_ms = 0;    // forward + backward, thread CPU time
+  double model_compute_ms = 0;  // the modelled clock's compute of this step (pause included)
+  uint64_t nic_bytes_sent = 0;  // across the simulated NIC (shaped networks)
+  uint64_t nic_bytes_received = 0;
 };
 
 // The row of one worker's step record; `samples` and `epoch` are the caller's count.

@@ -62,6 +62,7 @@ PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
   next_chunk_.assign(options.num_workers, 0);
   push_update_.assign(options.num_workers, 0);
   done_.assign(options.num_workers, false);
+  dropped_.assign(options.num_workers, false);
 }
 
 std::span<float> PsShard::ChunkParamsLocked(int chunk) {
@@ -118,6 +119,15 @@ absl::StatusOr<comm::PullGrant> PsShard::WaitPull(int worker, uint64_t clock,
   const absl::Time deadline = absl::Now() + max_wait;
   bool timed_out = false;
   while (true) {
+    if (!aborted_ && worker >= 0 && worker < options_.num_workers && dropped_[worker]) {
+      // A dropped worker's identity reads the newest parameters at once, whatever its clock:
+      // how the coordinator evaluates for a dead chief.
+      comm::PullGrant grant;
+      grant.ready = true;
+      grant.version = version_;
+      grant.progress = progress_;
+      return grant;
+    }
     if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
     if (PullReadyLocked(clock) || timed_out) break;
     timed_out = changed_.WaitWithDeadline(&mu_, deadline);
@@ -315,6 +325,7 @@ absl::Status PsShard::DropWorker(int worker) {
                                                      worker, " is not in [0, ",
                                                      options_.num_workers, ")"));
     }
+    dropped_[worker] = true;
     if (done_[worker]) return absl::OkStatus();
     next_chunk_[worker] = 0;
     done_[worker] = true;

@@ -104,7 +104,9 @@ class PsShard final : public comm::PsShardHandler {
                                            uint64_t pulled_version) override;
   // The worker died (on_worker_failure CONTINUE): it is done from now on, and a push it left
   // half-way is forgotten (ASYNC/SSP already applied the chunks that arrived, as a real server
-  // would have). SSP stops waiting for it. Idempotent.
+  // would have). SSP stops waiting for it. From then on a pull in its name is granted at once
+  // with the newest parameters, whatever the clock (the coordinator evaluates that way when the
+  // chief died). Idempotent.
   absl::Status DropWorker(int worker);
   absl::Status WorkerDone(int worker) override;
   void Abort() override;
@@ -165,6 +167,7 @@ class PsShard final : public comm::PsShardHandler {
   int64_t pushes_begun_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<int64_t> push_update_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> done_ ABSL_GUARDED_BY(mu_);
+  std::vector<bool> dropped_ ABSL_GUARDED_BY(mu_);  // DropWorker: reads the newest at any clock
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   StalenessStats staleness_ ABSL_GUARDED_BY(mu_);
 
