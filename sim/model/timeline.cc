@@ -1,6 +1,8 @@
 #include "sim/model/timeline.h"
 
 #include <algorithm>
+#include <iterator>
+#include <map>
 #include <cmath>
 
 #include "absl/status/status.h"
@@ -93,12 +95,35 @@ absl::Status ValidateSteps(const TimelineSpec& spec,
 Timeline StartTimeline(const std::vector<std::vector<StepRecord>>& steps) {
   Timeline tl;
   tl.worker_end_s.assign(steps.size(), 0);
+  tl.worker_step_end_s.resize(steps.size());
   for (const auto& records : steps) tl.worker_steps.push_back(records.size());
   return tl;
 }
 
 void Finish(Timeline* tl) {
   for (double end : tl->worker_end_s) tl->seconds = std::max(tl->seconds, end);
+}
+
+// Timeline::window_s and window_steps: until the first worker that ran to the end (not lost,
+// and in lockstep, not stopped early) finished its last step.
+void SetWindow(const TimelineSpec& spec, Timeline* tl) {
+  size_t longest = 0;
+  for (uint64_t s : tl->worker_steps) longest = std::max<size_t>(longest, s);
+  double window = 0;
+  for (size_t w = 0; w < tl->worker_step_end_s.size(); ++w) {
+    const auto& ends = tl->worker_step_end_s[w];
+    if (ends.empty()) continue;
+    if (w < spec.worker_lost.size() && spec.worker_lost[w]) continue;
+    if (tl->order == kOrderLockstep && ends.size() != longest) continue;
+    if (window == 0 || ends.back() < window) window = ends.back();
+  }
+  if (window == 0) window = tl->seconds;
+  tl->window_s = window;
+  tl->window_steps = 0;
+  for (const auto& ends : tl->worker_step_end_s) {
+    tl->window_steps += static_cast<uint64_t>(
+        std::upper_bound(ends.begin(), ends.end(), window * (1 + 1e-12)) - ends.begin());
+  }
 }
 
 Timeline BuildLocal(const std::vector<std::vector<StepRecord>>& steps) {
@@ -111,6 +136,7 @@ Timeline BuildLocal(const std::vector<std::vector<StepRecord>>& steps) {
       tl.compute_s += StepCompute(steps[w][i]);
       if (tl.step_end_s.size() <= i) tl.step_end_s.push_back(0);
       tl.step_end_s[i] = std::max(tl.step_end_s[i], t);
+      tl.worker_step_end_s[w].push_back(t);
     }
     tl.worker_end_s[w] = t;
   }
@@ -149,6 +175,7 @@ Timeline BuildLockstep(const TimelineSpec& spec,
       tl.communication_s += before + after;
       tl.waiting_s += max_compute - own;
       tl.worker_end_s[w] = end;
+      tl.worker_step_end_s[w].push_back(end);
     }
     tl.step_end_s.push_back(end);
   }
@@ -156,25 +183,51 @@ Timeline BuildLockstep(const TimelineSpec& spec,
   return tl;
 }
 
-// The NIC directions of every host during the replay: each free from some modelled time on.
+// The NIC directions of every host during the replay, each a calendar of busy intervals. A
+// transfer takes the earliest gap at or after the time it is ready that is free on both its
+// sender's egress and its receiver's ingress. The replay takes events in the real order, which
+// need not be the modelled order (the real run paced the workers differently from the modelled
+// cluster): a calendar, unlike a single "free from" time, never makes a transfer that is early on
+// the modelled clock queue behind one that is later on it; the real order only decides who goes
+// first among transfers that overlap.
 class Nics {
  public:
-  Nics(int hosts, const Network& net) : net_(net), egress_free_(hosts), ingress_free_(hosts) {}
+  Nics(int hosts, const Network& net) : net_(net), egress_(hosts), ingress_(hosts) {}
 
   // A transfer that may start at `ready`; returns when it has arrived.
   double Send(double ready, int from, int to, double bytes) {
     if (from == to) return ready;
     // Infinite bandwidth holds no NIC, so nothing queues (the replay order does not matter).
     if (net_.bytes_per_s <= 0) return ready + net_.alpha_s;
-    const double start = std::max({ready, egress_free_[from], ingress_free_[to]});
-    const double end = start + WireSeconds(bytes, net_);
-    egress_free_[from] = ingress_free_[to] = end;
-    return end + net_.alpha_s;
+    const double wire = WireSeconds(bytes, net_);
+    double start = ready;
+    if (wire > 0) {
+      // Alternate between the two calendars until one start fits both.
+      while (true) {
+        const double a = Fit(egress_[from], start, wire);
+        const double b = Fit(ingress_[to], a, wire);
+        start = b;
+        if (b == a) break;
+      }
+      egress_[from][start] = start + wire;
+      ingress_[to][start] = start + wire;
+    }
+    return start + wire + net_.alpha_s;
   }
 
  private:
+  using Calendar = std::map<double, double>;  // busy [start, end), disjoint, by start
+
+  // The earliest t >= s with [t, t + d) free in `busy`.
+  static double Fit(const Calendar& busy, double s, double d) {
+    auto it = busy.upper_bound(s);
+    if (it != busy.begin()) s = std::max(s, std::prev(it)->second);
+    for (; it != busy.end() && it->first < s + d; ++it) s = std::max(s, it->second);
+    return s;
+  }
+
   const Network net_;
-  std::vector<double> egress_free_, ingress_free_;
+  std::vector<Calendar> egress_, ingress_;
 };
 
 absl::StatusOr<Timeline> BuildReplay(const TimelineSpec& spec,
@@ -261,6 +314,7 @@ absl::StatusOr<Timeline> BuildReplay(const TimelineSpec& spec,
     }
     ++next[w];
   }
+  for (size_t w = 0; w < n; ++w) tl.worker_step_end_s[w] = push_done[w];
   Finish(&tl);
   return tl;
 }
@@ -271,18 +325,26 @@ absl::StatusOr<Timeline> BuildTimeline(const TimelineSpec& spec,
                                        const std::vector<std::vector<StepRecord>>& steps) {
   DS_RETURN_IF_ERROR(ValidateSpec(spec, steps.size()));
   DS_RETURN_IF_ERROR(ValidateSteps(spec, steps));
+  Timeline tl;
   switch (spec.kind) {
     case TimelineSpec::kLocal:
-      return BuildLocal(steps);
+      tl = BuildLocal(steps);
+      break;
     case TimelineSpec::kRing:
     case TimelineSpec::kPsSync:
-      return BuildLockstep(spec, steps);
+      tl = BuildLockstep(spec, steps);
+      break;
     case TimelineSpec::kPsAsync:
-    case TimelineSpec::kPsSsp:
-      return BuildReplay(spec, steps);
+    case TimelineSpec::kPsSsp: {
+      DS_ASSIGN_OR_RETURN(tl, BuildReplay(spec, steps));
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("timeline: unknown kind ", static_cast<int>(spec.kind)));
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("timeline: unknown kind ", static_cast<int>(spec.kind)));
+  SetWindow(spec, &tl);
+  return tl;
 }
 
 }  // namespace distsim::model

@@ -37,6 +37,7 @@ struct TimelineSpec {
   std::vector<int> server_host;     // PS: by server rank
   std::vector<double> shard_bytes;  // PS: payload bytes of each server's shard (push = pull)
   double model_bytes = 0;           // ring: S
+  std::vector<bool> worker_lost;    // workers that died (empty: none); they end early
   Network net;
 };
 
@@ -50,6 +51,14 @@ struct Timeline {
   double waiting_s = 0;            // for the slowest (lockstep) or the SSP bound
   std::vector<double> step_end_s;  // lockstep kinds and local: when step i + 1 ended
   std::string order;               // one of kOrder*
+  std::vector<std::vector<double>> worker_step_end_s;  // when each step of each worker ended
+  // The steady state: from the start until the first worker that ran to the end (not lost; in
+  // lockstep, not stopped early) finished, and the steps all workers completed within it. A
+  // replay keeps the real run's order, and the real run may have let a worker the modelled
+  // cluster would slow down do more steps than its modelled speed allows; counting only this
+  // window keeps those extra steps out of the throughput. Lockstep and local: the whole run.
+  double window_s = 0;
+  uint64_t window_steps = 0;
 };
 
 // Builds the timeline of `steps`: steps[w] holds worker w's records, steps 1, 2, 3, ... in order

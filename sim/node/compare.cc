@@ -1,13 +1,18 @@
 #include "sim/node/compare.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
 #include "sim/node/factory.h"
@@ -53,6 +58,29 @@ std::string CsvField(const std::string& s) {
 std::string Short(double v) { return absl::StrFormat("%g", v); }
 
 }  // namespace
+
+std::string ShortStrategy(const std::string& strategy) {
+  if (strategy.empty()) return "local";
+  std::vector<std::string> parts = absl::StrSplit(strategy, ", ");
+  std::string head = parts[0];
+  if (absl::StartsWith(head, "allreduce ")) {
+    head = head.substr(10);
+    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return head;  // "ring"
+  }
+  if (!absl::StartsWith(head, "parameter_server ")) return head;
+  std::string out = absl::StrCat("ps ", head.substr(17));
+  // "1 server (DEDICATED)" is the default and says nothing; others do.
+  if (parts.size() > 1) {
+    const std::string& servers = parts[1];
+    if (absl::StrContains(servers, "(COLOCATED)")) {
+      absl::StrAppend(&out, " coloc");
+    } else if (!absl::StartsWith(servers, "1 server ")) {
+      absl::StrAppend(&out, " k=", servers.substr(0, servers.find(' ')));
+    }
+  }
+  return out;
+}
 
 std::string DescribeNetwork(const RunResult& run) {
   const RunConfig& config = run.config();
@@ -194,6 +222,173 @@ const RunResult* FirstRun(const CompareResult& result, const CompareRow& row) {
 
 std::string Pct(double x) { return absl::StrFormat("%.1f%%", 100 * x); }
 
+// The config of `row`'s first run with what `clear` clears cleared (and its name and output
+// folder): two rows whose keys are equal differ only in what was cleared.
+std::optional<RunConfig> KeyOf(const CompareResult& result, const CompareRow& row,
+                               const std::function<void(RunConfig*)>& clear) {
+  const RunResult* run = FirstRun(result, row);
+  if (run == nullptr) return std::nullopt;
+  RunConfig key = run->config();
+  key.clear_name();
+  key.clear_output_dir();
+  clear(&key);
+  return key;
+}
+
+bool SameKey(const std::optional<RunConfig>& a, const std::optional<RunConfig>& b) {
+  return a && b && google::protobuf::util::MessageDifferencer::Equals(*a, *b);
+}
+
+double BandwidthOf(const CompareResult& result, const CompareRow& row) {
+  const RunResult* run = FirstRun(result, row);
+  if (run == nullptr) return 0;
+  const double configured = run->config().cluster().network().bandwidth_gbps();
+  return configured > 0 ? configured : run->modelled().bandwidth_gbps();
+}
+
+std::string Ms(double ms) {
+  return ms >= 100 ? absl::StrFormat("%.0f ms", ms)
+                   : ms >= 10 ? absl::StrFormat("%.1f ms", ms) : absl::StrFormat("%.2f ms", ms);
+}
+
+std::string Rate(double per_second) {
+  return per_second >= 100 ? absl::StrFormat("%.0f", per_second)
+                           : absl::StrFormat("%.1f", per_second);
+}
+
+// The modelled clock of one group: the fastest run on the simulated cluster and, for runs that
+// differ only in their network bandwidth, how each strategy's modelled step time grows as the
+// bandwidth falls.
+void ModelledFindings(const CompareResult& result, const std::vector<const CompareRow*>& rows,
+                      const std::string& prefix, std::vector<std::string>* out) {
+  std::vector<const CompareRow*> modelled;
+  for (const CompareRow* r : rows) {
+    if (r->modelled_samples_per_second().median() > 0) modelled.push_back(r);
+  }
+  if (modelled.size() >= 2) {
+    auto by_speed = modelled;
+    std::stable_sort(by_speed.begin(), by_speed.end(), [](const CompareRow* a, const CompareRow* b) {
+      return a->modelled_samples_per_second().median() > b->modelled_samples_per_second().median();
+    });
+    const CompareRow& fast = *by_speed.front();
+    const CompareRow& slow = *by_speed.back();
+    const CompareRow* measured = nullptr;
+    for (const CompareRow* r : modelled) {
+      if (measured == nullptr ||
+          r->samples_per_second().median() > measured->samples_per_second().median()) {
+        measured = r;
+      }
+    }
+    out->push_back(absl::StrCat(
+        prefix, "on the modelled cluster, fastest ", fast.name(), " at ",
+        Rate(fast.modelled_samples_per_second().median()), " samples/s (",
+        Ms(fast.modelled_step_ms()), " per step), ",
+        absl::StrFormat("%.1fx", fast.modelled_samples_per_second().median() /
+                                     slow.modelled_samples_per_second().median()),
+        " the slowest (", slow.name(), ", ", Ms(slow.modelled_step_ms()), " per step)",
+        measured != &fast ? absl::StrCat("; on the wall clock here ", measured->name(),
+                                         " was fastest")
+                          : std::string(),
+        "."));
+  }
+  // Series of rows equal but for the bandwidth, in the order they first appear.
+  std::vector<std::vector<const CompareRow*>> series;
+  std::vector<std::optional<RunConfig>> keys;
+  auto clear_bandwidth = [](RunConfig* c) {
+    c->mutable_cluster()->mutable_network()->clear_bandwidth_gbps();
+    c->mutable_cluster()->mutable_network()->clear_shape();
+  };
+  for (const CompareRow* r : modelled) {
+    if (r->modelled_step_ms() <= 0 || BandwidthOf(result, *r) <= 0) continue;
+    std::optional<RunConfig> key = KeyOf(result, *r, clear_bandwidth);
+    if (!key) continue;
+    size_t s = 0;
+    while (s < keys.size() && !SameKey(keys[s], key)) ++s;
+    if (s == keys.size()) {
+      keys.push_back(key);
+      series.emplace_back();
+    }
+    series[s].push_back(r);
+  }
+  std::vector<std::string> parts;
+  for (auto& s : series) {
+    std::stable_sort(s.begin(), s.end(), [&](const CompareRow* a, const CompareRow* b) {
+      return BandwidthOf(result, *a) > BandwidthOf(result, *b);
+    });
+    if (BandwidthOf(result, *s.front()) == BandwidthOf(result, *s.back())) continue;
+    std::vector<std::string> steps;
+    for (const CompareRow* r : s) {
+      steps.push_back(absl::StrCat(Ms(r->modelled_step_ms()), " at ",
+                                   Short(BandwidthOf(result, *r)), " Gbit/s"));
+    }
+    std::string label = ShortStrategy(s.front()->strategy());
+    int same_label = 0;
+    for (const auto& t : series) same_label += ShortStrategy(t.front()->strategy()) == label;
+    if (same_label > 1) absl::StrAppend(&label, " (", s.front()->name(), ")");
+    const double growth = s.front()->modelled_step_ms() > 0
+                              ? s.back()->modelled_step_ms() / s.front()->modelled_step_ms()
+                              : 0;
+    parts.push_back(absl::StrCat(label, ": ", absl::StrJoin(steps, " -> "),
+                                 growth > 0 ? absl::StrFormat(" (%.1fx)", growth) : ""));
+  }
+  if (!parts.empty()) {
+    out->push_back(absl::StrCat(prefix, "modelled step time as the bandwidth falls: ",
+                                absl::StrJoin(parts, "; "), "."));
+  }
+}
+
+// Rows with injected faults against the same run without them (anywhere in the comparison): how
+// much of its modelled throughput each strategy keeps.
+void FaultFindings(const CompareResult& result, std::vector<std::string>* out) {
+  auto clear_faults = [](RunConfig* c) { c->mutable_cluster()->clear_faults(); };
+  // Sentences by the faults' description, in order of first appearance.
+  std::vector<std::pair<std::string, std::vector<std::string>>> by_fault;
+  std::vector<std::string> groups;
+  for (const CompareRow& faulty : result.rows()) {
+    if (faulty.faults_size() == 0 || faulty.modelled_samples_per_second().median() <= 0) continue;
+    const std::optional<RunConfig> key = KeyOf(result, faulty, clear_faults);
+    const CompareRow* clean = nullptr;
+    for (const CompareRow& r : result.rows()) {
+      if (r.faults_size() == 0 && r.modelled_samples_per_second().median() > 0 &&
+          SameKey(key, KeyOf(result, r, clear_faults))) {
+        clean = &r;
+        break;
+      }
+    }
+    if (clean == nullptr) continue;
+    const std::string fault = absl::StrJoin(faulty.faults(), "; ");
+    auto it = std::find_if(by_fault.begin(), by_fault.end(),
+                           [&](const auto& f) { return f.first == fault; });
+    if (it == by_fault.end()) {
+      by_fault.push_back({fault, {}});
+      it = by_fault.end() - 1;
+    }
+    if (std::find(groups.begin(), groups.end(), faulty.group()) == groups.end()) {
+      groups.push_back(faulty.group());
+    }
+    const double before = clean->modelled_samples_per_second().median();
+    const double after = faulty.modelled_samples_per_second().median();
+    std::string part = absl::StrCat(
+        ShortStrategy(faulty.strategy()), " keeps ", absl::StrFormat("%.0f%%", 100 * after / before),
+        " (", faulty.name(), ": ", Rate(before), " -> ", Rate(after), " samples/s, step ",
+        Ms(clean->modelled_step_ms()), " -> ", Ms(faulty.modelled_step_ms()));
+    if (faulty.staleness().updates() > 0 && clean->staleness().updates() > 0) {
+      absl::StrAppendFormat(&part, ", staleness mean %.1f -> %.1f", clean->staleness().mean(),
+                            faulty.staleness().mean());
+    }
+    it->second.push_back(absl::StrCat(part, ")"));
+  }
+  const std::string prefix =
+      groups.size() == 1 && !groups[0].empty()
+          ? absl::StrCat(groups[0].substr(0, groups[0].find(':')), ": ")
+          : std::string();
+  for (const auto& [fault, parts] : by_fault) {
+    out->push_back(absl::StrCat(prefix, "with ", fault,
+                                ", of its modelled throughput without it ",
+                                absl::StrJoin(parts, "; "), "."));
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> Findings(const CompareResult& result) {
@@ -296,81 +491,224 @@ std::vector<std::string> Findings(const CompareResult& result) {
         }
       }
     }
+    ModelledFindings(result, rows, prefix, &out);
   }
+  FaultFindings(result, &out);
   return out;
 }
 
 std::string FormatCompareTable(const CompareResult& result) {
-  std::vector<std::vector<std::string>> cells = {
-      {"run", "strategy", "workers", "data", "samples", "test acc %", "to " +
-       absl::StrFormat("%.0f%%", 100 * result.config().target_accuracy()), "samples/s",
-       "scaling", "comp/comm/wait %", "bytes/worker/step", "staleness"}};
   const bool spread = result.config().repeats() > 1;
+  // Columns some comparisons do not need are left out when no row would fill them.
+  bool reached = false, stale = false, modelled = false, faults = false, lost = false;
+  std::vector<std::string> distributions, networks, fault_texts;
+  auto add_unique = [](std::vector<std::string>* v, const std::string& s) {
+    if (std::find(v->begin(), v->end(), s) == v->end()) v->push_back(s);
+  };
   for (const CompareRow& r : result.rows()) {
-    std::string acc = absl::StrFormat("%.2f", 100 * r.final_test_accuracy().median());
-    if (spread) {
-      absl::StrAppendFormat(&acc, " [%.2f-%.2f]", 100 * r.final_test_accuracy().min(),
-                            100 * r.final_test_accuracy().max());
+    reached |= r.reached_target() > 0;
+    stale |= r.staleness().updates() > 0 && r.staleness().max() > 0;
+    modelled |= r.modelled_seconds().median() > 0;
+    lost |= r.workers_lost() > 0;
+    add_unique(&distributions, r.distribution());
+    if (!r.network().empty()) add_unique(&networks, r.network());
+    if (r.faults_size() > 0) {
+      faults = true;
+      add_unique(&fault_texts, absl::StrJoin(r.faults(), "; "));
     }
-    std::string to_target = r.reached_target() == 0
-                                ? "not reached"
-                                : absl::StrFormat("%.1f s", r.time_to_target_s().median());
-    if (spread && r.reached_target() > 0 && r.reached_target() < r.run_names_size()) {
-      absl::StrAppendFormat(&to_target, " (%d of %d)", r.reached_target(), r.run_names_size());
-    }
-    std::string sps = absl::StrFormat("%.0f", r.samples_per_second().median());
-    if (spread) {
-      absl::StrAppendFormat(&sps, " [%.0f-%.0f]", r.samples_per_second().min(),
-                            r.samples_per_second().max());
-    }
-    const TimeSplit& t = r.time_split();
-    std::string staleness = r.staleness().updates() > 0 && r.staleness().max() > 0
-                                ? absl::StrFormat("%.1f / %d", r.staleness().mean(),
-                                                  r.staleness().max())
-                                : "-";
-    std::string data = r.distribution();
-    if (data == "FULLY_REPLICATED") data = "replicated";
-    if (data == "SHARDED_BY_KEY") data = "sharded";
-    if (data == "GLOBAL_BATCH_SLICE") data = "batch slice";
-    cells.push_back({r.name(), r.strategy(), absl::StrCat(r.workers()), data,
-                     absl::StrCat(r.samples()), acc, to_target, sps,
-                     absl::StrFormat("%.2f", r.scaling_efficiency()),
-                     absl::StrCat(Percent(t.compute() + t.data() + t.update()), "/",
-                                  Percent(t.communication()), "/", Percent(t.waiting())),
-                     r.bytes_per_worker_step() > 0 ? HumanBytes(r.bytes_per_worker_step()) : "-",
-                     staleness});
   }
-  std::vector<size_t> width(cells[0].size(), 0);
+  // Bandwidths per row when the rows' networks differ.
+  const bool network_column = networks.size() > 1;
+
+  struct Column {
+    std::string top, bottom;
+    bool left = false;
+    std::function<std::string(const CompareRow&)> cell;
+  };
+  std::vector<Column> columns;
+  columns.push_back({"", "run", true, [](const CompareRow& r) { return r.name(); }});
+  columns.push_back(
+      {"", "strategy", true, [](const CompareRow& r) { return ShortStrategy(r.strategy()); }});
+  columns.push_back({"", "n", false, [](const CompareRow& r) { return absl::StrCat(r.workers()); }});
+  if (distributions.size() > 1) {
+    columns.push_back({"", "data", true, [](const CompareRow& r) -> std::string {
+                         if (r.distribution() == "FULLY_REPLICATED") return "replicated";
+                         if (r.distribution() == "SHARDED_BY_KEY") return "sharded";
+                         if (r.distribution() == "GLOBAL_BATCH_SLICE") return "slice";
+                         return r.distribution();
+                       }});
+  }
+  columns.push_back({"test", "acc %", false, [spread](const CompareRow& r) {
+                       std::string acc =
+                           absl::StrFormat("%.2f", 100 * r.final_test_accuracy().median());
+                       if (spread) {
+                         absl::StrAppendFormat(&acc, " [%.2f-%.2f]",
+                                               100 * r.final_test_accuracy().min(),
+                                               100 * r.final_test_accuracy().max());
+                       }
+                       return acc;
+                     }});
+  if (reached) {
+    columns.push_back(
+        {"to", absl::StrFormat("%.0f%%", 100 * result.config().target_accuracy()), false,
+         [spread](const CompareRow& r) {
+           if (r.reached_target() == 0) return std::string("-");
+           std::string out = absl::StrFormat("%.1f s", r.time_to_target_s().median());
+           if (spread && r.reached_target() < static_cast<uint32_t>(r.run_names_size())) {
+             absl::StrAppendFormat(&out, " (%d of %d)", r.reached_target(), r.run_names_size());
+           }
+           return out;
+         }});
+  }
+  columns.push_back({"", "samples/s", false, [spread](const CompareRow& r) {
+                       std::string sps = absl::StrFormat("%.0f", r.samples_per_second().median());
+                       if (spread) {
+                         absl::StrAppendFormat(&sps, " [%.0f-%.0f]", r.samples_per_second().min(),
+                                               r.samples_per_second().max());
+                       }
+                       return sps;
+                     }});
+  columns.push_back({"", "eff", false, [](const CompareRow& r) {
+                       return absl::StrFormat("%.2f", r.scaling_efficiency());
+                     }});
+  columns.push_back({"comp/comm", "/wait %", false, [](const CompareRow& r) {
+                       const TimeSplit& t = r.time_split();
+                       return absl::StrCat(Percent(t.compute() + t.data() + t.update()), "/",
+                                           Percent(t.communication()), "/", Percent(t.waiting()));
+                     }});
+  columns.push_back({"bytes/", "wkr/step", false, [](const CompareRow& r) {
+                       return r.bytes_per_worker_step() > 0 ? HumanBytes(r.bytes_per_worker_step())
+                                                            : std::string("-");
+                     }});
+  if (stale) {
+    columns.push_back({"stale", "mean/max", false, [](const CompareRow& r) {
+                         return r.staleness().updates() > 0 && r.staleness().max() > 0
+                                    ? absl::StrFormat("%.1f/%d", r.staleness().mean(),
+                                                      r.staleness().max())
+                                    : std::string("-");
+                       }});
+  }
+  if (modelled) {
+    auto has = [](const CompareRow& r) { return r.modelled_seconds().median() > 0; };
+    columns.push_back({"model", "s", false, [has, spread](const CompareRow& r) {
+                         if (!has(r)) return std::string("-");
+                         const Stat& s = r.modelled_seconds();
+                         std::string out = absl::StrFormat(s.median() >= 100 ? "%.0f" : "%.2f",
+                                                           s.median());
+                         if (spread && s.min() != s.max()) {
+                           absl::StrAppendFormat(&out, " [%.2f-%.2f]", s.min(), s.max());
+                         }
+                         return out;
+                       }});
+    columns.push_back({"model", "samples/s", false, [has, spread](const CompareRow& r) {
+                         if (!has(r)) return std::string("-");
+                         const Stat& s = r.modelled_samples_per_second();
+                         std::string out = absl::StrFormat("%.0f", s.median());
+                         if (spread && s.min() != s.max()) {
+                           absl::StrAppendFormat(&out, " [%.0f-%.0f]", s.min(), s.max());
+                         }
+                         return out;
+                       }});
+    columns.push_back({"model", "ms/step", false, [has](const CompareRow& r) {
+                         if (!has(r) || r.modelled_step_ms() <= 0) return std::string("-");
+                         const double ms = r.modelled_step_ms();
+                         return absl::StrFormat(ms >= 100 ? "%.0f" : ms >= 10 ? "%.1f" : "%.2f",
+                                                ms);
+                       }});
+    columns.push_back({"model", "eff", false, [](const CompareRow& r) {
+                         return r.modelled_scaling_efficiency() > 0
+                                    ? absl::StrFormat("%.2f", r.modelled_scaling_efficiency())
+                                    : std::string("-");
+                       }});
+  }
+  if (network_column) {
+    columns.push_back({"net", "Gbit/s", false, [](const CompareRow& r) {
+                         return r.network().empty() ? std::string("-")
+                                                    : r.network().substr(0, r.network().find(' '));
+                       }});
+  }
+  if (faults || lost) {
+    columns.push_back({"", "faults", true, [fault_texts](const CompareRow& r) {
+                         std::string out = "-";
+                         if (r.faults_size() > 0) {
+                           const auto it = std::find(fault_texts.begin(), fault_texts.end(),
+                                                     absl::StrJoin(r.faults(), "; "));
+                           out = std::string(1, static_cast<char>('a' + (it - fault_texts.begin())));
+                         }
+                         if (r.workers_lost() > 0) absl::StrAppend(&out, " lost ", r.workers_lost());
+                         return out;
+                       }});
+  }
+
+  std::vector<std::vector<std::string>> cells(2);
+  for (const Column& c : columns) {
+    cells[0].push_back(c.top);
+    cells[1].push_back(c.bottom);
+  }
+  for (const CompareRow& r : result.rows()) {
+    cells.emplace_back();
+    for (const Column& c : columns) cells.back().push_back(c.cell(r));
+  }
+  std::vector<size_t> width(columns.size(), 0);
   for (const auto& row : cells) {
     for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
   }
+  const bool two_line_header =
+      std::any_of(columns.begin(), columns.end(), [](const Column& c) { return !c.top.empty(); });
   std::string out;
   std::string group;
-  for (size_t i = 0; i < cells.size(); ++i) {
-    if (i > 0 && result.rows(i - 1).group() != group) {
-      group = result.rows(i - 1).group();
+  for (size_t i = two_line_header ? 0 : 1; i < cells.size(); ++i) {
+    if (i > 1 && result.rows(static_cast<int>(i - 2)).group() != group) {
+      group = result.rows(static_cast<int>(i - 2)).group();
       if (!group.empty()) absl::StrAppend(&out, "-- ", group, "\n");
     }
+    std::string line;
     for (size_t c = 0; c < cells[i].size(); ++c) {
-      const bool left = c < 4;
-      absl::StrAppend(&out, c ? "  " : "",
-                      left ? absl::StrFormat("%-*s", width[c], cells[i][c])
-                           : absl::StrFormat("%*s", width[c], cells[i][c]));
+      absl::StrAppend(&line, c ? "  " : "",
+                      columns[c].left ? absl::StrFormat("%-*s", width[c], cells[i][c])
+                                      : absl::StrFormat("%*s", width[c], cells[i][c]));
     }
-    absl::StrAppend(&out, "\n");
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    absl::StrAppend(&out, line, "\n");
   }
   std::vector<std::string> baselines;
-  for (const CompareRow& r : result.rows()) {
-    if (std::find(baselines.begin(), baselines.end(), r.baseline()) == baselines.end()) {
-      baselines.push_back(r.baseline());
-    }
-  }
+  for (const CompareRow& r : result.rows()) add_unique(&baselines, r.baseline());
   absl::StrAppendFormat(&out,
-                        "scaling: %s efficiency against %s%s; test acc: median%s; comp includes "
-                        "data and update\n",
+                        "eff: %s scaling efficiency against %s%s; test acc: median%s; comp "
+                        "includes data and update\n",
                         CompareConfig::Scaling_Name(result.config().scaling()),
                         baselines.size() > 1 ? "each run's baseline: " : "",
                         absl::StrJoin(baselines, ", "), spread ? " [min-max] over repeats" : "");
+  if (!reached && !result.rows().empty()) {
+    absl::StrAppendFormat(&out, "no run reached the target test accuracy (%.0f%%)\n",
+                          100 * result.config().target_accuracy());
+  } else if (reached) {
+    absl::StrAppendFormat(&out, "to %.0f%%: wall seconds to the target test accuracy, - not "
+                                "reached\n",
+                          100 * result.config().target_accuracy());
+  }
+  if (modelled) {
+    // What the modelled cluster was: the instance and clock of the first modelled run.
+    std::string cluster;
+    for (const RunResult& run : result.runs()) {
+      if (run.modelled().seconds() <= 0) continue;
+      const ModelledClock& m = run.modelled();
+      cluster = absl::StrCat(m.instance_type().empty() ? "this machine's CPU" : m.instance_type(),
+                             ", ", m.clock_mode(), " clock");
+      break;
+    }
+    absl::StrAppend(&out, "model: the simulated cluster (", cluster,
+                    "): training seconds, samples/s, ms per step and efficiency\n");
+  }
+  if (networks.size() == 1) {
+    absl::StrAppend(&out, "network: ", networks[0], "\n");
+  } else if (networks.size() > 1) {
+    absl::StrAppend(&out, "networks: ", absl::StrJoin(networks, "; "), "\n");
+  }
+  for (size_t i = 0; i < fault_texts.size(); ++i) {
+    absl::StrAppend(&out, "faults ", std::string(1, static_cast<char>('a' + i)), ": ",
+                    fault_texts[i], "\n");
+  }
   return out;
 }
 
@@ -380,7 +718,10 @@ std::string FormatCompareCsv(const CompareResult& result) {
       "test_accuracy_min,test_accuracy_max,time_to_target_s_median,reached_target,"
       "samples_per_second_median,wall_seconds_median,scaling_efficiency,data_share,"
       "compute_share,communication_share,waiting_share,update_share,bytes_per_worker_step,"
-      "staleness_mean,staleness_max\n";
+      "staleness_mean,staleness_max,modelled_seconds_median,modelled_seconds_min,"
+      "modelled_seconds_max,modelled_samples_per_second_median,modelled_samples_per_second_min,"
+      "modelled_samples_per_second_max,modelled_step_ms,modelled_scaling_efficiency,network,"
+      "faults,workers_lost\n";
   for (const CompareRow& r : result.rows()) {
     const TimeSplit& t = r.time_split();
     absl::StrAppend(
@@ -402,7 +743,17 @@ std::string FormatCompareCsv(const CompareResult& result) {
                        absl::StrFormat("%.4f", t.waiting()), absl::StrFormat("%.4f", t.update()),
                        absl::StrFormat("%.0f", r.bytes_per_worker_step()),
                        absl::StrFormat("%.3f", r.staleness().mean()),
-                       absl::StrCat(r.staleness().max())},
+                       absl::StrCat(r.staleness().max()),
+                       absl::StrFormat("%.4f", r.modelled_seconds().median()),
+                       absl::StrFormat("%.4f", r.modelled_seconds().min()),
+                       absl::StrFormat("%.4f", r.modelled_seconds().max()),
+                       absl::StrFormat("%.1f", r.modelled_samples_per_second().median()),
+                       absl::StrFormat("%.1f", r.modelled_samples_per_second().min()),
+                       absl::StrFormat("%.1f", r.modelled_samples_per_second().max()),
+                       absl::StrFormat("%.4f", r.modelled_step_ms()),
+                       absl::StrFormat("%.4f", r.modelled_scaling_efficiency()),
+                       CsvField(r.network()), CsvField(absl::StrJoin(r.faults(), "; ")),
+                       absl::StrCat(r.workers_lost())},
                       ","),
         "\n");
   }

@@ -43,6 +43,15 @@ void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* r
 // Plain sentences on what the rows show, group by group (CompareResult.findings).
 std::vector<std::string> Findings(const CompareResult& result);
 
+// CompareRow.network of a run: "0.1 Gbit/s, 50 us, shaped" (its NIC bandwidth and latency, jitter
+// and loss when set, and whether the real traffic was shaped or only the modelled clock uses
+// it); "" for a local run, which has no network.
+std::string DescribeNetwork(const RunResult& run);
+
+// A strategy description (RunResult.strategy) short enough for a table column: "ps SYNC",
+// "ps SSP s=2", "ps ASYNC k=2" (2 dedicated server shards), "ps ASYNC coloc", "ring", "local".
+std::string ShortStrategy(const std::string& strategy);
+
 // The table as text for the terminal, and as CSV.
 std::string FormatCompareTable(const CompareResult& result);
 std::string FormatCompareCsv(const CompareResult& result);

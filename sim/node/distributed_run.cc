@@ -500,6 +500,8 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   for (const std::string& line : config::DescribeFaults(faults)) {
     result.add_faults(line);
   }
+  model_facts.worker_lost.assign(shape.workers, false);
+  for (uint32_t w : lost) model_facts.worker_lost[w] = true;
   model::Timeline timeline;
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
                       ModelRun(config, shape, model_facts, &aggregate.records(), &timeline));

@@ -51,6 +51,7 @@ model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& 
   spec.server_host.assign(shape.server_host.begin(), shape.server_host.end());
   for (int64_t p : facts.server_params) spec.shard_bytes.push_back(4.0 * p);
   spec.model_bytes = 4.0 * facts.parameters;
+  spec.worker_lost = facts.worker_lost;
   if (config.has_allreduce()) {
     spec.kind = model::TimelineSpec::kRing;
   } else if (config.has_parameter_server()) {
@@ -110,9 +111,9 @@ absl::StatusOr<ModelledClock> ModelRun(const RunConfig& config, const ClusterSha
   for (int h : spec.server_host) hosts = std::max(hosts, h + 1);
   clock.set_hosts(hosts);
   clock.set_seconds(timeline.seconds);
-  if (timeline.seconds > 0) {
-    clock.set_samples_per_second(static_cast<double>(steps) * config.train().batch_size() /
-                                 timeline.seconds);
+  if (timeline.window_s > 0) {
+    clock.set_samples_per_second(static_cast<double>(timeline.window_steps) *
+                                 config.train().batch_size() / timeline.window_s);
   }
   if (max_steps > 0) clock.set_step_ms_mean(1e3 * timeline.seconds / max_steps);
   const double total = timeline.compute_s + timeline.communication_s + timeline.waiting_s;

@@ -27,6 +27,7 @@ struct ModelFacts {
   std::vector<int64_t> server_params;  // floats per server shard (PS)
   double train_flops_per_example = 0;
   double host_gemm_gflops = 0;         // this machine, one thread (kernels::MeasureGemmGflops)
+  std::vector<bool> worker_lost;       // workers that died during the run (CONTINUE)
 };
 
 // Whether the modelled clock needs this machine's GEMM speed: CPU_TIME scaled to an instance.

@@ -335,7 +335,15 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
                                  static_cast<double>(cal_run.samples()) / cal_run.epochs() /
                                  std::max<uint32_t>(1, calibration.workers())))
                            : 60000;
-  for (PredictRow& row : PredictAtScale(cal, calibration, workers,
+  RunConfig at_scale = config.calibration();
+  config::MergeOverrides(config.at_scale(), &at_scale);
+  at_scale.set_name("at_scale");
+  at_scale = config::WithDefaults(std::move(at_scale));
+  if (absl::Status valid = config::ValidateRunConfig(at_scale); !valid.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(config.name(), ": at_scale: ", valid.message()));
+  }
+  *result.mutable_at_scale() = at_scale;
+  for (PredictRow& row : PredictAtScale(cal, at_scale, workers,
                                         std::max<uint32_t>(1, config.servers()),
                                         examples_per_epoch)) {
     *result.add_rows() = std::move(row);
@@ -393,13 +401,18 @@ std::string FormatPredict(const PredictResult& result) {
       1e6 * c.alpha_s(), 1e9 * c.beta_s_per_byte(),
       c.beta_s_per_byte() > 0 ? 8e-9 / c.beta_s_per_byte() : 0.0, 100 * c.fit_error(),
       absl::StrFormat("%.3g MB", c.model_bytes() / 1e6));
-  const ClusterConfig& cluster = config.cluster();
-  absl::StrAppendFormat(&out, "\npredicted on %s, %g Gbit/s, %g us (%s clock), batch %u per worker:\n",
+  const RunConfig& scaled = result.has_at_scale() ? result.at_scale() : config;
+  const ClusterConfig& cluster = scaled.cluster();
+  absl::StrAppendFormat(&out,
+                        "\nmodel %s (%s per step), predicted on %s, %g Gbit/s, %g us (%s clock), "
+                        "batch %u per worker:\n",
+                        scaled.model().ShortDebugString(),
+                        absl::StrFormat("%.3g MB", 4e-6 * ParameterCount(scaled.model()).value_or(0)),
                         cluster.instance_type().empty() ? "one core of this machine per worker"
                                                         : cluster.instance_type(),
                         cluster.network().bandwidth_gbps(), cluster.network().latency_us(),
                         ClusterConfig::ClockMode_Name(cluster.clock()),
-                        config.train().batch_size());
+                        scaled.train().batch_size());
   absl::StrAppendFormat(&out, "%-9s %7s %7s %10s %9s %12s %6s %10s %10s  %s\n", "strategy",
                         "workers", "servers", "step ms", "comm ms", "samples/s", "eff",
                         "epoch s", "$/epoch", "bottleneck");

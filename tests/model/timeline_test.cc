@@ -164,6 +164,44 @@ TEST(TimelineTest, AsyncReplayFollowsTheRealPushOrder) {
   EXPECT_NEAR(tl->worker_end_s[1], 0.072, kTol);
 }
 
+// The real run may take events in an order the modelled clock would not (it paced the workers
+// differently): a transfer early on the modelled clock then takes the gap before one that was
+// replayed first but is later on the modelled clock, instead of queueing behind it.
+TEST(TimelineTest, AsyncReplayFillsNicGapsOnTheModelledClock) {
+  const TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
+  // Worker 0 computes 0.5 s, worker 1 0.01 s; really, worker 0's push reached the server first.
+  const std::vector<std::vector<StepRecord>> steps = {{Step(1, 0.5, 0.000, 0.010)},
+                                                      {Step(1, 0.01, 0.001, 0.020)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  // pulls: w0 egress [0, 0.01] -> 0.011, computes to 0.511; w1 [0.01, 0.02] -> 0.021, to 0.031.
+  // push w0 (replayed first): ingress [0.511, 0.521] -> 0.522.
+  // push w1: ready 0.031; the ingress is free before 0.511: [0.031, 0.041] -> 0.042 (a single
+  // "free from" time would have queued it to 0.521 -> 0.532).
+  EXPECT_NEAR(tl->worker_end_s[0], 0.522, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.042, kTol);
+  ASSERT_EQ(tl->worker_step_end_s.size(), 2u);
+  EXPECT_NEAR(tl->worker_step_end_s[1][0], 0.042, kTol);
+  // The window ends with the first worker to finish: only worker 1's step falls inside it.
+  EXPECT_NEAR(tl->window_s, 0.042, kTol);
+  EXPECT_EQ(tl->window_steps, 1u);
+}
+
+// A lost worker does not close the steady-state window.
+TEST(TimelineTest, WindowIgnoresALostWorker) {
+  TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
+  spec.net.bytes_per_s = 0;  // infinite: alpha only
+  spec.worker_lost = {false, true};
+  const std::vector<std::vector<StepRecord>> steps = {
+      {Step(1, 0.1, 0, 0.1), Step(2, 0.1, 0.2, 0.3), Step(3, 0.1, 0.4, 0.5)},
+      {Step(1, 0.1, 0.01, 0.11)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  // Worker 0: each step pull 1 ms + 0.1 + push 1 ms = 0.102; ends 0.306, after 3 steps.
+  EXPECT_NEAR(tl->window_s, 0.306, 1e-9);
+  EXPECT_EQ(tl->window_steps, 4u);  // worker 0's 3 and the lost worker's 1
+}
+
 TEST(TimelineTest, AsyncColocatedTrafficIsFree) {
   TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 1);
   spec.worker_host = {0};  // on the server's host
