@@ -464,6 +464,73 @@ TEST(ValidateRunConfig, SupervisionRangesChecked) {
                                  "finite number in [1, 86400]"));
 }
 
+TEST(ValidateRunConfig, ContinueOnlyForAsyncParameterServers) {
+  const std::string ps = " workers: 3 supervision { on_worker_failure: CONTINUE } ";
+  EXPECT_TRUE(ValidateRunConfig(GoodWith(ps + "parameter_server { mode: ASYNC }")).ok());
+  EXPECT_TRUE(ValidateRunConfig(GoodWith(ps + "parameter_server { mode: SSP staleness: 2 }")).ok());
+  for (const std::string strategy :
+       {"parameter_server { mode: SYNC }", "allreduce {}", "local {}"}) {
+    RunConfig config = GoodWith(ps + strategy);
+    if (config.has_local()) config.set_workers(1);
+    EXPECT_THAT(Refusal(config),
+                HasSubstr("supervision.on_worker_failure: CONTINUE needs parameter_server with "
+                          "mode ASYNC or SSP"))
+        << strategy;
+  }
+}
+
+TEST(WithDefaults, ClusterTakesTheInstanceFiguresThenTheSchemaDefaults) {
+  RunConfig plain = GoodWith("");
+  EXPECT_EQ(plain.cluster().network().bandwidth_gbps(), 10);
+  EXPECT_EQ(plain.cluster().network().latency_us(), 50);
+  EXPECT_EQ(plain.cluster().clock(), ClusterConfig::CPU_TIME);
+  EXPECT_EQ(plain.cluster().gemm_gflops(), 0);
+  RunConfig c5 = GoodWith("cluster { instance_type: \"ml.c5.xlarge\" }");
+  EXPECT_DOUBLE_EQ(c5.cluster().network().bandwidth_gbps(), 1.25);  // its sustained baseline
+  EXPECT_NEAR(c5.cluster().gemm_gflops(), 2 * 3.4 * 64 * 0.6, 0.05);
+  RunConfig set = GoodWith(
+      "cluster { instance_type: \"ml.c5.xlarge\" gemm_gflops: 7 network { bandwidth_gbps: 0.1 "
+      "latency_us: 0 } }");
+  EXPECT_EQ(set.cluster().gemm_gflops(), 7);
+  EXPECT_DOUBLE_EQ(set.cluster().network().bandwidth_gbps(), 0.1);
+  EXPECT_EQ(set.cluster().network().latency_us(), 0) << "an explicit zero latency is kept";
+  EXPECT_TRUE(ValidateRunConfig(set).ok());
+}
+
+TEST(ValidateRunConfig, ClusterFieldsChecked) {
+  std::string message = Refusal(GoodWith(
+      "workers: 2 parameter_server {} cluster { instance_type: \"ml.x1.huge\" clock: FLOPS "
+      "network { bandwidth_gbps: 2000 latency_us: -1 jitter_us: 2e6 loss: 0.5 } }"));
+  EXPECT_THAT(message, HasSubstr("cluster.instance_type: \"ml.x1.huge\" is not a known instance "
+                                 "type; known: ml.c4.xlarge"));
+  EXPECT_THAT(message, HasSubstr("cluster.network.bandwidth_gbps: 2000 is out of range; must be "
+                                 "in (0, 1000]"));
+  EXPECT_THAT(message, HasSubstr("cluster.network.latency_us: -1 is out of range"));
+  EXPECT_THAT(message, HasSubstr("cluster.network.jitter_us: 2e+06 is out of range"));
+  EXPECT_THAT(message, HasSubstr("cluster.network.loss: 0.5 is out of range; must be in [0, 0.5)"));
+  EXPECT_THAT(message, HasSubstr("cluster.clock: FLOPS needs the instance's speed"));
+  EXPECT_THAT(Refusal(GoodWith("workers: 2 allreduce { transport: GRPC } "
+                               "cluster { network { shape: true } }")),
+              HasSubstr("cluster.network.shape: shaping the ring needs allreduce.transport TCP"));
+}
+
+TEST(ValidateRunConfig, FaultsChecked) {
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("workers: 3 parameter_server {} cluster { faults { "
+                                         "worker: 2 slowdown: 4 } faults { pause_at_step: 5 "
+                                         "pause_s: 1 } faults { kill_at_step: 9 } }"))
+                  .ok());
+  std::string message = Refusal(GoodWith(
+      "workers: 3 parameter_server {} cluster { faults { worker: 3 slowdown: 0.5 } "
+      "faults { pause_s: 2 } faults { worker: 1 } }"));
+  EXPECT_THAT(message, HasSubstr("cluster.faults[0].worker: 3 is out of range; must be in [0, 2]"));
+  EXPECT_THAT(message, HasSubstr("cluster.faults[0].slowdown: 0.5 is out of range; must be in "
+                                 "[1, 1000]"));
+  EXPECT_THAT(message, HasSubstr("cluster.faults[1].pause_at_step: 0 with pause_s set"));
+  EXPECT_THAT(message, HasSubstr("cluster.faults[2]: does nothing"));
+  EXPECT_THAT(Refusal(GoodWith("cluster { faults { slowdown: 2 } }")),
+              HasSubstr("cluster.faults[0]: faults apply to distributed runs"));
+}
+
 TEST(Advice, RecommendsGlobalBatchSliceForSynchronousRuns) {
   std::vector<std::string> advice = Advice(GoodWith("workers: 4 allreduce {}"));
   ASSERT_EQ(advice.size(), 1u);

@@ -1,0 +1,52 @@
+// What each recorded step costs on the simulated instance, and the network the cost model sees.
+#include "sim/node/modelled.h"
+
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "sim/config/config.h"
+
+namespace distsim::node {
+namespace {
+
+RunConfig Config(const std::string& text) {
+  RunConfig config;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &config));
+  return config::WithDefaults(config);
+}
+
+TEST(NetworkOf, AlphaIsLatencyPlusMeanJitterBetaCountsLoss) {
+  model::Network plain = NetworkOf(Config("cluster { network { bandwidth_gbps: 8 latency_us: 40 } }"));
+  EXPECT_NEAR(plain.alpha_s, 40e-6, 1e-15);
+  EXPECT_NEAR(plain.bytes_per_s, 1e9, 1e-3);
+  // 1% of 1500-byte packets resent, each also costing a round trip (2 x 40 us):
+  // seconds per byte = 1.01 / 1e9 + 0.01 x 80e-6 / 1500.
+  model::Network lossy = NetworkOf(
+      Config("cluster { network { bandwidth_gbps: 8 latency_us: 40 jitter_us: 20 loss: 0.01 } }"));
+  EXPECT_NEAR(lossy.alpha_s, 50e-6, 1e-15);
+  EXPECT_NEAR(1 / lossy.bytes_per_s, 1.01e-9 + 0.01 * 80e-6 / 1500, 1e-18);
+}
+
+TEST(ModelComputeSeconds, CpuTimeScaledToTheInstanceFlopsFromTheModel) {
+  StepRecord r;
+  r.set_compute_cpu_s(0.010);
+  ModelFacts facts;
+  facts.train_flops_per_example = 1e6;
+  facts.host_gemm_gflops = 100;
+  // No instance: this machine's CPU time as it is; a slowdown multiplies.
+  RunConfig none = Config("train { batch_size: 50 }");
+  EXPECT_DOUBLE_EQ(ModelComputeSeconds(none, facts, 1, r), 0.010);
+  EXPECT_DOUBLE_EQ(ModelComputeSeconds(none, facts, 4, r), 0.040);
+  // An instance twice as fast as this machine's one thread halves it.
+  RunConfig fast = Config("train { batch_size: 50 } cluster { gemm_gflops: 200 }");
+  EXPECT_DOUBLE_EQ(ModelComputeSeconds(fast, facts, 1, r), 0.005);
+  // FLOPS: 50 examples x 1e6 FLOPs / 200 GFLOP/s = 0.25 ms, whatever was measured.
+  RunConfig flops = Config("train { batch_size: 50 } cluster { clock: FLOPS gemm_gflops: 200 }");
+  EXPECT_DOUBLE_EQ(ModelComputeSeconds(flops, facts, 1, r), 50 * 1e6 / 200e9);
+  EXPECT_DOUBLE_EQ(ModelComputeSeconds(flops, facts, 3, r), 3 * 50 * 1e6 / 200e9);
+  EXPECT_FALSE(NeedsHostSpeed(none));
+  EXPECT_TRUE(NeedsHostSpeed(fast));
+  EXPECT_FALSE(NeedsHostSpeed(flops));
+}
+
+}  // namespace
+}  // namespace distsim::node
