@@ -226,6 +226,9 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   }
 
   std::vector<std::vector<StepRecord>> records = {observer.trace().steps};
+  for (const StepRecord& r : records[0]) {
+    result.set_compute_cpu_seconds(result.compute_cpu_seconds() + r.compute_cpu_s());
+  }
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
                       ModelRun(config, ShapeOf(config), facts, &records));
 

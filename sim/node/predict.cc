@@ -213,10 +213,11 @@ std::vector<std::string> PredictFindings(const PredictResult& result) {
     if (last == nullptr) continue;
     if (knee != nullptr) {
       out.push_back(absl::StrFormat(
-          "%s: below 50%% scaling efficiency from %u workers (%.0f%%, limited by %s); at %u "
+          "%s: below 50%% scaling efficiency from %u worker%s (%.0f%%, limited by %s); at %u "
           "workers %.0f%%, %.0f samples/s",
-          strategy, knee->workers(), 100 * knee->efficiency(), knee->bottleneck(),
-          last->workers(), 100 * last->efficiency(), last->samples_per_second()));
+          strategy, knee->workers(), knee->workers() == 1 ? "" : "s", 100 * knee->efficiency(),
+          knee->bottleneck(), last->workers(), 100 * last->efficiency(),
+          last->samples_per_second()));
     } else {
       out.push_back(absl::StrFormat("%s: at least 50%% efficient up to %u workers (%.0f%% there, "
                                     "%.0f samples/s, limited by %s)",
@@ -292,12 +293,8 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
   DS_ASSIGN_OR_RETURN(model::Network probe, model::FitAlphaBeta(samples, &fit_error));
 
   Calibrated cal;
-  uint64_t steps = 0;
-  double cpu = 0;
-  for (const WorkerStats& w : cal_run.worker_stats()) {
-    steps += w.steps();
-    cpu += w.compute_cpu_seconds();
-  }
+  const uint64_t steps = cal_run.samples() / std::max<uint32_t>(1, calibration.train().batch_size());
+  const double cpu = cal_run.compute_cpu_seconds();
   if (steps == 0 || cpu <= 0) {
     return absl::FailedPreconditionError("calibration run: no training steps were recorded");
   }

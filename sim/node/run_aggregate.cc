@@ -98,6 +98,7 @@ absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summar
     s->set_samples(w.steps * batch_);
     s->set_compute_seconds(w.compute);
     s->set_compute_cpu_seconds(w.compute_cpu);
+    result->set_compute_cpu_seconds(result->compute_cpu_seconds() + w.compute_cpu);
     s->set_pull_seconds(w.pull);
     s->set_push_seconds(w.push);
     s->set_wait_seconds(w.wait);

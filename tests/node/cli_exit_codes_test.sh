@@ -65,5 +65,15 @@ else echo "FAIL steps.csv has $rows rows, expected 60"; failures=$((failures + 1
 expect "--set overrides a field"          0 "steps 7 " -- "$distsim" run "$work/good.textproto" -q --out "$work/out_runs" --set 'train { steps: 7 }'
 expect "a bad --set is refused"           78 "override" -- "$distsim" run "$work/good.textproto" -q --set 'train { stepz: 7 }'
 
+# distsim predict: a plain run config is the calibration; bad input is refused like run's.
+expect "predict --help explains --workers" 0 "--workers" -- "$distsim" predict --help
+expect "predict refuses bad --workers"     78 "--workers" -- "$distsim" predict "$work/good.textproto" -q --workers 1,x
+expect "predict names a bad field"         78 "train.batch_size" -- "$distsim" predict "$work/bad_batch.textproto" -q
+expect "predict on a run config"           0 "ps SYNC" -- "$distsim" predict "$work/good.textproto" -q --workers 1,4 --out "$work/out_runs"
+if [ -s "$work/out_runs/tiny_predict/predict.json" ]; then echo "ok   wrote predict.json"; passed=$((passed + 1));
+else echo "FAIL no predict.json"; failures=$((failures + 1)); fi
+expect "CONTINUE under a sync strategy"    78 "CONTINUE needs parameter_server" -- "$distsim" run "$work/good.textproto" -q --set 'supervision { on_worker_failure: CONTINUE }'
+expect "unknown instance type lists known" 78 "ml.c5.xlarge" -- "$distsim" run "$work/good.textproto" -q --set 'cluster { instance_type: "ml.q9.tiny" }'
+
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]
