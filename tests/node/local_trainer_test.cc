@@ -4,10 +4,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "sim/config/config.h"
 #include "sim/data/synthetic.h"
@@ -117,9 +120,15 @@ TEST_F(LocalTrainerTest, WritesResultJsonAndStepsCsv) {
   int rows = 0, eval_rows = 0;
   std::getline(csv, line);
   EXPECT_EQ(line.rfind("worker,step,epoch,samples,", 0), 0u);
+  const std::vector<std::string> header = absl::StrSplit(line, ',');
+  const size_t test_loss =
+      std::find(header.begin(), header.end(), "test_loss") - header.begin();
+  ASSERT_LT(test_loss, header.size());
   while (std::getline(csv, line)) {
     ++rows;
-    if (line.back() != ',') ++eval_rows;  // test_loss filled in
+    const std::vector<std::string> cells = absl::StrSplit(line, ',');
+    ASSERT_EQ(cells.size(), header.size()) << line;
+    if (!cells[test_loss].empty()) ++eval_rows;  // an evaluation at this step
   }
   EXPECT_EQ(rows, 40);
   EXPECT_EQ(eval_rows, 2);  // steps 25 and 40
