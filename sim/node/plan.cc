@@ -9,6 +9,9 @@
 #include "sim/base/status.h"
 #include "sim/data/dataset.h"
 #include "sim/node/factory.h"
+#include "sim/config/instances.h"
+#include "sim/model/cost_model.h"
+#include "sim/node/modelled.h"
 
 namespace distsim::node {
 
@@ -167,6 +170,65 @@ absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::strin
     for (size_t s = 0; s < expected.server_per_step.size(); ++s) {
       absl::StrAppendFormat(&out, "  server %d: %s\n", s, Bytes(expected.server_per_step[s]));
     }
+  }
+  absl::StrAppend(&out, "\n", FormatCluster(config, layout.size(), shards ? &*shards : nullptr,
+                                            model->TrainFlopsPerExample()));
+  return out;
+}
+
+std::string FormatCluster(const RunConfig& config, int64_t params,
+                          const strategy::ShardMap* shards, double train_flops_per_example) {
+  const ClusterConfig& cluster = config.cluster();
+  const NetworkConfig& net = cluster.network();
+  std::string out = "simulated cluster:\n";
+  if (!cluster.instance_type().empty()) {
+    absl::StatusOr<InstanceProfile> p = config::FindInstance(cluster.instance_type());
+    if (p.ok()) {
+      absl::StrAppendFormat(&out, "  instance %s: %d vCPUs (%s), %.1f GFLOP/s GEMM, %g Gbit/s, "
+                                  "$%.3f per hour\n",
+                            p->name(), p->vcpus(), p->cpu(), p->gemm_gflops(), p->network_gbps(),
+                            p->price_per_hour_usd());
+    }
+  } else {
+    absl::StrAppend(&out, "  instance: none (each worker computes as one core of this machine)\n");
+  }
+  absl::StrAppendFormat(&out, "  network: %g Gbit/s, %g us latency", net.bandwidth_gbps(),
+                        net.latency_us());
+  if (net.jitter_us() > 0) absl::StrAppendFormat(&out, ", %g us jitter", net.jitter_us());
+  if (net.loss() > 0) absl::StrAppendFormat(&out, ", %g%% packet loss", 100 * net.loss());
+  absl::StrAppend(&out, net.shape() ? "; shaped: the real traffic goes through it\n"
+                                    : "; modelled only (the real traffic runs on loopback)\n");
+  absl::StrAppendFormat(&out, "  modelled clock: %s", ClusterConfig::ClockMode_Name(cluster.clock()));
+  if (cluster.clock() == ClusterConfig::FLOPS && cluster.gemm_gflops() > 0) {
+    absl::StrAppendFormat(&out, ", %.3f ms of compute per step",
+                          1e3 * config.train().batch_size() * train_flops_per_example /
+                              (cluster.gemm_gflops() * 1e9));
+  }
+  absl::StrAppend(&out, "\n");
+  if (IsDistributed(config)) {
+    ModelFacts facts;
+    facts.parameters = params;
+    if (shards != nullptr) {
+      for (int64_t b : strategy::BytesPerShard(*shards)) facts.server_params.push_back(b / 4);
+    }
+    const model::TimelineSpec spec = TimelineSpecOf(config, ShapeOf(config), facts);
+    double comm = 0;
+    if (spec.kind == model::TimelineSpec::kRing) {
+      comm = model::RingAllreduceSeconds(spec.worker_host, spec.model_bytes, spec.net);
+    } else {
+      comm = model::PsPhaseSeconds(spec.worker_host, spec.server_host, spec.shard_bytes, false,
+                                   spec.net) +
+             model::PsPhaseSeconds(spec.worker_host, spec.server_host, spec.shard_bytes, true,
+                                   spec.net);
+    }
+    absl::StrAppendFormat(&out, "  communication of one step with every worker at once: %.3f ms\n",
+                          1e3 * comm);
+  }
+  for (const std::string& line : config::DescribeFaults(config::FaultsByWorker(config))) {
+    absl::StrAppendFormat(&out, "  fault: %s\n", line);
+  }
+  if (config.supervision().on_worker_failure() == SupervisionConfig::CONTINUE) {
+    absl::StrAppend(&out, "  on worker failure: CONTINUE without it\n");
   }
   return out;
 }

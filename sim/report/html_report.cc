@@ -117,7 +117,29 @@ std::string Header(const CompareFacts& ctx) {
                               "wall time"
                             : "fixed batch per worker, E(n) = throughput(n) / (n × "
                               "throughput(baseline))");
-  absl::StrAppend(&out, "; baseline <b>", EscapeHtml(ctx.baseline), "</b>.</p>\n");
+  absl::StrAppend(&out, "; baseline <b>", EscapeHtml(ctx.baseline), "</b>.");
+  // The modelled clock: the cluster of the first run that has one.
+  for (const RunResult& run : result.runs()) {
+    const ModelledClock& m = run.modelled();
+    if (m.seconds() <= 0) continue;
+    const std::string instance =
+        m.instance_type().empty() ? std::string("this machine's CPU, one thread per process")
+                                  : absl::StrCat("one ", m.instance_type(), " per host");
+    absl::StrAppendFormat(
+        &out,
+        "<br><b>Modelled clock</b> (%s, %s clock): what the simulated cluster would take for "
+        "the training steps. Compute is %s; each message costs the link's latency plus its "
+        "bytes over the NIC's bandwidth; a synchronous step ends when its slowest worker ends. "
+        "It is printed beside the wall clock measured here, where all processes share %s.",
+        EscapeHtml(instance), EscapeHtml(m.clock_mode()),
+        m.clock_mode() == "FLOPS" ? "the model's FLOPs over the instance's speed (deterministic)"
+                                  : "the measured CPU time, scaled to the instance's speed",
+        result.provenance().cpu_cores() > 0
+            ? absl::StrFormat("%d cores", result.provenance().cpu_cores())
+            : std::string("one machine"));
+    break;
+  }
+  absl::StrAppend(&out, "</p>\n");
   if (result.findings_size() > 0) {
     absl::StrAppend(&out, "<section class=\"findings\"><h2>What the numbers show</h2><ul>\n");
     for (const std::string& finding : result.findings()) {
@@ -142,7 +164,12 @@ constexpr const char* kColumns[] = {"run",
                                     "comm.",
                                     "wait",
                                     "bytes / worker / step",
-                                    "staleness mean / max"};
+                                    "staleness mean / max",
+                                    "modelled time",
+                                    "modelled samples/s",
+                                    "modelled step",
+                                    "modelled efficiency",
+                                    "network, faults"};
 
 std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
   const int repeats = std::max(1, row.run_names_size());
@@ -187,6 +214,38 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
   } else {
     absl::StrAppend(&out, "–");
   }
+  absl::StrAppend(&out, "</td>");
+  // The modelled clock.
+  if (row.modelled_seconds().median() > 0) {
+    absl::StrAppend(
+        &out, "<td class=\"modelled\">",
+        Stat3(row.modelled_seconds(), repeats, [](double v) { return Number(v, v >= 100 ? 0 : 2); },
+              " s"),
+        "</td><td>", Stat3(row.modelled_samples_per_second(), repeats, FormatRate, ""),
+        "</td><td>",
+        row.modelled_step_ms() > 0
+            ? absl::StrCat(Number(row.modelled_step_ms(), row.modelled_step_ms() >= 100 ? 0
+                                                          : row.modelled_step_ms() >= 10 ? 1
+                                                                                         : 2),
+                           " ms")
+            : "–",
+        "</td>");
+  } else {
+    absl::StrAppend(&out, "<td class=\"modelled\">–</td><td>–</td><td>–</td>");
+  }
+  absl::StrAppend(&out, "<td>",
+                  row.modelled_scaling_efficiency() > 0
+                      ? FormatPercent(row.modelled_scaling_efficiency(), 0)
+                      : "–",
+                  "</td><td class=\"text\">",
+                  row.network().empty() ? "–" : EscapeHtml(row.network()));
+  for (const std::string& fault : row.faults()) {
+    absl::StrAppend(&out, "<div class=\"desc fault\">", EscapeHtml(fault), "</div>");
+  }
+  if (row.workers_lost() > 0) {
+    absl::StrAppendFormat(&out, "<div class=\"missed\">%d worker%s lost</div>",
+                          row.workers_lost(), row.workers_lost() == 1 ? "" : "s");
+  }
   absl::StrAppend(&out, "</td></tr>\n");
   return out;
 }
@@ -225,7 +284,13 @@ std::string Table(const CompareFacts& ctx) {
                   "wait are shares of the workers' step time (reading data and the optimizer "
                   "update make up the rest). Bytes are sent + received as the transport counted "
                   "them, per worker per step, decimal units. Staleness is over every update the "
-                  "servers applied (asynchronous runs).</p></section>\n");
+                  "servers applied (asynchronous runs). The modelled columns are the simulated "
+                  "cluster: training time (first step to last, evaluation not modelled), its "
+                  "samples/s and time per step (for asynchronous runs, the busiest worker's), "
+                  "and the same scaling efficiency computed on the modelled figures. Network: "
+                  "each NIC's bandwidth and latency; shaped means the real traffic here was "
+                  "held to it too, modelled that only the modelled clock uses it.</p>"
+                  "</section>\n");
   return out;
 }
 std::string Footer(const Provenance& p) {
