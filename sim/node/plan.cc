@@ -1,17 +1,17 @@
-#include "sim/node/plan.h"
+#include "absl/strings/str_cat.h"
 
 #include <algorithm>
 #include <optional>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "sim/base/status.h"
-#include "sim/data/dataset.h"
-#include "sim/node/factory.h"
 #include "sim/config/instances.h"
+#include "sim/data/dataset.h"
 #include "sim/model/cost_model.h"
+#include "sim/node/factory.h"
 #include "sim/node/modelled.h"
+#include "sim/node/plan.h"
 
 namespace distsim::node {
 
