@@ -1,8 +1,9 @@
-#include "absl/strings/str_cat.h"
+#include "sim/node/plan.h"
 
 #include <algorithm>
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "sim/base/status.h"
@@ -11,7 +12,6 @@
 #include "sim/model/cost_model.h"
 #include "sim/node/factory.h"
 #include "sim/node/modelled.h"
-#include "sim/node/plan.h"
 
 namespace distsim::node {
 
