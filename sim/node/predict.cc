@@ -327,11 +327,6 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
   if (workers.empty()) {
     for (uint32_t n = 1; n <= 256; n *= 2) workers.push_back(n);
   }
-  const int64_t examples_per_epoch =
-      cal_run.epochs() > 0 ? static_cast<int64_t>(std::llround(
-                                 static_cast<double>(cal_run.samples()) / cal_run.epochs() /
-                                 std::max<uint32_t>(1, calibration.workers())))
-                           : 60000;
   RunConfig at_scale = config.calibration();
   config::MergeOverrides(config.at_scale(), &at_scale);
   at_scale.set_name("at_scale");
@@ -340,6 +335,12 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
     return absl::InvalidArgumentError(absl::StrCat(config.name(), ": at_scale: ", valid.message()));
   }
   *result.mutable_at_scale() = at_scale;
+  // An epoch of the table: one pass over the at-scale config's training set, all workers
+  // together.
+  DS_ASSIGN_OR_RETURN(auto at_scale_data,
+                      data::OpenIdxDir(options.data_dir(at_scale), at_scale.data().train_limit(),
+                                       at_scale.data().test_limit()));
+  const int64_t examples_per_epoch = at_scale_data.first.size();
   for (PredictRow& row : PredictAtScale(cal, at_scale, workers,
                                         std::max<uint32_t>(1, config.servers()),
                                         examples_per_epoch)) {
