@@ -1,17 +1,14 @@
 #include "sim/node/compare.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <functional>
 #include <optional>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
@@ -19,6 +16,7 @@
 #include "sim/node/plan.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run.h"
+#include "sim/report/compare_charts.h"
 #include "sim/report/html_report.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
@@ -38,6 +36,7 @@ Stat StatOf(std::vector<double> values) {
 
 std::string HumanBytes(double b) {
   if (b >= 1e6) return absl::StrFormat("%.2f MB", b / 1e6);
+  if (b >= 1e5) return absl::StrFormat("%.0f kB", b / 1e3);
   if (b >= 1e3) return absl::StrFormat("%.1f kB", b / 1e3);
   return absl::StrFormat("%.0f B", b);
 }
@@ -58,29 +57,6 @@ std::string CsvField(const std::string& s) {
 std::string Short(double v) { return absl::StrFormat("%g", v); }
 
 }  // namespace
-
-std::string ShortStrategy(const std::string& strategy) {
-  if (strategy.empty()) return "local";
-  std::vector<std::string> parts = absl::StrSplit(strategy, ", ");
-  std::string head = parts[0];
-  if (absl::StartsWith(head, "allreduce ")) {
-    head = head.substr(10);
-    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return head;  // "ring"
-  }
-  if (!absl::StartsWith(head, "parameter_server ")) return head;
-  std::string out = absl::StrCat("ps ", head.substr(17));
-  // "1 server (DEDICATED)" is the default and says nothing; others do.
-  if (parts.size() > 1) {
-    const std::string& servers = parts[1];
-    if (absl::StrContains(servers, "(COLOCATED)")) {
-      absl::StrAppend(&out, " coloc");
-    } else if (!absl::StartsWith(servers, "1 server ")) {
-      absl::StrAppend(&out, " k=", servers.substr(0, servers.find(' ')));
-    }
-  }
-  return out;
-}
 
 std::string DescribeNetwork(const RunResult& run) {
   const RunConfig& config = run.config();
@@ -310,20 +286,28 @@ void ModelledFindings(const CompareResult& result, const std::vector<const Compa
     }
     series[s].push_back(r);
   }
-  std::vector<std::string> parts;
+  // Only series over more than one bandwidth say anything.
   for (auto& s : series) {
     std::stable_sort(s.begin(), s.end(), [&](const CompareRow* a, const CompareRow* b) {
       return BandwidthOf(result, *a) > BandwidthOf(result, *b);
     });
-    if (BandwidthOf(result, *s.front()) == BandwidthOf(result, *s.back())) continue;
+  }
+  series.erase(std::remove_if(series.begin(), series.end(),
+                              [&](const std::vector<const CompareRow*>& s) {
+                                return BandwidthOf(result, *s.front()) ==
+                                       BandwidthOf(result, *s.back());
+                              }),
+               series.end());
+  std::vector<std::string> parts;
+  for (const auto& s : series) {
     std::vector<std::string> steps;
     for (const CompareRow* r : s) {
       steps.push_back(absl::StrCat(Ms(r->modelled_step_ms()), " at ",
                                    Short(BandwidthOf(result, *r)), " Gbit/s"));
     }
-    std::string label = ShortStrategy(s.front()->strategy());
+    std::string label = report::ShortStrategy(s.front()->strategy());
     int same_label = 0;
-    for (const auto& t : series) same_label += ShortStrategy(t.front()->strategy()) == label;
+    for (const auto& t : series) same_label += report::ShortStrategy(t.front()->strategy()) == label;
     if (same_label > 1) absl::StrAppend(&label, " (", s.front()->name(), ")");
     const double growth = s.front()->modelled_step_ms() > 0
                               ? s.back()->modelled_step_ms() / s.front()->modelled_step_ms()
@@ -369,7 +353,7 @@ void FaultFindings(const CompareResult& result, std::vector<std::string>* out) {
     const double before = clean->modelled_samples_per_second().median();
     const double after = faulty.modelled_samples_per_second().median();
     std::string part = absl::StrCat(
-        ShortStrategy(faulty.strategy()), " ", absl::StrFormat("%.0f%%", 100 * after / before),
+        report::ShortStrategy(faulty.strategy()), " ", absl::StrFormat("%.0f%%", 100 * after / before),
         " (", faulty.name(), ": ", Rate(before), " -> ", Rate(after), " samples/s, ",
         Ms(clean->modelled_step_ms()), " -> ", Ms(faulty.modelled_step_ms()), " per step");
     if (faulty.staleness().mean() > 0 || clean->staleness().mean() > 0) {
@@ -529,7 +513,7 @@ std::string FormatCompareTable(const CompareResult& result) {
   std::vector<Column> columns;
   columns.push_back({"", "run", true, [](const CompareRow& r) { return r.name(); }});
   columns.push_back(
-      {"", "strategy", true, [](const CompareRow& r) { return ShortStrategy(r.strategy()); }});
+      {"", "strategy", true, [](const CompareRow& r) { return report::ShortStrategy(r.strategy()); }});
   columns.push_back({"", "n", false, [](const CompareRow& r) { return absl::StrCat(r.workers()); }});
   if (distributions.size() > 1) {
     columns.push_back({"", "data", true, [](const CompareRow& r) -> std::string {
@@ -582,12 +566,12 @@ std::string FormatCompareTable(const CompareResult& result) {
                        return absl::StrCat(Percent(t.compute() + t.data() + t.update()), "/",
                                            Percent(t.communication()), "/", Percent(t.waiting()));
                      }});
-  columns.push_back({"bytes/", "wkr/step", false, [](const CompareRow& r) {
+  columns.push_back({"bytes/", "step", false, [](const CompareRow& r) {
                        return r.bytes_per_worker_step() > 0 ? HumanBytes(r.bytes_per_worker_step())
                                                             : std::string("-");
                      }});
   if (stale) {
-    columns.push_back({"stale", "mean/max", false, [](const CompareRow& r) {
+    columns.push_back({"stale", "avg/max", false, [](const CompareRow& r) {
                          return r.staleness().updates() > 0 && r.staleness().max() > 0
                                     ? absl::StrFormat("%.1f/%d", r.staleness().mean(),
                                                       r.staleness().max())
@@ -634,7 +618,7 @@ std::string FormatCompareTable(const CompareResult& result) {
                        }});
   }
   if (faults || lost) {
-    columns.push_back({"", "faults", true, [fault_texts](const CompareRow& r) {
+    columns.push_back({"", "fault", true, [fault_texts](const CompareRow& r) {
                          std::string out = "-";
                          if (r.faults_size() > 0) {
                            const auto it = std::find(fault_texts.begin(), fault_texts.end(),
@@ -680,8 +664,9 @@ std::string FormatCompareTable(const CompareResult& result) {
   std::vector<std::string> baselines;
   for (const CompareRow& r : result.rows()) add_unique(&baselines, r.baseline());
   absl::StrAppendFormat(&out,
-                        "%s: %s scaling efficiency against %s%s; test acc: median%s; comp "
-                        "includes data and update\n",
+                        "%s: %s scaling efficiency against %s%s; test acc: median%s\n"
+                        "comp/comm/wait: shares of the step time here, comp with data and update; "
+                        "bytes: sent + received per worker\n",
                         modelled ? "model eff" : "eff",
                         CompareConfig::Scaling_Name(result.config().scaling()),
                         baselines.size() > 1 ? "each run's baseline: " : "",
@@ -705,7 +690,7 @@ std::string FormatCompareTable(const CompareResult& result) {
       break;
     }
     absl::StrAppend(&out, "model: on the simulated cluster (", cluster,
-                    "): training seconds, samples/s, ms per step; measured eff in compare.csv\n");
+                    "); measured eff: compare.csv, report.html\n");
   }
   if (networks.size() == 1) {
     absl::StrAppend(&out, "network: ", networks[0], "\n");

@@ -48,10 +48,6 @@ std::vector<std::string> Findings(const CompareResult& result);
 // it); "" for a local run, which has no network.
 std::string DescribeNetwork(const RunResult& run);
 
-// A strategy description (RunResult.strategy) short enough for a table column: "ps SYNC",
-// "ps SSP s=2", "ps ASYNC k=2" (2 dedicated server shards), "ps ASYNC coloc", "ring", "local".
-std::string ShortStrategy(const std::string& strategy);
-
 // The table as text for the terminal, and as CSV.
 std::string FormatCompareTable(const CompareResult& result);
 std::string FormatCompareCsv(const CompareResult& result);

@@ -6,9 +6,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "sim/report/html_report.h"
 #include "sim/report/svg_chart.h"
 
@@ -442,6 +444,29 @@ std::string RenderCompareCharts(const CompareFacts& facts) {
   return absl::StrCat(AccuracyChart(facts, false), AccuracyChart(facts, true),
                       WorkersChart(facts, false), WorkersChart(facts, true), TimeSplitChart(facts),
                       ModelledStepChart(facts), BytesChart(facts), ModelledThroughputChart(facts));
+}
+
+std::string ShortStrategy(const std::string& strategy) {
+  if (strategy.empty()) return "local";
+  std::vector<std::string> parts = absl::StrSplit(strategy, ", ");
+  std::string head = parts[0];
+  if (absl::StartsWith(head, "allreduce ")) {
+    head = head.substr(10);
+    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return head;  // "ring"
+  }
+  if (!absl::StartsWith(head, "parameter_server ")) return head;
+  std::string out = absl::StrCat("ps ", head.substr(17));
+  // "1 server (DEDICATED)" is the default and says nothing; others do.
+  if (parts.size() > 1) {
+    const std::string& servers = parts[1];
+    if (absl::StrContains(servers, "(COLOCATED)")) {
+      absl::StrAppend(&out, " coloc");
+    } else if (!absl::StartsWith(servers, "1 server ")) {
+      absl::StrAppend(&out, " k=", servers.substr(0, servers.find(' ')));
+    }
+  }
+  return out;
 }
 
 std::string StrategyFamily(const std::string& strategy) {

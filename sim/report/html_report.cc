@@ -22,17 +22,18 @@ constexpr char kCss[] = R"css(
 *{box-sizing:border-box}
 body{margin:0;color:var(--fg);background:#fff;
  font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-main{max-width:1240px;margin:0 auto;padding:24px 28px 36px}
+main{max-width:1400px;margin:0 auto;padding:24px 28px 36px}
 h1{font-size:26px;margin:0 0 6px}
 .meta{color:var(--muted);margin:0 0 18px;max-width:980px}
 .meta b{color:var(--fg);font-weight:600}
-table.results{border-collapse:collapse;width:100%;font-size:12.5px;font-variant-numeric:tabular-nums}
-.results th,.results td{padding:5px 7px;border-bottom:1px solid var(--line);text-align:right;
+table.results{border-collapse:collapse;width:100%;font-size:12px;font-variant-numeric:tabular-nums}
+.table-wrap{overflow-x:auto}
+.results th,.results td{padding:5px 5px;border-bottom:1px solid var(--line);text-align:right;
  vertical-align:top}
 .results thead th{font-weight:600;vertical-align:bottom;border-bottom:2px solid #b9c1c9}
 .results th:first-child,.results td.name,.results td.text{text-align:left}
-.results td.name{font-weight:600;min-width:150px;max-width:240px;overflow-wrap:anywhere}
-.results td.text{min-width:110px;max-width:200px;overflow-wrap:break-word}
+.results td.name{font-weight:600;min-width:120px;max-width:200px;overflow-wrap:anywhere}
+.results td.text{min-width:70px;max-width:170px;overflow-wrap:break-word}
 .results td:not(.name):not(.text),.value{white-space:nowrap}
 .results tr.group th{text-align:left;background:var(--tint);font-size:13.5px;padding-top:9px}
 .results tbody tr.row:hover{background:#fafbfc}
@@ -160,9 +161,7 @@ constexpr const char* kColumns[] = {"run",
                                     "time to target",
                                     "samples/s",
                                     "scaling efficiency",
-                                    "compute",
-                                    "comm.",
-                                    "wait",
+                                    "compute / comm. / wait",
                                     "bytes / worker / step",
                                     "staleness mean / max",
                                     "modelled time",
@@ -179,9 +178,13 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
     absl::StrAppend(&out, "<div class=\"desc\">", EscapeHtml(row.description()), "</div>");
   }
   absl::StrAppendFormat(&out, "</td><td class=\"text\" title=\"%s\">%s</td>",
-                        EscapeHtml(row.strategy()), EscapeHtml(StrategyFamily(row.strategy())));
-  absl::StrAppend(&out, "<td>", row.workers(), "</td><td class=\"text\">",
-                  Words(row.distribution()), "</td><td>",
+                        EscapeHtml(row.strategy()), EscapeHtml(ShortStrategy(row.strategy())));
+  std::string data = Words(row.distribution());
+  if (row.distribution() == "GLOBAL_BATCH_SLICE") data = "batch slice";
+  if (row.distribution() == "FULLY_REPLICATED") data = "replicated";
+  if (row.distribution() == "SHARDED_BY_KEY") data = "sharded";
+  absl::StrAppend(&out, "<td>", row.workers(), "</td><td class=\"text\" title=\"",
+                  EscapeHtml(row.distribution()), "\">", data, "</td><td>",
                   FormatGrouped(static_cast<double>(row.samples())), "</td>");
   absl::StrAppend(
       &out, "<td class=\"accuracy\">",
@@ -205,9 +208,9 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
                   row.scaling_efficiency() > 0 ? FormatPercent(row.scaling_efficiency(), 0) : "–",
                   "</td>");
   const TimeSplit& split = row.time_split();
-  for (double share : {split.compute(), split.communication(), split.waiting()}) {
-    absl::StrAppend(&out, "<td>", FormatPercent(share, 0), "</td>");
-  }
+  absl::StrAppendFormat(&out, "<td class=\"split\">%s / %s / %s</td>",
+                        FormatPercent(split.compute(), 0), FormatPercent(split.communication(), 0),
+                        FormatPercent(split.waiting(), 0));
   absl::StrAppend(&out, "<td>", FormatBytes(row.bytes_per_worker_step()), "</td><td>");
   if (row.staleness().updates() > 0) {
     absl::StrAppendFormat(&out, "%.2f / %d", row.staleness().mean(), row.staleness().max());
@@ -251,7 +254,7 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
 }
 
 std::string Table(const CompareFacts& ctx) {
-  std::string out = "<section><table class=\"results\">\n<thead><tr>";
+  std::string out = "<section><div class=\"table-wrap\"><table class=\"results\">\n<thead><tr>";
   for (const char* column : kColumns) {
     std::string title = column;
     if (title == "time to target") title = absl::StrCat("time to ", FormatPercent(ctx.target, 1));
@@ -279,7 +282,7 @@ std::string Table(const CompareFacts& ctx) {
     absl::StrAppend(&out, "</tbody>\n");
   }
   absl::StrAppend(&out,
-                  "</table>\n<p class=\"note\">Samples/s counts every sample of every worker "
+                  "</table></div>\n<p class=\"note\">Samples/s counts every sample of every worker "
                   "over the run's wall time, loading and evaluation included. Compute, comm. and "
                   "wait are shares of the workers' step time (reading data and the optimizer "
                   "update make up the rest). Bytes are sent + received as the transport counted "

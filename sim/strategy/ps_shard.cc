@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sim/base/check.h"
+#include "sim/base/status.h"
 
 namespace distsim::strategy {
 
@@ -71,7 +72,7 @@ std::span<float> PsShard::ChunkParamsLocked(int chunk) {
   return std::span<float>(params_).subspan(begin, end - begin);
 }
 
-absl::Status PsShard::CheckWorkerLocked(int worker, uint64_t clock) const {
+absl::Status PsShard::CheckMemberLocked(int worker) const {
   if (aborted_) {
     return absl::CancelledError(absl::StrCat("parameter server shard ", options_.shard_id,
                                              " was aborted"));
@@ -81,6 +82,11 @@ absl::Status PsShard::CheckWorkerLocked(int worker, uint64_t clock) const {
                                                    worker, " is not in [0, ",
                                                    options_.num_workers, ")"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status PsShard::CheckWorkerLocked(int worker, uint64_t clock) const {
+  DS_RETURN_IF_ERROR(CheckMemberLocked(worker));
   if (clock != clock_[worker]) {
     return absl::FailedPreconditionError(
         absl::StrCat("shard ", options_.shard_id, ": worker ", worker, " says it is at clock ",
@@ -293,15 +299,7 @@ absl::Status PsShard::WorkerDone(int worker) {
 
 absl::Status PsShard::WorkerDoneUnnotified(int worker) {
   absl::MutexLock lock(&mu_);
-  if (aborted_) {
-    return absl::CancelledError(absl::StrCat("parameter server shard ", options_.shard_id,
-                                             " was aborted"));
-  }
-  if (worker < 0 || worker >= options_.num_workers) {
-    return absl::InvalidArgumentError(absl::StrCat("shard ", options_.shard_id, ": worker ",
-                                                   worker, " is not in [0, ",
-                                                   options_.num_workers, ")"));
-  }
+  DS_RETURN_IF_ERROR(CheckMemberLocked(worker));
   if (next_chunk_[worker] != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "shard ", options_.shard_id, ": worker ", worker, " said done in the middle of a push"));
@@ -316,15 +314,7 @@ absl::Status PsShard::WorkerDoneUnnotified(int worker) {
 absl::Status PsShard::DropWorker(int worker) {
   {
     absl::MutexLock lock(&mu_);
-    if (aborted_) {
-      return absl::CancelledError(absl::StrCat("parameter server shard ", options_.shard_id,
-                                               " was aborted"));
-    }
-    if (worker < 0 || worker >= options_.num_workers) {
-      return absl::InvalidArgumentError(absl::StrCat("shard ", options_.shard_id, ": worker ",
-                                                     worker, " is not in [0, ",
-                                                     options_.num_workers, ")"));
-    }
+    DS_RETURN_IF_ERROR(CheckMemberLocked(worker));
     dropped_[worker] = true;
     if (done_[worker]) return absl::OkStatus();
     next_chunk_[worker] = 0;

@@ -128,6 +128,8 @@ class PsShard final : public comm::PsShardHandler {
     bool applied = false;    // SYNC: updated in the current step
   };
 
+  // Cancelled once aborted; InvalidArgument for a worker out of range.
+  absl::Status CheckMemberLocked(int worker) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::Status CheckWorkerLocked(int worker, uint64_t clock) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool PullReadyLocked(uint64_t clock) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -83,8 +83,29 @@ void SetRate(CompareRow* row, double median, double min, double max) {
   row->mutable_samples_per_second()->set_max(max);
 }
 
-// Five rows: local, PS sync (three repeats), PS async (staleness), ring at 2 and 4 workers (the
-// latter never evaluated, named with a <script> tag, efficiency undefined).
+// The modelled clock of a row and of its first run.
+void SetModelled(CompareRow* row, RunResult* first, double seconds, double sps, double step_ms,
+                 double efficiency, double compute, double comm, double wait,
+                 const std::string& network) {
+  for (auto [stat, v] : {std::make_pair(row->mutable_modelled_seconds(), seconds),
+                         std::make_pair(row->mutable_modelled_samples_per_second(), sps)}) {
+    stat->set_median(v), stat->set_min(v), stat->set_max(v);
+  }
+  row->set_modelled_step_ms(step_ms);
+  row->set_modelled_scaling_efficiency(efficiency);
+  row->set_network(network);
+  ModelledClock* m = first->mutable_modelled();
+  m->set_instance_type("ml.c5.xlarge");
+  m->set_clock_mode("FLOPS");
+  m->set_seconds(seconds);
+  m->set_samples_per_second(sps);
+  m->set_step_ms_mean(step_ms);
+  m->set_compute_share(compute), m->set_communication_share(comm), m->set_waiting_share(wait);
+}
+
+// Five rows: local, PS sync (three repeats, a straggler), PS async (staleness), ring at 2 and 4
+// workers (the latter never evaluated, named with a <script> tag, efficiency undefined, no
+// modelled clock). All but the last have a modelled clock.
 CompareResult SampleCompare() {
   CompareResult result;
   CompareConfig* config = result.mutable_config();
@@ -112,6 +133,7 @@ CompareResult SampleCompare() {
   SetSplit(row, 0, 0.91, 0, 0, 0.09);
   row->set_reached_target(1);
   row->mutable_time_to_target_s()->set_median(18.25);
+  SetModelled(row, local, 12.5, 7680, 8.33, 1.0, 1, 0, 0, "");
 
   const std::string sync = "parameter_server SYNC, 1 server (DEDICATED), 4 workers";
   std::vector<RunResult*> repeats;
@@ -135,6 +157,12 @@ CompareResult SampleCompare() {
   row->mutable_time_to_target_s()->set_median(41.5);
   row->mutable_time_to_target_s()->set_min(39);
   row->mutable_time_to_target_s()->set_max(44);
+  SetModelled(row, repeats[0], 40.25, 9600.5, 26.67, 0.3125, 0.3, 0.1, 0.6,
+              "10 Gbit/s, 50 us, modelled");
+  row->mutable_modelled_seconds()->set_min(39.5);
+  row->mutable_modelled_seconds()->set_max(41);
+  row->add_faults("worker 3: 4x slower");
+  for (RunResult* run : repeats) run->add_faults("worker 3: 4x slower");
 
   RunResult* async =
       AddRun(&result, "ps-async-4w", "parameter_server ASYNC, 1 server (DEDICATED), 4 workers", 4);
@@ -150,6 +178,9 @@ CompareResult SampleCompare() {
   row->mutable_staleness()->set_max(7);
   row->set_reached_target(1);
   row->mutable_time_to_target_s()->set_median(27.8);
+  SetModelled(row, async, 10.125, 25000, 10.24, 0.8138, 0.82, 0.18, 0,
+              "0.1 Gbit/s, 50 us, shaped");
+  row->set_workers_lost(1);
 
   RunResult* ring2 = AddRun(&result, "ring-2w", "allreduce RING, 2 workers", 2);
   AddEvals(ring2, 8, 50, 96000, 0.95, 11);
@@ -162,6 +193,7 @@ CompareResult SampleCompare() {
   row->set_bytes_per_worker_step(2 * 2.0 * 1 / 2 * 4 * 101770.0);
   row->set_reached_target(1);
   row->mutable_time_to_target_s()->set_median(22.125);
+  SetModelled(row, ring2, 9.5, 16000.25, 8, 1.0417, 0.9, 0.1, 0, "10 Gbit/s, 50 us, modelled");
 
   RunResult* ring4 = AddRun(&result, kScriptName, "allreduce RING, 4 workers", 4);
   row = AddRow(&result, kScriptName, "ring sweep", *ring4);
@@ -383,12 +415,83 @@ TEST_F(HtmlReportTest, BytesPerStepHasOneBarPerRowInHumanUnits) {
   EXPECT_NE(html_.find("per worker per step (MB)"), std::string::npos);  // the axis unit
 }
 
+TEST_F(HtmlReportTest, ModelledStepTimeHasOneBarPerRowSplitByTheModelledShares) {
+  const std::vector<Element> series = SeriesOf(html_, "modelled-step-time");
+  ASSERT_EQ(series.size(), static_cast<size_t>(result_.rows_size()));
+  // The first runs of the rows, in row order (ps-sync-4w: its first repeat).
+  const std::vector<int> first_run = {0, 1, 4, 5, 6};
+  for (int i = 0; i < result_.rows_size(); ++i) {
+    const CompareRow& row = result_.rows(i);
+    SCOPED_TRACE(row.name());
+    EXPECT_EQ(series[i].attrs.at("data-row"), row.name());
+    const ModelledClock& m = result_.runs(first_run[i]).modelled();
+    const std::map<std::string, double> bars = Bars(series[i]);
+    ASSERT_EQ(bars.size(), 3u);
+    EXPECT_DOUBLE_EQ(bars.at("compute"), row.modelled_step_ms() * m.compute_share());
+    EXPECT_DOUBLE_EQ(bars.at("communication"), row.modelled_step_ms() * m.communication_share());
+    EXPECT_DOUBLE_EQ(bars.at("waiting"), row.modelled_step_ms() * m.waiting_share());
+  }
+  EXPECT_NE(html_.find(">26.7 ms</text>"), std::string::npos);  // ps-sync-4w's step
+  EXPECT_NE(html_.find(">not modelled</text>"), std::string::npos);  // the last ring row
+  EXPECT_NE(html_.find("1 row without a modelled clock is marked"), std::string::npos);
+}
+
+TEST_F(HtmlReportTest, ModelledThroughputHasAMeasuredAndAModelledBarPerRow) {
+  const std::vector<Element> series = SeriesOf(html_, "modelled-throughput");
+  ASSERT_EQ(series.size(), 2u * result_.rows_size());
+  for (int i = 0; i < result_.rows_size(); ++i) {
+    const CompareRow& row = result_.rows(i);
+    SCOPED_TRACE(row.name());
+    const Element& measured = series[2 * i];
+    const Element& modelled = series[2 * i + 1];
+    EXPECT_EQ(measured.attrs.at("data-row"), row.name());
+    EXPECT_EQ(measured.attrs.at("data-clock"), "measured");
+    EXPECT_EQ(modelled.attrs.at("data-row"), row.name());
+    EXPECT_EQ(modelled.attrs.at("data-clock"), "modelled");
+    EXPECT_EQ(Bars(measured).at("measured"), row.samples_per_second().median());
+    EXPECT_EQ(Bars(modelled).at("modelled"), row.modelled_samples_per_second().median());
+  }
+}
+
+TEST_F(HtmlReportTest, TableHasTheModelledClockNetworkAndFaults) {
+  const std::vector<Element> rows = Find(html_, "<tr class=\"row\"", "</tr>");
+  ASSERT_EQ(rows.size(), static_cast<size_t>(result_.rows_size()));
+  for (const char* column : {"modelled time", "modelled samples/s", "modelled step",
+                             "modelled efficiency", "network, faults"}) {
+    EXPECT_NE(html_.find(absl::StrCat("<th>", column, "</th>")), std::string::npos) << column;
+  }
+  // ps-sync-4w: the modelled time over its repeats, its step, efficiency, network and fault.
+  const std::string& sync = rows[1].inner;
+  EXPECT_NE(sync.find("<td class=\"modelled\"><span class=\"value\">40.25 s</span>"
+                      "<span class=\"spread\">39.50–41.00 s</span>"),
+            std::string::npos)
+      << sync;
+  EXPECT_NE(sync.find("<td>26.7 ms</td>"), std::string::npos) << sync;
+  EXPECT_NE(sync.find("<td>31%</td>"), std::string::npos) << sync;
+  EXPECT_NE(sync.find("10 Gbit/s, 50 us, modelled<div class=\"desc fault\">worker 3: 4x slower"),
+            std::string::npos)
+      << sync;
+  EXPECT_NE(rows[2].inner.find("0.1 Gbit/s, 50 us, shaped"), std::string::npos);
+  EXPECT_NE(rows[2].inner.find("1 worker lost"), std::string::npos);
+  EXPECT_NE(rows[2].inner.find(absl::StrCat("<td><span class=\"value\">", FormatRate(25000),
+                                            "</span></td><td>10.2 ms</td><td>81%</td>")),
+            std::string::npos)
+      << rows[2].inner;
+  // The last ring row has no modelled clock: dashes, not zeros.
+  EXPECT_NE(rows[4].inner.find("<td class=\"modelled\">–</td><td>–</td><td>–</td><td>–</td>"),
+            std::string::npos)
+      << rows[4].inner;
+  EXPECT_NE(html_.find("<b>Modelled clock</b> (one ml.c5.xlarge per host, FLOPS clock)"),
+            std::string::npos);
+}
+
 TEST_F(HtmlReportTest, EveryChartHasTitleAxisLabelsLegendAndCaption) {
   const std::vector<Element> figures = Find(html_, "<figure class=\"chart", "</figure>");
-  ASSERT_EQ(figures.size(), 6u);
+  ASSERT_EQ(figures.size(), 8u);
   const std::vector<std::string> ids = {
-      "accuracy-vs-time",      "accuracy-vs-samples", "throughput-vs-workers",
-      "efficiency-vs-workers", "time-split",          "bytes-per-step"};
+      "accuracy-vs-time",   "accuracy-vs-samples", "throughput-vs-workers",
+      "efficiency-vs-workers", "time-split",       "modelled-step-time",
+      "bytes-per-step",     "modelled-throughput"};
   for (size_t i = 0; i < ids.size(); ++i) {
     SCOPED_TRACE(ids[i]);
     const Element& f = figures[i];
@@ -435,9 +538,9 @@ TEST_F(HtmlReportTest, TableHasOneRowPerCompareRowWithItsAccuracy) {
   EXPECT_NE(html_.find("2 of 3 reached"), std::string::npos);
   EXPECT_NE(html_.find("2.71 / 7"), std::string::npos);  // async staleness
   // Groups as headings, the target and the scaling mode stated.
-  EXPECT_NE(html_.find("<tr class=\"group\"><th colspan=\"14\">strategies</th>"),
+  EXPECT_NE(html_.find("<tr class=\"group\"><th colspan=\"17\">strategies</th>"),
             std::string::npos);
-  EXPECT_NE(html_.find("<tr class=\"group\"><th colspan=\"14\">ring sweep</th>"),
+  EXPECT_NE(html_.find("<tr class=\"group\"><th colspan=\"17\">ring sweep</th>"),
             std::string::npos);
   EXPECT_NE(html_.find("Target test accuracy 90.0%"), std::string::npos);
   EXPECT_NE(html_.find("Scaling: weak"), std::string::npos);
@@ -471,11 +574,13 @@ TEST(HtmlReportEdgeTest, OneRunWithoutEvalsSameWorkersZeroValuesLongName) {
   row->add_run_names(long_name);
   const std::string html = RenderCompareReport(result);
   for (const char* chart : {"accuracy-vs-time", "accuracy-vs-samples", "throughput-vs-workers",
-                            "efficiency-vs-workers", "time-split", "bytes-per-step"}) {
+                            "efficiency-vs-workers", "time-split", "modelled-step-time",
+                            "bytes-per-step"}) {
     SCOPED_TRACE(chart);
     const auto series = SeriesOf(html, chart);
     ASSERT_EQ(series.size(), 1u);
   }
+  EXPECT_EQ(SeriesOf(html, "modelled-throughput").size(), 2u);  // measured and modelled
   EXPECT_TRUE(Points(SeriesOf(html, "accuracy-vs-time")[0]).empty());
   const auto throughput = Points(SeriesOf(html, "throughput-vs-workers")[0]);
   ASSERT_EQ(throughput.size(), 1u);
