@@ -40,7 +40,12 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
 // order, `repeats` runs each). Exposed for tests.
 void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* result);
 
-// Plain sentences on what the rows show, group by group (CompareResult.findings).
+// Plain sentences on what the rows show, group by group (CompareResult.findings): accuracy,
+// speed, time to target and data distribution on the wall clock; on the modelled clock, the
+// fastest run on the simulated cluster and, for runs that differ only in network bandwidth, each
+// strategy's modelled step time as the bandwidth falls. Last, for runs with faults (stragglers)
+// next to the same run without them anywhere in the comparison, the share of its modelled
+// throughput each keeps.
 std::vector<std::string> Findings(const CompareResult& result);
 
 // CompareRow.network of a run: "0.1 Gbit/s, 50 us, shaped" (its NIC bandwidth and latency, jitter

@@ -84,7 +84,7 @@ absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summar
     data += w.data;
     compute += w.compute;
     wait += w.wait;
-    comm += w.pull + w.push + w.reduce - w.wait;
+    comm += w.pull + w.push + w.reduce;  // pull_s already leaves out the wait (StepComm)
     update += w.update;
 
     WorkerStats* s = result->add_worker_stats();

@@ -48,10 +48,10 @@ class RunAggregate {
     uint64_t nic_bytes_sent = 0, nic_bytes_received = 0;
     std::vector<double> step_seconds;
   };
-  std::vector<std::vector<StepRecord>> records_;
   const int batch_;
   const int warmup_;
   std::vector<PerWorker> workers_;
+  std::vector<std::vector<StepRecord>> records_;  // per worker, in step order
   std::vector<EvalRecord> evals_;
   // The chief's (worker 0's) training loss and batch accuracy: summed since its last evaluation,
   // and over the interval that ended at that evaluation.

@@ -28,11 +28,11 @@ h1{font-size:26px;margin:0 0 6px}
 .meta b{color:var(--fg);font-weight:600}
 table.results{border-collapse:collapse;width:100%;font-size:12px;font-variant-numeric:tabular-nums}
 .table-wrap{overflow-x:auto}
-.results th,.results td{padding:5px 5px;border-bottom:1px solid var(--line);text-align:right;
+.results th,.results td{padding:5px 4px;border-bottom:1px solid var(--line);text-align:right;
  vertical-align:top}
 .results thead th{font-weight:600;vertical-align:bottom;border-bottom:2px solid #b9c1c9}
 .results th:first-child,.results td.name,.results td.text{text-align:left}
-.results td.name{font-weight:600;min-width:120px;max-width:200px;overflow-wrap:anywhere}
+.results td.name{font-weight:600;min-width:100px;max-width:200px;overflow-wrap:anywhere}
 .results td.text{min-width:70px;max-width:170px;overflow-wrap:break-word}
 .results td:not(.name):not(.text),.value{white-space:nowrap}
 .results tr.group th{text-align:left;background:var(--tint);font-size:13.5px;padding-top:9px}
@@ -161,7 +161,7 @@ constexpr const char* kColumns[] = {"run",
                                     "time to target",
                                     "samples/s",
                                     "scaling efficiency",
-                                    "compute / comm. / wait",
+                                    "compute / comm. / wait %",
                                     "bytes / worker / step",
                                     "staleness mean / max",
                                     "modelled time",
@@ -208,9 +208,9 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
                   row.scaling_efficiency() > 0 ? FormatPercent(row.scaling_efficiency(), 0) : "–",
                   "</td>");
   const TimeSplit& split = row.time_split();
-  absl::StrAppendFormat(&out, "<td class=\"split\">%s / %s / %s</td>",
-                        FormatPercent(split.compute(), 0), FormatPercent(split.communication(), 0),
-                        FormatPercent(split.waiting(), 0));
+  absl::StrAppendFormat(&out, "<td class=\"split\">%.0f / %.0f / %.0f</td>",
+                        100 * split.compute(), 100 * split.communication(),
+                        100 * split.waiting());
   absl::StrAppend(&out, "<td>", FormatBytes(row.bytes_per_worker_step()), "</td><td>");
   if (row.staleness().updates() > 0) {
     absl::StrAppendFormat(&out, "%.2f / %d", row.staleness().mean(), row.staleness().max());

@@ -24,9 +24,9 @@ namespace distsim::strategy {
 
 // What one step's communication cost, as measured by this worker. Times are wall seconds.
 struct StepComm {
-  double pull_s = 0;     // receiving parameters (PS)
+  double pull_s = 0;     // receiving parameters (PS), not counting wait_s
   double push_s = 0;     // sending gradients until the update is applied (PS)
-  double wait_s = 0;     // blocked on other workers (SYNC barrier, SSP bound), inside pull/push
+  double wait_s = 0;     // blocked on other workers (SYNC barrier, SSP bound), while pulling
   double reduce_s = 0;   // allreduce wall time (ring)
   double update_s = 0;   // local optimizer (ring)
   uint64_t bytes_sent = 0;      // as counted by the transport, framing included

@@ -389,7 +389,8 @@ TEST(FillRowsTest, ModelledStatsEfficiencyNetworkAndFaults) {
 }
 
 TEST(CompareTableTest, ShortStrategyAndNetwork) {
-  EXPECT_EQ(report::ShortStrategy("parameter_server SYNC, 1 server (DEDICATED), 4 workers"), "ps SYNC");
+  EXPECT_EQ(report::ShortStrategy("parameter_server SYNC, 1 server (DEDICATED), 4 workers"),
+            "ps SYNC");
   EXPECT_EQ(report::ShortStrategy("parameter_server SSP s=2, 1 server (DEDICATED), 4 workers"),
             "ps SSP s=2");
   EXPECT_EQ(report::ShortStrategy("parameter_server ASYNC, 2 servers (DEDICATED), 5 workers"),
@@ -443,6 +444,9 @@ TEST(FindingsTest, ModelledClockFastestBandwidthAndStraggler) {
       add(run, slow ? "1. straggler: worker 3" : "2. reference");
     }
   }
+  // Two runs about as fast on the modelled cluster.
+  add(MadeRun("even_a", 4, false, 10, false, 1, 10000, 8), "3. even");
+  add(MadeRun("even_b", 4, true, 10, false, 1, 10300, 8), "3. even");
   FillRows(entries, &result);
   for (CompareRow& row : *result.mutable_rows()) {
     row.mutable_samples_per_second()->set_median(row.name() == "ps_1g" ? 9000 : 1000);
@@ -462,6 +466,8 @@ TEST(FindingsTest, ModelledClockFastestBandwidthAndStraggler) {
                      "its modelled throughput without it: ps SYNC 25% (sync_slow: 15000 -> 3750 "
                      "samples/s, 8.40 ms -> 33.6 ms per step); ring 25% (ring_slow: 16000 -> 4000 "
                      "samples/s, 8.40 ms -> 33.6 ms per step)."));
+  EXPECT_TRUE(Has(f, "3. even: on the modelled cluster, the runs are within 5% of each other "
+                     "(10000 to 10300 samples/s)."));
   // No bandwidth sentence where the bandwidth does not vary.
   EXPECT_FALSE(Has(f, "1. straggler: modelled step time as the bandwidth falls"));
 }
