@@ -417,9 +417,10 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
         coordinator.MarkLost(who.rank);
         if (options.progress != nullptr) {
           std::fprintf(options.progress,
-                       "%s (pid %d) %s (last step reported: %d); continuing with %d workers\n", name.c_str(),
-                       exit.pid, DescribeExit(exit).c_str(),
-                       std::max<uint64_t>(step, aggregate.steps(who.rank)),
+                       "%s (pid %d) %s (last step reported: %llu); continuing with %d workers\n",
+                       name.c_str(), exit.pid, DescribeExit(exit).c_str(),
+                       static_cast<unsigned long long>(
+                           std::max<uint64_t>(step, aggregate.steps(who.rank))),
                        shape.workers - static_cast<int>(lost.size()));
         }
         continue;
