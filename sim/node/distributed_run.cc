@@ -506,7 +506,7 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   model::Timeline timeline;
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
                       ModelRun(config, shape, model_facts, &aggregate.records(), &timeline));
-  for (size_t w = 0; w < timeline.worker_end_s.size() && w < result.worker_stats_size(); ++w) {
+  for (size_t w = 0; w < timeline.worker_end_s.size() && w < static_cast<size_t>(result.worker_stats_size()); ++w) {
     result.mutable_worker_stats(static_cast<int>(w))->set_modelled_seconds(timeline.worker_end_s[w]);
   }
   const double wall = clock.Seconds();
