@@ -270,7 +270,8 @@ absl::StatusOr<Timeline> BuildReplay(const TimelineSpec& spec,
       const StepRecord& r = steps[w][next[w] / 2];
       const bool is_push = next[w] % 2 == 1;
       if (!is_push && blocked(w, next[w] / 2)) continue;
-      const double real = is_push ? r.push_start_s() : r.pull_start_s();
+      // A push counts when the servers had it all (its end), a pull when it was asked for.
+      const double real = is_push ? r.push_start_s() + r.push_s() : r.pull_start_s();
       if (best == n || real < best_real) {
         best = w;
         best_real = real;

@@ -68,10 +68,11 @@ struct Timeline {
 //    drop out) and ends at end(i - 1) + [PS: pull phase] + max compute + [ring: allreduce;
 //    PS: push phase]; a worker waits (max compute - own compute).
 //  * kPsAsync, kPsSsp: a discrete-event replay. Each step is a pull (at real time pull_start_s)
-//    then a push (at push_start_s); events of all workers are taken in real-time order (ties: by
-//    worker, then pull before push), a worker's own events always in program order. Each host
-//    has an egress and an ingress that is free from some modelled time on; a transfer between
-//    two hosts starts when its worker is ready and both directions are free, holds them for
+//    then a push (at push_start_s + push_s, when the servers had applied it: the order in which
+//    they really received the pushes); events of all workers are taken in real-time order (ties:
+//    by worker, then pull before push), a worker's own events always in program order. Each
+//    host's egress and ingress is a calendar of busy intervals; a transfer between two hosts
+//    takes the earliest gap, at or after its worker is ready, free on both, holds them for
 //    bytes / bytes_per_s, and arrives alpha later; same-host transfers arrive at once. A pull is
 //    done at its last shard's arrival, the worker then computes; its push is done likewise. SSP:
 //    the pull of a worker at clock c (0-based) first waits for push number c - s of every other
