@@ -103,8 +103,8 @@ int main(int argc, char** argv) {
       "Calibrate the alpha-beta cost model on a short run, then predict step time, samples/s, "
       "scaling efficiency and cost per epoch of 1 to 256 workers (ring, parameter server SYNC "
       "and ASYNC) on the configured instance and network; with a PredictConfig, also run its "
-      "held-out checks and show predicted against measured. Writes out/<name>/predict.json, "
-      "predict.csv, predict.txt.");
+      "held-out checks and show predicted against measured. Writes out/<name>/predict.html, "
+      "predict.json, predict.csv, predict.txt.");
   AddConfigFlags(predict, &flags);
   predict->add_option("--workers", predict_flags.workers,
                       "Worker counts to predict, comma-separated (default 1,2,4,...,256)");

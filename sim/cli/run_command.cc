@@ -273,7 +273,9 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
   std::signal(SIGTERM, OnInterrupt);
   DS_ASSIGN_OR_RETURN(PredictResult result, node::RunPredict(config, options));
   std::printf("\n%s", node::FormatPredict(result).c_str());
-  std::printf("wrote %s/predict.json, predict.csv and predict.txt\n", options.out_dir.c_str());
+  std::printf("wrote %s/predict.html (open it in a browser), predict.json, predict.csv and "
+              "predict.txt\n",
+              options.out_dir.c_str());
   return absl::OkStatus();
 }
 

@@ -22,6 +22,7 @@
 #include "sim/node/plan.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run.h"
+#include "sim/report/predict_report.h"
 #include "sim/report/result_io.h"
 
 namespace distsim::node {
@@ -262,6 +263,7 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
   const RunConfig& calibration = entries[0].config;
 
   PredictResult result;
+  result.set_name(config.name());
   *result.mutable_config() = calibration;
   *result.mutable_provenance() = CollectProvenance(0, options.command_line);
   auto say = [&](const std::string& line) {
@@ -382,6 +384,8 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
   }
   DS_RETURN_IF_ERROR(report::WriteFileAtomic((dir / "predict.csv").string(), csv));
   DS_RETURN_IF_ERROR(report::WriteFileAtomic((dir / "predict.txt").string(), FormatPredict(result)));
+  DS_RETURN_IF_ERROR(report::WriteFileAtomic((dir / "predict.html").string(),
+                                             report::RenderPredictReport(result)));
   return result;
 }
 

@@ -32,7 +32,7 @@
 namespace distsim::node {
 
 struct PredictOptions {
-  std::string out_dir;  // out/<name>: predict.json, predict.csv, predict.txt, run folders
+  std::string out_dir;  // out/<name>: predict.json, .csv, .txt, .html, and run folders
   std::function<std::string(const RunConfig&)> data_dir;
   std::FILE* progress = nullptr;
   std::string command_line;
@@ -71,7 +71,8 @@ std::vector<PredictRow> PredictAtScale(const Calibrated& cal, const RunConfig& c
 // Plain sentences on the table and the checks (PredictResult.findings).
 std::vector<std::string> PredictFindings(const PredictResult& result);
 
-// Runs the whole thing and writes predict.json, predict.csv and predict.txt into out_dir.
+// Runs the whole thing and writes predict.json, predict.csv, predict.txt and predict.html
+// (sim/report/predict_report.h) into out_dir.
 absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
                                          const PredictOptions& options);
 

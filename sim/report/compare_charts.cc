@@ -17,15 +17,6 @@
 namespace distsim::report {
 namespace {
 
-std::string Figure(const std::string& id, const std::string& title, const std::string& svg,
-                   const std::string& legend, const std::string& caption,
-                   const std::string& extra_class = "") {
-  return absl::StrFormat(
-      "<figure class=\"chart%s\" data-chart=\"%s\"><h3>%s</h3>\n%s\n%s\n<figcaption>%s"
-      "</figcaption></figure>\n",
-      extra_class, id, EscapeHtml(title), svg, legend, caption);
-}
-
 std::string PercentTick(double value, double step) {
   return FormatPercent(value, std::max(0, TickDecimals(step) - 2));
 }
@@ -85,7 +76,7 @@ std::string AccuracyChart(const CompareFacts& ctx, bool by_samples) {
           : "Each line is one run (repeats paler): its test accuracy at every evaluation against "
             "the wall time since it started. Higher and further left is better: it reached that "
             "accuracy sooner. The dashed line is the target.";
-  return Figure(
+  return RenderFigureHtml(
       chart.id,
       by_samples ? "Test accuracy against samples processed" : "Test accuracy against wall time",
       RenderLineChartSvg(chart), RenderLegendHtml(legend), caption);
@@ -199,7 +190,7 @@ std::string WorkersChart(const CompareFacts& ctx, bool efficiency) {
         "Higher is better; %s.",
         machine);
   }
-  return Figure(chart.id,
+  return RenderFigureHtml(chart.id,
                 efficiency ? "Scaling efficiency against workers" : "Throughput against workers",
                 RenderLineChartSvg(chart), RenderLegendHtml(legend), caption);
 }
@@ -242,7 +233,7 @@ std::string TimeSplitChart(const CompareFacts& ctx) {
   for (size_t i = 0; i < std::size(kParts); ++i) {
     if (present[i] || none) legend.push_back({kParts[i].name, kParts[i].colour, "", 1, true});
   }
-  return Figure(chart.id, "Where the step time goes", RenderBarChartSvg(chart),
+  return RenderFigureHtml(chart.id, "Where the step time goes", RenderBarChartSvg(chart),
                 RenderLegendHtml(legend),
                 "Each bar is one row (its first repeat): the shares of the workers' step time "
                 "spent computing (forward and backward), communicating, waiting for other "
@@ -283,7 +274,7 @@ std::string BytesChart(const CompareFacts& ctx) {
     bar.end_text = FormatBytes(v);
     chart.bars.push_back(std::move(bar));
   }
-  return Figure(
+  return RenderFigureHtml(
       chart.id, "Bytes on the wire per worker per step", RenderBarChartSvg(chart),
       RenderLegendHtml({{"sent + received, mean over workers", PaletteColour(0), "", 1, true}}),
       "Each bar is one row: the bytes a worker sent plus received per training step, "
@@ -359,7 +350,7 @@ std::string ModelledStepChart(const CompareFacts& ctx) {
     absl::StrAppendFormat(&caption, " %d row%s without a modelled clock %s marked.", unmodelled,
                           unmodelled == 1 ? "" : "s", unmodelled == 1 ? "is" : "are");
   }
-  return Figure(chart.id, "Modelled time per step", RenderBarChartSvg(chart),
+  return RenderFigureHtml(chart.id, "Modelled time per step", RenderBarChartSvg(chart),
                 RenderLegendHtml(legend), caption);
 }
 
@@ -392,7 +383,7 @@ std::string ModelledThroughputChart(const CompareFacts& ctx) {
     modelled.end_text = model > 0 ? FormatRate(model) : "not modelled";
     chart.bars.push_back(std::move(modelled));
   }
-  return Figure(
+  return RenderFigureHtml(
       chart.id, "Throughput: measured here and modelled", RenderBarChartSvg(chart),
       RenderLegendHtml({{"measured here (wall clock)", measured_colour, "", 1, true},
                         {"modelled cluster", modelled_colour, "", 1, true}}),

@@ -14,10 +14,9 @@
 #include "sim/report/svg_chart.h"
 
 namespace distsim::report {
-namespace {
 
-// The page's only style sheet: system fonts, no url() references.
-constexpr char kCss[] = R"css(
+// The pages' only style sheet: system fonts, no url() references.
+const char kReportCss[] = R"css(
 :root{--fg:#1d2329;--muted:#59636e;--line:#dde2e7;--tint:#f3f6f9}
 *{box-sizing:border-box}
 body{margin:0;color:var(--fg);background:#fff;
@@ -67,6 +66,8 @@ footer{margin-top:28px;padding-top:10px;border-top:1px solid var(--line);color:v
 footer span{margin-right:10px}
 @media (max-width:900px){.charts{grid-template-columns:1fr}}
 )css";
+
+namespace {
 
 // "SHARDED_BY_KEY" -> "sharded by key", which wraps in a narrow column.
 std::string Words(const std::string& enum_name) {
@@ -296,7 +297,8 @@ std::string Table(const CompareFacts& ctx) {
                   "</section>\n");
   return out;
 }
-std::string Footer(const Provenance& p) {
+}  // namespace
+std::string ProvenanceFooterHtml(const Provenance& p, const std::string& embedded) {
   std::string out = "<footer><b>Provenance</b> ";
   auto item = [&out](const char* name, const std::string& value) {
     if (!value.empty()) {
@@ -314,13 +316,10 @@ std::string Footer(const Provenance& p) {
   item("host", p.hostname());
   item("started", p.started_at());
   item("command", p.command_line());
-  absl::StrAppend(&out,
-                  "<br>The data behind this page is embedded in it as compare.json "
-                  "(script#compare-data).</footer>\n");
+  absl::StrAppend(&out, "<br>", EscapeHtml(embedded), "</footer>\n");
   return out;
 }
 
-}  // namespace
 std::string CompareResultToJson(const CompareResult& result) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = false;
@@ -340,10 +339,12 @@ std::string RenderCompareReport(const CompareResult& result) {
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<title>%s: distsim compare</title>\n<style>%s</style></head>\n<body><main>\n",
-      EscapeHtml(title), kCss);
+      EscapeHtml(title), kReportCss);
   absl::StrAppend(&out, Header(ctx), Table(ctx), "<section class=\"charts\">\n");
   absl::StrAppend(&out, RenderCompareCharts(ctx), "</section>\n");
-  absl::StrAppend(&out, Footer(result.provenance()), "</main>\n");
+  absl::StrAppend(&out, ProvenanceFooterHtml(result.provenance(),
+                                       "The data behind this page is embedded in it as "
+                                       "compare.json (script#compare-data)."), "</main>\n");
   absl::StrAppend(&out, "<script type=\"application/json\" id=\"compare-data\">",
                   absl::StrReplaceAll(CompareResultToJson(result), {{"</", "<\\/"}}),
                   "</script>\n</body></html>\n");

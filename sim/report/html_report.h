@@ -28,6 +28,13 @@
 
 namespace distsim::report {
 
+// The style sheet of distsim's HTML pages (report.html, predict.html).
+extern const char kReportCss[];
+
+// The provenance footer of a page, ending with the sentence `embedded` (what data the page
+// carries).
+std::string ProvenanceFooterHtml(const Provenance& p, const std::string& embedded);
+
 // The whole HTML page. Never fails: missing data (a run without evaluations, rows without
 // traffic, a single worker count) is drawn as such and said in words.
 std::string RenderCompareReport(const CompareResult& result);

@@ -444,4 +444,13 @@ std::string RenderLegendHtml(const std::vector<LegendEntry>& entries) {
   return out;
 }
 
+std::string RenderFigureHtml(const std::string& id, const std::string& title,
+                             const std::string& svg, const std::string& legend,
+                             const std::string& caption, const std::string& extra_class) {
+  return absl::StrFormat(
+      "<figure class=\"chart%s\" data-chart=\"%s\"><h3>%s</h3>\n%s\n%s\n<figcaption>%s"
+      "</figcaption></figure>\n",
+      extra_class, id, EscapeHtml(title), svg, legend, caption);
+}
+
 }  // namespace distsim::report

@@ -138,6 +138,12 @@ struct LegendEntry {
 };
 std::string RenderLegendHtml(const std::vector<LegendEntry>& entries);
 
+// A chart as the report pages show it: <figure class="chart[ extra_class]" data-chart="ID"> with
+// a title, the SVG, the legend and a caption (HTML, inserted as given).
+std::string RenderFigureHtml(const std::string& id, const std::string& title,
+                             const std::string& svg, const std::string& legend,
+                             const std::string& caption, const std::string& extra_class = "");
+
 }  // namespace distsim::report
 
 #endif  // DISTSIM_SIM_REPORT_SVG_CHART_H_
