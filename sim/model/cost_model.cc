@@ -117,7 +117,10 @@ double RingAllreduceSeconds(const std::vector<int>& rank_host, double model_byte
 
 double PsPhaseSeconds(const std::vector<int>& worker_host, const std::vector<int>& server_host,
                       const std::vector<double>& shard_bytes, bool push, const Network& net) {
-  return PhaseSeconds(PsTransfers(worker_host, server_host, shard_bytes, push), net);
+  // A pull is a request and its reply, a push its chunks and an ack: a round trip of latency
+  // around the transfer whenever a NIC is crossed.
+  const double phase = PhaseSeconds(PsTransfers(worker_host, server_host, shard_bytes, push), net);
+  return phase > 0 ? phase + net.alpha_s : 0;
 }
 
 PredictRow Predict(PredictStrategy strategy, int workers, int servers, bool colocated,
@@ -154,7 +157,7 @@ PredictRow Predict(PredictStrategy strategy, int workers, int servers, bool colo
       const double push =
           PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, true, in.net);
       step_s = pull + c + push;
-      alpha_part = AlphaPart(pull, in.net) + AlphaPart(push, in.net);
+      alpha_part = 2 * (AlphaPart(pull, in.net) + AlphaPart(push, in.net));
       loads = PsRoleLoads(ps.worker_host, ps.server_host, ps.shard_bytes);
     } else {
       row.set_strategy("ps ASYNC");
@@ -166,7 +169,7 @@ PredictRow Predict(PredictStrategy strategy, int workers, int servers, bool colo
         const double push = PsPhaseSeconds(alone, ps.server_host, ps.shard_bytes, true, in.net);
         if (pull + c + push >= t_alone) {
           t_alone = pull + c + push;
-          alpha_part = AlphaPart(pull, in.net) + AlphaPart(push, in.net);
+          alpha_part = 2 * (AlphaPart(pull, in.net) + AlphaPart(push, in.net));
           loads = PsRoleLoads(alone, ps.server_host, ps.shard_bytes);
         }
       }

@@ -54,7 +54,11 @@ double RingAllreduceSeconds(const std::vector<int>& rank_host, double model_byte
 
 // One parameter-server phase: every worker sends shard_bytes[j] to server j (push) or receives it
 // from server j (pull), all at once. Shards of 0 bytes send no message. With k dedicated servers of
-// S / k each, the busiest server NIC direction carries n S / k, each worker's carries S.
+// S / k each, the busiest server NIC direction carries n S / k, each worker's carries S. Each is
+// an RPC, a pull a request before its reply and a push an ack after its chunks, so a phase that
+// crosses a NIC costs 2 alpha + the busiest direction's bytes / bytes_per_s (the reference's naive
+// PS, 2 alpha + 2 p n beta per step, counts one alpha per phase: distsim's workers really wait for
+// the request and the ack).
 // Precondition: server_host.size() == shard_bytes.size().
 double PsPhaseSeconds(const std::vector<int>& worker_host, const std::vector<int>& server_host,
                       const std::vector<double>& shard_bytes, bool push, const Network& net);

@@ -298,7 +298,9 @@ absl::StatusOr<Timeline> BuildReplay(const TimelineSpec& spec,
       double done = ready;
       for (size_t j = 0; j < spec.server_host.size(); ++j) {
         if (spec.shard_bytes[j] <= 0) continue;
-        done = std::max(done, nics.Send(ready, spec.server_host[j], host, spec.shard_bytes[j]));
+        // The pull's request reaches the server one latency before its reply can leave.
+        const double asked = ready + (spec.server_host[j] != host ? spec.net.alpha_s : 0);
+        done = std::max(done, nics.Send(asked, spec.server_host[j], host, spec.shard_bytes[j]));
       }
       tl.communication_s += done - ready;
       tl.compute_s += StepCompute(r);
@@ -307,7 +309,9 @@ absl::StatusOr<Timeline> BuildReplay(const TimelineSpec& spec,
       double done = t[w];
       for (size_t j = 0; j < spec.server_host.size(); ++j) {
         if (spec.shard_bytes[j] <= 0) continue;
-        done = std::max(done, nics.Send(t[w], host, spec.server_host[j], spec.shard_bytes[j]));
+        // The push is done when its ack is back, one latency after its chunks arrived.
+        const double ack = spec.server_host[j] != host ? spec.net.alpha_s : 0;
+        done = std::max(done, nics.Send(t[w], host, spec.server_host[j], spec.shard_bytes[j]) + ack);
       }
       tl.communication_s += done - t[w];
       t[w] = done;

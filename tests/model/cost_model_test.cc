@@ -62,16 +62,19 @@ TEST(RingAllreduceSecondsTest, TwoRanksPerHostCrossOnlyTheHostBoundaries) {
 TEST(PsPhaseSecondsTest, BusiestServerCarriesNTimesItsShard) {
   const Network net{.alpha_s = 1e-4, .bytes_per_s = 1e9};
   // k = 2 dedicated servers (hosts 0, 1) of S/2 = 4e6 each, n = 4 workers (hosts 2..5): each
-  // server NIC carries 4 x 4e6 = 16e6 bytes, each worker's 8e6.
+  // server NIC carries 4 x 4e6 = 16e6 bytes, each worker's 8e6. Each phase is an RPC: alpha for
+  // the data and alpha for the request (pull) or the ack (push).
   const std::vector<int> workers = {2, 3, 4, 5};
   const std::vector<int> servers = {0, 1};
   const std::vector<double> shards = {4e6, 4e6};
-  EXPECT_NEAR(PsPhaseSeconds(workers, servers, shards, true, net), 1e-4 + 16e6 / 1e9, kTol);
-  EXPECT_NEAR(PsPhaseSeconds(workers, servers, shards, false, net), 1e-4 + 16e6 / 1e9, kTol);
+  EXPECT_NEAR(PsPhaseSeconds(workers, servers, shards, true, net), 2e-4 + 16e6 / 1e9, kTol);
+  EXPECT_NEAR(PsPhaseSeconds(workers, servers, shards, false, net), 2e-4 + 16e6 / 1e9, kTol);
   // One worker alone: its own NIC (8e6) is the busiest.
-  EXPECT_NEAR(PsPhaseSeconds({2}, servers, shards, true, net), 1e-4 + 8e6 / 1e9, kTol);
+  EXPECT_NEAR(PsPhaseSeconds({2}, servers, shards, true, net), 2e-4 + 8e6 / 1e9, kTol);
   // An empty shard sends no message.
-  EXPECT_NEAR(PsPhaseSeconds({2}, servers, {8e6, 0}, true, net), 1e-4 + 8e6 / 1e9, kTol);
+  EXPECT_NEAR(PsPhaseSeconds({2}, servers, {8e6, 0}, true, net), 2e-4 + 8e6 / 1e9, kTol);
+  // A worker on its server's host crosses no NIC: no latency either.
+  EXPECT_EQ(PsPhaseSeconds({0}, {0}, {8e6}, true, net), 0);
 }
 
 // A 1M-float model (4 MB) on a 10 Gbit/s, 50 us network, 50 ms of compute per step of 32.
@@ -112,39 +115,39 @@ TEST(PredictTest, RingRow) {
 TEST(PredictTest, PsSyncDedicatedRow) {
   const PredictInput in = Cluster();
   const PredictRow row = Predict(PredictStrategy::kPsSync, 4, 1, false, in);
-  // One server NIC carries 4 x 4e6 per phase: 2 x (50e-6 + 16e6 / 1.25e9) + 0.05 = 0.0757.
-  ExpectDerived(row, 4, 5, in, 0.0757);
+  // One server NIC carries 4 x 4e6 per phase: 2 x (2 x 50e-6 + 16e6 / 1.25e9) + 0.05 = 0.0758.
+  ExpectDerived(row, 4, 5, in, 0.0758);
   EXPECT_EQ(row.strategy(), "ps SYNC");
   EXPECT_EQ(row.servers(), 1u);
-  EXPECT_EQ(row.bottleneck(), "compute");  // 0.0257 of communication < 0.05
+  EXPECT_EQ(row.bottleneck(), "compute");  // 0.0258 of communication < 0.05
 }
 
 TEST(PredictTest, PsSyncColocatedRow) {
   const PredictInput in = Cluster();
   const PredictRow row = Predict(PredictStrategy::kPsSync, 4, 1, true, in);
   // k = n = 4 on 4 hosts; a host sends its shard (1e6) to 3 others: 3e6 per direction per phase.
-  ExpectDerived(row, 4, 4, in, 0.05 + 2 * (50e-6 + 3e6 / 1.25e9));
+  ExpectDerived(row, 4, 4, in, 0.05 + 2 * (2 * 50e-6 + 3e6 / 1.25e9));
   EXPECT_EQ(row.servers(), 4u);
 }
 
 TEST(PredictTest, PsAsyncRows) {
   const PredictInput in = Cluster();
-  // Dedicated, k = 1, n = 4: alone, a worker takes 0.05 + 2 x (50e-6 + 4e6 / 1.25e9) = 0.0565;
-  // 4 / 0.0565 = 70.8 updates/s is below the server's cap 1.25e9 / 4e6 = 312.5 updates/s.
+  // Dedicated, k = 1, n = 4: alone, a worker takes 0.05 + 2 x (2 x 50e-6 + 4e6 / 1.25e9) =
+  // 0.0566; 4 / 0.0566 = 70.7 updates/s is below the server's cap 1.25e9 / 4e6 = 312.5/s.
   PredictRow row = Predict(PredictStrategy::kPsAsync, 4, 1, false, in);
   EXPECT_EQ(row.strategy(), "ps ASYNC");
-  ExpectDerived(row, 4, 5, in, 0.0565);
+  ExpectDerived(row, 4, 5, in, 0.0566);
   EXPECT_EQ(row.bottleneck(), "compute");
-  // n = 32: 32 / 0.0565 = 566 > 312.5: the server NIC caps it, step = 32 / 312.5 = 0.1024.
+  // n = 32: 32 / 0.0566 = 565 > 312.5: the server NIC caps it, step = 32 / 312.5 = 0.1024.
   row = Predict(PredictStrategy::kPsAsync, 32, 1, false, in);
   ExpectDerived(row, 32, 33, in, 0.1024);
   EXPECT_EQ(row.bottleneck(), "server NIC");
-  // Two servers double the cap (625/s): 32 / 0.0565 = 566 is below it again.
+  // Two servers double the cap (625/s): 32 / 0.0566 = 565 is below it again.
   row = Predict(PredictStrategy::kPsAsync, 32, 2, false, in);
-  ExpectDerived(row, 32, 34, in, 0.05 + 2 * (50e-6 + 4e6 / 1.25e9));
+  ExpectDerived(row, 32, 34, in, 0.05 + 2 * (2 * 50e-6 + 4e6 / 1.25e9));
   // Colocated, n = 4: alone, a worker's NIC moves 3/4 S per phase.
   row = Predict(PredictStrategy::kPsAsync, 4, 1, true, in);
-  ExpectDerived(row, 4, 4, in, 0.05 + 2 * (50e-6 + 3e6 / 1.25e9));
+  ExpectDerived(row, 4, 4, in, 0.05 + 2 * (2 * 50e-6 + 3e6 / 1.25e9));
 }
 
 TEST(PredictTest, PsSyncWithOneServerBecomesServerBoundAsTheRingDoesNot) {
@@ -155,7 +158,7 @@ TEST(PredictTest, PsSyncWithOneServerBecomesServerBoundAsTheRingDoesNot) {
     const PredictRow ps = Predict(PredictStrategy::kPsSync, n, 1, false, in);
     const PredictRow ring = Predict(PredictStrategy::kRing, n, 0, false, in);
     // Server NIC: n S / B per phase grows with n; the ring's 2(n-1)/n S / B stays under 2 S / B.
-    EXPECT_NEAR(ps.step_s(), 0.05 + 2 * (50e-6 + n * 4e6 / 1.25e9), kTol);
+    EXPECT_NEAR(ps.step_s(), 0.05 + 2 * (2 * 50e-6 + n * 4e6 / 1.25e9), kTol);
     EXPECT_LT(ring.step_s(), 0.05 + 2 * (n - 1) * 50e-6 + 2 * 4e6 / 1.25e9 + kTol);
     EXPECT_LT(ps.efficiency(), last_ps);
     EXPECT_LE(ring.efficiency(), last_ring);
@@ -163,7 +166,7 @@ TEST(PredictTest, PsSyncWithOneServerBecomesServerBoundAsTheRingDoesNot) {
     last_ring = ring.efficiency();
     EXPECT_NE(ring.bottleneck(), "server NIC");
   }
-  // n = 16: 2 x (50e-6 + 16 x 3.2e-3) = 0.1025 of communication against 0.05 of compute.
+  // n = 16: 2 x (2 x 50e-6 + 16 x 3.2e-3) = 0.1026 of communication against 0.05 of compute.
   EXPECT_EQ(Predict(PredictStrategy::kPsSync, 16, 1, false, in).bottleneck(), "server NIC");
   EXPECT_EQ(Predict(PredictStrategy::kRing, 16, 0, false, in).bottleneck(), "compute");
   EXPECT_EQ(Predict(PredictStrategy::kRing, 1, 0, false, in).efficiency(), 1.0);

@@ -53,24 +53,25 @@ TEST(TimelineTest, SyncPsMatchesHandComputation) {
       {Step(1, 0.030), Step(2, 0.030), Step(3, 0.005, 0, 0, 0.010)}};
   absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
   ASSERT_TRUE(tl.ok()) << tl.status();
-  // Each phase: the server NIC carries both workers' 1e6 bytes: 1e-3 + 2e6 / 1e8 = 0.021.
-  // step 1: 0.021 + max(0.010, 0.030) + 0.021 = 0.072
-  // step 2: 0.072 + 0.021 + max(0.020, 0.030) + 0.021 = 0.144
-  // step 3: 0.144 + 0.021 + max(0.010, 0.005 + 0.010) + 0.021 = 0.201
+  // Each phase: a round trip of latency (request or ack) and the server NIC carrying both
+  // workers' 1e6 bytes: 2 x 1e-3 + 2e6 / 1e8 = 0.022.
+  // step 1: 0.022 + max(0.010, 0.030) + 0.022 = 0.074
+  // step 2: 0.074 + 0.022 + max(0.020, 0.030) + 0.022 = 0.148
+  // step 3: 0.148 + 0.022 + max(0.010, 0.005 + 0.010) + 0.022 = 0.207
   ASSERT_EQ(tl->step_end_s.size(), 3u);
-  EXPECT_NEAR(tl->step_end_s[0], 0.072, kTol);
-  EXPECT_NEAR(tl->step_end_s[1], 0.144, kTol);
-  EXPECT_NEAR(tl->step_end_s[2], 0.201, kTol);
-  EXPECT_NEAR(tl->seconds, 0.201, kTol);
-  EXPECT_NEAR(tl->worker_end_s[0], 0.201, kTol);
-  EXPECT_NEAR(tl->worker_end_s[1], 0.201, kTol);
+  EXPECT_NEAR(tl->step_end_s[0], 0.074, kTol);
+  EXPECT_NEAR(tl->step_end_s[1], 0.148, kTol);
+  EXPECT_NEAR(tl->step_end_s[2], 0.207, kTol);
+  EXPECT_NEAR(tl->seconds, 0.207, kTol);
+  EXPECT_NEAR(tl->worker_end_s[0], 0.207, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.207, kTol);
   EXPECT_EQ(tl->worker_steps, (std::vector<uint64_t>{3, 3}));
-  // compute: 0.040 + 0.075; communication: 2 workers x 3 steps x 0.042;
+  // compute: 0.040 + 0.075; communication: 2 workers x 3 steps x 0.044;
   // waiting (worker 0 for worker 1): 0.020 + 0.010 + 0.005.
   EXPECT_NEAR(tl->compute_s, 0.115, kTol);
-  EXPECT_NEAR(tl->communication_s, 0.252, kTol);
+  EXPECT_NEAR(tl->communication_s, 0.264, kTol);
   EXPECT_NEAR(tl->waiting_s, 0.035, kTol);
-  EXPECT_NEAR(tl->compute_s + tl->communication_s + tl->waiting_s, 2 * 0.201, kTol);
+  EXPECT_NEAR(tl->compute_s + tl->communication_s + tl->waiting_s, 2 * 0.207, kTol);
   EXPECT_EQ(tl->order, kOrderLockstep);
 }
 
@@ -80,12 +81,12 @@ TEST(TimelineTest, SyncPsWorkerThatDiedDropsOut) {
       {Step(1, 0.01), Step(2, 0.01)}, {Step(1, 0.01), Step(2, 0.01)}, {Step(1, 0.01)}};
   absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
   ASSERT_TRUE(tl.ok()) << tl.status();
-  // step 1, 3 workers: phases of 1e-3 + 3e6 / 1e8 = 0.031: 0.031 + 0.01 + 0.031 = 0.072
-  // step 2, 2 workers: phases of 0.021: 0.072 + 0.021 + 0.01 + 0.021 = 0.124
-  EXPECT_NEAR(tl->step_end_s[0], 0.072, kTol);
-  EXPECT_NEAR(tl->step_end_s[1], 0.124, kTol);
-  EXPECT_NEAR(tl->worker_end_s[2], 0.072, kTol);
-  EXPECT_NEAR(tl->seconds, 0.124, kTol);
+  // step 1, 3 workers: phases of 2e-3 + 3e6 / 1e8 = 0.032: 0.032 + 0.01 + 0.032 = 0.074
+  // step 2, 2 workers: phases of 0.022: 0.074 + 0.022 + 0.01 + 0.022 = 0.128
+  EXPECT_NEAR(tl->step_end_s[0], 0.074, kTol);
+  EXPECT_NEAR(tl->step_end_s[1], 0.128, kTol);
+  EXPECT_NEAR(tl->worker_end_s[2], 0.074, kTol);
+  EXPECT_NEAR(tl->seconds, 0.128, kTol);
 }
 
 TEST(TimelineTest, UniformSyncRunAgreesWithPredict) {
@@ -138,15 +139,16 @@ TEST(TimelineTest, AsyncReplayQueuesAtTheServerNic) {
                                                       {Step(1, 0.04, 0.001, 0.101)}};
   absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
   ASSERT_TRUE(tl.ok()) << tl.status();
-  // pull w0 (real 0.000): server egress [0, 0.01], arrives 0.011; computes to 0.061.
-  // pull w1 (real 0.001): egress busy until 0.01: [0.01, 0.02], arrives 0.021; computes to 0.061.
-  // push w0 (real 0.100): server ingress [0.061, 0.071], arrives 0.072.
-  // push w1 (real 0.101): ready 0.061, ingress busy until 0.071: [0.071, 0.081], arrives 0.082.
-  EXPECT_NEAR(tl->worker_end_s[0], 0.072, kTol);
-  EXPECT_NEAR(tl->worker_end_s[1], 0.082, kTol);
-  EXPECT_NEAR(tl->seconds, 0.082, kTol);
+  // Requests reach the server 1 ms after they are sent; acks come back 1 ms after a push lands.
+  // pull w0 (real 0.000): server egress [0.001, 0.011], arrives 0.012; computes to 0.062.
+  // pull w1 (real 0.001): egress busy until 0.011: [0.011, 0.021], arrives 0.022; to 0.062.
+  // push w0 (real 0.100): server ingress [0.062, 0.072], arrives 0.073, acked 0.074.
+  // push w1 (real 0.101): ready 0.062, ingress busy until 0.072: [0.072, 0.082], acked 0.084.
+  EXPECT_NEAR(tl->worker_end_s[0], 0.074, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.084, kTol);
+  EXPECT_NEAR(tl->seconds, 0.084, kTol);
   EXPECT_NEAR(tl->compute_s, 0.09, kTol);
-  EXPECT_NEAR(tl->communication_s, 0.011 + 0.011 + 0.021 + 0.021, kTol);
+  EXPECT_NEAR(tl->communication_s, 0.012 + 0.022 + 0.012 + 0.022, kTol);
   EXPECT_EQ(tl->waiting_s, 0);
   EXPECT_EQ(tl->order, kOrderReplayed);
   EXPECT_TRUE(tl->step_end_s.empty());
@@ -159,9 +161,9 @@ TEST(TimelineTest, AsyncReplayFollowsTheRealPushOrder) {
                                                       {Step(1, 0.04, 0.001, 0.099)}};
   absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
   ASSERT_TRUE(tl.ok()) << tl.status();
-  // push w1: [0.061, 0.071], arrives 0.072; push w0: [0.071, 0.081], arrives 0.082.
-  EXPECT_NEAR(tl->worker_end_s[0], 0.082, kTol);
-  EXPECT_NEAR(tl->worker_end_s[1], 0.072, kTol);
+  // push w1: [0.062, 0.072], acked 0.074; push w0: [0.072, 0.082], acked 0.084.
+  EXPECT_NEAR(tl->worker_end_s[0], 0.084, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.074, kTol);
 }
 
 // The real run may take events in an order the modelled clock would not (it paced the workers
@@ -174,16 +176,17 @@ TEST(TimelineTest, AsyncReplayFillsNicGapsOnTheModelledClock) {
                                                       {Step(1, 0.01, 0.001, 0.020)}};
   absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
   ASSERT_TRUE(tl.ok()) << tl.status();
-  // pulls: w0 egress [0, 0.01] -> 0.011, computes to 0.511; w1 [0.01, 0.02] -> 0.021, to 0.031.
-  // push w0 (replayed first): ingress [0.511, 0.521] -> 0.522.
-  // push w1: ready 0.031; the ingress is free before 0.511: [0.031, 0.041] -> 0.042 (a single
-  // "free from" time would have queued it to 0.521 -> 0.532).
-  EXPECT_NEAR(tl->worker_end_s[0], 0.522, kTol);
-  EXPECT_NEAR(tl->worker_end_s[1], 0.042, kTol);
+  // pulls (requests 1 ms): w0 egress [0.001, 0.011] -> 0.012, computes to 0.512;
+  // w1 [0.011, 0.021] -> 0.022, computes to 0.032.
+  // push w0 (replayed first): ingress [0.512, 0.522] -> 0.523, acked 0.524.
+  // push w1: ready 0.032; the ingress is free before 0.512: [0.032, 0.042] -> acked 0.044 (a
+  // single "free from" time would have queued it to 0.522 -> acked 0.534).
+  EXPECT_NEAR(tl->worker_end_s[0], 0.524, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.044, kTol);
   ASSERT_EQ(tl->worker_step_end_s.size(), 2u);
-  EXPECT_NEAR(tl->worker_step_end_s[1][0], 0.042, kTol);
+  EXPECT_NEAR(tl->worker_step_end_s[1][0], 0.044, kTol);
   // The window ends with the first worker to finish: only worker 1's step falls inside it.
-  EXPECT_NEAR(tl->window_s, 0.042, kTol);
+  EXPECT_NEAR(tl->window_s, 0.044, kTol);
   EXPECT_EQ(tl->window_steps, 1u);
 }
 
@@ -197,8 +200,9 @@ TEST(TimelineTest, WindowIgnoresALostWorker) {
       {Step(1, 0.1, 0.01, 0.11)}};
   absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
   ASSERT_TRUE(tl.ok()) << tl.status();
-  // Worker 0: each step pull 1 ms + 0.1 + push 1 ms = 0.102; ends 0.306, after 3 steps.
-  EXPECT_NEAR(tl->window_s, 0.306, 1e-9);
+  // Worker 0: each step a pull (request and reply, 2 ms) + 0.1 + a push (and its ack, 2 ms) =
+  // 0.104; ends 0.312, after 3 steps.
+  EXPECT_NEAR(tl->window_s, 0.312, 1e-9);
   EXPECT_EQ(tl->window_steps, 4u);  // worker 0's 3 and the lost worker's 1
 }
 

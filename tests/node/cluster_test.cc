@@ -100,8 +100,8 @@ int64_t Params(const std::string& model_text) {
 
 // The modelled clock of a tiny SYNC run, recomputed by hand from its recorded compute times (the
 // thread CPU time of every step, steps.csv) and the link model: each step is a pull phase, the
-// slowest worker's compute, and a push phase; a phase is alpha plus the busiest NIC's bytes over
-// the bandwidth, here the server's n x S.
+// slowest worker's compute, and a push phase; a phase is a round trip of latency plus the busiest
+// NIC's bytes over the bandwidth, here the server's n x S.
 TEST_F(ClusterTest, ModelledClockOfASyncRunEqualsTheHandComputation) {
   const std::string model = "mlp { hidden: 32 }";
   std::string path = Config("sync_model", model, R"(workers: 2
@@ -117,7 +117,9 @@ cluster { network { bandwidth_gbps: 1 latency_us: 100 } }
 
   const double S = 4.0 * Params(model);  // bytes of the gradient, and of the parameters
   const double alpha = 100e-6, bytes_per_s = 1e9 / 8, n = 2;
-  const double phase = alpha + n * S / bytes_per_s;  // the server's NIC carries both workers'
+  // A pull is a request and its reply, a push its data and an ack: two latencies, and the server's
+  // NIC carries both workers' bytes.
+  const double phase = 2 * alpha + n * S / bytes_per_s;
   double expected = 0;
   for (int step = 1; step <= 6; ++step) {
     const auto& a = steps[{0, step}];
