@@ -99,7 +99,16 @@ double WireSeconds(double bytes, const Network& net) {
 double PhaseSeconds(std::span<const Transfer> transfers, const Network& net) {
   const Load load = BusiestDirection(transfers);
   if (!load.crosses) return 0;
-  return net.alpha_s + WireSeconds(load.busiest_bytes, net);
+  double wire = WireSeconds(load.busiest_bytes, net);
+  if (net.loss_delay_s_per_byte > 0) {
+    // Lost packets delay their own message but leave the NIC free for the others': the phase
+    // ends when the busiest NIC has drained or the most delayed message has arrived.
+    for (const Transfer& t : transfers) {
+      if (t.from_host == t.to_host) continue;
+      wire = std::max(wire, WireSeconds(t.bytes, net) + t.bytes * net.loss_delay_s_per_byte);
+    }
+  }
+  return net.alpha_s + wire;
 }
 
 double RingAllreduceSeconds(const std::vector<int>& rank_host, double model_bytes,

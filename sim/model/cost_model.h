@@ -27,6 +27,9 @@ namespace distsim::model {
 struct Network {
   double alpha_s = 0;      // latency per message
   double bytes_per_s = 0;  // each direction; 0 = infinite
+  // Expected delay lost packets add to a message, per byte of it (loss x a round trip per
+  // packet). It delays that message only: the NIC stays free for others meanwhile.
+  double loss_delay_s_per_byte = 0;
 };
 
 // One message of a phase, between simulated hosts (>= 0).
@@ -41,7 +44,8 @@ double WireSeconds(double bytes, const Network& net);
 
 // A bulk-synchronous phase: every transfer starts at once, and the phase lasts
 //   alpha + max over host directions (egress of h: bytes of the transfers from h to other hosts;
-//   ingress of h likewise) / bytes_per_s.
+//   ingress of h likewise) / bytes_per_s,
+// or, if a message's own bytes / bytes_per_s plus its expected loss delay is longer, alpha + that.
 // 0 if no transfer crosses a NIC. A crossing transfer of 0 bytes still costs alpha (a message).
 double PhaseSeconds(std::span<const Transfer> transfers, const Network& net);
 

@@ -198,7 +198,7 @@ class Nics {
   double Send(double ready, int from, int to, double bytes) {
     if (from == to) return ready;
     // Infinite bandwidth holds no NIC, so nothing queues (the replay order does not matter).
-    if (net_.bytes_per_s <= 0) return ready + net_.alpha_s;
+    if (net_.bytes_per_s <= 0) return ready + net_.alpha_s + bytes * net_.loss_delay_s_per_byte;
     const double wire = WireSeconds(bytes, net_);
     double start = ready;
     if (wire > 0) {
@@ -212,7 +212,8 @@ class Nics {
       egress_[from][start] = start + wire;
       ingress_[to][start] = start + wire;
     }
-    return start + wire + net_.alpha_s;
+    // Lost packets delay this message only (their round trips do not hold the NIC).
+    return start + wire + net_.alpha_s + bytes * net_.loss_delay_s_per_byte;
   }
 
  private:

@@ -13,13 +13,10 @@ model::Network NetworkOf(const RunConfig& config) {
   const double latency_s = net.latency_us() * 1e-6;
   model::Network out;
   out.alpha_s = latency_s + 0.5 * net.jitter_us() * 1e-6;
-  if (net.bandwidth_gbps() > 0) {
-    // Seconds per byte: the byte itself, its expected resend, and the expected round trips
-    // spent recovering lost packets.
-    const double beta = (1 + net.loss()) * 8 / (net.bandwidth_gbps() * 1e9) +
-                        net.loss() * 2 * latency_s / kPacketBytes;
-    out.bytes_per_s = 1 / beta;
-  }
+  // Lost packets are sent again (their bytes cross the NIC twice) and each costs its message a
+  // round trip (the shaped transport does the same, sim/comm/nic.h).
+  if (net.bandwidth_gbps() > 0) out.bytes_per_s = net.bandwidth_gbps() * 1e9 / 8 / (1 + net.loss());
+  out.loss_delay_s_per_byte = net.loss() * 2 * latency_s / kPacketBytes;
   return out;
 }
 

@@ -19,7 +19,8 @@
 namespace distsim::node {
 
 // The network of `config` as the cost model sees it: alpha = latency + mean jitter; beta =
-// 1 / bandwidth, with loss adding the resent bytes and, per lost packet, one round trip.
+// (1 + loss) / bandwidth (the resent bytes); each message delayed by a round trip per expected
+// lost packet.
 model::Network NetworkOf(const RunConfig& config);
 
 struct ModelFacts {

@@ -19,6 +19,7 @@
 #include "sim/config/instances.h"
 #include "sim/data/dataset.h"
 #include "sim/node/factory.h"
+#include "sim/node/modelled.h"
 #include "sim/node/plan.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run.h"
@@ -126,17 +127,17 @@ absl::StatusOr<std::vector<std::pair<double, double>>> ProbeLink(const RunConfig
 }
 
 model::Network CalibratedNetwork(const Calibrated& cal, const RunConfig& config) {
-  const NetworkConfig& net = config.cluster().network();
   // What the software adds per message beyond the configured latency, and the share of the
-  // configured bandwidth it reaches (1 when the probe was not shaped: nothing to compare with).
+  // configured bandwidth it reaches (1 when the probe was not shaped: nothing to compare with),
+  // applied to the network the config describes (NetworkOf: latency, jitter, loss).
   const double overhead_s = std::max(0.0, cal.probe.alpha_s - cal.probe_latency_s);
   double efficiency = 1;
   if (cal.probe_bandwidth_bps > 0 && cal.probe.bytes_per_s > 0) {
     efficiency = std::min(1.0, cal.probe.bytes_per_s / cal.probe_bandwidth_bps);
   }
-  model::Network out;
-  out.alpha_s = overhead_s + net.latency_us() * 1e-6 + 0.5 * net.jitter_us() * 1e-6;
-  out.bytes_per_s = efficiency * BytesPerSecond(net) / (1 + net.loss());
+  model::Network out = NetworkOf(config);
+  out.alpha_s += overhead_s;
+  out.bytes_per_s *= efficiency;
   return out;
 }
 

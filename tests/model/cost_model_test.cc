@@ -77,6 +77,20 @@ TEST(PsPhaseSecondsTest, BusiestServerCarriesNTimesItsShard) {
   EXPECT_EQ(PsPhaseSeconds({0}, {0}, {8e6}, true, net), 0);
 }
 
+// Lost packets delay their own message without holding the NIC: the phase ends when the busiest
+// NIC has drained or the most delayed message has arrived, whichever is later.
+TEST(PhaseSecondsTest, LossDelaysAMessageNotTheNic) {
+  Network net{.alpha_s = 1e-3, .bytes_per_s = 1e8};
+  net.loss_delay_s_per_byte = 1e-8;  // 10 ms per MB
+  // Two 1e6-byte messages into host 0: the NIC needs 0.02 s; each message 0.01 + 0.01.
+  const std::vector<Transfer> two = {{1, 0, 1e6}, {2, 0, 1e6}};
+  EXPECT_NEAR(PhaseSeconds(two, net), 1e-3 + 0.02, kTol);
+  // One 3e6-byte message from host 1 and a small one from host 2: 0.03 + 0.03 beats the NIC's
+  // 0.031.
+  const std::vector<Transfer> big = {{1, 0, 3e6}, {2, 0, 1e5}};
+  EXPECT_NEAR(PhaseSeconds(big, net), 1e-3 + 0.06, kTol);
+}
+
 // A 1M-float model (4 MB) on a 10 Gbit/s, 50 us network, 50 ms of compute per step of 32.
 PredictInput Cluster() {
   PredictInput in;

@@ -206,6 +206,22 @@ TEST(TimelineTest, WindowIgnoresALostWorker) {
   EXPECT_EQ(tl->window_steps, 4u);  // worker 0's 3 and the lost worker's 1
 }
 
+// Lost packets delay the message that lost them, not the NIC.
+TEST(TimelineTest, AsyncReplayDelaysLossyMessagesWithoutHoldingTheNic) {
+  TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
+  spec.net.loss_delay_s_per_byte = 5e-9;  // 5 ms per 1e6-byte message
+  const std::vector<std::vector<StepRecord>> steps = {{Step(1, 0.05, 0.000, 0.100)},
+                                                      {Step(1, 0.04, 0.001, 0.101)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  // As AsyncReplayQueuesAtTheServerNic, each message 5 ms later, the NIC intervals unchanged:
+  // pull w0 [0.001, 0.011] arrives 0.017, computes to 0.067; pull w1 [0.011, 0.021] arrives
+  // 0.027, computes to 0.067; push w0 [0.067, 0.077] arrives 0.083, acked 0.084; push w1 ready
+  // 0.067, [0.077, 0.087] arrives 0.093, acked 0.094.
+  EXPECT_NEAR(tl->worker_end_s[0], 0.084, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.094, kTol);
+}
+
 TEST(TimelineTest, AsyncColocatedTrafficIsFree) {
   TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 1);
   spec.worker_host = {0};  // on the server's host
