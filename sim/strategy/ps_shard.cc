@@ -194,11 +194,12 @@ absl::Status PsShard::PushChunk(int worker, uint64_t clock, int chunk,
     c.optimizer->Step(ChunkParamsLocked(chunk), grad);
     return absl::OkStatus();
   }
-  if (c.contributions == 0) {
-    c.sum.assign(grad.begin(), grad.end());
-  } else {
-    for (size_t i = 0; i < grad.size(); ++i) c.sum[i] += grad[i];
+  if (c.parts.empty()) {
+    c.parts.resize(options_.num_workers);
+    c.has_part.assign(options_.num_workers, false);
   }
+  c.parts[worker].assign(grad.begin(), grad.end());
+  c.has_part[worker] = true;
   ++c.contributions;
   if (c.contributions == SyncNeededLocked()) ApplySyncChunkLocked(chunk);
   return absl::OkStatus();
@@ -214,6 +215,17 @@ int PsShard::SyncNeededLocked() const {
 
 void PsShard::ApplySyncChunkLocked(int chunk) {
   Chunk& c = chunks_[chunk];
+  bool first = true;
+  for (size_t w = 0; w < c.parts.size(); ++w) {
+    if (!c.has_part[w]) continue;
+    const std::vector<float>& part = c.parts[w];
+    if (first) {
+      c.sum.assign(part.begin(), part.end());
+      first = false;
+    } else {
+      for (size_t i = 0; i < part.size(); ++i) c.sum[i] += part[i];
+    }
+  }
   const float inv = 1.0f / static_cast<float>(c.contributions);
   if (c.contributions > 1) {
     for (float& g : c.sum) g *= inv;
@@ -240,6 +252,7 @@ void PsShard::TrySyncCompleteLocked() {
   for (Chunk& chunk : chunks_) {
     chunk.applied = false;
     chunk.contributions = 0;
+    std::fill(chunk.has_part.begin(), chunk.has_part.end(), false);
   }
   staleness_.Add(0);
   ++version_;

@@ -123,8 +123,12 @@ class PsShard final : public comm::PsShardHandler {
  private:
   struct Chunk {
     std::unique_ptr<kernels::Optimizer<float>> optimizer;
-    std::vector<float> sum;  // SYNC: gradients accumulated in the current step
-    int contributions = 0;   // SYNC: how many are in `sum`
+    // SYNC: each worker's gradient of the current step, summed in worker order once all are in,
+    // so the average has the same bits whatever order the pushes arrived in.
+    std::vector<std::vector<float>> parts;
+    std::vector<bool> has_part;
+    std::vector<float> sum;
+    int contributions = 0;   // SYNC: how many parts are in
     bool applied = false;    // SYNC: updated in the current step
   };
 

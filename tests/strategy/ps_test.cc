@@ -399,6 +399,49 @@ TEST(PsShardTest, RefusesOutOfOrderAndWrongClock) {
   EXPECT_FALSE(shard.FinishPush(0, 0, 0).ok());  // two chunks missing
 }
 
+// SYNC averages the step's gradients in worker order, whatever order the pushes arrive in: the
+// update has the same bits (float addition is not associative, so an arrival-order sum of three
+// or more would not).
+TEST(PsShardTest, SyncAverageDoesNotDependOnArrivalOrder) {
+  constexpr int kWorkers = 4;
+  // Values whose float sums differ by order: large and small magnitudes mixed.
+  std::vector<std::vector<float>> grads(kWorkers, std::vector<float>(40));
+  for (int w = 0; w < kWorkers; ++w) {
+    for (int i = 0; i < 40; ++i) {
+      grads[w][i] = (w % 2 == 0 ? 1e7f : 1.f) * (1.f + 0.37f * i + 0.11f * w) * (i % 3 == 0 ? -1 : 1);
+    }
+  }
+  std::vector<std::vector<float>> results;
+  for (const std::vector<int> order :
+       {std::vector<int>{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}, {1, 3, 0, 2}}) {
+    std::vector<float> init(40, 0.5f);
+    PsShardOptions options;
+    options.num_workers = kWorkers;
+    options.mode = PsMode::kSync;
+    PsShard shard(options, {{0, 40}}, init, Factory(Opt::kSgd));
+    for (int w : order) {
+      ASSERT_TRUE(shard.PushChunk(w, 0, 0, grads[w]).ok());
+      ASSERT_TRUE(shard.FinishPush(w, 0, 0).ok());
+    }
+    ASSERT_EQ(shard.version(), 1u);
+    std::vector<float> params(40);
+    ASSERT_TRUE(shard.ReadChunk(0, params).ok());
+    results.push_back(params);
+  }
+  // An arrival-order sum would differ for at least one of these orders.
+  std::vector<float> forward(40), backward(40);
+  for (int i = 0; i < 40; ++i) {
+    forward[i] = ((grads[0][i] + grads[1][i]) + grads[2][i]) + grads[3][i];
+    backward[i] = ((grads[3][i] + grads[2][i]) + grads[1][i]) + grads[0][i];
+  }
+  ASSERT_NE(std::memcmp(forward.data(), backward.data(), 40 * sizeof(float)), 0)
+      << "the test's values must be order-sensitive";
+  for (size_t r = 1; r < results.size(); ++r) {
+    EXPECT_EQ(std::memcmp(results[0].data(), results[r].data(), 40 * sizeof(float)), 0)
+        << "order " << r;
+  }
+}
+
 TEST(StalenessStatsTest, MeanP99Max) {
   StalenessStats stats;
   for (int i = 0; i < 99; ++i) stats.Add(1);
