@@ -520,6 +520,16 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
     tracks[r].pid = coordinator.pid(ProcessInfo::WORKER, r);
     if (tracks[r].pid == 0) tracks[r].pid = 1000000 + r;  // started by hand elsewhere
   }
+  // The same steps on the modelled clock, one track per worker after the measured ones.
+  const model::TimelineSpec spec = TimelineSpecOf(config, shape, model_facts);
+  int64_t next_pid = 2000000;
+  for (int r = 0; r < shape.workers; ++r) {
+    report::TraceTrack modelled;
+    modelled.name = absl::StrCat(ProcessName(ProcessInfo::WORKER, r), " (modelled)");
+    modelled.pid = next_pid++;
+    modelled.steps = ModelledTrackSteps(spec, aggregate.records(), timeline, r);
+    if (!modelled.steps.empty()) tracks.push_back(std::move(modelled));
+  }
   DS_RETURN_IF_ERROR(report::WriteChromeTrace(
       tracks, (std::filesystem::path(options.out_dir) / "trace.json").string()));
   return result;

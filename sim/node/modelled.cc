@@ -130,4 +130,51 @@ absl::StatusOr<ModelledClock> ModelRun(const RunConfig& config, const ClusterSha
   return clock;
 }
 
+std::vector<StepRecord> ModelledTrackSteps(const model::TimelineSpec& spec,
+                                           const std::vector<std::vector<StepRecord>>& records,
+                                           const model::Timeline& timeline, size_t w) {
+  std::vector<StepRecord> out;
+  if (w >= records.size() || w >= timeline.worker_step_end_s.size()) return out;
+  const std::vector<double>& ends = timeline.worker_step_end_s[w];
+  const bool lockstep = spec.kind == model::TimelineSpec::kRing ||
+                        spec.kind == model::TimelineSpec::kPsSync;
+  double start = 0;
+  for (size_t i = 0; i < ends.size() && i < records[w].size(); ++i) {
+    const StepRecord& real = records[w][i];
+    const double compute = real.model_compute_s() + real.model_pause_s();
+    StepRecord r;
+    r.set_step(real.step());
+    r.set_end_s(ends[i]);
+    r.set_step_s(ends[i] - start);
+    r.set_compute_s(compute);
+    double rest = std::max(0.0, r.step_s() - compute);
+    if (lockstep) {
+      // The members of step i and their slowest compute fix the phases and the wait.
+      std::vector<int> hosts;
+      double slowest = 0;
+      for (size_t v = 0; v < records.size(); ++v) {
+        if (records[v].size() <= i) continue;
+        hosts.push_back(spec.worker_host[v]);
+        slowest = std::max(slowest, records[v][i].model_compute_s() + records[v][i].model_pause_s());
+      }
+      r.set_wait_s(slowest - compute);
+      if (spec.kind == model::TimelineSpec::kRing) {
+        r.set_reduce_s(model::RingAllreduceSeconds(hosts, spec.model_bytes, spec.net));
+      } else {
+        r.set_pull_s(model::PsPhaseSeconds(hosts, spec.server_host, spec.shard_bytes, false,
+                                           spec.net));
+        r.set_push_s(model::PsPhaseSeconds(hosts, spec.server_host, spec.shard_bytes, true,
+                                           spec.net));
+      }
+    } else if (spec.kind != model::TimelineSpec::kLocal) {
+      r.set_pull_s(rest);
+    }
+    r.set_model_compute_s(real.model_compute_s());
+    r.set_model_pause_s(real.model_pause_s());
+    out.push_back(std::move(r));
+    start = ends[i];
+  }
+  return out;
+}
+
 }  // namespace distsim::node

@@ -54,6 +54,16 @@ absl::StatusOr<ModelledClock> ModelRun(const RunConfig& config, const ClusterSha
                                        std::vector<std::vector<StepRecord>>* records,
                                        model::Timeline* timeline = nullptr);
 
+// The steps of worker `w` on the modelled clock, as records the trace draws (trace.json gets a
+// "worker w (modelled)" track beside each measured one): end_s and step_s from the timeline, the
+// compute, and in lockstep runs the pull and push phases (PS) or the allreduce (ring) and the
+// wait for the slowest. Replays (ASYNC, SSP) draw the compute and put the rest of the step under
+// pull, since the replay keeps no finer split. `records` must hold model_compute_s (ModelRun
+// fills it).
+std::vector<StepRecord> ModelledTrackSteps(const model::TimelineSpec& spec,
+                                           const std::vector<std::vector<StepRecord>>& records,
+                                           const model::Timeline& timeline, size_t w);
+
 }  // namespace distsim::node
 
 #endif  // DISTSIM_SIM_NODE_MODELLED_H_

@@ -50,5 +50,41 @@ TEST(ModelComputeSeconds, CpuTimeScaledToTheInstanceFlopsFromTheModel) {
   EXPECT_FALSE(NeedsHostSpeed(flops));
 }
 
+// The modelled track of a lockstep run: each step's parts (pull phase, wait for the slowest,
+// compute, push phase) add up to the step, and the step ends where the timeline says.
+TEST(ModelledTrackSteps, LockstepPartsAddUpToTheStep) {
+  model::TimelineSpec spec;
+  spec.kind = model::TimelineSpec::kPsSync;
+  spec.worker_host = {1, 2};
+  spec.server_host = {0};
+  spec.shard_bytes = {1e6};
+  spec.net = model::Network{.alpha_s = 1e-3, .bytes_per_s = 1e8};
+  std::vector<std::vector<StepRecord>> records(2);
+  for (int w = 0; w < 2; ++w) {
+    for (uint64_t i = 1; i <= 2; ++i) {
+      StepRecord r;
+      r.set_step(i);
+      r.set_model_compute_s(w == 0 ? 0.01 : 0.04);
+      records[w].push_back(r);
+    }
+  }
+  absl::StatusOr<model::Timeline> timeline = model::BuildTimeline(spec, records);
+  ASSERT_TRUE(timeline.ok()) << timeline.status();
+  const std::vector<StepRecord> fast = ModelledTrackSteps(spec, records, *timeline, 0);
+  ASSERT_EQ(fast.size(), 2u);
+  // Phases of 2 x 1e-3 + 2e6 / 1e8 = 0.022; a step is 0.022 + 0.04 + 0.022 = 0.084.
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_NEAR(fast[i].end_s(), 0.084 * (i + 1), 1e-12);
+    EXPECT_NEAR(fast[i].step_s(), 0.084, 1e-12);
+    EXPECT_NEAR(fast[i].pull_s(), 0.022, 1e-12);
+    EXPECT_NEAR(fast[i].push_s(), 0.022, 1e-12);
+    EXPECT_NEAR(fast[i].compute_s(), 0.01, 1e-12);
+    EXPECT_NEAR(fast[i].wait_s(), 0.03, 1e-12) << "waits for worker 1's 0.04";
+    EXPECT_NEAR(fast[i].pull_s() + fast[i].wait_s() + fast[i].compute_s() + fast[i].push_s(),
+                fast[i].step_s(), 1e-12);
+  }
+  EXPECT_NEAR(ModelledTrackSteps(spec, records, *timeline, 1)[0].wait_s(), 0, 1e-12);
+}
+
 }  // namespace
 }  // namespace distsim::node
