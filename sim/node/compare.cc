@@ -821,7 +821,6 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
         run_config.set_seed(run_config.seed() + r);
         run_config.set_name(absl::StrCat(entry.name, "_r", r + 1));
       }
-      run_config.set_output_dir(options.out_dir);
       const std::string run_dir =
           (std::filesystem::path(options.out_dir) / run_config.name()).string();
       if (options.progress != nullptr) {
@@ -835,18 +834,14 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
                      report::Progress::FormatDuration(elapsed).c_str(), eta.c_str(),
                      run_config.name().c_str(), DescribeStrategy(run_config).c_str());
       }
-      RunOptions run_options;
-      run_options.data_dir = options.data_dir(run_config);
-      run_options.out_dir = run_dir;
-      run_options.progress = options.progress;
-      run_options.command_line = options.command_line;
-      run_options.stop = options.stop;
-      run_options.executable = options.executable;
-      absl::StatusOr<RunResult> run = Run(run_config, run_options);
-      if (!run.ok()) {
-        return absl::Status(run.status().code(),
-                            absl::StrCat("run ", run_config.name(), ": ", run.status().message()));
-      }
+      RunOptions common;
+      common.progress = options.progress;
+      common.command_line = options.command_line;
+      common.stop = options.stop;
+      common.executable = options.executable;
+      absl::StatusOr<RunResult> run =
+          RunInto(run_config, options.out_dir, options.data_dir(run_config), common);
+      if (!run.ok()) return run.status();
       run->set_target_accuracy(config.target_accuracy());
       if (std::optional<double> t = TimeToTarget(*run, config.target_accuracy())) {
         run->set_reached_target(true);

@@ -270,21 +270,13 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
   auto say = [&](const std::string& line) {
     if (options.progress != nullptr) std::fprintf(options.progress, "%s\n", line.c_str());
   };
-  auto run = [&](RunConfig run_config) -> absl::StatusOr<RunResult> {
-    run_config.set_output_dir(options.out_dir);
-    RunOptions run_options;
-    run_options.data_dir = options.data_dir(run_config);
-    run_options.out_dir = (std::filesystem::path(options.out_dir) / run_config.name()).string();
-    run_options.progress = options.progress;
-    run_options.command_line = options.command_line;
-    run_options.stop = options.stop;
-    run_options.executable = options.executable;
-    absl::StatusOr<RunResult> r = Run(run_config, run_options);
-    if (!r.ok()) {
-      return absl::Status(r.status().code(),
-                          absl::StrCat("run ", run_config.name(), ": ", r.status().message()));
-    }
-    return r;
+  RunOptions common;
+  common.progress = options.progress;
+  common.command_line = options.command_line;
+  common.stop = options.stop;
+  common.executable = options.executable;
+  auto run = [&](const RunConfig& run_config) {
+    return RunInto(run_config, options.out_dir, options.data_dir(run_config), common);
   };
 
   // 1. Calibration: the run, then the link probe.

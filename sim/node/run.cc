@@ -1,5 +1,9 @@
 #include "sim/node/run.h"
 
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
 #include "sim/node/plan.h"
@@ -26,6 +30,19 @@ absl::StatusOr<RunResult> Run(const RunConfig& config, const RunOptions& options
   o.command_line = options.command_line;
   o.stop = options.stop;
   return RunLocal(config, o);
+}
+
+absl::StatusOr<RunResult> RunInto(RunConfig config, const std::string& parent_dir,
+                                  const std::string& data_dir, RunOptions common) {
+  config.set_output_dir(parent_dir);
+  common.data_dir = data_dir;
+  common.out_dir = (std::filesystem::path(parent_dir) / config.name()).string();
+  absl::StatusOr<RunResult> run = Run(config, common);
+  if (!run.ok()) {
+    return absl::Status(run.status().code(),
+                        absl::StrCat("run ", config.name(), ": ", run.status().message()));
+  }
+  return run;
 }
 
 }  // namespace distsim::node

@@ -25,6 +25,12 @@ struct RunOptions {
 // Trains `config` (defaults filled, validated) with its strategy and writes its results.
 absl::StatusOr<RunResult> Run(const RunConfig& config, const RunOptions& options);
 
+// One run of a command that makes several (compare, predict): `config` with output_dir set to
+// `parent_dir`, its results in <parent_dir>/<config.name()>/, data from `data_dir`, the rest of
+// `common` as given. An error is prefixed with "run <name>: ".
+absl::StatusOr<RunResult> RunInto(RunConfig config, const std::string& parent_dir,
+                                  const std::string& data_dir, RunOptions common);
+
 }  // namespace distsim::node
 
 #endif  // DISTSIM_SIM_NODE_RUN_H_
