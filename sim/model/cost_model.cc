@@ -200,6 +200,11 @@ PredictRow Predict(PredictStrategy strategy, int workers, int servers, bool colo
         }
       }
       step_s = n / updates_per_s;
+      // If the workers move in step instead (they start together, and a fair-shared NIC keeps
+      // them together): every pull, then every push, at once, as SYNC without its barrier.
+      row.set_step_s_in_step(
+          PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, false, in.net) + c +
+          PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, true, in.net));
     }
   }
 

@@ -90,7 +90,8 @@ enum class PredictStrategy { kRing, kPsSync, kPsAsync };
 //    worker does one push and one pull), i.e. k B / S dedicated and n^2 B / (2 (n - 1) S)
 //    colocated (a host's NIC carries its server's replies and its worker's own push). Throughput
 //    = min(n / t_alone, U) updates/s; step = n / throughput (the mean time between one worker's
-//    updates).
+//    updates). That is the best case, workers spread out; PredictRow.step_s_in_step is the worst,
+//    workers in step: pull phase + compute + push phase of all at once.
 // Row: communication = step - compute; samples/s = n * batch / step; efficiency = samples/s over
 // n times one worker's samples/s WITHOUT communication (= compute / step), the DDP benchmark's
 // baseline; epoch = examples_per_epoch / samples/s; cost per epoch = hosts x price x epoch / 3600.

@@ -368,12 +368,13 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
       report::WriteFileAtomic((dir / "predict.json").string(), report::MessageToJson(result)));
   std::string csv =
       "strategy,workers,servers,step_s,compute_s,communication_s,samples_per_second,efficiency,"
-      "epoch_s,cost_per_epoch_usd,bottleneck\n";
+      "epoch_s,cost_per_epoch_usd,bottleneck,step_s_in_step\n";
   for (const PredictRow& r : result.rows()) {
-    absl::StrAppendFormat(&csv, "%s,%u,%u,%.6g,%.6g,%.6g,%.6g,%.4f,%.6g,%.6g,%s\n", r.strategy(),
-                          r.workers(), r.servers(), r.step_s(), r.compute_s(),
+    absl::StrAppendFormat(&csv, "%s,%u,%u,%.6g,%.6g,%.6g,%.6g,%.4f,%.6g,%.6g,%s,%.6g\n",
+                          r.strategy(), r.workers(), r.servers(), r.step_s(), r.compute_s(),
                           r.communication_s(), r.samples_per_second(), r.efficiency(),
-                          r.epoch_s(), r.cost_per_epoch_usd(), r.bottleneck());
+                          r.epoch_s(), r.cost_per_epoch_usd(), r.bottleneck(),
+                          r.step_s_in_step());
   }
   DS_RETURN_IF_ERROR(report::WriteFileAtomic((dir / "predict.csv").string(), csv));
   DS_RETURN_IF_ERROR(report::WriteFileAtomic((dir / "predict.txt").string(), FormatPredict(result)));
@@ -408,15 +409,20 @@ std::string FormatPredict(const PredictResult& result) {
                         cluster.network().bandwidth_gbps(), cluster.network().latency_us(),
                         ClusterConfig::ClockMode_Name(cluster.clock()),
                         scaled.train().batch_size());
-  absl::StrAppendFormat(&out, "%-9s %7s %7s %10s %9s %12s %6s %10s %10s  %s\n", "strategy",
-                        "workers", "servers", "step ms", "comm ms", "samples/s", "eff",
-                        "epoch s", "$/epoch", "bottleneck");
+  absl::StrAppendFormat(&out, "%-9s %7s %7s %10s %10s %9s %12s %6s %10s %10s  %s\n",
+                        "strategy", "workers", "servers", "step ms", "in step ms", "comm ms",
+                        "samples/s", "eff", "epoch s", "$/epoch", "bottleneck");
   for (const PredictRow& r : result.rows()) {
-    absl::StrAppendFormat(&out, "%-9s %7u %7u %10.3f %9.3f %12.0f %5.0f%% %10.2f %10.4f  %s\n",
-                          r.strategy(), r.workers(), r.servers(), 1e3 * r.step_s(),
-                          1e3 * r.communication_s(), r.samples_per_second(), 100 * r.efficiency(),
-                          r.epoch_s(), r.cost_per_epoch_usd(), r.bottleneck());
+    absl::StrAppendFormat(
+        &out, "%-9s %7u %7u %10.3f %10s %9.3f %12.0f %5.0f%% %10.2f %10.4f  %s\n", r.strategy(),
+        r.workers(), r.servers(), 1e3 * r.step_s(),
+        r.step_s_in_step() > 0 ? absl::StrFormat("%.3f", 1e3 * r.step_s_in_step()) : "",
+        1e3 * r.communication_s(), r.samples_per_second(), 100 * r.efficiency(), r.epoch_s(),
+        r.cost_per_epoch_usd(), r.bottleneck());
   }
+  absl::StrAppend(&out,
+                  "in step ms: ps ASYNC if its workers moved in step (all pull, then all push) "
+                  "instead of spreading out; a real run lies between\n");
   if (result.checks_size() > 0) {
     absl::StrAppendFormat(&out, "\nheld-out checks on this machine (step time, mean after warm-up):\n");
     absl::StrAppendFormat(&out, "%-22s %-44s %12s %12s %8s\n", "check", "differs from calibration",

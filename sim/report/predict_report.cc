@@ -72,16 +72,18 @@ std::string Chart(const PredictResult& result, const std::string& id, const std:
 std::string RowsTable(const PredictResult& result) {
   std::string out =
       "<div class=\"table-wrap\"><table class=\"results\" id=\"rows\"><thead><tr><th>strategy</th>"
-      "<th>workers</th><th>servers</th><th>step</th><th>communication</th><th>samples/s</th>"
+      "<th>workers</th><th>servers</th><th>step</th><th>step if in step</th>"
+      "<th>communication</th><th>samples/s</th>"
       "<th>efficiency</th><th>epoch</th><th>$ per epoch</th><th>bottleneck</th></tr></thead>"
       "<tbody>\n";
   for (const PredictRow& r : result.rows()) {
     absl::StrAppendFormat(
         &out,
         "<tr class=\"row\"><td class=\"name\">%s</td><td>%u</td><td>%u</td><td>%.3f ms</td>"
-        "<td>%s ms</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=\"text\">%s</td>"
+        "<td>%s</td><td>%s ms</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=\"text\">%s</td>"
         "</tr>\n",
         EscapeHtml(r.strategy()), r.workers(), r.servers(), 1e3 * r.step_s(),
+        r.step_s_in_step() > 0 ? absl::StrFormat("%.3f ms", 1e3 * r.step_s_in_step()) : "",
         absl::StrFormat("%.3f", 1e3 * r.communication_s()), FormatRate(r.samples_per_second()),
         FormatPercent(r.efficiency(), 0), FormatSeconds(r.epoch_s()),
         absl::StrFormat("%.4f", r.cost_per_epoch_usd()), EscapeHtml(r.bottleneck()));
@@ -152,7 +154,11 @@ std::string RenderPredictReport(const PredictResult& result) {
                         "the table says which part."),
                   Chart(result, "throughput-vs-workers", "Throughput", "samples/s", false,
                         "Samples per second of all workers together."),
-                  "</section>\n<h2>Predictions</h2>\n", RowsTable(result));
+                  "</section>\n<h2>Predictions</h2>\n<p class=\"note\">ps ASYNC's step assumes "
+                  "its workers spread out so that both directions of the server NICs stay busy; "
+                  "\"step if in step\" is the step if they move together (all pull, then all "
+                  "push). A real run lies between.</p>\n",
+                  RowsTable(result));
   absl::StrAppend(&out,
                   ProvenanceFooterHtml(result.provenance(),
                                        "The data behind this page is embedded in it as "

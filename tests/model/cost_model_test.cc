@@ -152,6 +152,8 @@ TEST(PredictTest, PsAsyncRows) {
   EXPECT_EQ(row.strategy(), "ps ASYNC");
   ExpectDerived(row, 4, 5, in, 0.0566);
   EXPECT_EQ(row.bottleneck(), "compute");
+  // In step: both phases with all 4 at once, as SYNC: 2 x (2 x 50e-6 + 16e6 / 1.25e9) + 0.05.
+  EXPECT_NEAR(row.step_s_in_step(), 0.0758, kTol);
   // n = 32: 32 / 0.0566 = 565 > 312.5: the server NIC caps it, step = 32 / 312.5 = 0.1024.
   row = Predict(PredictStrategy::kPsAsync, 32, 1, false, in);
   ExpectDerived(row, 32, 33, in, 0.1024);
