@@ -147,16 +147,6 @@ std::vector<std::string> RoleArgv(const DistributedRunOptions& options, const ch
   return argv;
 }
 
-// The NIC model of a shaped network.
-comm::NicModel NicModelOf(const NetworkConfig& net) {
-  comm::NicModel nic;
-  nic.bytes_per_s = net.bandwidth_gbps() * 1e9 / 8;
-  nic.latency = absl::Microseconds(net.latency_us());
-  nic.jitter = absl::Microseconds(net.jitter_us());
-  nic.loss = net.loss();
-  return nic;
-}
-
 // Removes the NIC table's file when the run ends, however it ends.
 struct FileRemover {
   std::string path;

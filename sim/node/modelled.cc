@@ -20,6 +20,15 @@ model::Network NetworkOf(const RunConfig& config) {
   return out;
 }
 
+comm::NicModel NicModelOf(const NetworkConfig& net) {
+  comm::NicModel nic;
+  nic.bytes_per_s = net.bandwidth_gbps() * 1e9 / 8;
+  nic.latency = absl::Microseconds(net.latency_us());
+  nic.jitter = absl::Microseconds(net.jitter_us());
+  nic.loss = net.loss();
+  return nic;
+}
+
 bool NeedsHostSpeed(const RunConfig& config) {
   return config.cluster().clock() != ClusterConfig::FLOPS && config.cluster().gemm_gflops() > 0;
 }

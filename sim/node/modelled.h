@@ -12,6 +12,7 @@
 #include "distsim/cluster.pb.h"
 #include "distsim/config.pb.h"
 #include "distsim/result.pb.h"
+#include "sim/comm/nic.h"
 #include "sim/model/cost_model.h"
 #include "sim/model/timeline.h"
 #include "sim/node/plan.h"
@@ -30,6 +31,9 @@ struct ModelFacts {
   double host_gemm_gflops = 0;         // this machine, one thread (kernels::MeasureGemmGflops)
   std::vector<bool> worker_lost;       // workers that died during the run (CONTINUE)
 };
+
+// The simulated NIC of a shaped network (sim/comm/nic.h), from the config's network.
+comm::NicModel NicModelOf(const NetworkConfig& net);
 
 // Whether the modelled clock needs this machine's GEMM speed: CPU_TIME scaled to an instance.
 bool NeedsHostSpeed(const RunConfig& config);

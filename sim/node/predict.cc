@@ -29,18 +29,17 @@
 namespace distsim::node {
 namespace {
 
-// Training FLOPs of one example of `model` on MNIST-shaped data (28 x 28, 10 classes).
-absl::StatusOr<double> FlopsPerExample(const ModelConfig& model) {
+// What the predictions need of a model, on MNIST-shaped data (28 x 28, 10 classes).
+struct ModelSize {
+  double flops_per_example = 0;  // training
+  int64_t parameters = 0;
+};
+
+absl::StatusOr<ModelSize> SizeOf(const ModelConfig& model) {
   DS_ASSIGN_OR_RETURN(auto m, MakeModel(model, 28, 28, 10));
-  return m->TrainFlopsPerExample();
+  return ModelSize{m->TrainFlopsPerExample(), m->layout().size()};
 }
 
-absl::StatusOr<int64_t> ParameterCount(const ModelConfig& model) {
-  DS_ASSIGN_OR_RETURN(auto m, MakeModel(model, 28, 28, 10));
-  return m->layout().size();
-}
-
-double BytesPerSecond(const NetworkConfig& net) { return net.bandwidth_gbps() * 1e9 / 8; }
 
 model::PredictStrategy StrategyOf(const RunConfig& config) {
   if (config.has_allreduce()) return model::PredictStrategy::kRing;
@@ -72,11 +71,7 @@ absl::StatusOr<std::vector<std::pair<double, double>>> ProbeLink(const RunConfig
   const NetworkConfig& net = config.cluster().network();
   std::shared_ptr<comm::NicTable> table;
   if (net.shape()) {
-    comm::NicModel nic;
-    nic.bytes_per_s = BytesPerSecond(net);
-    nic.latency = absl::Microseconds(net.latency_us());
-    nic.jitter = absl::Microseconds(net.jitter_us());
-    nic.loss = net.loss();
+    const comm::NicModel nic = NicModelOf(net);
     DS_RETURN_IF_ERROR(comm::ValidateNicModel(nic));
     table = comm::NicTable::CreateLocal(2, nic);
   }
@@ -142,8 +137,9 @@ model::Network CalibratedNetwork(const Calibrated& cal, const RunConfig& config)
 }
 
 PredictRow PredictHere(const Calibrated& cal, const RunConfig& config, int cores) {
-  const double flops = FlopsPerExample(config.model()).value_or(0);
-  const int64_t params = ParameterCount(config.model()).value_or(0);
+  const ModelSize size = SizeOf(config.model()).value_or(ModelSize{});
+  const double flops = size.flops_per_example;
+  const int64_t params = size.parameters;
   const int n = static_cast<int>(std::max<uint32_t>(1, config.workers()));
   const int batch = static_cast<int>(config.train().batch_size());
   // n workers computing at once on `cores` cores each get cores / n of one.
@@ -169,8 +165,9 @@ PredictRow PredictHere(const Calibrated& cal, const RunConfig& config, int cores
 std::vector<PredictRow> PredictAtScale(const Calibrated& cal, const RunConfig& config,
                                        const std::vector<uint32_t>& workers, uint32_t servers,
                                        int64_t examples_per_epoch) {
-  const double flops = FlopsPerExample(config.model()).value_or(0);
-  const int64_t params = ParameterCount(config.model()).value_or(0);
+  const ModelSize size = SizeOf(config.model()).value_or(ModelSize{});
+  const double flops = size.flops_per_example;
+  const int64_t params = size.parameters;
   const ClusterConfig& cluster = config.cluster();
   const int batch = static_cast<int>(config.train().batch_size());
   model::PredictInput in;
@@ -293,7 +290,8 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
   if (steps == 0 || cpu <= 0) {
     return absl::FailedPreconditionError("calibration run: no training steps were recorded");
   }
-  DS_ASSIGN_OR_RETURN(double flops, FlopsPerExample(calibration.model()));
+  DS_ASSIGN_OR_RETURN(const ModelSize cal_size, SizeOf(calibration.model()));
+  const double flops = cal_size.flops_per_example;
   const double gflop_per_step = flops * calibration.train().batch_size() / 1e9;
   cal.cpu_s_per_gflop = cpu / steps / gflop_per_step;
   cal.host_gemm_gflops = cal_run.modelled().host_gemm_gflops();
@@ -302,7 +300,7 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
                             ? calibration.cluster().network().latency_us() * 1e-6
                             : 0;
   cal.probe_bandwidth_bps =
-      calibration.cluster().network().shape() ? BytesPerSecond(calibration.cluster().network()) : 0;
+      calibration.cluster().network().shape() ? NicModelOf(calibration.cluster().network()).bytes_per_s : 0;
   Calibration* summary = result.mutable_calibration();
   summary->set_source(absl::StrFormat(
       "%s, %d steps per worker, %s network%s", DescribeStrategy(calibration), cal_run.steps(),
@@ -313,8 +311,7 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
   summary->set_effective_gflops(1 / cal.cpu_s_per_gflop);
   summary->set_alpha_s(probe.alpha_s);
   summary->set_beta_s_per_byte(probe.bytes_per_s > 0 ? 1 / probe.bytes_per_s : 0);
-  DS_ASSIGN_OR_RETURN(int64_t params, ParameterCount(calibration.model()));
-  summary->set_model_bytes(4 * params);
+  summary->set_model_bytes(4 * cal_size.parameters);
   summary->set_fit_error(fit_error);
 
   // 2. At scale.
@@ -403,7 +400,7 @@ std::string FormatPredict(const PredictResult& result) {
                         "\nmodel %s (%s per step), predicted on %s, %g Gbit/s, %g us (%s clock), "
                         "batch %u per worker:\n",
                         scaled.model().ShortDebugString(),
-                        absl::StrFormat("%.3g MB", 4e-6 * ParameterCount(scaled.model()).value_or(0)),
+                        absl::StrFormat("%.3g MB", 4e-6 * SizeOf(scaled.model()).value_or(ModelSize{}).parameters),
                         cluster.instance_type().empty() ? "one core of this machine per worker"
                                                         : cluster.instance_type(),
                         cluster.network().bandwidth_gbps(), cluster.network().latency_us(),
