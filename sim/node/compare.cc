@@ -13,7 +13,7 @@
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
 #include "sim/node/factory.h"
-#include "sim/node/plan.h"
+#include "sim/node/run_plan.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run.h"
 #include "sim/report/compare_charts.h"

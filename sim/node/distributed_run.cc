@@ -27,7 +27,7 @@
 #include "sim/node/factory.h"
 #include "sim/node/launcher.h"
 #include "sim/node/modelled.h"
-#include "sim/node/plan.h"
+#include "sim/node/run_plan.h"
 #include "sim/node/provenance.h"
 #include "sim/node/roles.h"
 #include "sim/node/run_aggregate.h"

@@ -25,7 +25,7 @@
 #include "sim/report/stats.h"
 #include "sim/report/steps_csv.h"
 #include "sim/node/modelled.h"
-#include "sim/node/plan.h"
+#include "sim/node/run_plan.h"
 #include "kernels/probe.h"
 #include "sim/report/trace.h"
 #include "sim/strategy/local_exchange.h"

@@ -15,7 +15,7 @@
 #include "sim/comm/nic.h"
 #include "sim/model/cost_model.h"
 #include "sim/model/timeline.h"
-#include "sim/node/plan.h"
+#include "sim/node/run_plan.h"
 
 namespace distsim::node {
 

@@ -20,7 +20,7 @@
 #include "sim/data/dataset.h"
 #include "sim/node/factory.h"
 #include "sim/node/modelled.h"
-#include "sim/node/plan.h"
+#include "sim/node/run_plan.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run.h"
 #include "sim/report/predict_report.h"

@@ -33,7 +33,7 @@
 #include "sim/node/factory.h"
 #include "sim/node/launcher.h"
 #include "sim/node/local_trainer.h"
-#include "sim/node/plan.h"
+#include "sim/node/run_plan.h"
 #include "sim/node/train_loop.h"
 #include "sim/strategy/ps_exchange.h"
 #include "sim/strategy/ps_shard.h"

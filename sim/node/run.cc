@@ -6,7 +6,7 @@
 
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
-#include "sim/node/plan.h"
+#include "sim/node/run_plan.h"
 
 namespace distsim::node {
 
