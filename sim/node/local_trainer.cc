@@ -12,21 +12,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "kernels/probe.h"
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
 #include "sim/data/dataset.h"
 #include "sim/data/sampler.h"
 #include "sim/node/factory.h"
+#include "sim/node/modelled.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run_aggregate.h"
+#include "sim/node/run_plan.h"
 #include "sim/node/train_loop.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
 #include "sim/report/stats.h"
 #include "sim/report/steps_csv.h"
-#include "sim/node/modelled.h"
-#include "sim/node/run_plan.h"
-#include "kernels/probe.h"
 #include "sim/report/trace.h"
 #include "sim/strategy/local_exchange.h"
 
@@ -135,112 +135,110 @@ std::string HashFloats(std::span<const float> values) {
   return absl::StrFormat("%016x", h);
 }
 
-uint64_t TotalSteps(const TrainConfig& train, int64_t train_size) {
-  return StepsForLength(train, static_cast<double>(train_size) / train.batch_size());
+namespace {
+
+// The local run's result from its loop: counts, times, the final accuracy and evaluations.
+RunResult LocalResult(const RunPlan& plan, const LoopResult& loop, const std::string& hash,
+                      const std::string& command_line, double wall) {
+  RunResult result;
+  *result.mutable_config() = plan.config;
+  *result.mutable_provenance() = CollectProvenance(1, command_line);
+  result.set_parameter_count(static_cast<uint64_t>(plan.parameters));
+  result.set_steps(loop.steps);
+  result.set_samples(loop.steps * static_cast<uint64_t>(plan.batch));
+  result.set_epochs(static_cast<double>(result.samples()) /
+                    static_cast<double>(plan.examples_per_epoch));
+  result.set_wall_seconds(wall);
+  result.set_samples_per_second(static_cast<double>(result.samples()) / wall);
+  result.set_train_seconds(loop.train_s);
+  result.set_eval_seconds(loop.eval_s);
+  *result.mutable_step_times() = report::SummarizeStepTimes(loop.step_seconds, plan.warmup_steps);
+  result.set_parameter_hash(hash);
+  result.set_final_train_loss(loop.final_train_loss);
+  result.set_final_train_accuracy(loop.final_train_accuracy);
+  for (const EvalRecord& e : loop.evals) *result.add_evals() = ToEvalPoint(e);
+  if (!loop.evals.empty()) {
+    result.set_final_test_accuracy(loop.evals.back().test_accuracy());
+    result.set_final_test_loss(loop.evals.back().test_loss());
+  }
+  return result;
 }
+
+// result.json and trace.json (one track: this process).
+absl::Status WriteLocalResults(const RunResult& result, report::TraceTrack track,
+                               const std::string& out_dir) {
+  DS_RETURN_IF_ERROR(report::WriteResultJson(
+      result, (std::filesystem::path(out_dir) / "result.json").string()));
+  track.name = "local (worker 0)";
+  track.pid = getpid();
+  return report::WriteChromeTrace({std::move(track)},
+                                  (std::filesystem::path(out_dir) / "trace.json").string());
+}
+
+absl::StatusOr<std::optional<report::StepsCsvWriter>> OpenCsv(const std::string& out_dir) {
+  if (out_dir.empty()) return std::nullopt;
+  DS_RETURN_IF_ERROR(report::EnsureDir(out_dir));
+  DS_ASSIGN_OR_RETURN(report::StepsCsvWriter writer,
+                      report::StepsCsvWriter::Open(
+                          (std::filesystem::path(out_dir) / "steps.csv").string()));
+  return std::optional<report::StepsCsvWriter>(std::move(writer));
+}
+
+LoopConfig LocalLoopConfig(const RunPlan& plan, const std::atomic<bool>* stop) {
+  LoopConfig loop;
+  loop.batch = plan.batch;
+  loop.max_steps = plan.length.max_steps;
+  loop.eval_every = plan.config.train().eval_every_steps();
+  loop.seed = plan.config.seed();
+  loop.examples_per_epoch = plan.examples_per_epoch;
+  loop.samples_per_step = static_cast<uint64_t>(plan.batch);
+  loop.stop = stop;
+  return loop;
+}
+
+}  // namespace
 
 absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOptions& options) {
   Stopwatch clock;  // started before the data is first read: time to accuracy counts loading
-  const TrainConfig& train_config = config.train();
-  DS_RETURN_IF_ERROR(SetComputeThreads(train_config.threads()));
-  DS_ASSIGN_OR_RETURN(auto datasets,
-                      data::OpenIdxDir(options.data_dir, config.data().train_limit(),
-                                       config.data().test_limit()));
-  const data::Dataset& train = datasets.first;
-  const data::Dataset& test = datasets.second;
-  if (train.size() == 0) {
+  DS_RETURN_IF_ERROR(SetComputeThreads(config.train().threads()));
+  DS_ASSIGN_OR_RETURN(RunInputs in, OpenRun(config, options.data_dir));
+  const RunPlan& plan = in.plan;
+  if (in.train.size() == 0) {
     return absl::DataLossError(absl::StrCat(options.data_dir, ": the training set is empty"));
   }
-
-  DS_ASSIGN_OR_RETURN(std::unique_ptr<kernels::Model<float>> model,
-                      MakeModel(config.model(), train.rows(), train.cols(), train.num_classes()));
-  const int64_t n = model->layout().size();
-  DS_ASSIGN_OR_RETURN(std::unique_ptr<kernels::Optimizer<float>> optimizer,
-                      MakeOptimizer(config.optimizer(), n));
+  DS_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(plan.config.optimizer(), plan.parameters));
   strategy::LocalExchange exchange(std::move(optimizer),
-                                   LearningRateScheduleOf(config.optimizer()));
-  std::vector<float> params(n);
-  model->Init(config.seed(), params.data());
-
-  const int batch = static_cast<int>(train_config.batch_size());
-  LoopConfig loop;
-  loop.batch = batch;
-  loop.max_steps = TotalSteps(train_config, train.size());
-  loop.eval_every = train_config.eval_every_steps();
-  loop.seed = config.seed();
-  loop.examples_per_epoch = train.size();
-  loop.samples_per_step = static_cast<uint64_t>(batch);
-  loop.stop = options.stop;
-  data::EpochSampler sampler(train.size(), batch, DataSeed(config.seed()),
-                             !train_config.has_shuffle() || train_config.shuffle());
-
+                                   LearningRateScheduleOf(plan.config.optimizer()));
+  std::vector<float> params(plan.parameters);
+  in.model->Init(plan.config.seed(), params.data());
+  const LoopConfig loop = LocalLoopConfig(plan, options.stop);
+  data::EpochSampler sampler(in.train.size(), plan.batch, plan.data_seed, plan.shuffle);
   // This machine's speed, for the modelled clock (only needed to scale CPU time to an instance).
-  ModelFacts facts;
-  facts.parameters = n;
-  facts.train_flops_per_example = model->TrainFlopsPerExample();
-  if (NeedsHostSpeed(config)) facts.host_gemm_gflops = kernels::MeasureGemmGflops();
-
-  std::optional<report::StepsCsvWriter> csv;
-  if (!options.out_dir.empty()) {
-    DS_RETURN_IF_ERROR(report::EnsureDir(options.out_dir));
-    DS_ASSIGN_OR_RETURN(report::StepsCsvWriter writer,
-                        report::StepsCsvWriter::Open(
-                            (std::filesystem::path(options.out_dir) / "steps.csv").string()));
-    csv.emplace(std::move(writer));
-  }
+  const ModelFacts facts = ModelFactsOf(
+      plan, NeedsHostSpeed(plan.config) ? kernels::MeasureGemmGflops() : 0.0);
+  DS_ASSIGN_OR_RETURN(std::optional<report::StepsCsvWriter> csv, OpenCsv(options.out_dir));
   report::Progress progress(options.progress ? options.progress : stderr,
                             options.progress != nullptr, options.progress_every_steps,
                             loop.max_steps);
-  LocalObserver observer(csv ? &*csv : nullptr, &progress, loop.max_steps, batch, train.size(),
-                         &clock);
+  LocalObserver observer(csv ? &*csv : nullptr, &progress, loop.max_steps, plan.batch,
+                         plan.examples_per_epoch, &clock);
   absl::StatusOr<LoopResult> loop_result = RunTrainLoop(
-      *model, params, train, &test, [&](std::span<int64_t> out) { sampler.Next(out); }, exchange,
-      loop, observer, clock.Seconds());
+      *in.model, params, in.train, &in.test, [&](std::span<int64_t> out) { sampler.Next(out); },
+      exchange, loop, observer, clock.Seconds());
   observer.Flush();
   progress.Finish();
   if (!loop_result.ok()) return loop_result.status();
-  const double wall = clock.Seconds();
-
-  RunResult result;
-  *result.mutable_config() = config;
-  *result.mutable_provenance() = CollectProvenance(1, options.command_line);
-  result.set_parameter_count(static_cast<uint64_t>(n));
-  result.set_steps(loop_result->steps);
-  result.set_samples(loop_result->steps * static_cast<uint64_t>(batch));
-  result.set_epochs(static_cast<double>(result.samples()) / static_cast<double>(train.size()));
-  result.set_wall_seconds(wall);
-  result.set_samples_per_second(static_cast<double>(result.samples()) / wall);
-  result.set_train_seconds(loop_result->train_s);
-  result.set_eval_seconds(loop_result->eval_s);
-  const int warmup = train_config.has_warmup_steps() ? train_config.warmup_steps() : 10;
-  *result.mutable_step_times() = report::SummarizeStepTimes(loop_result->step_seconds, warmup);
-  result.set_parameter_hash(HashFloats(params));
-  result.set_final_train_loss(loop_result->final_train_loss);
-  result.set_final_train_accuracy(loop_result->final_train_accuracy);
-  for (const EvalRecord& e : loop_result->evals) {
-    *result.add_evals() = ToEvalPoint(e);
-  }
-  if (!loop_result->evals.empty()) {
-    result.set_final_test_accuracy(loop_result->evals.back().test_accuracy());
-    result.set_final_test_loss(loop_result->evals.back().test_loss());
-  }
-
+  RunResult result =
+      LocalResult(plan, *loop_result, HashFloats(params), options.command_line, clock.Seconds());
   std::vector<std::vector<StepRecord>> records = {observer.trace().steps};
   for (const StepRecord& r : records[0]) {
     result.set_compute_cpu_seconds(result.compute_cpu_seconds() + r.compute_cpu_s());
   }
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
-                      ModelRun(config, ShapeOf(config), facts, &records));
-
+                      ModelRun(plan.config, plan.shape, facts, &records));
   if (csv) DS_RETURN_IF_ERROR(csv->Close());
   if (!options.out_dir.empty()) {
-    DS_RETURN_IF_ERROR(report::WriteResultJson(
-        result, (std::filesystem::path(options.out_dir) / "result.json").string()));
-    report::TraceTrack& track = observer.trace();
-    track.name = "local (worker 0)";
-    track.pid = getpid();
-    DS_RETURN_IF_ERROR(report::WriteChromeTrace(
-        {track}, (std::filesystem::path(options.out_dir) / "trace.json").string()));
+    DS_RETURN_IF_ERROR(WriteLocalResults(result, observer.trace(), options.out_dir));
   }
   if (options.final_params != nullptr) *options.final_params = std::move(params);
   return result;

@@ -13,17 +13,11 @@
 #include "absl/status/statusor.h"
 #include "distsim/config.pb.h"
 #include "distsim/result.pb.h"
+#include "sim/node/run_options.h"
 
 namespace distsim::node {
 
-struct LocalRunOptions {
-  std::string data_dir;     // folder with the four IDX files (already resolved)
-  std::string out_dir;      // where result.json and steps.csv go; empty: write nothing
-  std::FILE* progress = nullptr;  // progress lines go here; nullptr: silent
-  uint64_t progress_every_steps = 0;
-  std::string command_line;  // recorded in the provenance
-  // Polled once per step; when it becomes true the run stops with a Cancelled status.
-  const std::atomic<bool>* stop = nullptr;
+struct LocalRunOptions : RunOptions {
   // If not null, receives the final parameters (for tests comparing runs).
   std::vector<float>* final_params = nullptr;
 };
@@ -39,9 +33,6 @@ absl::Status SetComputeThreads(uint32_t threads);
 // FNV-1a 64 of the bytes of `values`, as 16 hex digits.
 std::string HashFloats(std::span<const float> values);
 
-// Number of optimizer steps the config's run length means for a training set of `train_size`
-// examples (epochs are rounded up to whole steps).
-uint64_t TotalSteps(const TrainConfig& train, int64_t train_size);
 
 }  // namespace distsim::node
 

@@ -20,6 +20,15 @@ model::Network NetworkOf(const RunConfig& config) {
   return out;
 }
 
+ModelFacts ModelFactsOf(const RunPlan& plan, double host_gemm_gflops) {
+  ModelFacts facts;
+  facts.parameters = plan.parameters;
+  facts.server_params = plan.server_params;
+  facts.train_flops_per_example = plan.train_flops_per_example;
+  facts.host_gemm_gflops = host_gemm_gflops;
+  return facts;
+}
+
 comm::NicModel NicModelOf(const NetworkConfig& net) {
   comm::NicModel nic;
   nic.bytes_per_s = net.bandwidth_gbps() * 1e9 / 8;

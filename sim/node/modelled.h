@@ -32,6 +32,9 @@ struct ModelFacts {
   std::vector<bool> worker_lost;       // workers that died during the run (CONTINUE)
 };
 
+// The facts of `plan`'s model, with this machine's GEMM speed (0 when the clock needs none).
+ModelFacts ModelFactsOf(const RunPlan& plan, double host_gemm_gflops);
+
 // The simulated NIC of a shaped network (sim/comm/nic.h), from the config's network.
 comm::NicModel NicModelOf(const NetworkConfig& net);
 

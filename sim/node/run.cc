@@ -12,24 +12,13 @@ namespace distsim::node {
 
 absl::StatusOr<RunResult> Run(const RunConfig& config, const RunOptions& options) {
   if (IsDistributed(config)) {
-    DistributedRunOptions o;
-    o.data_dir = options.data_dir;
-    o.out_dir = options.out_dir;
-    o.executable = options.executable;
-    o.progress = options.progress;
-    o.progress_every_steps = options.progress_every_steps;
-    o.command_line = options.command_line;
-    o.stop = options.stop;
-    return RunDistributed(config, o);
+    DistributedRunOptions distributed;
+    static_cast<RunOptions&>(distributed) = options;
+    return RunDistributed(config, distributed);
   }
-  LocalRunOptions o;
-  o.data_dir = options.data_dir;
-  o.out_dir = options.out_dir;
-  o.progress = options.progress;
-  o.progress_every_steps = options.progress_every_steps;
-  o.command_line = options.command_line;
-  o.stop = options.stop;
-  return RunLocal(config, o);
+  LocalRunOptions local;
+  static_cast<RunOptions&>(local) = options;
+  return RunLocal(config, local);
 }
 
 absl::StatusOr<RunResult> RunInto(RunConfig config, const std::string& parent_dir,

@@ -2,25 +2,14 @@
 #ifndef DISTSIM_SIM_NODE_RUN_H_
 #define DISTSIM_SIM_NODE_RUN_H_
 
-#include <atomic>
-#include <cstdio>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "distsim/config.pb.h"
 #include "distsim/result.pb.h"
+#include "sim/node/run_options.h"
 
 namespace distsim::node {
-
-struct RunOptions {
-  std::string data_dir;           // resolved folder of the four IDX files
-  std::string out_dir;            // result.json, steps.csv, trace.json
-  std::FILE* progress = nullptr;  // nullptr: silent
-  uint64_t progress_every_steps = 0;
-  std::string command_line;
-  const std::atomic<bool>* stop = nullptr;  // Ctrl-C
-  std::string executable;         // distributed runs: the binary to spawn (default: this one)
-};
 
 // Trains `config` (defaults filled, validated) with its strategy and writes its results.
 absl::StatusOr<RunResult> Run(const RunConfig& config, const RunOptions& options);

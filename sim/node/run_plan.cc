@@ -4,6 +4,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sim/base/status.h"
+#include "sim/config/config.h"
+#include "sim/config/instances.h"
+#include "sim/node/factory.h"
+#include "sim/node/train_loop.h"
 
 namespace distsim::node {
 
@@ -73,6 +78,97 @@ std::string DescribeStrategy(const RunConfig& config) {
                            shape.workers, shape.workers == 1 ? "" : "s");
   }
   return "local";
+}
+
+RunLength LengthOf(const RunConfig& config, double steps_per_epoch) {
+  const TrainConfig& t = config.train();
+  const bool sync_ps = config.has_parameter_server() &&
+                       config.parameter_server().mode() == ParameterServerStrategy::SYNC;
+  RunLength length;
+  if (t.length_case() == TrainConfig::kGlobalSteps && !sync_ps) {
+    length.global_steps = t.global_steps();
+  } else if (t.length_case() == TrainConfig::kGlobalSteps) {
+    length.max_steps = t.global_steps();
+  } else {
+    length.max_steps = StepsForLength(t, steps_per_epoch);
+  }
+  return length;
+}
+
+absl::StatusOr<std::unique_ptr<data::WorkerSampler>> WorkerSamplerOf(const RunPlan& plan,
+                                                                     const data::Dataset& train,
+                                                                     int worker) {
+  return data::MakeWorkerSampler(plan.distribution, train, worker, plan.shape.workers, plan.batch,
+                                 plan.data_seed, plan.shuffle);
+}
+
+namespace {
+
+Timeouts TimeoutsOf(const SupervisionConfig& sup) {
+  Timeouts t;
+  t.heartbeat = absl::Seconds(sup.heartbeat_timeout_s());
+  t.stall = absl::Seconds(sup.stall_timeout_s());
+  t.rpc = absl::Seconds(sup.rpc_deadline_s());
+  return t;
+}
+
+// Worker 0's epoch and length, and what the progress bar counts.
+absl::Status FillLength(const data::Dataset& train, RunPlan* plan) {
+  const RunConfig& config = plan->config;
+  double steps_per_epoch = 0;
+  if (IsDistributed(config)) {
+    DS_ASSIGN_OR_RETURN(auto sampler, WorkerSamplerOf(*plan, train, 0));
+    plan->examples_per_epoch = std::max<int64_t>(1, sampler->examples());
+    steps_per_epoch = sampler->steps_per_epoch();
+  } else {
+    // One process reads the whole set: its epoch is N / batch steps.
+    plan->examples_per_epoch = std::max<int64_t>(1, train.size());
+    steps_per_epoch = static_cast<double>(train.size()) / plan->batch;
+  }
+  plan->length = LengthOf(config, steps_per_epoch);
+  plan->progress_counts_all = plan->length.global_steps > 0;
+  plan->progress_total =
+      plan->progress_counts_all ? plan->length.global_steps : plan->length.max_steps;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Model<float>& model,
+                                    const data::Dataset& train) {
+  RunPlan plan;
+  // Defaulting is idempotent: a config the CLI defaulted stays as it is, and one built by hand
+  // (tests, compare's generated runs) gets the same defaults every role would see.
+  plan.config = config::WithDefaults(config);
+  const RunConfig& c = plan.config;
+  plan.shape = ShapeOf(c);
+  plan.distribution = DistributionOf(c);
+  plan.batch = static_cast<int>(c.train().batch_size());
+  plan.shuffle = c.train().shuffle();
+  plan.data_seed = DataSeed(c.seed());
+  plan.warmup_steps = static_cast<int>(c.train().warmup_steps());
+  plan.timeouts = TimeoutsOf(c.supervision());
+  plan.faults = config::FaultsByWorker(c);
+  plan.continue_on_worker_loss =
+      c.supervision().on_worker_failure() == SupervisionConfig::CONTINUE;
+  plan.parameters = model.layout().size();
+  plan.train_flops_per_example = model.TrainFlopsPerExample();
+  if (c.has_parameter_server()) {
+    DS_ASSIGN_OR_RETURN(plan.shards, ShardMapOf(c, model.layout()));
+    for (int64_t b : strategy::BytesPerShard(plan.shards)) plan.server_params.push_back(b / 4);
+  }
+  DS_RETURN_IF_ERROR(FillLength(train, &plan));
+  return plan;
+}
+
+absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& data_dir) {
+  DS_ASSIGN_OR_RETURN(auto sets, data::OpenIdxDir(data_dir, config.data().train_limit(),
+                                                  config.data().test_limit()));
+  DS_ASSIGN_OR_RETURN(auto model, MakeModel(config.model(), sets.first.rows(), sets.first.cols(),
+                                            sets.first.num_classes()));
+  DS_ASSIGN_OR_RETURN(RunPlan plan, MakeRunPlan(config, *model, sets.first));
+  return RunInputs{std::move(sets.first), std::move(sets.second), std::move(model),
+                   std::move(plan)};
 }
 
 }  // namespace distsim::node

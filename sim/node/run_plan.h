@@ -1,16 +1,22 @@
-// The facts of one run, derived from its defaulted config: which processes, on which simulated
-// hosts, how the model is split over the servers and the data over the workers. Every part of a
-// run (the launcher, the roles, the modelled clock, `distsim plan`) takes them from here.
+// The facts of one run, derived once from its defaulted config: which processes, on which
+// simulated hosts, how the model is split over the servers and the data over the workers, how many
+// steps each worker takes, and the supervision timeouts. The launcher, the role processes, the
+// local trainer and the modelled clock take them from here; nothing re-derives or re-defaults
+// them.
 #ifndef DISTSIM_SIM_NODE_RUN_PLAN_H_
 #define DISTSIM_SIM_NODE_RUN_PLAN_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "distsim/config.pb.h"
+#include "kernels/model.h"
 #include "kernels/param_layout.h"
+#include "sim/data/dataset.h"
 #include "sim/data/distribution.h"
 #include "sim/strategy/partition.h"
 
@@ -38,6 +44,72 @@ absl::StatusOr<strategy::ShardMap> ShardMapOf(const RunConfig& config,
 
 // "parameter_server ASYNC, 1 server (DEDICATED), 4 workers"; "allreduce RING, 4 workers"; "local".
 std::string DescribeStrategy(const RunConfig& config);
+
+// How long one worker's training loop runs.
+struct RunLength {
+  uint64_t max_steps = 0;     // this worker's steps; 0: until global_steps is reached
+  uint64_t global_steps = 0;  // stop once the servers applied this many updates; 0: no such limit
+};
+
+// The length `config` gives a worker with `steps_per_epoch` batches per epoch: `steps` as is;
+// `epochs` rounded up to whole steps (at least 1); `global_steps` under ASYNC and SSP as a limit
+// on the servers' updates, under SYNC (one averaged update per step of every worker) as steps.
+RunLength LengthOf(const RunConfig& config, double steps_per_epoch);
+
+// The supervision section of the defaulted config, as durations.
+struct Timeouts {
+  absl::Duration heartbeat;  // a registered process silent this long is dead
+  absl::Duration stall;      // a live peer that makes no progress this long stalls the run
+  absl::Duration rpc;        // one RPC, and connecting to a peer
+  absl::Duration peers = absl::Seconds(120);  // a worker's wait for the peer table
+};
+
+struct RunPlan {
+  RunConfig config;  // defaults filled, validated
+  ClusterShape shape;
+  data::DistributionSpec distribution;
+  int batch = 0;  // per worker and step
+  bool shuffle = true;
+  uint64_t data_seed = 0;  // the data order's seed (DataSeed of config.seed)
+  int warmup_steps = 0;    // steps left out of the step-time percentiles
+  Timeouts timeouts;
+  std::vector<FaultConfig> faults;  // one per worker (config::FaultsByWorker)
+  bool continue_on_worker_loss = false;  // supervision.on_worker_failure CONTINUE
+
+  // The model, built once for the data.
+  int64_t parameters = 0;
+  double train_flops_per_example = 0;
+  strategy::ShardMap shards;           // parameter server only
+  std::vector<int64_t> server_params;  // floats per server shard
+
+  // Worker 0's view, for progress and the epoch column.
+  int64_t examples_per_epoch = 1;
+  RunLength length;                  // worker 0's
+  uint64_t progress_total = 0;       // the progress bar's denominator
+  bool progress_counts_all = false;  // ASYNC/SSP global steps: the steps of all workers count
+};
+
+// Derives the plan of `config` (defaults filled, validated) for `model` (built for `train`).
+absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Model<float>& model,
+                                    const data::Dataset& train);
+
+// Everything a process of the run derives from its config, opened and built once: the data, the
+// model for it, and the plan.
+struct RunInputs {
+  data::Dataset train;
+  data::Dataset test;
+  std::unique_ptr<kernels::Model<float>> model;
+  RunPlan plan;
+};
+
+// Opens the IDX files of `data_dir` (with the config's limits), builds the model for their shape
+// and derives the plan.
+absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& data_dir);
+
+// The sampler of `worker` under the plan's distribution, batch, seed and shuffle.
+absl::StatusOr<std::unique_ptr<data::WorkerSampler>> WorkerSamplerOf(const RunPlan& plan,
+                                                                     const data::Dataset& train,
+                                                                     int worker);
 
 }  // namespace distsim::node
 

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "sim/config/config.h"
 #include "sim/data/synthetic.h"
+#include "sim/node/run_plan.h"
 #include "sim/report/result_io.h"
 
 namespace distsim::node {
@@ -143,18 +144,32 @@ TEST_F(LocalTrainerTest, StopFlagCancelsTheRun) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
 }
 
-TEST(TotalSteps, EpochsRoundUpToWholeSteps) {
-  TrainConfig t;
+TEST(LengthOf, EpochsRoundUpToWholeSteps) {
+  RunConfig c;
+  TrainConfig& t = *c.mutable_train();
   t.set_batch_size(64);
   t.set_epochs(1);
-  EXPECT_EQ(TotalSteps(t, 60000), 938u);  // 937.5 -> 938
+  EXPECT_EQ(LengthOf(c, 60000.0 / 64).max_steps, 938u);  // 937.5 -> 938
   t.set_epochs(5);
-  EXPECT_EQ(TotalSteps(t, 60000), 4688u);  // 4687.5 -> 4688
+  EXPECT_EQ(LengthOf(c, 60000.0 / 64).max_steps, 4688u);  // 4687.5 -> 4688
   t.set_batch_size(100);
   t.set_epochs(2);
-  EXPECT_EQ(TotalSteps(t, 60000), 1200u);
+  EXPECT_EQ(LengthOf(c, 60000.0 / 100).max_steps, 1200u);
   t.set_steps(17);
-  EXPECT_EQ(TotalSteps(t, 60000), 17u);
+  EXPECT_EQ(LengthOf(c, 60000.0 / 100).max_steps, 17u);
+  EXPECT_EQ(LengthOf(c, 60000.0 / 100).global_steps, 0u);
+}
+
+TEST(LengthOf, GlobalStepsLimitTheServersUpdatesExceptUnderSync) {
+  RunConfig c;
+  c.mutable_train()->set_global_steps(300);
+  c.mutable_parameter_server()->set_mode(ParameterServerStrategy::ASYNC);
+  EXPECT_EQ(LengthOf(c, 10).global_steps, 300u);
+  EXPECT_EQ(LengthOf(c, 10).max_steps, 0u);
+  // SYNC: one averaged update per step of every worker, so 300 updates are 300 steps each.
+  c.mutable_parameter_server()->set_mode(ParameterServerStrategy::SYNC);
+  EXPECT_EQ(LengthOf(c, 10).global_steps, 0u);
+  EXPECT_EQ(LengthOf(c, 10).max_steps, 300u);
 }
 
 }  // namespace

@@ -1,0 +1,78 @@
+#include "sim/node/role_common.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "sim/base/status.h"
+#include "sim/comm/coordinator_rpc.h"
+#include "sim/config/config.h"
+
+namespace distsim::node {
+namespace {
+
+absl::StatusOr<RunConfig> LoadRoleConfig(const std::string& path, ProcessInfo::Role role) {
+  DS_ASSIGN_OR_RETURN(RunConfig config, config::LoadRunConfig(path));
+  config = config::WithDefaults(std::move(config));
+  absl::Status valid = config::ValidateRunConfig(config);
+  if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", valid.message()));
+  if (!IsDistributed(config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": strategy: a worker or server process needs parameter_server or "
+                           "allreduce; `distsim run` trains local configs in one process"));
+  }
+  if (role == ProcessInfo::SERVER && !config.has_parameter_server()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": strategy: servers exist only under parameter_server"));
+  }
+  return config;
+}
+
+}  // namespace
+
+double UnixSeconds() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
+
+absl::StatusOr<RunInputs> OpenRoleRun(const RoleFlags& flags, ProcessInfo::Role role) {
+  DS_ASSIGN_OR_RETURN(RunConfig config, LoadRoleConfig(flags.config_path, role));
+  const ClusterShape shape = ShapeOf(config);
+  const bool server = role == ProcessInfo::SERVER;
+  const int count = server ? shape.servers : shape.workers;
+  if (flags.rank >= static_cast<uint32_t>(count)) {
+    return absl::InvalidArgumentError(absl::StrCat("--rank ", flags.rank, ": the run has ", count,
+                                                   server ? " servers" : " workers"));
+  }
+  return OpenRun(config, flags.data_dir);
+}
+
+absl::Status ReportFailure(const RoleFlags& flags, ProcessInfo::Role role, absl::Status status) {
+  if (status.ok() || absl::IsAborted(status) || flags.coordinator.empty()) return status;
+  comm::CoordinatorClient client(flags.coordinator, flags.token, 2.0);
+  ProcessSummary summary;
+  summary.mutable_process()->set_role(role);
+  summary.mutable_process()->set_rank(flags.rank);
+  summary.mutable_process()->set_pid(getpid());
+  summary.set_error(std::string(status.message()));
+  summary.set_exit_code(ExitCodeFor(status));
+  (void)client.Finish(summary);
+  return status;
+}
+
+ProcessInfo SelfInfo(ProcessInfo::Role role, uint32_t rank, uint32_t host,
+                     const std::string& address) {
+  ProcessInfo self;
+  self.set_role(role);
+  self.set_rank(rank);
+  self.set_pid(getpid());
+  self.set_host(host);
+  if (!address.empty()) self.set_address(address);
+  return self;
+}
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+}  // namespace distsim::node

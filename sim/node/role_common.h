@@ -1,0 +1,36 @@
+// What the worker and server roles share: loading their config and inputs (checked against the
+// role and rank they were started as), telling the coordinator why they fail, and their figures.
+#ifndef DISTSIM_SIM_NODE_ROLE_COMMON_H_
+#define DISTSIM_SIM_NODE_ROLE_COMMON_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "distsim/cluster.pb.h"
+#include "sim/node/roles.h"
+#include "sim/node/run_plan.h"
+
+namespace distsim::node {
+
+// Loads, defaults and validates the role's config (errors name flags.config_path), checks that
+// the strategy has this role and that flags.rank exists, then opens the data, builds the model
+// and derives the plan.
+absl::StatusOr<RunInputs> OpenRoleRun(const RoleFlags& flags, ProcessInfo::Role role);
+
+// Tells the coordinator why this process is about to fail, so the launcher can say it (a stall
+// names the rank waited on; a config error its field) instead of only an exit code. Best effort;
+// returns `status`. OK and Aborted (the coordinator's own abort) are not reported.
+absl::Status ReportFailure(const RoleFlags& flags, ProcessInfo::Role role, absl::Status status);
+
+// This process as the peer table lists it.
+ProcessInfo SelfInfo(ProcessInfo::Role role, uint32_t rank, uint32_t host,
+                     const std::string& address);
+
+// User plus system CPU seconds of this process so far.
+double ProcessCpuSeconds();
+
+}  // namespace distsim::node
+
+#endif  // DISTSIM_SIM_NODE_ROLE_COMMON_H_

@@ -1,0 +1,27 @@
+// What every run is told besides its config: where the data is and the results go, where progress
+// is shown, how it is stopped.
+#ifndef DISTSIM_SIM_NODE_RUN_OPTIONS_H_
+#define DISTSIM_SIM_NODE_RUN_OPTIONS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace distsim::node {
+
+struct RunOptions {
+  std::string data_dir;           // resolved folder of the four IDX files
+  std::string out_dir;            // result.json, steps.csv, trace.json; local runs: empty writes
+                                  // nothing
+  std::FILE* progress = nullptr;  // progress lines; nullptr: silent
+  uint64_t progress_every_steps = 0;
+  std::string command_line;       // recorded in the provenance
+  // Polled while the run goes; when it becomes true the run stops with a Cancelled status.
+  const std::atomic<bool>* stop = nullptr;
+  std::string executable;  // distributed runs: the binary to spawn (default: this one)
+};
+
+}  // namespace distsim::node
+
+#endif  // DISTSIM_SIM_NODE_RUN_OPTIONS_H_

@@ -1,0 +1,158 @@
+#include "sim/node/run_result.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "sim/base/status.h"
+#include "sim/config/instances.h"
+#include "sim/node/exchange_factory.h"
+#include "sim/node/provenance.h"
+#include "sim/node/train_loop.h"
+#include "sim/report/result_io.h"
+#include "sim/report/trace.h"
+
+namespace distsim::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Pulls the newest parameters in worker 0's name. The servers drop the chief at their next
+// heartbeat; until then the pull is refused (FailedPrecondition) and retried.
+absl::Status PullNewest(const RunPlan& plan, const PeerTable& peers, const std::string& token,
+                        std::vector<float>* params) {
+  std::vector<std::string> addresses;
+  for (const ProcessInfo& s : peers.servers()) addresses.push_back(s.address());
+  TransportFlags flags;
+  flags.rank = 0;
+  flags.token = token;
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<comm::PsClient> client,
+                      MakePsClient(plan, flags, addresses));
+  comm::PullResult pulled;
+  absl::Status status;
+  const absl::Time give_up = absl::Now() + plan.timeouts.rpc;
+  do {
+    status = client->Pull(0, *params, &pulled);
+    if (status.ok() || !absl::IsFailedPrecondition(status)) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < give_up);
+  return status;
+}
+
+// The parts of the result the aggregate does not know: what ran, where its figures came from,
+// the workers lost and the faults.
+void Describe(const RunPlan& plan, const DistributedRunOptions& options,
+              const std::vector<uint32_t>& lost, RunResult* result) {
+  const RunConfig& config = plan.config;
+  *result->mutable_config() = config;
+  *result->mutable_provenance() =
+      CollectProvenance(plan.shape.servers + plan.shape.workers, options.command_line);
+  result->set_strategy(DescribeStrategy(config));
+  result->set_workers(plan.shape.workers);
+  result->set_servers(plan.shape.servers);
+  result->set_run_length(config.train().length_case() == TrainConfig::kGlobalSteps
+                             ? "global steps (updates at the servers)"
+                             : "steps per worker");
+  result->set_parameter_count(plan.parameters);
+  for (const std::string& line : config::DescribeFaults(plan.faults)) result->add_faults(line);
+}
+
+void MarkLost(const std::vector<uint32_t>& lost, RunResult* result) {
+  for (uint32_t w : lost) {
+    result->add_workers_lost(w);
+    result->mutable_worker_stats(static_cast<int>(w))->set_lost(true);
+  }
+  if (std::find(lost.begin(), lost.end(), 0u) != lost.end()) {
+    // The chief's count stopped when it died: report the furthest worker's.
+    uint64_t steps = 0;
+    for (const WorkerStats& w : result->worker_stats()) steps = std::max(steps, w.steps());
+    result->set_steps(steps);
+  }
+}
+
+// The measured tracks named after their processes, then the same steps on the modelled clock,
+// one track per worker after the measured ones.
+std::vector<report::TraceTrack> TraceTracks(const RunPlan& plan, const ModelFacts& facts,
+                                            const Coordinator& coordinator,
+                                            RunRecorder& recorder,
+                                            const model::Timeline& timeline) {
+  std::vector<report::TraceTrack> tracks = recorder.tracks();
+  for (int r = 0; r < plan.shape.workers; ++r) {
+    tracks[r].name = absl::StrCat(ProcessName(ProcessInfo::WORKER, r), r == 0 ? " (chief)" : "");
+    tracks[r].pid = coordinator.pid(ProcessInfo::WORKER, r);
+    if (tracks[r].pid == 0) tracks[r].pid = 1000000 + r;  // started by hand elsewhere
+  }
+  const model::TimelineSpec spec = TimelineSpecOf(plan.config, plan.shape, facts);
+  int64_t next_pid = 2000000;
+  for (int r = 0; r < plan.shape.workers; ++r) {
+    report::TraceTrack modelled;
+    modelled.name = absl::StrCat(ProcessName(ProcessInfo::WORKER, r), " (modelled)");
+    modelled.pid = next_pid++;
+    modelled.steps = ModelledTrackSteps(spec, recorder.aggregate().records(), timeline, r);
+    if (!modelled.steps.empty()) tracks.push_back(std::move(modelled));
+  }
+  return tracks;
+}
+
+}  // namespace
+
+absl::StatusOr<EvalRecord> EvaluateForDeadChief(RunInputs& in, Coordinator& coordinator,
+                                                const std::string& token, uint64_t step,
+                                                uint64_t samples, double now_s) {
+  std::optional<PeerTable> peers = coordinator.WaitForPeers(absl::ZeroDuration());
+  if (!peers) return absl::InternalError("no peer table");
+  std::vector<float> params(in.plan.parameters);
+  absl::Status pulled = PullNewest(in.plan, *peers, token, &params);
+  if (!pulled.ok()) {
+    return absl::Status(pulled.code(),
+                        absl::StrCat("evaluating for the dead chief: ", pulled.message()));
+  }
+  Stopwatch watch;
+  const EvalResult eval = Evaluate(*in.model, params, in.test);
+  EvalRecord record;
+  record.set_step(step);
+  record.set_samples(samples);
+  record.set_duration_s(watch.Seconds());
+  record.set_end_s(now_s + record.duration_s());
+  record.set_test_accuracy(eval.accuracy);
+  record.set_test_loss(eval.loss);
+  return record;
+}
+
+absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts facts,
+                                               const Coordinator& coordinator,
+                                               const std::vector<uint32_t>& lost,
+                                               RunRecorder& recorder,
+                                               const DistributedRunOptions& options,
+                                               const Stopwatch& clock) {
+  RunResult result;
+  Describe(plan, options, lost, &result);
+  DS_RETURN_IF_ERROR(recorder.aggregate().Fill(
+      coordinator.summaries(ProcessInfo::WORKER), coordinator.summaries(ProcessInfo::SERVER),
+      plan.server_params, plan.config.has_allreduce(), &result));
+  MarkLost(lost, &result);
+  facts.worker_lost.assign(plan.shape.workers, false);
+  for (uint32_t w : lost) facts.worker_lost[w] = true;
+  model::Timeline timeline;
+  DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
+                      ModelRun(plan.config, plan.shape, facts, &recorder.aggregate().records(),
+                               &timeline));
+  for (size_t w = 0; w < timeline.worker_end_s.size() &&
+                     w < static_cast<size_t>(result.worker_stats_size());
+       ++w) {
+    result.mutable_worker_stats(static_cast<int>(w))->set_modelled_seconds(timeline.worker_end_s[w]);
+  }
+  const double wall = clock.Seconds();
+  result.set_wall_seconds(wall);
+  result.set_samples_per_second(static_cast<double>(result.samples()) / wall);
+  result.set_epochs(static_cast<double>(result.steps() * plan.batch) / plan.examples_per_epoch);
+  DS_RETURN_IF_ERROR(report::WriteResultJson(
+      result, (fs::path(options.out_dir) / "result.json").string()));
+  DS_RETURN_IF_ERROR(report::WriteChromeTrace(
+      TraceTracks(plan, facts, coordinator, recorder, timeline),
+      (fs::path(options.out_dir) / "trace.json").string()));
+  return result;
+}
+
+}  // namespace distsim::node

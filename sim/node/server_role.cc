@@ -1,0 +1,96 @@
+// `distsim server`: one parameter-server shard of a distributed run. It serves pulls and pushes
+// until the coordinator says every worker finished (or aborts the run), then reports its figures.
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "sim/base/clock.h"
+#include "sim/base/status.h"
+#include "sim/comm/coordinator_rpc.h"
+#include "sim/comm/grpc_ps.h"
+#include "sim/comm/rpc_server.h"
+#include "sim/node/exchange_factory.h"
+#include "sim/node/factory.h"
+#include "sim/node/heartbeater.h"
+#include "sim/node/launcher.h"
+#include "sim/node/role_common.h"
+#include "sim/node/roles.h"
+#include "sim/strategy/ps_shard.h"
+
+namespace distsim::node {
+namespace {
+
+ProcessSummary ShardSummary(const ProcessInfo& self, const strategy::PsShard& shard,
+                            double wall_s) {
+  const strategy::StalenessStats staleness = shard.staleness();
+  ProcessSummary summary;
+  *summary.mutable_process() = self;
+  summary.set_wall_s(wall_s);
+  summary.set_cpu_s(ProcessCpuSeconds());
+  summary.set_updates_applied(staleness.count());
+  summary.set_staleness_mean(staleness.mean());
+  summary.set_staleness_p99(static_cast<double>(staleness.p99()));
+  summary.set_staleness_max(staleness.max());
+  summary.set_version(shard.version());
+  return summary;
+}
+
+// Serves until the coordinator says every worker finished or aborts the run; drops the workers
+// it reports lost (on_worker_failure CONTINUE).
+absl::Status ServeUntilShutdown(comm::CoordinatorClient* coordinator, strategy::PsShard* shard,
+                                const RunPlan& plan, uint32_t rank) {
+  Heartbeater heartbeater(coordinator, ProcessInfo::SERVER, rank, plan.timeouts.heartbeat);
+  heartbeater.OnLost([shard, rank](uint32_t worker) {
+    absl::Status dropped = shard->DropWorker(static_cast<int>(worker));
+    if (!dropped.ok() && !absl::IsCancelled(dropped)) {
+      std::fprintf(stderr, "server %u: dropping worker %u: %s\n", rank, worker,
+                   std::string(dropped.message()).c_str());
+    }
+  });
+  heartbeater.Start([shard](const std::string&) { shard->Abort(); });
+  while (!heartbeater.WaitForShutdown(absl::Seconds(1))) {
+  }
+  heartbeater.Stop();
+  if (heartbeater.abort_reason().empty()) return absl::OkStatus();
+  return AbortedBy(heartbeater, absl::AbortedError("aborted"));
+}
+
+absl::Status ServerMain(const RoleFlags& flags) {
+  GuardParent(static_cast<pid_t>(flags.parent_pid));
+  Stopwatch clock;
+  DS_ASSIGN_OR_RETURN(RunInputs in, OpenRoleRun(flags, ProcessInfo::SERVER));
+  const RunPlan& plan = in.plan;
+  std::vector<float> params(plan.parameters);
+  in.model->Init(plan.config.seed(), params.data());
+  const strategy::PsShardOptions options = PsShardOptionsOf(plan, static_cast<int>(flags.rank));
+  const OptimizerConfig optimizer_config = plan.config.optimizer();
+  strategy::PsShard shard(options, plan.shards.shards[flags.rank], params, [&](int64_t size) {
+    return MakeOptimizer(optimizer_config, size).value();
+  });
+  comm::PsService service(&shard, flags.token);
+  comm::ServerOptions server_options;
+  server_options.bind_host = flags.bind_host;
+  server_options.port = flags.bind_port;
+  server_options.max_message_bytes = comm::PsMaxMessageBytes(options.chunk_bytes);
+  server_options.max_threads = comm::PsServerThreads(plan.shape.workers);
+  DS_ASSIGN_OR_RETURN(auto server, comm::ProcessServer::Start(server_options, {service.service()}));
+
+  comm::CoordinatorClient coordinator(flags.coordinator, flags.token,
+                                      absl::ToDoubleSeconds(plan.timeouts.rpc));
+  DS_RETURN_IF_ERROR(coordinator.WaitUntilReachable(plan.timeouts.rpc));
+  const ProcessInfo self = SelfInfo(ProcessInfo::SERVER, flags.rank,
+                                    plan.shape.server_host[flags.rank], server->address());
+  DS_RETURN_IF_ERROR(coordinator.Register(self));
+  absl::Status served = ServeUntilShutdown(&coordinator, &shard, plan, flags.rank);
+  server->Shutdown(served.ok() ? 0.5 : 0.2);
+  DS_RETURN_IF_ERROR(served);
+  return coordinator.Finish(ShardSummary(self, shard, clock.Seconds()));
+}
+
+}  // namespace
+
+absl::Status RunServerRole(const RoleFlags& flags) {
+  return ReportFailure(flags, ProcessInfo::SERVER, ServerMain(flags));
+}
+
+}  // namespace distsim::node

@@ -1,0 +1,153 @@
+#include "sim/node/supervisor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "sim/base/status.h"
+
+namespace distsim::node {
+namespace {
+
+constexpr absl::Duration kPoll = absl::Milliseconds(50);
+constexpr absl::Duration kAbortGrace = absl::Seconds(3);
+
+// The Status code whose exit code is `exit_code` (the inverse of ExitCodeFor).
+absl::StatusCode CodeForExit(int exit_code) {
+  switch (exit_code) {
+    case kExitTempFail:
+      return absl::StatusCode::kDeadlineExceeded;
+    case kExitConfig:
+      return absl::StatusCode::kInvalidArgument;
+    case kExitDataErr:
+      return absl::StatusCode::kDataLoss;
+    case kExitNoInput:
+      return absl::StatusCode::kNotFound;
+    case kExitNoPerm:
+      return absl::StatusCode::kPermissionDenied;
+    case kExitIoErr:
+      return absl::StatusCode::kUnknown;
+    case kExitSoftware:
+      return absl::StatusCode::kInternal;
+    default:
+      return absl::StatusCode::kUnavailable;
+  }
+}
+
+}  // namespace
+
+Supervisor::Supervisor(const RunPlan& plan, Coordinator* coordinator, ChildProcesses* children,
+                       std::map<pid_t, ChildRole> roles, RunRecorder* recorder,
+                       DeadChiefEvaluation evaluate_for_chief, SupervisorOptions options)
+    : plan_(plan),
+      coordinator_(coordinator),
+      children_(children),
+      roles_(std::move(roles)),
+      recorder_(recorder),
+      evaluate_for_chief_(std::move(evaluate_for_chief)),
+      options_(options) {}
+
+bool Supervisor::chief_lost() const {
+  return std::find(lost_.begin(), lost_.end(), 0u) != lost_.end();
+}
+
+bool Supervisor::Running() const {
+  return options_.spawned ? children_->running() > 0 : !coordinator_->AllFinished();
+}
+
+void Supervisor::Abort(absl::Status why) {
+  if (failure_) return;
+  failure_ = std::move(why);
+  state_ = State::kAborting;
+  coordinator_->Abort(std::string(failure_->message()));
+  abort_deadline_ = absl::Now() + kAbortGrace;
+}
+
+bool Supervisor::CanGoOnWithout(const ChildRole& who) const {
+  return plan_.continue_on_worker_loss && who.role == ProcessInfo::WORKER &&
+         lost_.size() + 1 < static_cast<size_t>(plan_.shape.workers);
+}
+
+// CONTINUE: the servers drop the worker at their next heartbeat; the others go on.
+void Supervisor::GoOnWithout(const ChildExit& exit, const ChildRole& who) {
+  lost_.push_back(who.rank);
+  if (who.rank == 0) coordinator_->HoldShutdown(true);  // evaluate before the servers go
+  coordinator_->MarkLost(who.rank);
+  if (options_.progress == nullptr) return;
+  const uint64_t step = std::max<uint64_t>(coordinator_->last_step(who.role, who.rank),
+                                           recorder_->aggregate().steps(who.rank));
+  std::fprintf(options_.progress,
+               "%s (pid %d) %s (last step reported: %llu); continuing with %d workers\n",
+               ProcessName(who.role, who.rank).c_str(), exit.pid, DescribeExit(exit).c_str(),
+               static_cast<unsigned long long>(step),
+               plan_.shape.workers - static_cast<int>(lost_.size()));
+}
+
+void Supervisor::HandleExit(const ChildExit& exit) {
+  const ChildRole& who = roles_.at(exit.pid);
+  if (exit.exit_code == 0 || failure_) return;
+  if (CanGoOnWithout(who)) {
+    GoOnWithout(exit, who);
+    return;
+  }
+  const std::string name = ProcessName(who.role, who.rank);
+  const uint64_t step = coordinator_->last_step(who.role, who.rank);
+  if (auto report = coordinator_->failure_report(who.role, who.rank)) {
+    // The process said why before exiting: pass its words and its kind of failure on.
+    Abort(absl::Status(CodeForExit(report->exit_code()),
+                       absl::StrFormat("%s (pid %d) failed at step %d: %s", name, exit.pid, step,
+                                       report->error())));
+  } else {
+    Abort(absl::UnavailableError(
+        absl::StrFormat("%s (pid %d) %s at step %d", name, exit.pid, DescribeExit(exit), step)));
+  }
+}
+
+// The chief died and every other worker finished: evaluate on the servers' newest parameters,
+// then let the servers go.
+void Supervisor::EvaluateForDeadChief() {
+  chief_evaluated_ = true;
+  const size_t alive = std::max<size_t>(1, plan_.shape.workers - lost_.size());
+  absl::StatusOr<EvalRecord> eval = evaluate_for_chief_(
+      recorder_->aggregate().total_steps() / alive, recorder_->aggregate().samples());
+  coordinator_->HoldShutdown(false);
+  if (eval.ok()) {
+    recorder_->AddEval(*eval);
+  } else {
+    Abort(eval.status());
+  }
+}
+
+bool Supervisor::Round() {
+  if (!failure_ && options_.stop != nullptr && options_.stop->load()) {
+    interrupted_ = true;
+    Abort(absl::CancelledError("interrupted (Ctrl-C): every process was stopped"));
+  }
+  const std::vector<ChildExit> exits = children_->Reap();
+  if (!exits.empty()) recorder_->Drain(*coordinator_);  // what the dead sent before they died
+  for (const ChildExit& exit : exits) HandleExit(exit);
+  if (!failure_) {
+    absl::Status live = coordinator_->CheckLiveness(options_.registration_deadline);
+    if (!live.ok()) Abort(live);
+  }
+  recorder_->Drain(*coordinator_);
+  if (!failure_ && !chief_evaluated_ && chief_lost() && coordinator_->AllWorkersFinished()) {
+    EvaluateForDeadChief();
+  }
+  if (state_ == State::kAborting && (absl::Now() > abort_deadline_ || !options_.spawned)) {
+    if (!options_.spawned) absl::SleepFor(kAbortGrace);  // let the heartbeats carry the abort
+    children_->KillAll();
+    return false;
+  }
+  return true;
+}
+
+absl::Status Supervisor::Watch() {
+  while (Running() && Round()) absl::SleepFor(kPoll);
+  recorder_->Drain(*coordinator_);
+  if (!failure_) return absl::OkStatus();
+  return interrupted_ ? absl::CancelledError(failure_->message()) : *failure_;
+}
+
+}  // namespace distsim::node

@@ -1,0 +1,99 @@
+// The launcher's watch over the processes of one run.
+//
+// The supervisor polls every 50 ms, and each round walks the same states. While RUNNING it reaps
+// the children that exited: a clean exit is nothing; a worker that died under on_worker_failure
+// CONTINUE (while others are left) becomes LOST, the coordinator drops it from the membership,
+// and if it was the chief the coordinator holds the servers' shutdown until the launcher has
+// evaluated in the chief's place; any other death, a silent process (the coordinator's
+// liveness check), a process that never registered, or Ctrl-C is a FAILURE. A failure moves the
+// run to ABORTING: the coordinator tells every process to abort at its next heartbeat, and after
+// a grace period whatever still runs is killed. The walk ends when no child runs (or, for roles
+// started by hand, when every process finished), and the run's status is the first failure.
+//
+// Not thread-safe: the launcher's main thread runs it.
+#ifndef DISTSIM_SIM_NODE_SUPERVISOR_H_
+#define DISTSIM_SIM_NODE_SUPERVISOR_H_
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "distsim/cluster.pb.h"
+#include "sim/node/coordinator.h"
+#include "sim/node/launcher.h"
+#include "sim/node/run_plan.h"
+#include "sim/node/run_recorder.h"
+
+namespace distsim::node {
+
+struct ChildRole {
+  ProcessInfo::Role role;
+  uint32_t rank;
+};
+
+// The coordinator's evaluation in a dead chief's place, at (step, samples).
+using DeadChiefEvaluation =
+    std::function<absl::StatusOr<EvalRecord>(uint64_t step, uint64_t samples)>;
+
+struct SupervisorOptions {
+  const std::atomic<bool>* stop = nullptr;  // Ctrl-C
+  std::FILE* progress = nullptr;            // the "continuing without" lines; null: silent
+  absl::Time registration_deadline = absl::InfiniteFuture();
+  bool spawned = true;  // false: the roles were started by hand, there are no children to reap
+};
+
+class Supervisor {
+ public:
+  // Every pointer must outlive the supervisor; `roles` names each child by its pid.
+  Supervisor(const RunPlan& plan, Coordinator* coordinator, ChildProcesses* children,
+             std::map<pid_t, ChildRole> roles, RunRecorder* recorder,
+             DeadChiefEvaluation evaluate_for_chief, SupervisorOptions options);
+
+  // Watches until the run is over. OK when it ended normally; the first failure otherwise
+  // (Cancelled for Ctrl-C).
+  absl::Status Watch();
+
+  // Workers the run went on without (on_worker_failure CONTINUE), in the order they died.
+  const std::vector<uint32_t>& lost() const { return lost_; }
+  bool chief_lost() const;
+
+ private:
+  enum class State { kRunning, kAborting };
+
+  bool Running() const;
+  void Abort(absl::Status why);
+  void HandleExit(const ChildExit& exit);
+  bool CanGoOnWithout(const ChildRole& who) const;
+  void GoOnWithout(const ChildExit& exit, const ChildRole& who);
+  void EvaluateForDeadChief();
+  // One round of the watch; false when the watch must end now.
+  bool Round();
+
+  const RunPlan& plan_;
+  Coordinator* coordinator_;
+  ChildProcesses* children_;
+  const std::map<pid_t, ChildRole> roles_;
+  RunRecorder* recorder_;
+  const DeadChiefEvaluation evaluate_for_chief_;
+  const SupervisorOptions options_;
+
+  State state_ = State::kRunning;
+  std::optional<absl::Status> failure_;
+  bool interrupted_ = false;
+  std::vector<uint32_t> lost_;
+  bool chief_evaluated_ = false;
+  absl::Time abort_deadline_ = absl::InfiniteFuture();
+};
+
+}  // namespace distsim::node
+
+#endif  // DISTSIM_SIM_NODE_SUPERVISOR_H_

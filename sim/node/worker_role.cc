@@ -1,0 +1,194 @@
+// `distsim worker`: one worker process of a distributed run, from registration to its summary.
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "kernels/random.h"
+#include "sim/base/clock.h"
+#include "sim/base/status.h"
+#include "sim/comm/coordinator_rpc.h"
+#include "sim/comm/nic.h"
+#include "sim/node/exchange_factory.h"
+#include "sim/node/factory.h"
+#include "sim/node/heartbeater.h"
+#include "sim/node/launcher.h"
+#include "sim/node/local_trainer.h"
+#include "sim/node/role_common.h"
+#include "sim/node/roles.h"
+#include "sim/node/train_loop.h"
+
+namespace distsim::node {
+namespace {
+
+// A shaped network: this worker's simulated NIC, sharing its buckets with every process of the
+// run through the launcher's table. Null when the network is not shaped.
+absl::StatusOr<std::shared_ptr<comm::NicPort>> OpenNic(const RunPlan& plan,
+                                                       const RoleFlags& flags) {
+  if (!plan.config.cluster().network().shape()) return nullptr;
+  if (flags.nic_path.empty()) {
+    return absl::InvalidArgumentError(
+        "cluster.network.shape: this worker was started without the run's NIC table (--nic); "
+        "the launcher (distsim run) passes it, `distsim coordinator` prints it");
+  }
+  DS_ASSIGN_OR_RETURN(std::shared_ptr<comm::NicTable> table,
+                      comm::NicTable::OpenShared(flags.nic_path));
+  const int host = static_cast<int>(plan.shape.worker_host[flags.rank]);
+  if (host >= table->hosts()) {
+    return absl::InvalidArgumentError(absl::StrCat("--nic ", flags.nic_path, ": has ",
+                                                   table->hosts(), " hosts; worker ", flags.rank,
+                                                   " is on host ", host));
+  }
+  return std::make_shared<comm::NicPort>(
+      table, host, kernels::Mix64(plan.config.seed() ^ (0x6e1cULL + flags.rank)));
+}
+
+// The loop's settings for this worker: its length, evaluation, seeds and faults.
+LoopConfig LoopConfigOf(const RunPlan& plan, const data::WorkerSampler& sampler, uint32_t rank,
+                        const std::atomic<bool>* stop) {
+  const RunLength length = LengthOf(plan.config, sampler.steps_per_epoch());
+  LoopConfig loop;
+  loop.batch = plan.batch;
+  loop.max_steps = length.max_steps;
+  loop.global_steps = length.global_steps;
+  loop.eval_every = plan.config.train().eval_every_steps();
+  loop.seed = data::WorkerSeed(plan.config.seed(), static_cast<int>(rank));
+  loop.examples_per_epoch = sampler.examples();
+  loop.samples_per_step = static_cast<uint64_t>(plan.batch) * plan.shape.workers;
+  loop.stop = stop;
+  const FaultConfig& fault = plan.faults[rank];
+  loop.slowdown = std::max(1.0, fault.slowdown());
+  loop.pause_at_step = fault.pause_at_step();
+  loop.pause_s = fault.pause_s();
+  loop.kill_at_step = fault.kill_at_step();
+  return loop;
+}
+
+// One worker process. The members the heartbeat thread's abort callback touches (stop_,
+// transport_) are declared before the heartbeater, so on every return the heartbeater (and its
+// thread) goes first.
+class WorkerRole {
+ public:
+  WorkerRole(const RoleFlags& flags, RunInputs inputs)
+      : flags_(flags),
+        in_(std::move(inputs)),
+        coordinator_(flags.coordinator, flags.token, absl::ToDoubleSeconds(in_.plan.timeouts.rpc)) {
+    clock_offset_ =
+        flags.run_start_unix > 0 ? std::max(0.0, UnixSeconds() - flags.run_start_unix) : 0.0;
+  }
+
+  absl::Status Run() {
+    DS_RETURN_IF_ERROR(Prepare());
+    DS_RETURN_IF_ERROR(Join());
+    absl::StatusOr<LoopResult> result = Train();
+    if (!result.ok()) {
+      heartbeater_->Flush();
+      return AbortedBy(*heartbeater_, result.status());
+    }
+    return Finish(*result);
+  }
+
+ private:
+  // The NIC, the compute threads, the initial parameters, the sampler and the transport.
+  absl::Status Prepare() {
+    TransportFlags transport;
+    transport.rank = flags_.rank;
+    transport.token = flags_.token;
+    transport.bind_host = flags_.bind_host;
+    transport.bind_port = flags_.bind_port;
+    DS_ASSIGN_OR_RETURN(transport.nic, OpenNic(in_.plan, flags_));
+    DS_RETURN_IF_ERROR(SetComputeThreads(in_.plan.config.train().threads()));
+    params_.resize(in_.plan.parameters);
+    in_.model->Init(in_.plan.config.seed(), params_.data());
+    DS_ASSIGN_OR_RETURN(sampler_,
+                        WorkerSamplerOf(in_.plan, in_.train, static_cast<int>(flags_.rank)));
+    DS_RETURN_IF_ERROR(coordinator_.WaitUntilReachable(in_.plan.timeouts.rpc));
+    DS_ASSIGN_OR_RETURN(transport_, StartWorkerTransport(in_.plan, transport));
+    return absl::OkStatus();
+  }
+
+  // Registers, starts the heartbeats, waits for the peer table and connects the exchange.
+  absl::Status Join() {
+    self_ = SelfInfo(ProcessInfo::WORKER, flags_.rank, in_.plan.shape.worker_host[flags_.rank],
+                     transport_->address());
+    DS_RETURN_IF_ERROR(coordinator_.Register(self_));
+    heartbeater_ = std::make_unique<Heartbeater>(&coordinator_, ProcessInfo::WORKER, flags_.rank,
+                                                 in_.plan.timeouts.heartbeat);
+    heartbeater_->Start([this](const std::string&) {
+      stop_.store(true);
+      transport_->Abort();
+    });
+    absl::StatusOr<PeerTable> peers = coordinator_.WaitForPeers(self_, in_.plan.timeouts.peers);
+    if (!peers.ok()) return AbortedBy(*heartbeater_, peers.status());
+    DS_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(in_.plan.config.optimizer(), params_.size()));
+    absl::StatusOr<std::unique_ptr<strategy::GradientExchange>> exchange =
+        transport_->Connect(*peers, std::move(optimizer));
+    if (!exchange.ok()) return AbortedBy(*heartbeater_, exchange.status());
+    exchange_ = std::move(*exchange);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<LoopResult> Train() {
+    const LoopConfig loop = LoopConfigOf(in_.plan, *sampler_, flags_.rank, &stop_);
+    HeartbeatObserver observer(heartbeater_.get());
+    return RunTrainLoop(
+        *in_.model, params_, in_.train, flags_.rank == 0 ? &in_.test : nullptr,
+        [this](std::span<int64_t> out) { sampler_->Next(out); }, *exchange_, loop, observer,
+        clock_offset_ + clock_.Seconds());
+  }
+
+  // Reports the summary; a ring rank then stays until the coordinator's shutdown, since its
+  // peers may still read its last frames.
+  absl::Status Finish(const LoopResult& result) {
+    // `params_` now holds the final parameters for allreduce replicas, and for the PS chief,
+    // which fetched them to evaluate at its last step.
+    ProcessSummary summary;
+    *summary.mutable_process() = self_;
+    summary.set_steps(result.steps);
+    summary.set_samples(result.steps * static_cast<uint64_t>(in_.plan.batch));
+    summary.set_parameter_hash(HashFloats(params_));
+    summary.set_wall_s(clock_.Seconds());
+    summary.set_cpu_s(ProcessCpuSeconds());
+    summary.set_eval_s(result.eval_s);
+    heartbeater_->Stop();
+    heartbeater_->Flush();
+    DS_RETURN_IF_ERROR(coordinator_.Finish(summary));
+    if (!transport_->serves_peers()) return absl::OkStatus();
+    Heartbeater waiter(&coordinator_, ProcessInfo::WORKER, flags_.rank,
+                       in_.plan.timeouts.heartbeat);
+    waiter.Start([](const std::string&) {});
+    waiter.WaitForShutdown(in_.plan.timeouts.stall);
+    waiter.Stop();
+    transport_->Close();
+    return absl::OkStatus();
+  }
+
+  const RoleFlags& flags_;
+  Stopwatch clock_;
+  double clock_offset_ = 0;
+  RunInputs in_;
+  comm::CoordinatorClient coordinator_;
+  std::vector<float> params_;
+  std::unique_ptr<data::WorkerSampler> sampler_;
+  ProcessInfo self_;
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<WorkerTransport> transport_;
+  std::unique_ptr<strategy::GradientExchange> exchange_;
+  std::unique_ptr<Heartbeater> heartbeater_;
+};
+
+absl::Status WorkerMain(const RoleFlags& flags) {
+  GuardParent(static_cast<pid_t>(flags.parent_pid));
+  DS_ASSIGN_OR_RETURN(RunInputs inputs, OpenRoleRun(flags, ProcessInfo::WORKER));
+  WorkerRole role(flags, std::move(inputs));
+  return role.Run();
+}
+
+}  // namespace
+
+absl::Status RunWorkerRole(const RoleFlags& flags) {
+  return ReportFailure(flags, ProcessInfo::WORKER, WorkerMain(flags));
+}
+
+}  // namespace distsim::node
