@@ -70,68 +70,29 @@ uint64_t RunAggregate::total_steps() const {
   return total;
 }
 
-absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summaries,
-                                const std::vector<ProcessSummary>& server_summaries,
-                                const std::vector<int64_t>& server_params,
-                                bool replicas_must_agree, RunResult* result) const {
-  std::vector<double> measured;
+namespace {
+
+// Sums of the workers' phase times, for the time split.
+struct PhaseSums {
   double step = 0, data = 0, compute = 0, comm = 0, wait = 0, update = 0;
-  for (size_t i = 0; i < workers_.size(); ++i) {
-    const PerWorker& w = workers_[i];
-    size_t skip = w.step_seconds.size() > static_cast<size_t>(warmup_) ? warmup_ : 0;
-    measured.insert(measured.end(), w.step_seconds.begin() + skip, w.step_seconds.end());
-    step += w.step;
-    data += w.data;
-    compute += w.compute;
-    wait += w.wait;
-    comm += w.pull + w.push + w.reduce;  // pull_s already leaves out the wait (StepComm)
-    update += w.update;
+};
 
-    WorkerStats* s = result->add_worker_stats();
-    s->set_rank(i);
-    if (i < worker_summaries.size()) {
-      s->set_pid(worker_summaries[i].process().pid());
-      s->set_wall_seconds(worker_summaries[i].wall_s());
-      s->set_parameter_hash(worker_summaries[i].parameter_hash());
-    }
-    s->set_steps(w.steps);
-    s->set_samples(w.steps * batch_);
-    s->set_compute_seconds(w.compute);
-    s->set_compute_cpu_seconds(w.compute_cpu);
-    result->set_compute_cpu_seconds(result->compute_cpu_seconds() + w.compute_cpu);
-    s->set_pull_seconds(w.pull);
-    s->set_push_seconds(w.push);
-    s->set_wait_seconds(w.wait);
-    s->set_reduce_seconds(w.reduce);
-    s->set_update_seconds(w.update);
-    s->set_bytes_sent(w.bytes_sent);
-    s->set_bytes_received(w.bytes_received);
-    s->set_nic_bytes_sent(w.nic_bytes_sent);
-    s->set_nic_bytes_received(w.nic_bytes_received);
-    result->set_nic_bytes(result->nic_bytes() + w.nic_bytes_sent);
-    if (w.steps > 0) {
-      s->set_bytes_per_step(static_cast<double>(w.bytes_sent + w.bytes_received) / w.steps);
-    }
-    s->set_max_staleness(w.max_staleness);
-  }
-  // Step time splits into data, compute, communication, waiting and update; what is left (loop
-  // overhead, under a percent) goes to compute's side of the ledger through the normalisation.
-  const double parts = data + compute + comm + wait + update;
-  if (parts > 0) {
-    TimeSplit* split = result->mutable_time_split();
-    split->set_data(data / parts);
-    split->set_compute(compute / parts);
-    split->set_communication(comm / parts);
-    split->set_waiting(wait / parts);
-    split->set_update(update / parts);
-  }
-  StepTimes times = report::SummarizeStepTimes(measured, 0);
-  times.set_warmup_steps(warmup_);
-  *result->mutable_step_times() = times;
-  result->set_steps(workers_.empty() ? 0 : workers_[0].steps);
-  result->set_samples(samples());
-  result->set_train_seconds(step / std::max<size_t>(1, workers_.size()));
+// Step time splits into data, compute, communication, waiting and update; what is left (loop
+// overhead, under a percent) goes to compute's side of the ledger through the normalisation.
+void FillTimeSplit(const PhaseSums& sums, RunResult* result) {
+  const double parts = sums.data + sums.compute + sums.comm + sums.wait + sums.update;
+  if (parts <= 0) return;
+  TimeSplit* split = result->mutable_time_split();
+  split->set_data(sums.data / parts);
+  split->set_compute(sums.compute / parts);
+  split->set_communication(sums.comm / parts);
+  split->set_waiting(sums.wait / parts);
+  split->set_update(sums.update / parts);
+}
 
+// Per-server figures, and the staleness of every applied update over all shards.
+void FillServers(const std::vector<ProcessSummary>& server_summaries,
+                 const std::vector<int64_t>& server_params, RunResult* result) {
   Staleness* all = result->mutable_staleness();
   double weighted = 0;
   for (size_t i = 0; i < server_summaries.size(); ++i) {
@@ -153,10 +114,56 @@ absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summar
     all->set_max(std::max(all->max(), p.staleness_max()));
   }
   if (all->updates() > 0) all->set_mean(weighted / all->updates());
+}
 
-  for (const EvalRecord& e : evals_) {
-    *result->add_evals() = ToEvalPoint(e);
+// For allreduce: every replica must end with worker 0's parameters.
+absl::Status CheckReplicasAgree(const std::vector<ProcessSummary>& workers) {
+  for (size_t i = 1; i < workers.size(); ++i) {
+    if (workers[i].parameter_hash() != workers[0].parameter_hash()) {
+      return absl::InternalError(absl::StrCat(
+          "the replicas diverged: worker 0 ends with parameter hash ",
+          workers[0].parameter_hash(), ", worker ", i, " with ", workers[i].parameter_hash(),
+          " (an allreduce must leave them identical)"));
+    }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RunAggregate::FillWorker(size_t i, const ProcessSummary* summary, RunResult* result) const {
+  const PerWorker& w = workers_[i];
+  WorkerStats* s = result->add_worker_stats();
+  s->set_rank(i);
+  if (summary != nullptr) {
+    s->set_pid(summary->process().pid());
+    s->set_wall_seconds(summary->wall_s());
+    s->set_parameter_hash(summary->parameter_hash());
+  }
+  s->set_steps(w.steps);
+  s->set_samples(w.steps * batch_);
+  s->set_compute_seconds(w.compute);
+  s->set_compute_cpu_seconds(w.compute_cpu);
+  result->set_compute_cpu_seconds(result->compute_cpu_seconds() + w.compute_cpu);
+  s->set_pull_seconds(w.pull);
+  s->set_push_seconds(w.push);
+  s->set_wait_seconds(w.wait);
+  s->set_reduce_seconds(w.reduce);
+  s->set_update_seconds(w.update);
+  s->set_bytes_sent(w.bytes_sent);
+  s->set_bytes_received(w.bytes_received);
+  s->set_nic_bytes_sent(w.nic_bytes_sent);
+  s->set_nic_bytes_received(w.nic_bytes_received);
+  result->set_nic_bytes(result->nic_bytes() + w.nic_bytes_sent);
+  if (w.steps > 0) {
+    s->set_bytes_per_step(static_cast<double>(w.bytes_sent + w.bytes_received) / w.steps);
+  }
+  s->set_max_staleness(w.max_staleness);
+}
+
+void RunAggregate::FillChief(const std::vector<ProcessSummary>& worker_summaries,
+                             RunResult* result) const {
+  for (const EvalRecord& e : evals_) *result->add_evals() = ToEvalPoint(e);
   if (!evals_.empty()) {
     result->set_final_test_accuracy(evals_.back().test_accuracy());
     result->set_final_test_loss(evals_.back().test_loss());
@@ -174,16 +181,36 @@ absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summar
     result->set_final_train_loss(closed_loss_);
     result->set_final_train_accuracy(closed_accuracy_);
   }
-  if (replicas_must_agree) {
-    for (size_t i = 1; i < worker_summaries.size(); ++i) {
-      if (worker_summaries[i].parameter_hash() != worker_summaries[0].parameter_hash()) {
-        return absl::InternalError(absl::StrCat(
-            "the replicas diverged: worker 0 ends with parameter hash ",
-            worker_summaries[0].parameter_hash(), ", worker ", i, " with ",
-            worker_summaries[i].parameter_hash(), " (an allreduce must leave them identical)"));
-      }
-    }
+}
+
+absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summaries,
+                                const std::vector<ProcessSummary>& server_summaries,
+                                const std::vector<int64_t>& server_params,
+                                bool replicas_must_agree, RunResult* result) const {
+  std::vector<double> measured;
+  PhaseSums sums;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const PerWorker& w = workers_[i];
+    size_t skip = w.step_seconds.size() > static_cast<size_t>(warmup_) ? warmup_ : 0;
+    measured.insert(measured.end(), w.step_seconds.begin() + skip, w.step_seconds.end());
+    sums.step += w.step;
+    sums.data += w.data;
+    sums.compute += w.compute;
+    sums.wait += w.wait;
+    sums.comm += w.pull + w.push + w.reduce;  // pull_s already leaves out the wait (StepComm)
+    sums.update += w.update;
+    FillWorker(i, i < worker_summaries.size() ? &worker_summaries[i] : nullptr, result);
   }
+  FillTimeSplit(sums, result);
+  StepTimes times = report::SummarizeStepTimes(measured, 0);
+  times.set_warmup_steps(warmup_);
+  *result->mutable_step_times() = times;
+  result->set_steps(workers_.empty() ? 0 : workers_[0].steps);
+  result->set_samples(samples());
+  result->set_train_seconds(sums.step / std::max<size_t>(1, workers_.size()));
+  FillServers(server_summaries, server_params, result);
+  FillChief(worker_summaries, result);
+  if (replicas_must_agree) return CheckReplicasAgree(worker_summaries);
   return absl::OkStatus();
 }
 

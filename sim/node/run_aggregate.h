@@ -39,6 +39,11 @@ class RunAggregate {
                     RunResult* result) const;
 
  private:
+  // Worker i's WorkerStats (with its summary, if it sent one), and its share of the totals.
+  void FillWorker(size_t i, const ProcessSummary* summary, RunResult* result) const;
+  // The chief's evaluations, final accuracy and training loss, and the parameter hash.
+  void FillChief(const std::vector<ProcessSummary>& worker_summaries, RunResult* result) const;
+
   struct PerWorker {
     uint64_t steps = 0;
     uint64_t max_staleness = 0;

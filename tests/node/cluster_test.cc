@@ -21,30 +21,25 @@
 #include "sim/node/factory.h"
 #include "sim/report/result_io.h"
 #include "tests/node/process_util.h"
+#include "tests/testing/synthetic_data_test.h"
 
 namespace distsim {
 namespace {
 
 namespace fs = std::filesystem;
 
-class ClusterTest : public ::testing::Test {
+class ClusterTest : public testing::SyntheticDataTest {
  public:
   static void SetUpTestSuite() { testing::BecomeSubreaper(); }
 
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("distsim_cluster_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-    data::SyntheticSpec spec;
-    spec.train_size = 1200;
-    spec.test_size = 300;
+  data::SyntheticSpec Spec() const override {
+    data::SyntheticSpec spec = SyntheticDataTest::Spec();
     spec.seed = 5;
-    ASSERT_TRUE(data::WriteSyntheticIdx((dir_ / "data").string(), spec).ok());
+    return spec;
   }
   void TearDown() override {
     testing::ReapOrphans();
-    fs::remove_all(dir_);
+    SyntheticDataTest::TearDown();
   }
 
   std::string Config(const std::string& name, const std::string& model, const std::string& body) {
@@ -87,7 +82,6 @@ class ClusterTest : public ::testing::Test {
     return rows;
   }
 
-  fs::path dir_;
 };
 
 int64_t Params(const std::string& model_text) {

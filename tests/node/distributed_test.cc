@@ -16,6 +16,7 @@
 #include "sim/node/factory.h"
 #include "sim/node/plan.h"
 #include "tests/node/process_util.h"
+#include "tests/testing/synthetic_data_test.h"
 
 namespace distsim {
 namespace {
@@ -25,24 +26,13 @@ using testing::Alive;
 using testing::ChildrenOf;
 using testing::Eventually;
 
-class DistributedTest : public ::testing::Test {
+class DistributedTest : public testing::SyntheticDataTest {
  public:
   static void SetUpTestSuite() { testing::BecomeSubreaper(); }
 
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("distsim_dist_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-    data::SyntheticSpec spec;
-    spec.train_size = 1200;
-    spec.test_size = 300;
-    spec.seed = 4;
-    ASSERT_TRUE(data::WriteSyntheticIdx((dir_ / "data").string(), spec).ok());
-  }
   void TearDown() override {
     testing::ReapOrphans();
-    fs::remove_all(dir_);
+    SyntheticDataTest::TearDown();
   }
 
   // Writes a config with the given strategy lines and returns its path.
@@ -95,7 +85,6 @@ class DistributedTest : public ::testing::Test {
     for (pid_t pid : everyone) EXPECT_FALSE(Alive(pid)) << "pid " << pid << " left running";
   }
 
-  fs::path dir_;
 };
 
 TEST_F(DistributedTest, ParameterServerTwoServersThreeWorkersLearnsAndReportsBytes) {

@@ -14,6 +14,7 @@
 #include "sim/data/synthetic.h"
 #include "sim/report/result_io.h"
 #include "tests/node/process_util.h"
+#include "tests/testing/synthetic_data_test.h"
 
 namespace distsim {
 namespace {
@@ -36,29 +37,15 @@ constexpr Golden kGolden[] = {
 
 void PrintTo(const Golden& golden, std::ostream* os) { *os << golden.config; }
 
-class GoldenTest : public ::testing::TestWithParam<Golden> {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("distsim_golden_" + std::to_string(getpid()) + "_" +
-                                        GetParam().config);
-    fs::create_directories(dir_);
-    data::SyntheticSpec spec;
-    spec.train_size = 1200;
-    spec.test_size = 300;
-    spec.seed = 4;
-    ASSERT_TRUE(data::WriteSyntheticIdx((dir_ / "data").string(), spec).ok());
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_;
-};
+class GoldenTest : public testing::SyntheticDataTest,
+                   public ::testing::WithParamInterface<Golden> {};
 
 TEST_P(GoldenTest, FiftyStepsGiveTheRecordedBits) {
   const Golden& golden = GetParam();
   const std::string config =
       std::string(DISTSIM_SOURCE_DIR) + "/configs/" + golden.config + ".textproto";
   testing::Finished done = testing::Run(
-      {DISTSIM_BINARY, "run", config, "-q", "--data-dir", (dir_ / "data").string(), "--out",
+      {DISTSIM_BINARY, "run", config, "-q", "--data-dir", data_dir(), "--out",
        (dir_ / "out").string(), "--set",
        "train { steps: 50 } cluster { instance_type: \"ml.c5.xlarge\" clock: FLOPS }"},
       120);

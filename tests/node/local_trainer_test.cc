@@ -16,26 +16,22 @@
 #include "sim/data/synthetic.h"
 #include "sim/node/run_plan.h"
 #include "sim/report/result_io.h"
+#include "tests/testing/synthetic_data_test.h"
 
 namespace distsim::node {
 namespace {
 
 namespace fs = std::filesystem;
 
-class LocalTrainerTest : public ::testing::Test {
+class LocalTrainerTest : public testing::SyntheticDataTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("distsim_local_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
+  data::SyntheticSpec Spec() const override {
     data::SyntheticSpec spec;
     spec.train_size = 1000;
     spec.test_size = 300;
     spec.seed = 11;
-    ASSERT_TRUE(data::WriteSyntheticIdx((dir_ / "data").string(), spec).ok());
+    return spec;
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   RunConfig Config(const std::string& model_text, int steps) {
     RunConfig c;
@@ -61,7 +57,6 @@ class LocalTrainerTest : public ::testing::Test {
     return o;
   }
 
-  fs::path dir_;
 };
 
 TEST_F(LocalTrainerTest, MlpLearnsTheSyntheticTask) {
