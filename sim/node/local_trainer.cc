@@ -235,7 +235,7 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
     result.set_compute_cpu_seconds(result.compute_cpu_seconds() + r.compute_cpu_s());
   }
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
-                      ModelRun(plan.config, plan.shape, facts, &records));
+                      ModelRun(plan, facts, &records));
   if (csv) DS_RETURN_IF_ERROR(csv->Close());
   if (!options.out_dir.empty()) {
     DS_RETURN_IF_ERROR(WriteLocalResults(result, observer.trace(), options.out_dir));

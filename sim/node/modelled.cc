@@ -88,10 +88,10 @@ model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& 
   return spec;
 }
 
-absl::StatusOr<ModelledClock> ModelRun(const RunConfig& config, const ClusterShape& shape,
-                                       const ModelFacts& facts,
+absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& facts,
                                        std::vector<std::vector<StepRecord>>* records,
                                        model::Timeline* timeline_out) {
+  const RunConfig& config = plan.config;
   const ClusterConfig& cluster = config.cluster();
   ModelledClock clock;
   clock.set_instance_type(cluster.instance_type());
@@ -107,14 +107,14 @@ absl::StatusOr<ModelledClock> ModelRun(const RunConfig& config, const ClusterSha
                                 ? facts.host_gemm_gflops / cluster.gemm_gflops()
                                 : 1.0);
   }
-  const std::vector<FaultConfig> faults = config::FaultsByWorker(config);
+  const std::vector<FaultConfig>& faults = plan.faults;
   for (size_t w = 0; w < records->size(); ++w) {
     const double slowdown = w < faults.size() ? faults[w].slowdown() : 1.0;
     for (StepRecord& r : (*records)[w]) {
       r.set_model_compute_s(ModelComputeSeconds(config, facts, slowdown, r));
     }
   }
-  const model::TimelineSpec spec = TimelineSpecOf(config, shape, facts);
+  const model::TimelineSpec spec = TimelineSpecOf(config, plan.shape, facts);
   DS_ASSIGN_OR_RETURN(model::Timeline timeline, model::BuildTimeline(spec, *records));
   uint64_t steps = 0, max_steps = 0;
   for (uint64_t s : timeline.worker_steps) {

@@ -56,8 +56,7 @@ model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& 
 // instance speed; FLOPS: the batch's training FLOPs / instance speed; both x the worker's
 // slowdown), builds the timeline and returns the run's ModelledClock. `timeline` (may be null)
 // receives the timeline itself (per-worker end times).
-absl::StatusOr<ModelledClock> ModelRun(const RunConfig& config, const ClusterShape& shape,
-                                       const ModelFacts& facts,
+absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& facts,
                                        std::vector<std::vector<StepRecord>>* records,
                                        model::Timeline* timeline = nullptr);
 

@@ -136,7 +136,7 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
   for (uint32_t w : lost) facts.worker_lost[w] = true;
   model::Timeline timeline;
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
-                      ModelRun(plan.config, plan.shape, facts, &recorder.aggregate().records(),
+                      ModelRun(plan, facts, &recorder.aggregate().records(),
                                &timeline));
   for (size_t w = 0; w < timeline.worker_end_s.size() &&
                      w < static_cast<size_t>(result.worker_stats_size());
