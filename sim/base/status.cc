@@ -24,6 +24,8 @@ int ExitCodeFor(const absl::Status& status) {
       return kExitTempFail;
     case absl::StatusCode::kPermissionDenied:
       return kExitNoPerm;
+    case absl::StatusCode::kAlreadyExists:
+      return kExitCantCreate;
     case absl::StatusCode::kUnknown:
       return kExitIoErr;
     case absl::StatusCode::kCancelled:

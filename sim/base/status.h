@@ -10,6 +10,7 @@
 //   Aborted           the coordinator stopped the run (a peer failed)       -> exit 69
 //   DeadlineExceeded  a live peer stalled past stall_timeout                -> exit 75 (EX_TEMPFAIL)
 //   PermissionDenied  a message from another run (wrong token) was refused  -> exit 77 (EX_NOPERM)
+//   AlreadyExists     the run's results folder is in use by another run     -> exit 73 (EX_CANTCREAT)
 //   Unknown           reading or writing a file failed (an OS error)        -> exit 74 (EX_IOERR)
 //   Cancelled         the user interrupted the run (Ctrl-C)                 -> exit 130
 //   anything else     a bug                                                 -> exit 70 (EX_SOFTWARE)
@@ -31,6 +32,7 @@ enum ExitCode : int {
   kExitNoInput = 66,
   kExitUnavailable = 69,
   kExitSoftware = 70,
+  kExitCantCreate = 73,
   kExitIoErr = 74,
   kExitTempFail = 75,
   kExitNoPerm = 77,

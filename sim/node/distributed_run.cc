@@ -21,6 +21,7 @@
 #include "sim/node/launcher.h"
 #include "sim/node/modelled.h"
 #include "sim/node/roles.h"
+#include "sim/node/run_lock.h"
 #include "sim/node/run_plan.h"
 #include "sim/node/run_recorder.h"
 #include "sim/node/run_result.h"
@@ -157,6 +158,7 @@ void AnnounceForHands(const RunPlan& plan, const RoleArgs& args, std::FILE* out)
 absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
                                          const DistributedRunOptions& options) {
   Stopwatch clock;
+  DS_ASSIGN_OR_RETURN(RunFolderLock lock, RunFolderLock::Acquire(options.out_dir));
   RoleArgs args;
   args.run_start_unix = UnixSeconds();
   DS_ASSIGN_OR_RETURN(RunInputs in, OpenRun(config, options.data_dir));

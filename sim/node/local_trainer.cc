@@ -21,6 +21,7 @@
 #include "sim/node/modelled.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run_aggregate.h"
+#include "sim/node/run_lock.h"
 #include "sim/node/run_plan.h"
 #include "sim/node/train_loop.h"
 #include "sim/report/progress.h"
@@ -200,6 +201,10 @@ LoopConfig LocalLoopConfig(const RunPlan& plan, const std::atomic<bool>* stop) {
 
 absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOptions& options) {
   Stopwatch clock;  // started before the data is first read: time to accuracy counts loading
+  std::optional<RunFolderLock> lock;
+  if (!options.out_dir.empty()) {
+    DS_ASSIGN_OR_RETURN(lock, RunFolderLock::Acquire(options.out_dir));
+  }
   DS_RETURN_IF_ERROR(SetComputeThreads(config.train().threads()));
   DS_ASSIGN_OR_RETURN(RunInputs in, OpenRun(config, options.data_dir));
   const RunPlan& plan = in.plan;

@@ -28,6 +28,8 @@ absl::StatusCode CodeForExit(int exit_code) {
       return absl::StatusCode::kPermissionDenied;
     case kExitIoErr:
       return absl::StatusCode::kUnknown;
+    case kExitCantCreate:
+      return absl::StatusCode::kAlreadyExists;
     case kExitSoftware:
       return absl::StatusCode::kInternal;
     default:

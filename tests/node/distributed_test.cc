@@ -253,6 +253,26 @@ allreduce {}
   for (pid_t pid : children) EXPECT_FALSE(Alive(pid));
 }
 
+TEST_F(DistributedTest, ASecondRunWithTheSameNameIsRefusedNamingTheFirst) {
+  std::string config = Config("same", R"(workers: 2
+train { batch_size: 16 steps: 1000000 }
+allreduce {}
+)");
+  testing::Spawned first = testing::Spawn(RunArgv(config));
+  ASSERT_TRUE(Eventually([&] { return ChildrenOf(first.pid).size() == 2; }, 20));
+  testing::Finished second = testing::Run(RunArgv(config), 60);
+  EXPECT_EQ(second.exit_code, 73) << second.err;
+  EXPECT_NE(second.err.find("in use by another run with the same name (pid " +
+                            std::to_string(first.pid) + ")"),
+            std::string::npos)
+      << second.err;
+  // The first run was not disturbed: it still trains, and stops cleanly.
+  EXPECT_TRUE(Alive(first.pid));
+  kill(first.pid, SIGINT);
+  testing::Finished done = testing::Wait(first, 10);
+  EXPECT_EQ(done.exit_code, 130) << done.err;
+}
+
 // Runs a 2-worker PS config through the launcher with every server started as `server_command`
 // (a shell command standing in for `distsim server`); workers are the real binary.
 absl::StatusOr<RunResult> RunWithFakeServer(const fs::path& dir,
