@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace distsim::strategy {
-
 namespace {
 
 // The cut of the buffer described below: n chunks, each in segments_per_chunk segments of at
