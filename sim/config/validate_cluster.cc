@@ -24,8 +24,9 @@ void CheckCluster(const RunConfig& config, Problems* problems) {
   const ClusterConfig& cluster = config.cluster();
   if (!cluster.instance_type().empty()) {
     absl::StatusOr<InstanceProfile> instance = FindInstance(cluster.instance_type());
-    if (!instance.ok())
+    if (!instance.ok()) {
       problems->Add("cluster.instance_type", std::string(instance.status().message()));
+    }
   }
   const NetworkConfig& net = cluster.network();
   problems->CheckReal("cluster.network.bandwidth_gbps", net.bandwidth_gbps(), kBandwidthRange);
