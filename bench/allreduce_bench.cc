@@ -1,5 +1,5 @@
 // Allreduce benchmarks: time per ring allreduce, algbw = S/t and busbw = algbw * 2(n-1)/n
-// (GB/s = 1e9 B/s, reference/metrics.md) for buffers of S bytes, four ways in one run:
+// (GB/s = 1e9 B/s; docs/architecture.md, "Metrics") for buffers of S bytes, four ways in one run:
 //   BM_RingGrpc       n ranks as separate PROCESSES over gRPC loopback (GrpcPeerLink);
 //   BM_RingTcp        the same over plain loopback TCP (TcpPeerLink);
 //   BM_TcpTwoWay      the ceiling of any TCP transport here: two processes streaming S bytes to

@@ -3,7 +3,7 @@
 #  - Zen 5 (AMD family 0x1A, full-width AVX-512): -march=native ran the CNN training step 1.3x
 #    faster than "-mavx2 -mfma" (37 vs 49 ms at batch 64) and square GEMM at 190 vs 133 GFLOP/s.
 #  - Zen 4 (AMD family 0x19), whose AVX-512 runs as two 256-bit halves: "-mavx2 -mfma" made
-#    Eigen's GEMM 15-20% faster than -march=native (reference/platform-notes.md).
+#    Eigen's GEMM 15-20% faster than -march=native.
 # So with DISTSIM_NATIVE on: x86-64 CPUs with AVX-512F other than AMD family 0x19 get
 # -march=native; other x86-64 CPUs with AVX2 and FMA get "-mavx2 -mfma"; anything else gets
 # -march=native. With DISTSIM_NATIVE off: the compiler's default target (portable binaries).

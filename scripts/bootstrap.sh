@@ -10,6 +10,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libabsl-dev libcli11-dev
+  clang-tidy                             # scripts/lint.sh (the ctest lint): function sizes
 )
 
 missing=()

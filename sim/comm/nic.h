@@ -1,5 +1,5 @@
 // Simulated network cards: real traffic between processes on this machine is slowed down to what
-// the configured cluster's NICs would allow (DESIGN.md section 5, "links can also be shaped").
+// the configured cluster's NICs would allow (docs/architecture.md, "The two clocks": shaping).
 //
 // Model. Every simulated host has one egress and one ingress token bucket, shared by ALL of that
 // host's links and by every OS process that runs on that host (a worker and a server sharing a

@@ -1,7 +1,12 @@
 #include "sim/config/compare.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -48,23 +53,24 @@ CompareConfig WithCompareDefaults(CompareConfig config) {
     config.set_scaling(CompareConfig::WEAK);
   }
   if (config.target_accuracy() == 0) config.set_target_accuracy(0.95);
-  if (config.sweep().lr_scaling() == Sweep::LR_SCALING_UNSPECIFIED &&
-      config.has_sweep()) {
+  if (config.sweep().lr_scaling() == Sweep::LR_SCALING_UNSPECIFIED && config.has_sweep()) {
     config.mutable_sweep()->set_lr_scaling(Sweep::NONE);
   }
   return config;
 }
 
-absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& config,
-                                                        const std::string& origin) {
-  std::vector<std::string> errors;
-  if (config.name().empty()) errors.push_back("name: is empty; give the comparison a name");
+namespace {
+
+// The comparison's own fields. Returns the warm-up every swept run gets (0: none).
+uint32_t CheckCompareFields(const CompareConfig& config, std::vector<std::string>* errors) {
+  if (config.name().empty()) errors->push_back("name: is empty; give the comparison a name");
   if (config.repeats() < 1 || config.repeats() > 20) {
-    errors.push_back(absl::StrCat("repeats: ", config.repeats(), " is out of range; must be in [1, 20]"));
+    errors->push_back(
+        absl::StrCat("repeats: ", config.repeats(), " is out of range; must be in [1, 20]"));
   }
   if (!(config.target_accuracy() > 0 && config.target_accuracy() <= 1)) {
-    errors.push_back(absl::StrCat("target_accuracy: ", config.target_accuracy(),
-                                  " is out of range; must be in (0, 1]"));
+    errors->push_back(absl::StrCat("target_accuracy: ", config.target_accuracy(),
+                                   " is out of range; must be in (0, 1]"));
   }
 
   // Warm-up goes with a scaled learning rate; asked for without one it would do nothing.
@@ -72,22 +78,24 @@ absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& con
   const bool lr_scaled =
       sweep_config.lr_scaling() == Sweep::LINEAR || sweep_config.lr_scaling() == Sweep::SQRT;
   const uint32_t sweep_warmup = sweep_config.warmup_steps();
-  bool set_warmup = false;
   if (sweep_warmup > kMaxWarmupSteps) {
-    errors.push_back(absl::StrCat("sweep.warmup_steps: ", sweep_warmup,
-                                  " is out of range; must be in [0, ", kMaxWarmupSteps, "]"));
+    errors->push_back(absl::StrCat("sweep.warmup_steps: ", sweep_warmup,
+                                   " is out of range; must be in [0, ", kMaxWarmupSteps, "]"));
   } else if (sweep_warmup > 0 && !lr_scaled) {
-    errors.push_back(absl::StrCat("sweep.warmup_steps: ", sweep_warmup,
-                                  " applies only to runs whose learning rate is "
-                                  "scaled, but lr_scaling is ",
-                                  Sweep::LrScaling_Name(sweep_config.lr_scaling()),
-                                  "; set lr_scaling to LINEAR or SQRT, or warm up every run with "
-                                  "base { optimizer { warmup_steps: ... } }"));
+    errors->push_back(absl::StrCat("sweep.warmup_steps: ", sweep_warmup,
+                                   " applies only to runs whose learning rate is "
+                                   "scaled, but lr_scaling is ",
+                                   Sweep::LrScaling_Name(sweep_config.lr_scaling()),
+                                   "; set lr_scaling to LINEAR or SQRT, or warm up every run with "
+                                   "base { optimizer { warmup_steps: ... } }"));
   } else {
-    set_warmup = sweep_warmup > 0;
+    return sweep_warmup;
   }
+  return 0;
+}
 
-  std::vector<CompareEntry> entries;
+// The listed runs: the base config plus each run's overrides.
+void ExpandRuns(const CompareConfig& config, std::vector<CompareEntry>* entries) {
   for (int i = 0; i < config.runs_size(); ++i) {
     const CompareRun& run = config.runs(i);
     CompareEntry entry;
@@ -97,80 +105,109 @@ absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& con
     entry.baseline = run.baseline();
     entry.config = config.base();
     MergeOverrides(run.overrides(), &entry.config);
-    entries.push_back(std::move(entry));
+    entries->push_back(std::move(entry));
   }
-  if (config.has_sweep()) {
-    const Sweep& sweep = config.sweep();
-    std::vector<RunConfig> strategies(sweep.strategies().begin(), sweep.strategies().end());
-    if (strategies.empty()) strategies.push_back(RunConfig());
-    std::vector<uint32_t> workers(sweep.workers().begin(), sweep.workers().end());
-    if (workers.empty()) workers.push_back(std::max<uint32_t>(1, config.base().workers()));
-    std::vector<int> distributions(sweep.distributions().begin(), sweep.distributions().end());
-    const bool name_distribution = distributions.size() > 1;
-    if (distributions.empty()) distributions.push_back(config.base().data().distribution());
-    for (const RunConfig& strategy : strategies) {
-      for (uint32_t n : workers) {
-        for (int distribution : distributions) {
-          CompareEntry entry;
-          entry.config = config.base();
-          RunConfig overrides = strategy;
-          overrides.clear_name();
-          if (overrides.strategy_case() != RunConfig::STRATEGY_NOT_SET) {
-            entry.config.clear_strategy();
-          }
-          MergeOverrides(overrides, &entry.config);
-          const bool local = entry.config.has_local() ||
-                             entry.config.strategy_case() == RunConfig::STRATEGY_NOT_SET;
-          if (local && n != workers.front()) continue;  // one process: sweep it once
-          entry.config.set_workers(local ? 1 : n);
-          entry.config.mutable_data()->set_distribution(
-              static_cast<DataConfig::Distribution>(distribution));
-          const double w = local ? 1.0 : n;
-          if (sweep.lr_scaling() == Sweep::LINEAR) {
-            ScaleLearningRate(entry.config.mutable_optimizer(), w);
-          } else if (sweep.lr_scaling() == Sweep::SQRT) {
-            ScaleLearningRate(entry.config.mutable_optimizer(), std::sqrt(w));
-          }
-          if (set_warmup) entry.config.mutable_optimizer()->set_warmup_steps(sweep_warmup);
-          entry.name = absl::StrCat(StrategyLabel(strategy), "_", local ? 1 : n, "w");
-          if (name_distribution) {
-            absl::StrAppend(&entry.name, "_",
-                            absl::AsciiStrToLower(DataConfig::Distribution_Name(
-                                static_cast<DataConfig::Distribution>(distribution))));
-          }
-          entry.group = sweep.group();
-          entries.push_back(std::move(entry));
-        }
+}
+
+// One point of the sweep: the base config with `strategy` on n workers and `distribution`, its
+// learning rate scaled and warmed up as the sweep says. Empty for a local run past the first
+// worker count (one process is swept once).
+std::optional<CompareEntry> SweepPoint(const CompareConfig& config, const RunConfig& strategy,
+                                       uint32_t n, uint32_t first_n, int distribution,
+                                       bool name_distribution, uint32_t warmup) {
+  const Sweep& sweep = config.sweep();
+  CompareEntry entry;
+  entry.config = config.base();
+  RunConfig overrides = strategy;
+  overrides.clear_name();
+  if (overrides.strategy_case() != RunConfig::STRATEGY_NOT_SET) entry.config.clear_strategy();
+  MergeOverrides(overrides, &entry.config);
+  const bool local =
+      entry.config.has_local() || entry.config.strategy_case() == RunConfig::STRATEGY_NOT_SET;
+  if (local && n != first_n) return std::nullopt;
+  entry.config.set_workers(local ? 1 : n);
+  entry.config.mutable_data()->set_distribution(
+      static_cast<DataConfig::Distribution>(distribution));
+  const double w = local ? 1.0 : n;
+  if (sweep.lr_scaling() == Sweep::LINEAR) {
+    ScaleLearningRate(entry.config.mutable_optimizer(), w);
+  } else if (sweep.lr_scaling() == Sweep::SQRT) {
+    ScaleLearningRate(entry.config.mutable_optimizer(), std::sqrt(w));
+  }
+  if (warmup > 0) entry.config.mutable_optimizer()->set_warmup_steps(warmup);
+  entry.name = absl::StrCat(StrategyLabel(strategy), "_", local ? 1 : n, "w");
+  if (name_distribution) {
+    absl::StrAppend(&entry.name, "_",
+                    absl::AsciiStrToLower(DataConfig::Distribution_Name(
+                        static_cast<DataConfig::Distribution>(distribution))));
+  }
+  entry.group = sweep.group();
+  return entry;
+}
+
+// The sweep: strategies x worker counts x data distributions, in that nesting order.
+void ExpandSweep(const CompareConfig& config, uint32_t warmup, std::vector<CompareEntry>* entries) {
+  const Sweep& sweep = config.sweep();
+  std::vector<RunConfig> strategies(sweep.strategies().begin(), sweep.strategies().end());
+  if (strategies.empty()) strategies.push_back(RunConfig());
+  std::vector<uint32_t> workers(sweep.workers().begin(), sweep.workers().end());
+  if (workers.empty()) workers.push_back(std::max<uint32_t>(1, config.base().workers()));
+  std::vector<int> distributions(sweep.distributions().begin(), sweep.distributions().end());
+  const bool name_distribution = distributions.size() > 1;
+  if (distributions.empty()) distributions.push_back(config.base().data().distribution());
+  for (const RunConfig& strategy : strategies) {
+    for (uint32_t n : workers) {
+      for (int distribution : distributions) {
+        std::optional<CompareEntry> entry = SweepPoint(config, strategy, n, workers.front(),
+                                                       distribution, name_distribution, warmup);
+        if (entry) entries->push_back(std::move(*entry));
       }
     }
   }
-  if (entries.empty()) errors.push_back("runs, sweep: the comparison has no runs");
+}
 
+// Names each entry's config, fills its defaults and validates it; then the names themselves:
+// unique, and every baseline one of them.
+void CheckEntries(const CompareConfig& config, std::vector<CompareEntry>* entries,
+                  std::vector<std::string>* errors) {
   std::set<std::string> names;
-  for (CompareEntry& entry : entries) {
+  for (CompareEntry& entry : *entries) {
     if (!names.insert(entry.name).second) {
-      errors.push_back(absl::StrCat("runs: two runs are named \"", entry.name, "\""));
+      errors->push_back(absl::StrCat("runs: two runs are named \"", entry.name, "\""));
     }
     entry.config.set_name(entry.name);
     entry.config = WithDefaults(std::move(entry.config));
     absl::Status valid = ValidateRunConfig(entry.config);
     if (!valid.ok()) {
       for (absl::string_view line : absl::StrSplit(valid.message(), '\n')) {
-        errors.push_back(absl::StrCat("run \"", entry.name, "\": ", line));
+        errors->push_back(absl::StrCat("run \"", entry.name, "\": ", line));
       }
     }
   }
   if (!config.baseline().empty() && !names.count(config.baseline())) {
-    errors.push_back(absl::StrCat("baseline: \"", config.baseline(),
-                                  "\" is not the name of a run; runs are ",
-                                  absl::StrJoin(names, ", ")));
+    errors->push_back(absl::StrCat("baseline: \"", config.baseline(),
+                                   "\" is not the name of a run; runs are ",
+                                   absl::StrJoin(names, ", ")));
   }
-  for (const CompareEntry& entry : entries) {
+  for (const CompareEntry& entry : *entries) {
     if (!entry.baseline.empty() && !names.count(entry.baseline)) {
-      errors.push_back(absl::StrCat("run \"", entry.name, "\": baseline: \"", entry.baseline,
-                                    "\" is not the name of a run"));
+      errors->push_back(absl::StrCat("run \"", entry.name, "\": baseline: \"", entry.baseline,
+                                     "\" is not the name of a run"));
     }
   }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& config,
+                                                        const std::string& origin) {
+  std::vector<std::string> errors;
+  const uint32_t sweep_warmup = CheckCompareFields(config, &errors);
+  std::vector<CompareEntry> entries;
+  ExpandRuns(config, &entries);
+  if (config.has_sweep()) ExpandSweep(config, sweep_warmup, &entries);
+  if (entries.empty()) errors.push_back("runs, sweep: the comparison has no runs");
+  CheckEntries(config, &entries, &errors);
   if (!errors.empty()) {
     for (std::string& e : errors) e = absl::StrCat(origin, ": ", e);
     return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));

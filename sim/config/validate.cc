@@ -10,10 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "sim/config/config.h"
-#include "sim/config/instances.h"
+#include "sim/config/problems.h"
 
 namespace distsim::config {
 namespace {
+
+using internal::Interval;
+using internal::Problems;
 
 // Ranges not written in the schema are chosen here, generously: they catch typos (an extra
 // digit), not unusual experiments.
@@ -26,75 +29,12 @@ constexpr uint64_t kMaxSteps = 1000000000;
 constexpr double kMaxEpochs = 1000;
 constexpr double kMaxLearningRate = 10;
 constexpr uint64_t kMaxThreads = 64;
-constexpr uint64_t kMaxWorkers = 64;
 constexpr uint64_t kMaxObjects = 100000;
-constexpr uint64_t kMaxStaleness = 1000;
-constexpr uint64_t kMaxServers = 64;
-constexpr uint64_t kMinChunkBytes = 4 << 10;
-constexpr uint64_t kMaxChunkBytes = 64 << 20;
-constexpr uint64_t kMinSegmentBytes = 64;
-constexpr uint64_t kMaxSegmentBytes = 64 << 20;
-
-// A real interval with open or closed ends, printed the mathematical way: "(0, 10]".
-struct Interval {
-  double low;
-  bool low_open;
-  double high;
-  bool high_open;
-
-  bool Contains(double v) const {
-    // Written so that NaN is outside every interval.
-    bool above = low_open ? v > low : v >= low;
-    bool below = high_open ? v < high : v <= high;
-    return above && below;
-  }
-  std::string ToString() const {
-    return absl::StrCat(low_open ? "(" : "[", low, ", ", high, high_open ? ")" : "]");
-  }
-};
 
 constexpr Interval kLearningRateRange{0, true, kMaxLearningRate, false};  // (0, 10]
 constexpr Interval kProbabilityRange{0, false, 1, true};                  // [0, 1)
 constexpr Interval kEpsilonRange{0, true, 1, true};                       // (0, 1)
 constexpr Interval kEpochsRange{0, true, kMaxEpochs, false};              // (0, 1000]
-constexpr Interval kHeartbeatRange{0.5, false, 600, false};               // [0.5, 600]
-constexpr Interval kStallRange{1, false, 86400, false};                   // [1, 86400]
-// The schema gives rpc_deadline_s no range: up to an hour catches a deadline typed in ms.
-constexpr Interval kRpcDeadlineRange{0, true, 3600, false};  // (0, 3600]
-constexpr Interval kBandwidthRange{0, true, 1000, false};    // (0, 1000] Gbit/s
-constexpr Interval kMicrosRange{0, false, 1e6, false};       // [0, 1e6] us
-constexpr Interval kLossRange{0, false, 0.5, true};          // [0, 0.5)
-constexpr Interval kGflopsRange{0, true, 1e6, false};        // (0, 1e6]
-constexpr Interval kSlowdownRange{1, false, 1000, false};    // [1, 1000]
-constexpr Interval kPauseRange{0, false, 3600, false};       // [0, 3600] s
-
-// The list of problems found so far, one line each.
-class Problems {
- public:
-  void Add(const std::string& field, const std::string& problem) {
-    lines_.push_back(absl::StrCat(field, ": ", problem));
-  }
-
-  void CheckInteger(const std::string& field, uint64_t value, uint64_t low, uint64_t high) {
-    if (value >= low && value <= high) return;
-    Add(field, absl::StrCat(value, " is out of range; must be in [", low, ", ", high, "]"));
-  }
-
-  void CheckReal(const std::string& field, double value, const Interval& range) {
-    if (range.Contains(value)) return;
-    Add(field,
-        absl::StrCat(value, " is out of range; must be ",
-                     std::isfinite(value) ? "" : "a finite number ", "in ", range.ToString()));
-  }
-
-  absl::Status ToStatus() const {
-    if (lines_.empty()) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrJoin(lines_, "\n"));
-  }
-
- private:
-  std::vector<std::string> lines_;
-};
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -282,178 +222,6 @@ void CheckData(const DataConfig& data, Problems* problems) {
   }
 }
 
-// Rules between workers, the strategy and the data distribution.
-void CheckWorkers(const RunConfig& config, Problems* problems) {
-  const uint32_t workers = config.workers();
-  problems->CheckInteger("workers", workers, 1, kMaxWorkers);
-  if (config.has_local() && workers != 1) {
-    problems->Add("workers", absl::StrCat(workers,
-                                          " with strategy local; local trains in one process, "
-                                          "so workers must be 1 (use parameter_server or "
-                                          "allreduce for more)"));
-  }
-  const DataConfig& data = config.data();
-  if (data.distribution() == DataConfig::SHARDED_BY_KEY && data.objects() >= 1 &&
-      workers > data.objects()) {
-    problems->Add("data.objects",
-                  absl::StrCat(data.objects(), " objects cannot feed ", workers,
-                               " workers under SHARDED_BY_KEY; objects are never split, so "
-                               "data.objects must be >= workers (",
-                               workers, ")"));
-  }
-}
-
-void CheckParameterServer(const RunConfig& config, Problems* problems) {
-  const ParameterServerStrategy& ps = config.parameter_server();
-  const bool mode_valid = ParameterServerStrategy::Mode_IsValid(ps.mode()) &&
-                          ps.mode() != ParameterServerStrategy::MODE_UNSPECIFIED;
-  if (!mode_valid) {
-    problems->Add("parameter_server.mode",
-                  absl::StrCat(ps.mode(), " is not a mode; must be one of SYNC, ASYNC, SSP"));
-  }
-  problems->CheckInteger("parameter_server.staleness", ps.staleness(), 0, kMaxStaleness);
-  if (mode_valid && ps.staleness() != 0 && ps.mode() != ParameterServerStrategy::SSP) {
-    problems->Add(
-        "parameter_server.staleness",
-        absl::StrCat(ps.staleness(), " with mode ", ParameterServerStrategy::Mode_Name(ps.mode()),
-                     "; staleness bounds SSP only, so it must be 0 unless mode is SSP"));
-  }
-  switch (ps.placement()) {
-    case ParameterServerStrategy::DEDICATED:
-      problems->CheckInteger("parameter_server.servers", ps.servers(), 1, kMaxServers);
-      break;
-    case ParameterServerStrategy::COLOCATED:
-      if (ps.servers() != 0 && ps.servers() != config.workers()) {
-        problems->Add(
-            "parameter_server.servers",
-            absl::StrCat(ps.servers(),
-                         " with placement COLOCATED; must be 0 or equal "
-                         "to workers (",
-                         config.workers(), "): each host runs one server shard and one worker"));
-      }
-      break;
-    default:
-      problems->Add(
-          "parameter_server.placement",
-          absl::StrCat(ps.placement(), " is not a placement; must be one of DEDICATED, COLOCATED"));
-      break;
-  }
-  if (!ParameterServerStrategy::Partitioning_IsValid(ps.partitioning()) ||
-      ps.partitioning() == ParameterServerStrategy::PARTITIONING_UNSPECIFIED) {
-    problems->Add("parameter_server.partitioning",
-                  absl::StrCat(ps.partitioning(),
-                               " is not a partitioning; must be one of BALANCED_RANGES, "
-                               "ROUND_ROBIN_TENSORS"));
-  }
-  problems->CheckInteger("parameter_server.chunk_bytes", ps.chunk_bytes(), kMinChunkBytes,
-                         kMaxChunkBytes);
-}
-
-void CheckAllreduce(const AllreduceStrategy& allreduce, Problems* problems) {
-  if (allreduce.algorithm() != AllreduceStrategy::RING) {
-    problems->Add("allreduce.algorithm",
-                  absl::StrCat(allreduce.algorithm(), " is not an algorithm; must be RING"));
-  }
-  problems->CheckInteger("allreduce.segment_bytes", allreduce.segment_bytes(), kMinSegmentBytes,
-                         kMaxSegmentBytes);
-  if (allreduce.transport() != AllreduceStrategy::GRPC &&
-      allreduce.transport() != AllreduceStrategy::TCP) {
-    problems->Add("allreduce.transport",
-                  absl::StrCat(allreduce.transport(), " is not a transport; must be GRPC or TCP"));
-  }
-}
-
-void CheckStrategy(const RunConfig& config, Problems* problems) {
-  switch (config.strategy_case()) {
-    case RunConfig::kLocal:
-      break;
-    case RunConfig::kParameterServer:
-      CheckParameterServer(config, problems);
-      break;
-    case RunConfig::kAllreduce:
-      CheckAllreduce(config.allreduce(), problems);
-      break;
-    case RunConfig::STRATEGY_NOT_SET:
-      problems->Add("strategy",
-                    "not set; must be one of local, parameter_server, allreduce "
-                    "(e.g. 'local {}')");
-      break;
-  }
-}
-
-void CheckSupervision(const RunConfig& config, Problems* problems) {
-  const SupervisionConfig& supervision = config.supervision();
-  if (supervision.on_worker_failure() == SupervisionConfig::CONTINUE) {
-    const bool async_ps = config.has_parameter_server() &&
-                          (config.parameter_server().mode() == ParameterServerStrategy::ASYNC ||
-                           config.parameter_server().mode() == ParameterServerStrategy::SSP);
-    if (!async_ps) {
-      problems->Add("supervision.on_worker_failure",
-                    "CONTINUE needs parameter_server with mode ASYNC or SSP; synchronous "
-                    "strategies (SYNC, allreduce) cannot go on without a member: use ABORT");
-    }
-  } else if (supervision.on_worker_failure() != SupervisionConfig::ABORT) {
-    problems->Add("supervision.on_worker_failure",
-                  absl::StrCat(supervision.on_worker_failure(),
-                               " is not a failure policy; must be ABORT or CONTINUE"));
-  }
-  problems->CheckReal("supervision.heartbeat_timeout_s", supervision.heartbeat_timeout_s(),
-                      kHeartbeatRange);
-  problems->CheckReal("supervision.stall_timeout_s", supervision.stall_timeout_s(), kStallRange);
-  problems->CheckReal("supervision.rpc_deadline_s", supervision.rpc_deadline_s(),
-                      kRpcDeadlineRange);
-}
-
-void CheckCluster(const RunConfig& config, Problems* problems) {
-  const ClusterConfig& cluster = config.cluster();
-  if (!cluster.instance_type().empty()) {
-    absl::StatusOr<InstanceProfile> instance = FindInstance(cluster.instance_type());
-    if (!instance.ok()) problems->Add("cluster.instance_type", std::string(instance.status().message()));
-  }
-  const NetworkConfig& net = cluster.network();
-  problems->CheckReal("cluster.network.bandwidth_gbps", net.bandwidth_gbps(), kBandwidthRange);
-  problems->CheckReal("cluster.network.latency_us", net.latency_us(), kMicrosRange);
-  problems->CheckReal("cluster.network.jitter_us", net.jitter_us(), kMicrosRange);
-  problems->CheckReal("cluster.network.loss", net.loss(), kLossRange);
-  if (cluster.gemm_gflops() != 0) {
-    problems->CheckReal("cluster.gemm_gflops", cluster.gemm_gflops(), kGflopsRange);
-  }
-  if (cluster.clock() == ClusterConfig::FLOPS && cluster.gemm_gflops() == 0) {
-    problems->Add("cluster.clock", "FLOPS needs the instance's speed: set cluster.instance_type "
-                                   "or cluster.gemm_gflops");
-  }
-  if (!ClusterConfig::ClockMode_IsValid(cluster.clock()) ||
-      cluster.clock() == ClusterConfig::CLOCK_MODE_UNSPECIFIED) {
-    problems->Add("cluster.clock", "must be CPU_TIME or FLOPS");
-  }
-  const bool distributed = config.has_parameter_server() || config.has_allreduce();
-  if (net.shape() && config.has_allreduce() &&
-      config.allreduce().transport() == AllreduceStrategy::GRPC) {
-    problems->Add("cluster.network.shape",
-                  "shaping the ring needs allreduce.transport TCP (the gRPC ring is not shaped)");
-  }
-  for (int i = 0; i < cluster.faults_size(); ++i) {
-    const FaultConfig& f = cluster.faults(i);
-    const std::string at = absl::StrCat("cluster.faults[", i, "]");
-    if (!distributed) {
-      problems->Add(at, "faults apply to distributed runs (parameter_server or allreduce)");
-      continue;
-    }
-    if (f.has_worker() && f.worker() >= std::max<uint32_t>(1, config.workers())) {
-      problems->Add(at + ".worker", absl::StrCat(f.worker(), " is out of range; must be in [0, ",
-                                                 std::max<uint32_t>(1, config.workers()) - 1, "]"));
-    }
-    if (f.slowdown() != 0) problems->CheckReal(at + ".slowdown", f.slowdown(), kSlowdownRange);
-    problems->CheckReal(at + ".pause_s", f.pause_s(), kPauseRange);
-    if (f.pause_s() > 0 && f.pause_at_step() == 0) {
-      problems->Add(at + ".pause_at_step", "0 with pause_s set; must name the step (1-based)");
-    }
-    if (f.slowdown() == 0 && f.pause_s() == 0 && f.kill_at_step() == 0) {
-      problems->Add(at, "does nothing; set slowdown, pause_s with pause_at_step, or kill_at_step");
-    }
-  }
-}
-
 }  // namespace
 
 absl::Status ValidateRunConfig(const RunConfig& config) {
@@ -462,14 +230,14 @@ absl::Status ValidateRunConfig(const RunConfig& config) {
   if (config.output_dir().empty()) {
     problems.Add("output_dir", "empty; must name a folder (default \"out\")");
   }
-  CheckWorkers(config, &problems);
+  internal::CheckWorkers(config, &problems);
   CheckModel(config.model(), &problems);
   CheckData(config.data(), &problems);
   CheckOptimizer(config.optimizer(), &problems);
   CheckTrain(config, &problems);
-  CheckStrategy(config, &problems);
-  CheckSupervision(config, &problems);
-  CheckCluster(config, &problems);
+  internal::CheckStrategy(config, &problems);
+  internal::CheckSupervision(config, &problems);
+  internal::CheckCluster(config, &problems);
   return problems.ToStatus();
 }
 

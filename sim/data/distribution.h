@@ -1,4 +1,5 @@
-// How the training set reaches the workers (DESIGN.md section 4): objects, sharding, slicing.
+// How the training set reaches the workers (docs/architecture.md, "Data"): objects, sharding,
+// slicing.
 //
 // The training set of N examples is first cut into K objects (like the S3 keys of a SageMaker
 // channel), each a list of example indices. Then each worker gets a WorkerSampler that hands out

@@ -1,7 +1,7 @@
 // MappedFile: a whole file mapped read-only into memory (mmap), released when the object dies.
 //
 // All processes of a run map the same IDX files, so the kernel shares their pages: sixteen workers
-// do not hold sixteen copies of the training set (DESIGN.md section 4).
+// do not hold sixteen copies of the training set (docs/architecture.md, "Data").
 #ifndef DISTSIM_SIM_DATA_MAPPED_FILE_H_
 #define DISTSIM_SIM_DATA_MAPPED_FILE_H_
 

@@ -132,103 +132,135 @@ double PsPhaseSeconds(const std::vector<int>& worker_host, const std::vector<int
   return phase > 0 ? phase + net.alpha_s : 0;
 }
 
+namespace {
+
+// A strategy's step, and what tells its bottleneck apart.
+struct StepEstimate {
+  double step_s = 0;
+  double alpha_part = 0;  // of the communication on the critical path
+  bool async_capped = false;
+  RoleLoads loads;
+  int hosts = 0;
+};
+
+StepEstimate RingStep(int n, const PredictInput& in) {
+  StepEstimate e;
+  e.hosts = n;
+  std::vector<int> rank_host(n);
+  for (int r = 0; r < n; ++r) rank_host[r] = r;
+  const double ring_s = RingAllreduceSeconds(rank_host, in.model_bytes, in.net);
+  e.step_s = in.compute_s + ring_s;
+  e.alpha_part = ring_s > 0 ? 2.0 * (n - 1) * in.net.alpha_s : 0;
+  return e;
+}
+
+StepEstimate PsSyncStep(const PsLayout& ps, const PredictInput& in) {
+  StepEstimate e;
+  e.hosts = ps.hosts;
+  const double pull = PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, false, in.net);
+  const double push = PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, true, in.net);
+  e.step_s = pull + in.compute_s + push;
+  e.alpha_part = 2 * (AlphaPart(pull, in.net) + AlphaPart(push, in.net));
+  e.loads = PsRoleLoads(ps.worker_host, ps.server_host, ps.shard_bytes);
+  return e;
+}
+
+// Also sets the row's step_s_in_step: the step if the workers move together.
+StepEstimate PsAsyncStep(const PsLayout& ps, int n, const PredictInput& in, PredictRow* row) {
+  const double c = in.compute_s;
+  StepEstimate e;
+  e.hosts = ps.hosts;
+  // Each worker on its own, with nobody else on the network; the slowest of them.
+  double t_alone = c;
+  for (int w : ps.worker_host) {
+    const std::vector<int> alone = {w};
+    const double pull = PsPhaseSeconds(alone, ps.server_host, ps.shard_bytes, false, in.net);
+    const double push = PsPhaseSeconds(alone, ps.server_host, ps.shard_bytes, true, in.net);
+    if (pull + c + push >= t_alone) {
+      t_alone = pull + c + push;
+      e.alpha_part = 2 * (AlphaPart(pull, in.net) + AlphaPart(push, in.net));
+      e.loads = PsRoleLoads(alone, ps.server_host, ps.shard_bytes);
+    }
+  }
+  // The NICs' cap: in a round where every worker pushes and pulls once, the busiest host
+  // direction carries `round.busiest_bytes`, and can do that bytes_per_s / those bytes
+  // rounds a second.
+  std::vector<Transfer> round = PsTransfers(ps.worker_host, ps.server_host, ps.shard_bytes, false);
+  const std::vector<Transfer> pushes =
+      PsTransfers(ps.worker_host, ps.server_host, ps.shard_bytes, true);
+  round.insert(round.end(), pushes.begin(), pushes.end());
+  const Load load = BusiestDirection(round);
+  double updates_per_s = n / t_alone;
+  if (in.net.bytes_per_s > 0 && load.busiest_bytes > 0) {
+    const double cap = n * in.net.bytes_per_s / load.busiest_bytes;
+    if (cap < updates_per_s) {
+      updates_per_s = cap;
+      e.async_capped = true;
+    }
+  }
+  e.step_s = n / updates_per_s;
+  // If the workers move in step instead (they start together, and a fair-shared NIC keeps
+  // them together): every pull, then every push, at once, as SYNC without its barrier.
+  row->set_step_s_in_step(
+      PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, false, in.net) + c +
+      PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, true, in.net));
+  return e;
+}
+
+// The row's throughput, efficiency, cost and bottleneck from the step.
+void FillRow(const StepEstimate& e, int n, const PredictInput& in, PredictRow* row) {
+  const double c = in.compute_s;
+  const double step_s = e.step_s;
+  const double comm_s = step_s - c;
+  const double samples_per_s = n * in.batch / step_s;
+  const double epoch_s = in.examples_per_epoch / samples_per_s;
+  row->set_step_s(step_s);
+  row->set_compute_s(c);
+  row->set_communication_s(comm_s);
+  row->set_samples_per_second(samples_per_s);
+  row->set_efficiency(samples_per_s / (n * in.batch / c));
+  row->set_epoch_s(epoch_s);
+  row->set_cost_per_epoch_usd(e.hosts * in.price_per_host_hour * epoch_s / 3600.0);
+  if (c >= comm_s) {
+    row->set_bottleneck("compute");
+  } else if (e.async_capped) {
+    row->set_bottleneck("server NIC");
+  } else if (e.alpha_part > comm_s / 2) {
+    row->set_bottleneck("latency");
+  } else if (e.loads.server > e.loads.worker) {
+    row->set_bottleneck("server NIC");
+  } else {
+    row->set_bottleneck("worker NIC");
+  }
+}
+
+}  // namespace
+
 PredictRow Predict(PredictStrategy strategy, int workers, int servers, bool colocated,
                    const PredictInput& in) {
   DS_CHECK(workers >= 1);
   DS_CHECK(in.compute_s > 0);
   DS_CHECK(in.batch > 0);
   const int n = workers;
-  const double c = in.compute_s;
   PredictRow row;
   row.set_workers(n);
-  double step_s = c;
-  double alpha_part = 0;  // of the communication on the critical path
-  bool async_capped = false;
-  RoleLoads loads;
-  int hosts = n;
-
+  StepEstimate estimate;
   if (strategy == PredictStrategy::kRing) {
     row.set_strategy("ring");
-    std::vector<int> rank_host(n);
-    for (int r = 0; r < n; ++r) rank_host[r] = r;
-    const double ring_s = RingAllreduceSeconds(rank_host, in.model_bytes, in.net);
-    step_s = c + ring_s;
-    alpha_part = ring_s > 0 ? 2.0 * (n - 1) * in.net.alpha_s : 0;
+    estimate = RingStep(n, in);
   } else {
     DS_CHECK(colocated || servers >= 1);
     const PsLayout ps = MakePsLayout(n, servers, colocated, in.model_bytes);
-    hosts = ps.hosts;
     row.set_servers(static_cast<uint32_t>(ps.server_host.size()));
     if (strategy == PredictStrategy::kPsSync) {
       row.set_strategy("ps SYNC");
-      const double pull =
-          PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, false, in.net);
-      const double push =
-          PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, true, in.net);
-      step_s = pull + c + push;
-      alpha_part = 2 * (AlphaPart(pull, in.net) + AlphaPart(push, in.net));
-      loads = PsRoleLoads(ps.worker_host, ps.server_host, ps.shard_bytes);
+      estimate = PsSyncStep(ps, in);
     } else {
       row.set_strategy("ps ASYNC");
-      // Each worker on its own, with nobody else on the network; the slowest of them.
-      double t_alone = c;
-      for (int w : ps.worker_host) {
-        const std::vector<int> alone = {w};
-        const double pull = PsPhaseSeconds(alone, ps.server_host, ps.shard_bytes, false, in.net);
-        const double push = PsPhaseSeconds(alone, ps.server_host, ps.shard_bytes, true, in.net);
-        if (pull + c + push >= t_alone) {
-          t_alone = pull + c + push;
-          alpha_part = 2 * (AlphaPart(pull, in.net) + AlphaPart(push, in.net));
-          loads = PsRoleLoads(alone, ps.server_host, ps.shard_bytes);
-        }
-      }
-      // The NICs' cap: in a round where every worker pushes and pulls once, the busiest host
-      // direction carries `round.busiest_bytes`, and can do that bytes_per_s / those bytes
-      // rounds a second.
-      std::vector<Transfer> round =
-          PsTransfers(ps.worker_host, ps.server_host, ps.shard_bytes, false);
-      const std::vector<Transfer> pushes =
-          PsTransfers(ps.worker_host, ps.server_host, ps.shard_bytes, true);
-      round.insert(round.end(), pushes.begin(), pushes.end());
-      const Load load = BusiestDirection(round);
-      double updates_per_s = n / t_alone;
-      if (in.net.bytes_per_s > 0 && load.busiest_bytes > 0) {
-        const double cap = n * in.net.bytes_per_s / load.busiest_bytes;
-        if (cap < updates_per_s) {
-          updates_per_s = cap;
-          async_capped = true;
-        }
-      }
-      step_s = n / updates_per_s;
-      // If the workers move in step instead (they start together, and a fair-shared NIC keeps
-      // them together): every pull, then every push, at once, as SYNC without its barrier.
-      row.set_step_s_in_step(
-          PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, false, in.net) + c +
-          PsPhaseSeconds(ps.worker_host, ps.server_host, ps.shard_bytes, true, in.net));
+      estimate = PsAsyncStep(ps, n, in, &row);
     }
   }
-
-  const double comm_s = step_s - c;
-  const double samples_per_s = n * in.batch / step_s;
-  const double epoch_s = in.examples_per_epoch / samples_per_s;
-  row.set_step_s(step_s);
-  row.set_compute_s(c);
-  row.set_communication_s(comm_s);
-  row.set_samples_per_second(samples_per_s);
-  row.set_efficiency(samples_per_s / (n * in.batch / c));
-  row.set_epoch_s(epoch_s);
-  row.set_cost_per_epoch_usd(hosts * in.price_per_host_hour * epoch_s / 3600.0);
-  if (c >= comm_s) {
-    row.set_bottleneck("compute");
-  } else if (async_capped) {
-    row.set_bottleneck("server NIC");
-  } else if (alpha_part > comm_s / 2) {
-    row.set_bottleneck("latency");
-  } else if (loads.server > loads.worker) {
-    row.set_bottleneck("server NIC");
-  } else {
-    row.set_bottleneck("worker NIC");
-  }
+  FillRow(estimate, n, in, &row);
   return row;
 }
 

@@ -1,4 +1,5 @@
-// The alpha-beta cost model of the simulated cluster (DESIGN.md section 5; reference/metrics.md).
+// The alpha-beta cost model of the simulated cluster (docs/architecture.md, "The two clocks" and
+// "Metrics").
 //
 // Every simulated host has one NIC, full duplex: one egress and one ingress direction of
 // `bytes_per_s` each, shared by every process on that host. A message costs alpha (latency, paid

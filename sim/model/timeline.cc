@@ -1,9 +1,9 @@
 #include "sim/model/timeline.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 #include <map>
-#include <cmath>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -231,99 +231,137 @@ class Nics {
   std::vector<Calendar> egress_, ingress_;
 };
 
-absl::StatusOr<Timeline> BuildReplay(const TimelineSpec& spec,
-                                     const std::vector<std::vector<StepRecord>>& steps) {
-  Timeline tl = StartTimeline(steps);
-  tl.order = kOrderReplayed;
-  const size_t n = steps.size();
-  int hosts = 0;
-  for (int h : spec.worker_host) hosts = std::max(hosts, h + 1);
-  for (int h : spec.server_host) hosts = std::max(hosts, h + 1);
-  Nics nics(hosts, spec.net);
-  const bool ssp = spec.kind == TimelineSpec::kPsSsp;
+// The replay of an ASYNC or SSP run: each worker's pulls and pushes, taken in the order the real
+// run did them, over the NIC calendars.
+class Replay {
+ public:
+  Replay(const TimelineSpec& spec, const std::vector<std::vector<StepRecord>>& steps)
+      : spec_(spec),
+        steps_(steps),
+        n_(steps.size()),
+        nics_(HostCount(spec), spec.net),
+        ssp_(spec.kind == TimelineSpec::kPsSsp),
+        next_(n_, 0),
+        push_done_(n_) {
+    tl_ = StartTimeline(steps);
+    tl_.order = kOrderReplayed;
+  }
 
-  std::vector<double>& t = tl.worker_end_s;       // when each worker is next ready
-  std::vector<size_t> next(n, 0);                 // event 2i: pull of step i + 1; 2i + 1: push
-  std::vector<std::vector<double>> push_done(n);  // modelled time of each worker's pushes
+  absl::StatusOr<Timeline> Run() {
+    for (;;) {
+      bool any_left = false;
+      const size_t w = NextWorker(&any_left);
+      if (!any_left) break;
+      if (w == n_) {
+        // Cannot happen: the worker with the fewest pushes is never held back.
+        return absl::InternalError("timeline: SSP replay deadlocked");
+      }
+      if (next_[w] % 2 == 0) {
+        Pull(w);
+      } else {
+        Push(w);
+      }
+      ++next_[w];
+    }
+    for (size_t w = 0; w < n_; ++w) tl_.worker_step_end_s[w] = push_done_[w];
+    Finish(&tl_);
+    return tl_;
+  }
+
+ private:
+  static int HostCount(const TimelineSpec& spec) {
+    int hosts = 0;
+    for (int h : spec.worker_host) hosts = std::max(hosts, h + 1);
+    for (int h : spec.server_host) hosts = std::max(hosts, h + 1);
+    return hosts;
+  }
 
   // SSP: the pull at clock c needs push number c - s of every other worker that will make it.
-  auto needed_push = [&](size_t c) -> size_t {
-    return ssp && c > spec.staleness ? c - spec.staleness : 0;  // 0: none
-  };
-  auto blocked = [&](size_t w, size_t c) {
-    const size_t need = needed_push(c);
+  size_t NeededPush(size_t c) const {
+    return ssp_ && c > spec_.staleness ? c - spec_.staleness : 0;  // 0: none
+  }
+
+  bool Blocked(size_t w, size_t c) const {
+    const size_t need = NeededPush(c);
     if (need == 0) return false;
-    for (size_t v = 0; v < n; ++v) {
-      if (v != w && steps[v].size() >= need && push_done[v].size() < need) return true;
+    for (size_t v = 0; v < n_; ++v) {
+      if (v != w && steps_[v].size() >= need && push_done_[v].size() < need) return true;
     }
     return false;
-  };
+  }
 
-  for (;;) {
-    // The earliest (real time, worker) among each worker's next event; a worker's own events
-    // stay in program order, and an SSP pull still held back by the bound waits its turn.
-    size_t best = n;
+  // The earliest (real time, worker) among each worker's next event; a worker's own events
+  // stay in program order, and an SSP pull still held back by the bound waits its turn.
+  // Returns n_ if none can go; *any_left says whether any worker has events left.
+  size_t NextWorker(bool* any_left) const {
+    size_t best = n_;
     double best_real = 0;
-    bool any_left = false;
-    for (size_t w = 0; w < n; ++w) {
-      if (next[w] == 2 * steps[w].size()) continue;
-      any_left = true;
-      const StepRecord& r = steps[w][next[w] / 2];
-      const bool is_push = next[w] % 2 == 1;
-      if (!is_push && blocked(w, next[w] / 2)) continue;
+    for (size_t w = 0; w < n_; ++w) {
+      if (next_[w] == 2 * steps_[w].size()) continue;
+      *any_left = true;
+      const StepRecord& r = steps_[w][next_[w] / 2];
+      const bool is_push = next_[w] % 2 == 1;
+      if (!is_push && Blocked(w, next_[w] / 2)) continue;
       // A push counts when the servers had it all (its end), a pull when it was asked for.
       const double real = is_push ? r.push_start_s() + r.push_s() : r.pull_start_s();
-      if (best == n || real < best_real) {
+      if (best == n_ || real < best_real) {
         best = w;
         best_real = real;
       }
     }
-    if (!any_left) break;
-    if (best == n) {
-      // Cannot happen: the worker with the fewest pushes is never held back.
-      return absl::InternalError("timeline: SSP replay deadlocked");
-    }
-
-    const size_t w = best;
-    const size_t c = next[w] / 2;  // the worker's clock, 0-based
-    const StepRecord& r = steps[w][c];
-    const int host = spec.worker_host[w];
-    if (next[w] % 2 == 0) {
-      double ready = t[w];
-      if (const size_t need = needed_push(c); need > 0) {
-        for (size_t v = 0; v < n; ++v) {
-          if (v != w && steps[v].size() >= need) ready = std::max(ready, push_done[v][need - 1]);
-        }
-      }
-      tl.waiting_s += ready - t[w];
-      double done = ready;
-      for (size_t j = 0; j < spec.server_host.size(); ++j) {
-        if (spec.shard_bytes[j] <= 0) continue;
-        // The pull's request reaches the server one latency before its reply can leave.
-        const double asked = ready + (spec.server_host[j] != host ? spec.net.alpha_s : 0);
-        done = std::max(done, nics.Send(asked, spec.server_host[j], host, spec.shard_bytes[j]));
-      }
-      tl.communication_s += done - ready;
-      tl.compute_s += StepCompute(r);
-      t[w] = done + StepCompute(r);
-    } else {
-      double done = t[w];
-      for (size_t j = 0; j < spec.server_host.size(); ++j) {
-        if (spec.shard_bytes[j] <= 0) continue;
-        // The push is done when its ack is back, one latency after its chunks arrived.
-        const double ack = spec.server_host[j] != host ? spec.net.alpha_s : 0;
-        done = std::max(done, nics.Send(t[w], host, spec.server_host[j], spec.shard_bytes[j]) + ack);
-      }
-      tl.communication_s += done - t[w];
-      t[w] = done;
-      push_done[w].push_back(done);
-    }
-    ++next[w];
+    return best;
   }
-  for (size_t w = 0; w < n; ++w) tl.worker_step_end_s[w] = push_done[w];
-  Finish(&tl);
-  return tl;
-}
+
+  // Worker w's pull of its step c + 1 (after any SSP wait), then that step's compute.
+  void Pull(size_t w) {
+    std::vector<double>& t = tl_.worker_end_s;  // when each worker is next ready
+    const size_t c = next_[w] / 2;              // the worker's clock, 0-based
+    const StepRecord& r = steps_[w][c];
+    const int host = spec_.worker_host[w];
+    double ready = t[w];
+    if (const size_t need = NeededPush(c); need > 0) {
+      for (size_t v = 0; v < n_; ++v) {
+        if (v != w && steps_[v].size() >= need) ready = std::max(ready, push_done_[v][need - 1]);
+      }
+    }
+    tl_.waiting_s += ready - t[w];
+    double done = ready;
+    for (size_t j = 0; j < spec_.server_host.size(); ++j) {
+      if (spec_.shard_bytes[j] <= 0) continue;
+      // The pull's request reaches the server one latency before its reply can leave.
+      const double asked = ready + (spec_.server_host[j] != host ? spec_.net.alpha_s : 0);
+      done = std::max(done, nics_.Send(asked, spec_.server_host[j], host, spec_.shard_bytes[j]));
+    }
+    tl_.communication_s += done - ready;
+    tl_.compute_s += StepCompute(r);
+    t[w] = done + StepCompute(r);
+  }
+
+  void Push(size_t w) {
+    std::vector<double>& t = tl_.worker_end_s;
+    const int host = spec_.worker_host[w];
+    double done = t[w];
+    for (size_t j = 0; j < spec_.server_host.size(); ++j) {
+      if (spec_.shard_bytes[j] <= 0) continue;
+      // The push is done when its ack is back, one latency after its chunks arrived.
+      const double ack = spec_.server_host[j] != host ? spec_.net.alpha_s : 0;
+      done =
+          std::max(done, nics_.Send(t[w], host, spec_.server_host[j], spec_.shard_bytes[j]) + ack);
+    }
+    tl_.communication_s += done - t[w];
+    t[w] = done;
+    push_done_[w].push_back(done);
+  }
+
+  const TimelineSpec& spec_;
+  const std::vector<std::vector<StepRecord>>& steps_;
+  const size_t n_;
+  Nics nics_;
+  const bool ssp_;
+  Timeline tl_;
+  std::vector<size_t> next_;                    // event 2i: pull of step i + 1; 2i + 1: push
+  std::vector<std::vector<double>> push_done_;  // modelled time of each worker's pushes
+};
 
 }  // namespace
 
@@ -342,7 +380,7 @@ absl::StatusOr<Timeline> BuildTimeline(const TimelineSpec& spec,
       break;
     case TimelineSpec::kPsAsync:
     case TimelineSpec::kPsSsp: {
-      DS_ASSIGN_OR_RETURN(tl, BuildReplay(spec, steps));
+      DS_ASSIGN_OR_RETURN(tl, Replay(spec, steps).Run());
       break;
     }
     default:

@@ -1,5 +1,6 @@
 // The modelled timeline of a recorded run: what the configured cluster would have taken for the
-// steps the workers really did (DESIGN.md section 5, the "modelled" clock beside the measured one).
+// steps the workers really did (docs/architecture.md, "The two clocks": the modelled one beside
+// the measured one).
 //
 // Compute comes from the records (model_compute_s + model_pause_s: the step's compute on the
 // simulated instance, plus any injected pause); communication from the cost model (cost_model.h)

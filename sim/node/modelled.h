@@ -1,7 +1,7 @@
-// The modelled clock of a finished run (DESIGN.md section 5): what the configured cluster would
-// have taken, from the run's own step records. This file decides what each recorded step would
-// cost on the simulated instance (compute) and which network and topology the model sees;
-// sim/model does the arithmetic.
+// The modelled clock of a finished run (docs/architecture.md, "The two clocks"): what the
+// configured cluster would have taken, from the run's own step records. This file decides what each
+// recorded step would cost on the simulated instance (compute) and which network and topology the
+// model sees; sim/model does the arithmetic.
 #ifndef DISTSIM_SIM_NODE_MODELLED_H_
 #define DISTSIM_SIM_NODE_MODELLED_H_
 
