@@ -240,4 +240,6 @@ void GrpcPeerLink::Close(absl::Time deadline) {
 
 uint64_t GrpcPeerLink::bytes_received() const { return shared_->bytes_received.load(); }
 
+int GrpcPeerLink::blocked_receivers() const { return shared_->mailbox.waiting(); }
+
 }  // namespace distsim::comm

@@ -91,6 +91,7 @@ class GrpcPeerLink final : public PeerLink {
   void Abort() override;
   uint64_t bytes_sent() const override { return bytes_sent_.load(); }
   uint64_t bytes_received() const override;
+  int blocked_receivers() const override;
 
   struct Shared;  // internal: state shared with the incoming-stream reactors
 

@@ -122,6 +122,7 @@ class TcpPeerLink final : public PeerLink {
   // consumes them.
   uint64_t nic_bytes_sent() const override { return nic_bytes_sent_.load(); }
   uint64_t nic_bytes_received() const override { return nic_bytes_received_.load(); }
+  int blocked_receivers() const override { return mailbox_.waiting(); }
 
  private:
   struct OutConn {
