@@ -1,7 +1,7 @@
 // The send side of GrpcPeerLink: one client bidi reactor per destination rank, carrying frames
 // encoded as grpc_ring_wire.h says. Internal to sim/comm (it includes gRPC).
 //
-// The stream holds a hold on its call between writes; the hold is released exactly once, by Close
+// The stream keeps a hold on its call between writes; the hold is released exactly once, by Close
 // or Cancel. Payloads of at least kZeroCopyMinBytes go out zero-copy from the caller's memory and
 // Write waits until gRPC releases it; smaller ones are copied into the message and Write returns
 // while they are in flight (the next Write, or Close, waits for them). gRPC calls, which may run
