@@ -3,4 +3,4 @@
 find_package(Boost REQUIRED)
 add_executable(allreduce_bench ${CMAKE_CURRENT_LIST_DIR}/allreduce_bench.cc)
 target_link_libraries(allreduce_bench PRIVATE distsim_strategy distsim_comm benchmark::benchmark
-                      Boost::boost Threads::Threads)
+                      Boost::boost Threads::Threads gRPC::grpc++)

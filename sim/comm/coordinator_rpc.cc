@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "distsim/coordinator.grpc.pb.h"
 #include "sim/comm/grpc_util.h"
+#include "sim/comm/run_token.h"
 
 namespace distsim::comm {
 namespace {
@@ -13,16 +14,7 @@ namespace {
 constexpr absl::Duration kLongPoll = absl::Milliseconds(500);
 constexpr int kMaxMessageBytes = 64 << 20;  // step records of a slow heartbeat stay far below
 
-grpc::Status CheckToken(grpc::ServerContext* context, const std::string& token) {
-  const auto& metadata = context->client_metadata();
-  auto it = metadata.find(kTokenMetadataKey);
-  if (it == metadata.end() || std::string(it->second.data(), it->second.size()) != token) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("refused a call from ", context->peer(),
-                                     ": its run token is not this run's (another distsim run?)"));
-  }
-  return grpc::Status::OK;
-}
+constexpr char kCoordinatorName[] = "the coordinator";
 
 }  // namespace
 
@@ -33,13 +25,13 @@ class CoordinatorService::Impl final : public rpc::Coordinator::Service {
 
   grpc::Status Register(grpc::ServerContext* context, const rpc::RegisterRequest* request,
                         rpc::RegisterReply*) override {
-    if (auto s = CheckToken(context, token_); !s.ok()) return s;
+    if (auto s = CheckRunToken(*context, token_, kCoordinatorName); !s.ok()) return ToGrpc(s);
     return ToGrpc(handler_->Register(request->process()));
   }
 
   grpc::Status GetPeers(grpc::ServerContext* context, const rpc::GetPeersRequest*,
                         rpc::GetPeersReply* reply) override {
-    if (auto s = CheckToken(context, token_); !s.ok()) return s;
+    if (auto s = CheckRunToken(*context, token_, kCoordinatorName); !s.ok()) return ToGrpc(s);
     std::optional<PeerTable> table = handler_->WaitForPeers(kLongPoll);
     reply->set_ready(table.has_value());
     if (table) *reply->mutable_table() = std::move(*table);
@@ -48,7 +40,7 @@ class CoordinatorService::Impl final : public rpc::Coordinator::Service {
 
   grpc::Status Heartbeat(grpc::ServerContext* context, const rpc::HeartbeatRequest* request,
                          rpc::HeartbeatReply* reply) override {
-    if (auto s = CheckToken(context, token_); !s.ok()) return s;
+    if (auto s = CheckRunToken(*context, token_, kCoordinatorName); !s.ok()) return ToGrpc(s);
     HeartbeatData data;
     data.role = request->role();
     data.rank = request->rank();
@@ -74,7 +66,7 @@ class CoordinatorService::Impl final : public rpc::Coordinator::Service {
 
   grpc::Status Finish(grpc::ServerContext* context, const rpc::FinishRequest* request,
                       rpc::FinishReply*) override {
-    if (auto s = CheckToken(context, token_); !s.ok()) return s;
+    if (auto s = CheckRunToken(*context, token_, kCoordinatorName); !s.ok()) return ToGrpc(s);
     return ToGrpc(handler_->Finish(request->summary()));
   }
 
@@ -100,7 +92,7 @@ class CoordinatorClient::Impl {
 
   void Prepare(grpc::ClientContext* context, double deadline_s) const {
     context->set_deadline(DeadlineIn(deadline_s));
-    context->AddMetadata(kTokenMetadataKey, token_);
+    AttachRunToken(context, token_);
   }
 
   std::string address_;
@@ -118,8 +110,7 @@ CoordinatorClient::~CoordinatorClient() = default;
 
 absl::Status CoordinatorClient::WaitUntilReachable(absl::Duration timeout) {
   return WaitForReady(*impl_->channel_,
-                      std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)),
-                      impl_->peer_);
+                      std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)), impl_->peer_);
 }
 
 absl::Status CoordinatorClient::Register(const ProcessInfo& process) {
@@ -132,7 +123,7 @@ absl::Status CoordinatorClient::Register(const ProcessInfo& process) {
 }
 
 absl::StatusOr<PeerTable> CoordinatorClient::WaitForPeers(const ProcessInfo& self,
-                                                         absl::Duration timeout) {
+                                                          absl::Duration timeout) {
   absl::Time give_up = absl::Now() + timeout;
   while (true) {
     grpc::ClientContext context;
@@ -146,9 +137,9 @@ absl::StatusOr<PeerTable> CoordinatorClient::WaitForPeers(const ProcessInfo& sel
     if (!status.ok()) return status;
     if (reply.ready()) return reply.table();
     if (absl::Now() > give_up) {
-      return absl::UnavailableError(absl::StrCat(
-          "the peer table was not complete after ", absl::FormatDuration(timeout),
-          ": some process never registered with ", impl_->peer_));
+      return absl::UnavailableError(
+          absl::StrCat("the peer table was not complete after ", absl::FormatDuration(timeout),
+                       ": some process never registered with ", impl_->peer_));
     }
   }
 }

@@ -1,7 +1,7 @@
 // The coordinator's RPC surface without gRPC types: a handler interface the coordinator logic
 // (sim/node) implements, the service that adapts gRPC calls onto it, and the client every other
-// process uses. Every call carries the run token; a call with another token is refused
-// (PermissionDenied), so two runs on one machine never talk to each other.
+// process uses. Every call carries the run token (sim/comm/run_token.h); a call with another token
+// is refused (PermissionDenied), so two runs on one machine never talk to each other.
 #ifndef DISTSIM_SIM_COMM_COORDINATOR_RPC_H_
 #define DISTSIM_SIM_COMM_COORDINATOR_RPC_H_
 
@@ -26,7 +26,7 @@ enum class Command { kContinue, kAbort, kShutdown };
 
 struct HeartbeatAnswer {
   Command command = Command::kContinue;
-  std::string reason;  // why, for kAbort
+  std::string reason;                  // why, for kAbort
   std::vector<uint32_t> lost_workers;  // workers the run goes on without (CONTINUE)
 };
 
@@ -83,8 +83,6 @@ class CoordinatorClient {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-inline constexpr char kTokenMetadataKey[] = "x-distsim-token";
 
 }  // namespace distsim::comm
 

@@ -2,9 +2,8 @@
 
 #include <unistd.h>
 
-#include <chrono>
-
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
 
@@ -44,8 +43,8 @@ void StoreRun(const std::byte* p, size_t count, float* out, RecvMode mode) {
 
 void UnpackFloats(const std::vector<std::span<const std::byte>>& pieces, std::span<float> out,
                   RecvMode mode) {
-  size_t index = 0;          // next float of out
-  std::byte partial[4];      // a float split across pieces
+  size_t index = 0;      // next float of out
+  std::byte partial[4];  // a float split across pieces
   size_t partial_bytes = 0;
   for (std::span<const std::byte> piece : pieces) {
     const std::byte* p = piece.data();
@@ -105,14 +104,17 @@ size_t FrameMailbox::queued() const {
   return n;
 }
 
-absl::Status FrameMailbox::Take(int from, const FrameTag& tag, std::span<float> out,
-                                RecvMode mode, absl::Time deadline, uint64_t* wire_bytes) {
+int FrameMailbox::waiting() const { return waiting_.load(std::memory_order_relaxed); }
+
+absl::Status FrameMailbox::Take(int from, const FrameTag& tag, std::span<float> out, RecvMode mode,
+                                absl::Time deadline, uint64_t* wire_bytes) {
   if (from < 0 || from >= static_cast<int>(closed_.size()) || from == rank_) {
     return absl::InvalidArgumentError(absl::StrCat("rank ", rank_, " cannot receive from rank ",
                                                    from, " (group of ", closed_.size(), ")"));
   }
   const Key key(from, tag);
   InboundFrame frame;
+  waiting_.fetch_add(1, std::memory_order_relaxed);  // until the wait below ends
   if (spin_micros_ > 0) {
     // A frame usually arrives within microseconds of the wait starting; a thread put to sleep
     // takes tens of microseconds to wake on a virtual machine. So spin briefly on the change
@@ -124,8 +126,7 @@ absl::Status FrameMailbox::Take(int from, const FrameTag& tag, std::span<float> 
       present = aborted_ || frames_.count(key) > 0 || !closed_[from].ok();
     }
     if (!present) {
-      const auto until =
-          std::chrono::steady_clock::now() + std::chrono::microseconds(spin_micros_);
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_micros_);
       while (changes_.load(std::memory_order_acquire) == seen &&
              std::chrono::steady_clock::now() < until) {
         CpuRelax();
@@ -138,16 +139,17 @@ absl::Status FrameMailbox::Take(int from, const FrameTag& tag, std::span<float> 
       return aborted_ || frames_.count(key) > 0 || !closed_[from].ok();
     };
     mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+    waiting_.fetch_sub(1, std::memory_order_relaxed);
     if (aborted_) {
-      return absl::CancelledError(absl::StrCat("rank ", rank_, ": link aborted while waiting for ",
-                                               TagString(from, tag)));
+      return absl::CancelledError(
+          absl::StrCat("rank ", rank_, ": link aborted while waiting for ", TagString(from, tag)));
     }
     auto it = frames_.find(key);
     if (it == frames_.end()) {
       if (!closed_[from].ok()) return closed_[from];
-      return absl::DeadlineExceededError(absl::StrCat(
-          "rank ", rank_, " stalled: nothing arrived from ", TagString(from, tag),
-          " before the deadline"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("rank ", rank_, " stalled: nothing arrived from ", TagString(from, tag),
+                       " before the deadline"));
     }
     frame = std::move(it->second.front());
     it->second.pop_front();

@@ -9,10 +9,10 @@
 #ifndef DISTSIM_SIM_COMM_FRAME_MAILBOX_H_
 #define DISTSIM_SIM_COMM_FRAME_MAILBOX_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <atomic>
 #include <map>
 #include <memory>
 #include <span>
@@ -30,8 +30,8 @@ namespace distsim::comm {
 struct InboundFrame {
   std::vector<std::span<const std::byte>> pieces;  // the payload, in order
   size_t bytes = 0;                                // sum of the pieces' sizes
-  uint64_t wire_bytes = 0;  // what the frame cost on the wire (payload and framing)
-  std::shared_ptr<const void> owner;               // keeps the pieces' memory alive
+  uint64_t wire_bytes = 0;            // what the frame cost on the wire (payload and framing)
+  std::shared_ptr<const void> owner;  // keeps the pieces' memory alive
 };
 
 class FrameMailbox {
@@ -58,6 +58,10 @@ class FrameMailbox {
   // Frames queued now (for tests).
   size_t queued() const;
 
+  // Takes waiting right now for their frame (spinning or asleep). For tests and diagnostics
+  // (PeerLink::blocked_receivers).
+  int waiting() const;
+
  private:
   using Key = std::pair<int, FrameTag>;
   const int rank_;
@@ -66,6 +70,7 @@ class FrameMailbox {
   std::map<Key, std::deque<InboundFrame>> frames_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Status> closed_ ABSL_GUARDED_BY(mu_);  // per sender; OK = open
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int> waiting_{0};  // Takes inside their spin or wait
   // Bumped by every Put, ClosePeer and Abort: a Take about to sleep spins on it briefly first.
   std::atomic<uint64_t> changes_{0};
 };

@@ -40,6 +40,8 @@ class Service;
 
 namespace distsim::comm {
 
+class RingOutStream;  // the send side of one stream (sim/comm/grpc_ring_out_stream.h)
+
 struct GrpcPeerLinkOptions {
   int rank = 0;
   int size = 1;
@@ -89,14 +91,15 @@ class GrpcPeerLink final : public PeerLink {
   void Abort() override;
   uint64_t bytes_sent() const override { return bytes_sent_.load(); }
   uint64_t bytes_received() const override;
+  int blocked_receivers() const override;
 
   struct Shared;  // internal: state shared with the incoming-stream reactors
 
  private:
   class RingService;
-  class OutStream;
 
-  absl::StatusOr<OutStream*> StreamTo(int to, absl::Time deadline);
+  // The stream to `to`, opened (and its hello awaited until `deadline`) on first use.
+  absl::StatusOr<RingOutStream*> StreamTo(int to, absl::Time deadline);
 
   const GrpcPeerLinkOptions options_;
   std::shared_ptr<Shared> shared_;  // also held by the incoming-stream reactors
@@ -105,7 +108,8 @@ class GrpcPeerLink final : public PeerLink {
   std::atomic<uint64_t> bytes_sent_{0};
   absl::Mutex mu_;
   std::vector<std::string> addresses_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::unique_ptr<OutStream>> streams_ ABSL_GUARDED_BY(mu_);  // by destination rank
+  // By destination rank.
+  std::vector<std::unique_ptr<RingOutStream>> streams_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

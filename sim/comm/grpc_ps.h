@@ -11,8 +11,8 @@
 // notifier thread owned by the service answers parked pulls as they become ready, fail (abort),
 // or reach the end of their poll ("not ready": the client re-issues it). So n waiting workers cost
 // no server threads, no call is held long, and a cancelled call or a server Shutdown() finishes
-// every parked pull at once (CANCELLED). Every call must carry the run token
-// ("distsim-run-token" metadata); a wrong or missing one is refused with PERMISSION_DENIED.
+// every parked pull at once (CANCELLED). Every call must carry the run token (run_token.h); a
+// wrong or missing one is refused with PERMISSION_DENIED.
 //
 // Client side: MakeGrpcPsClient connects to every shard (waiting for readiness with a short
 // backoff) and talks to all shards in parallel, one thread per shard beyond the first.

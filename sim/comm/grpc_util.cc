@@ -19,8 +19,8 @@ absl::StatusOr<StartedServer> StartServer(const ServerOptions& options,
   for (grpc::Service* service : services) builder.RegisterService(service);
   out.server = builder.BuildAndStart();
   if (out.server == nullptr || out.port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address,
-                                               " (address in use or not local?)"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address, " (address in use or not local?)"));
   }
   out.address = absl::StrCat(options.bind_host, ":", out.port);
   return out;
@@ -42,8 +42,8 @@ absl::Status WaitForReady(grpc::Channel& channel, std::chrono::milliseconds time
                           const std::string& peer) {
   auto deadline = std::chrono::system_clock::now() + timeout;
   if (channel.WaitForConnected(deadline)) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(peer, " did not accept a connection within ",
-                                             timeout.count(), " ms"));
+  return absl::UnavailableError(
+      absl::StrCat(peer, " did not accept a connection within ", timeout.count(), " ms"));
 }
 
 std::chrono::system_clock::time_point DeadlineIn(double seconds) {
@@ -51,17 +51,17 @@ std::chrono::system_clock::time_point DeadlineIn(double seconds) {
          std::chrono::microseconds(static_cast<int64_t>(seconds * 1e6));
 }
 
-absl::Status FromGrpc(const grpc::Status& status, const std::string& peer, const std::string& call) {
+absl::Status FromGrpc(const grpc::Status& status, const std::string& peer,
+                      const std::string& call) {
   if (status.ok()) return absl::OkStatus();
-  std::string message =
-      absl::StrCat(call, " to ", peer, " failed: ", status.error_message());
+  std::string message = absl::StrCat(call, " to ", peer, " failed: ", status.error_message());
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-      return absl::UnavailableError(absl::StrCat(peer, " is unreachable (", call, ": ",
-                                                 status.error_message(), ")"));
+      return absl::UnavailableError(
+          absl::StrCat(peer, " is unreachable (", call, ": ", status.error_message(), ")"));
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::UnavailableError(absl::StrCat(peer, " did not answer ", call,
-                                                 " within its deadline"));
+      return absl::UnavailableError(
+          absl::StrCat(peer, " did not answer ", call, " within its deadline"));
     case grpc::StatusCode::PERMISSION_DENIED:
       return absl::PermissionDeniedError(message);
     case grpc::StatusCode::CANCELLED:

@@ -1,6 +1,7 @@
 // gRPC plumbing every service and client in distsim shares: servers that bind loopback port 0 with
 // port reuse off and a capped thread pool, channels that reconnect in milliseconds, deadlines,
-// and the translation of gRPC statuses into distsim's (which name the peer).
+// and the translation of gRPC statuses into distsim's (which name the peer). This header includes
+// gRPC: it is internal to sim/comm, and to the tests and benchmarks that link gRPC themselves.
 #ifndef DISTSIM_SIM_COMM_GRPC_UTIL_H_
 #define DISTSIM_SIM_COMM_GRPC_UTIL_H_
 
@@ -17,10 +18,14 @@
 
 namespace distsim::comm {
 
+// Call metadata naming the calling rank (a ring stream's sender, a parameter-server client's
+// worker). The run token travels as run_token.h says.
+inline constexpr char kRankMetadataKey[] = "distsim-rank";
+
 struct StartedServer {
   std::unique_ptr<grpc::Server> server;
-  int port = 0;                   // the port actually bound
-  std::string address;            // host:port to hand to peers
+  int port = 0;         // the port actually bound
+  std::string address;  // host:port to hand to peers
 };
 
 // Builds and starts a server hosting `services` (not owned; they must outlive the server).

@@ -67,6 +67,7 @@ class InProcessLink final : public PeerLink {
 
   uint64_t bytes_sent() const override { return bytes_sent_.load(); }
   uint64_t bytes_received() const override { return bytes_received_.load(); }
+  int blocked_receivers() const override { return hub_->mailboxes[rank_]->waiting(); }
 
  private:
   std::shared_ptr<Hub> hub_;

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "kernels/random.h"
 #include "sim/base/check.h"
 #include "sim/base/status.h"
 
@@ -31,13 +32,9 @@ size_t StateOffset(size_t header_bytes) {
   return (header_bytes + kStateAlign - 1) / kStateAlign * kStateAlign;
 }
 
-// splitmix64 (Steele, Lea, Flood 2014): a tiny, well-mixed generator; any seed works.
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+// The splitmix64 sequence (kernels/random.h's mixer over a golden-ratio counter): a tiny,
+// well-mixed generator; any seed works.
+uint64_t SplitMix64(uint64_t* state) { return kernels::Mix64(*state += 0x9E3779B97F4A7C15ULL); }
 
 // Uniform in [0, 1) from the top 53 bits.
 double U01(uint64_t x) { return static_cast<double>(x >> 11) * 0x1.0p-53; }

@@ -73,6 +73,10 @@ class PeerLink {
   // another simulated host, counted as above. 0 for links that are not shaped.
   virtual uint64_t nic_bytes_sent() const { return 0; }
   virtual uint64_t nic_bytes_received() const { return 0; }
+
+  // Recv calls on this link waiting right now for their frame (spinning or asleep): a snapshot,
+  // for tests that must know a receiver is parked before they act, and for diagnostics.
+  virtual int blocked_receivers() const = 0;
 };
 
 }  // namespace distsim::comm

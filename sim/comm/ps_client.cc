@@ -40,8 +40,7 @@ void GatherLocal(const ShardRanges& ranges, int64_t local_offset, std::span<cons
                  std::span<float> out) {
   ForEachPiece(ranges, local_offset, static_cast<int64_t>(out.size()),
                [&](int64_t flat_offset, int64_t out_offset, int64_t n) {
-                 std::memcpy(out.data() + out_offset, flat.data() + flat_offset,
-                             n * sizeof(float));
+                 std::memcpy(out.data() + out_offset, flat.data() + flat_offset, n * sizeof(float));
                });
 }
 
@@ -70,10 +69,10 @@ absl::Status StallTracker::Observe(const PullGrant& grant, int worker, int shard
     return absl::OkStatus();
   }
   if (now - since_ <= timeout_) return absl::OkStatus();
-  return absl::DeadlineExceededError(absl::StrCat(
-      "worker ", worker, " waited ", absl::FormatDuration(now - since_), " on shard ", shard,
-      " for worker ", grant.blocker, " (stuck at clock ", grant.blocker_clock,
-      "): rank ", grant.blocker, " is stalled"));
+  return absl::DeadlineExceededError(
+      absl::StrCat("worker ", worker, " waited ", absl::FormatDuration(now - since_), " on shard ",
+                   shard, " for worker ", grant.blocker, " (stuck at clock ", grant.blocker_clock,
+                   "): rank ", grant.blocker, " is stalled"));
 }
 
 }  // namespace distsim::comm

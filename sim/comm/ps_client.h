@@ -52,11 +52,11 @@ int NumChunks(int64_t size, int64_t chunk_elems);
 
 // Answer to a long poll for a pull.
 struct PullGrant {
-  bool ready = false;      // the worker may read now
-  uint64_t version = 0;    // shard version (updates applied) when granted
-  int blocker = -1;        // not ready: the slowest worker, the one being waited on
+  bool ready = false;    // the worker may read now
+  uint64_t version = 0;  // shard version (updates applied) when granted
+  int blocker = -1;      // not ready: the slowest worker, the one being waited on
   uint64_t blocker_clock = 0;
-  uint64_t progress = 0;   // changes whenever the shard's state advances
+  uint64_t progress = 0;  // changes whenever the shard's state advances
 };
 
 struct PushAck {
@@ -80,7 +80,8 @@ class PsShardHandler {
   // Not ready after max_wait is not an error (ready = false, blocker set). Cancelled once
   // aborted; FailedPrecondition if `clock` is not the worker's clock here; InvalidArgument for a
   // worker out of range.
-  virtual absl::StatusOr<PullGrant> WaitPull(int worker, uint64_t clock, absl::Duration max_wait) = 0;
+  virtual absl::StatusOr<PullGrant> WaitPull(int worker, uint64_t clock,
+                                             absl::Duration max_wait) = 0;
 
   // Copies chunk `chunk` of the parameters to `out` (exactly that chunk's length), atomically
   // with respect to updates of that chunk.
@@ -115,9 +116,9 @@ class PsShardHandler {
 
 struct PsClientOptions {
   int worker = 0;
-  int64_t total_elems = 0;            // length of the flat buffer
-  std::vector<ShardRanges> shards;    // the shard map, index = shard id
-  int64_t chunk_bytes = 1 << 20;      // must equal the servers'
+  int64_t total_elems = 0;          // length of the flat buffer
+  std::vector<ShardRanges> shards;  // the shard map, index = shard id
+  int64_t chunk_bytes = 1 << 20;    // must equal the servers'
   // Length of one long poll. Re-issued until ready, so it bounds how long a call is held.
   absl::Duration poll = absl::Milliseconds(500);
   // Waiting this long while nothing advances on the shard (no worker's clock, no version) is a

@@ -53,7 +53,12 @@
 #include "sim/comm/nic.h"
 #include "sim/comm/peer_link.h"
 
+struct sockaddr_in;
+
 namespace distsim::comm {
+
+class FrameBufferPool;
+struct TcpFrameHeader;
 
 struct TcpPeerLinkOptions {
   int rank = 0;
@@ -117,17 +122,37 @@ class TcpPeerLink final : public PeerLink {
   // consumes them.
   uint64_t nic_bytes_sent() const override { return nic_bytes_sent_.load(); }
   uint64_t nic_bytes_received() const override { return nic_bytes_received_.load(); }
+  int blocked_receivers() const override { return mailbox_.waiting(); }
 
  private:
-  struct OutConn;
-  class BufferPool;
+  struct OutConn {
+    absl::Mutex mu;  // one frame at a time per connection; held while opening
+    bool tried ABSL_GUARDED_BY(mu) = false;
+    absl::Status status ABSL_GUARDED_BY(mu);  // sticky: once failed, stays failed
+    std::atomic<int> fd{-1};                  // set once, when open
+  };
 
+  // Send side (tcp_peer_link_send.cc).
   // Opens the connection to `to` (connect, handshake) unless it was tried before; returns its
   // (sticky) state. Takes conn->mu.
   absl::Status EnsureOpen(int to, OutConn* conn, absl::Time deadline);
+  // Connects to `to` and shakes hands; the socket, or why not (named as EnsureOpen reports it).
   absl::StatusOr<int> Open(int to, absl::Time deadline);
+  // Connects a new socket to `target` (`peer` names it), retrying every 20 ms while it refuses,
+  // until `deadline`. Unavailable then; Cancelled if aborted.
+  absl::StatusOr<int> Dial(const sockaddr_in& target, const std::string& peer, absl::Time deadline);
+  // The status of a handshake with `peer` that ended with socket `error` and `answer`.
+  absl::Status HandshakeStatus(int error, uint8_t answer, const std::string& peer);
+  // Writes one frame on `conn` (to rank `to`); a failure makes the connection's status sticky.
+  absl::Status WriteFrame(int to, OutConn* conn, const TcpFrameHeader& header,
+                          std::span<const float> data, absl::Time deadline);
+
+  // Receive side (tcp_peer_link.cc).
   void AcceptLoop();
+  // One inbound connection: the handshake, then frames until it ends.
   void ReadLoop(int fd);
+  // Reads one frame from `from` into the mailbox; the reason the connection ended otherwise.
+  absl::Status ReadFrame(int fd, int from);
   // Socket bookkeeping: every open fd is listed so Abort/Close can shut it down; fds are closed
   // only by Forget (unlisted first) or the destructor, so a listed fd is never reused meanwhile.
   absl::StatusOr<int> NewSocket();
@@ -141,7 +166,7 @@ class TcpPeerLink final : public PeerLink {
 
   const TcpPeerLinkOptions options_;
   FrameMailbox mailbox_;
-  std::shared_ptr<BufferPool> pool_;  // also held by queued frames
+  std::shared_ptr<FrameBufferPool> pool_;  // also held by queued frames
   std::atomic<bool> aborted_{false};
   std::atomic<uint64_t> bytes_sent_{0};
   std::atomic<uint64_t> bytes_received_{0};
@@ -161,7 +186,7 @@ class TcpPeerLink final : public PeerLink {
   absl::Mutex mu_;
   int listen_fd_ ABSL_GUARDED_BY(mu_) = -1;
   std::vector<std::string> addresses_ ABSL_GUARDED_BY(mu_);
-  std::vector<int> fds_ ABSL_GUARDED_BY(mu_);           // every open socket (listed for shutdown)
+  std::vector<int> fds_ ABSL_GUARDED_BY(mu_);  // every open socket (listed for shutdown)
   std::thread acceptor_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> readers_ ABSL_GUARDED_BY(mu_);
   int live_readers_ ABSL_GUARDED_BY(mu_) = 0;

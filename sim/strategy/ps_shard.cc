@@ -136,7 +136,9 @@ absl::StatusOr<comm::PullGrant> PsShard::WaitPull(int worker, uint64_t clock,
     }
     if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
     if (PullReadyLocked(clock) || timed_out) break;
+    ++parked_;
     timed_out = changed_.WaitWithDeadline(&mu_, deadline);
+    --parked_;
   }
   comm::PullGrant grant;
   grant.ready = PullReadyLocked(clock);
@@ -147,6 +149,11 @@ absl::StatusOr<comm::PullGrant> PsShard::WaitPull(int worker, uint64_t clock,
     if (grant.blocker >= 0) grant.blocker_clock = clock_[grant.blocker];
   }
   return grant;
+}
+
+int PsShard::parked() const {
+  absl::MutexLock lock(&mu_);
+  return parked_;
 }
 
 absl::Status PsShard::ReadChunk(int chunk, std::span<float> out) {

@@ -117,6 +117,9 @@ class PsShard final : public comm::PsShardHandler {
   uint64_t version() const;
   std::vector<uint64_t> clocks() const;
   StalenessStats staleness() const;
+  // WaitPull calls blocked right now waiting for the shard to advance (pushes never block). For
+  // tests that must know a pull is parked before they act.
+  int parked() const;
   // Writes this shard's parameters into its ranges of the whole flat buffer `flat`.
   void CopyParamsTo(std::span<float> flat) const;
 
@@ -164,6 +167,7 @@ class PsShard final : public comm::PsShardHandler {
   absl::CondVar changed_;  // signalled on every clock, version or membership change, and abort
   std::vector<float> params_ ABSL_GUARDED_BY(mu_);
   std::vector<Chunk> chunks_ ABSL_GUARDED_BY(mu_);
+  int parked_ ABSL_GUARDED_BY(mu_) = 0;  // WaitPull calls in changed_.WaitWithDeadline
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t progress_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> clock_ ABSL_GUARDED_BY(mu_);

@@ -77,7 +77,7 @@ class GrpcCluster {
   }
 
   absl::StatusOr<std::unique_ptr<PsClient>> Client(int worker, std::string token = kToken,
-                                                    absl::Duration stall = absl::Seconds(60)) {
+                                                   absl::Duration stall = absl::Seconds(60)) {
     PsClientOptions options = ClientOptions(worker);
     options.stall_timeout = stall;
     GrpcPsClientOptions grpc_options;
@@ -90,7 +90,7 @@ class GrpcCluster {
   // A client whose traffic crosses the simulated NICs: this worker on nic->host(), shard s on
   // shard_host[s].
   absl::StatusOr<std::unique_ptr<PsClient>> ShapedClient(int worker, std::shared_ptr<NicPort> nic,
-                                                          std::vector<int> shard_host) {
+                                                         std::vector<int> shard_host) {
     GrpcPsClientOptions grpc_options;
     grpc_options.addresses = addresses_;
     grpc_options.run_token = kToken;
@@ -268,32 +268,50 @@ Waiting StartWaiting(absl::Duration stall) {
   return w;
 }
 
+// Waits (polling, no fixed sleep) until shard 0 of `w` has a parked pull: its 500 ms polls are
+// re-issued, so one is parked almost always. False if none parks within 30 s.
+bool WaitParked(Waiting& w) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < give_up) {
+    if (w.cluster->service(0).num_waiting_pulls() > 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+// The waiting tests set a 60 s stall timeout: a call that an abort, a cancel or a shutdown ends
+// returns long before it, however loaded the machine.
+constexpr auto kWellBeforeTheStall = std::chrono::seconds(20);
+
+// Starts worker 0's pull of step 1 (which waits for worker 1) on a thread of its own.
+std::thread PullInBackground(Waiting& w, absl::Status* status, PullResult* pulled) {
+  return std::thread([&w, status, pulled] { *status = w.client->Pull(1, w.params, pulled); });
+}
+
 TEST(GrpcPsTest, ClientAbortUnblocksAWaiter) {
   Waiting w = StartWaiting(absl::Seconds(60));
-  std::thread aborter([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    w.client->Abort();
-  });
-  const auto start = std::chrono::steady_clock::now();
+  absl::Status status;
   PullResult pulled;
-  absl::Status status = w.client->Pull(1, w.params, &pulled);
-  aborter.join();
+  std::thread puller = PullInBackground(w, &status, &pulled);
+  EXPECT_TRUE(WaitParked(w));
+  const auto start = std::chrono::steady_clock::now();
+  w.client->Abort();
+  puller.join();
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, kWellBeforeTheStall);
 }
 
 TEST(GrpcPsTest, ServerAbortUnblocksAWaiter) {
   Waiting w = StartWaiting(absl::Seconds(60));
-  std::thread aborter([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    for (auto& shard : w.cluster->shards()) shard->Abort();
-  });
-  const auto start = std::chrono::steady_clock::now();
+  absl::Status status;
   PullResult pulled;
-  absl::Status status = w.client->Pull(1, w.params, &pulled);
-  aborter.join();
+  std::thread puller = PullInBackground(w, &status, &pulled);
+  EXPECT_TRUE(WaitParked(w));
+  const auto start = std::chrono::steady_clock::now();
+  for (auto& shard : w.cluster->shards()) shard->Abort();
+  puller.join();
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, kWellBeforeTheStall);
 }
 
 TEST(GrpcPsTest, LongWaitIsReissuedAndStallNamesTheSilentRank) {
@@ -310,18 +328,17 @@ TEST(GrpcPsTest, LongWaitIsReissuedAndStallNamesTheSilentRank) {
 
 TEST(GrpcPsTest, DoneReleasesTheWaiter) {
   Waiting w = StartWaiting(absl::Seconds(60));
-  std::thread leaver([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    auto other = w.cluster->Client(1);
-    ASSERT_TRUE(other.ok());
-    ASSERT_TRUE((*other)->Done().ok());
-  });
+  absl::Status status;
   PullResult pulled;
-  absl::Status status = w.client->Pull(1, w.params, &pulled);
-  leaver.join();
+  std::thread puller = PullInBackground(w, &status, &pulled);
+  EXPECT_TRUE(WaitParked(w));
+  auto other = w.cluster->Client(1);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->Done().ok());
+  puller.join();
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(pulled.versions, (std::vector<uint64_t>{1, 1}));
-  EXPECT_GT(pulled.wait_s, 0.1);
+  EXPECT_GT(pulled.wait_s, 0.0);
 }
 
 // Six SYNC workers wait at every step's barrier for a seventh that takes 1.5 s per step, against
@@ -359,8 +376,10 @@ TEST(GrpcPsTest, ManyWaitersNeedNoServerThreads) {
         if (!statuses[w].ok()) break;
         waited[w] += pulled.wait_s;
         if (pulled.versions != std::vector<uint64_t>{t, t}) {
-          statuses[w] = absl::InternalError(absl::StrCat("worker ", w, " read the wrong version "
-                                                         "at step ", t));
+          statuses[w] = absl::InternalError(absl::StrCat("worker ", w,
+                                                         " read the wrong version "
+                                                         "at step ",
+                                                         t));
           break;
         }
         if (w == kSlow) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -386,52 +405,41 @@ TEST(GrpcPsTest, ManyWaitersNeedNoServerThreads) {
   for (float v : cluster.Params()) ASSERT_NEAR(v, -0.1f * 0.04f * kSteps, 1e-6f);
 }
 
-// Waits until shard 0 of `w` has a parked pull (a 500 ms poll re-issued: one is parked almost
-// always). False after 2 s.
-bool WaitParked(Waiting& w) {
-  for (int i = 0; i < 2000; ++i) {
-    if (w.cluster->service(0).num_waiting_pulls() > 0) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return false;
-}
-
 TEST(GrpcPsTest, ClientCancelUnparksTheWaiterAtOnce) {
   Waiting w = StartWaiting(absl::Seconds(60));
   absl::Status status;
-  std::thread puller([&] {
-    PullResult pulled;
-    status = w.client->Pull(1, w.params, &pulled);
-  });
-  ASSERT_TRUE(WaitParked(w));
+  PullResult pulled;
+  std::thread puller = PullInBackground(w, &status, &pulled);
+  EXPECT_TRUE(WaitParked(w));
   const auto cancelled = std::chrono::steady_clock::now();
   w.client->Abort();
-  // Gone from the server well before its 500 ms poll would have ended.
+  // The cancelled call leaves the server (OnCancel unparks it), the pull returns Cancelled, and
+  // both happen long before the stall timeout would have ended the wait.
   while (w.cluster->service(0).num_waiting_pulls() > 0 &&
-         std::chrono::steady_clock::now() - cancelled < std::chrono::seconds(2)) {
+         std::chrono::steady_clock::now() - cancelled < kWellBeforeTheStall) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_LT(std::chrono::steady_clock::now() - cancelled, std::chrono::milliseconds(200));
+  EXPECT_EQ(w.cluster->service(0).num_waiting_pulls(), 0);
   puller.join();
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - cancelled, kWellBeforeTheStall);
 }
 
 TEST(GrpcPsTest, ServerShutdownFinishesParkedPullsAtOnce) {
   Waiting w = StartWaiting(absl::Seconds(60));
   absl::Status status;
-  std::thread puller([&] {
-    PullResult pulled;
-    status = w.client->Pull(1, w.params, &pulled);
-  });
-  ASSERT_TRUE(WaitParked(w));
+  PullResult pulled;
+  std::thread puller = PullInBackground(w, &status, &pulled);
+  EXPECT_TRUE(WaitParked(w));
   const auto start = std::chrono::steady_clock::now();
-  w.cluster->server(0).Shutdown(DeadlineIn(0));  // cancels the parked pull at once
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+  // A shutdown with no grace cancels the parked pull: once it returns, nothing is parked (a
+  // shutdown that waited for the pull's poll instead would still return, after up to 500 ms).
+  w.cluster->server(0).Shutdown(DeadlineIn(0));
   EXPECT_EQ(w.cluster->service(0).num_waiting_pulls(), 0);
   w.cluster->shards()[1]->Abort();  // the pull of shard 1 would wait on
   puller.join();
   EXPECT_FALSE(status.ok());
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, kWellBeforeTheStall);
 }
 
 // A handler that cannot report changes (the default SetChangeListener): parked pulls are polled.
@@ -442,8 +450,7 @@ class SilentHandler final : public PsShardHandler {
   int num_workers() const override { return shard_->num_workers(); }
   int64_t size() const override { return shard_->size(); }
   int64_t chunk_elems() const override { return shard_->chunk_elems(); }
-  absl::StatusOr<PullGrant> WaitPull(int worker, uint64_t clock,
-                                     absl::Duration max_wait) override {
+  absl::StatusOr<PullGrant> WaitPull(int worker, uint64_t clock, absl::Duration max_wait) override {
     return shard_->WaitPull(worker, clock, max_wait);
   }
   absl::Status ReadChunk(int chunk, std::span<float> out) override {
@@ -453,8 +460,7 @@ class SilentHandler final : public PsShardHandler {
                          std::span<const float> grad) override {
     return shard_->PushChunk(worker, clock, chunk, grad);
   }
-  absl::StatusOr<PushAck> FinishPush(int worker, uint64_t clock,
-                                     uint64_t pulled_version) override {
+  absl::StatusOr<PushAck> FinishPush(int worker, uint64_t clock, uint64_t pulled_version) override {
     return shard_->FinishPush(worker, clock, pulled_version);
   }
   absl::Status WorkerDone(int worker) override { return shard_->WorkerDone(worker); }
@@ -469,7 +475,8 @@ TEST(GrpcPsTest, HandlerWithoutChangeListenerStillReleasesWaitersPromptly) {
   strategy::PsShardOptions options;
   options.num_workers = 2;
   options.mode = PsMode::kSync;
-  PsShard shard(options, {{0, 1000}}, init, [](int64_t n) { return kernels::MakeSgd<float>(n, 0.1f); });
+  PsShard shard(options, {{0, 1000}}, init,
+                [](int64_t n) { return kernels::MakeSgd<float>(n, 0.1f); });
   SilentHandler handler(&shard);
   PsService service(&handler, kToken);
   auto started = StartServer(ServerOptions{}, {service.service()});
@@ -488,16 +495,23 @@ TEST(GrpcPsTest, HandlerWithoutChangeListenerStillReleasesWaitersPromptly) {
   PushResult pushed;
   ASSERT_TRUE((*client)->Pull(0, params, &pulled).ok());
   ASSERT_TRUE((*client)->Push(0, params, pulled.versions, &pushed).ok());
-  std::chrono::steady_clock::time_point released;
-  std::thread other([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    released = std::chrono::steady_clock::now();
-    ASSERT_TRUE(shard.WorkerDone(1).ok());
+  std::chrono::steady_clock::time_point released, answered;
+  absl::Status status;
+  std::thread puller([&] {
+    status = (*client)->Pull(1, params, &pulled);
+    answered = std::chrono::steady_clock::now();
   });
-  ASSERT_TRUE((*client)->Pull(1, params, &pulled).ok());
-  const auto answered = std::chrono::steady_clock::now();
-  other.join();
-  EXPECT_LT(answered - released, std::chrono::milliseconds(200));  // not the 1 s poll's end
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (service.num_waiting_pulls() == 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(service.num_waiting_pulls(), 1);  // parked: polled, no fixed sleep
+  released = std::chrono::steady_clock::now();
+  ASSERT_TRUE(shard.WorkerDone(1).ok());
+  puller.join();
+  ASSERT_TRUE(status.ok()) << status;
+  // Released by the 5 ms re-check, not at the end of the 1 s poll the pull was parked for.
+  EXPECT_LT(answered - released, std::chrono::milliseconds(800));
   EXPECT_EQ(pulled.versions, std::vector<uint64_t>{1});
   started->server->Shutdown(DeadlineIn(1));
 }
@@ -539,16 +553,17 @@ TEST(GrpcPsTest, ShapedWorkersShareTheServerHostsNic) {
   const double ideal = 2 * kElems * 4.0 / model.bytes_per_s;  // 0.4 s
   std::vector<std::vector<float>> params(2, std::vector<float>(kElems));
   std::vector<PullResult> pulled(2);
-  const std::vector<double> pull_s = BothAtOnce(
-      [&](int w) { EXPECT_TRUE(clients[w]->Pull(0, params[w], &pulled[w]).ok()); });
+  const std::vector<double> pull_s =
+      BothAtOnce([&](int w) { EXPECT_TRUE(clients[w]->Pull(0, params[w], &pulled[w]).ok()); });
   const std::vector<float> grads(kElems, 0.5f);
   const std::vector<double> push_s = BothAtOnce([&](int w) {
     PushResult pushed;
     EXPECT_TRUE(clients[w]->Push(0, grads, pulled[w].versions, &pushed).ok());
   });
-  std::printf("shaped PS, 2 workers x 2.5 MB through one 100 Mbit/s server NIC (ideal %.3f s): "
-              "pulls %.3f/%.3f s, pushes %.3f/%.3f s\n",
-              ideal, pull_s[0], pull_s[1], push_s[0], push_s[1]);
+  std::printf(
+      "shaped PS, 2 workers x 2.5 MB through one 100 Mbit/s server NIC (ideal %.3f s): "
+      "pulls %.3f/%.3f s, pushes %.3f/%.3f s\n",
+      ideal, pull_s[0], pull_s[1], push_s[0], push_s[1]);
   for (int w = 0; w < 2; ++w) {
     EXPECT_GE(pull_s[w], 0.85 * ideal) << "worker " << w;
     EXPECT_LE(pull_s[w], 1.5 * ideal) << "worker " << w;
@@ -562,6 +577,17 @@ TEST(GrpcPsTest, ShapedWorkersShareTheServerHostsNic) {
   }
 }
 
+// Waits (polling, no fixed sleep) until `host`'s egress bucket has been reserved: a shaped
+// transfer from it is under way. False if none starts within 30 s.
+bool WaitUntilSending(const NicTable& table, int host) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < give_up) {
+    if (table.egress_free(host) > absl::UnixEpoch()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
 TEST(GrpcPsTest, AbortEndsAPushWaitingOnASlowNic) {
   kernels::ParamLayout layout;
   layout.Add("w", {250'000});  // 1 MB: 10 s at 100 kB/s
@@ -570,16 +596,18 @@ TEST(GrpcPsTest, AbortEndsAPushWaitingOnASlowNic) {
   auto table = NicTable::CreateLocal(2, NicModel{.bytes_per_s = 1e5});
   auto client = cluster.ShapedClient(0, std::make_shared<NicPort>(table, 1, 1), {0});
   ASSERT_TRUE(client.ok()) << client.status();
-  std::thread aborter([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    (*client)->Abort();
+  absl::Status status;
+  std::thread pusher([&] {
+    PushResult pushed;
+    status = (*client)->Push(0, init, std::vector<uint64_t>{0}, &pushed);
   });
+  EXPECT_TRUE(WaitUntilSending(*table, 1));
   const auto start = std::chrono::steady_clock::now();
-  PushResult pushed;
-  absl::Status status = (*client)->Push(0, init, std::vector<uint64_t>{0}, &pushed);
-  aborter.join();
+  (*client)->Abort();
+  pusher.join();
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  // The push would take 10 s on the NIC: the abort ends it well before.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 TEST(GrpcPsTest, AShapedClientChecksItsHostTable) {
@@ -591,8 +619,7 @@ TEST(GrpcPsTest, AShapedClientChecksItsHostTable) {
   EXPECT_TRUE(absl::IsInvalidArgument(client.status())) << client.status();  // 2 shards
   client = cluster.ShapedClient(0, std::make_shared<NicPort>(table, 1, 1), {0, 2});
   EXPECT_TRUE(absl::IsInvalidArgument(client.status())) << client.status();  // no host 2
-  EXPECT_NE(client.status().message().find("shard_host[1]"), std::string::npos)
-      << client.status();
+  EXPECT_NE(client.status().message().find("shard_host[1]"), std::string::npos) << client.status();
 }
 
 }  // namespace

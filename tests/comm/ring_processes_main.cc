@@ -1,8 +1,8 @@
 // Ring allreduce across real processes on loopback, over gRPC (each rank a forked process with
-// its own server) or plain TCP (each rank listening on its own port): n ranks (n given). Every rank checks its result against the sum computed
-// independently in double, ranks compare result hashes (all ranks identical bits), and every
-// allreduce runs twice (same inputs, same bits). Exit 0 when every check holds.
-// Usage: ring_processes_main N [grpc|tcp]
+// its own server) or plain TCP (each rank listening on its own port): n ranks (n given). Every rank
+// checks its result against the sum computed independently in double, ranks compare result hashes
+// (all ranks identical bits), and every allreduce runs twice (same inputs, same bits). Exit 0 when
+// every check holds. Usage: ring_processes_main N [grpc|tcp]
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

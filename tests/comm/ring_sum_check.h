@@ -18,8 +18,8 @@
 namespace distsim::comm {
 
 // `links[r]` is rank r's link; `step` tags this call (use a new value per call).
-inline void ExpectRingSumMatches(const std::vector<PeerLink*>& links, int64_t len,
-                                 uint64_t step, int64_t segment_bytes) {
+inline void ExpectRingSumMatches(const std::vector<PeerLink*>& links, int64_t len, uint64_t step,
+                                 int64_t segment_bytes) {
   const int n = static_cast<int>(links.size());
   SCOPED_TRACE(testing::Message() << "n=" << n << " len=" << len);
   std::vector<std::vector<float>> data(n, std::vector<float>(len));

@@ -346,32 +346,52 @@ TEST(PsWaitTest, StallTimeoutNamesTheSilentWorker) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
 }
 
+// Waits (polling, no fixed sleep) until a pull is parked on some shard of `stuck`. False if none
+// parks within 30 s.
+bool WaitUntilParked(Stuck& stuck) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < give_up) {
+    for (auto& s : stuck.cluster->shards()) {
+      if (s->parked() > 0) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+// The stall timeout of the abort tests is 60 s: an abort that works returns long before it.
+constexpr auto kWellBeforeTheStall = std::chrono::seconds(20);
+
 TEST(PsWaitTest, ShardAbortReleasesWaiters) {
   Stuck stuck = StartStuckSync(absl::Seconds(60));
-  std::thread aborter([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    for (auto& s : stuck.cluster->shards()) s->Abort();
+  absl::Status status;
+  std::thread puller([&] {
+    std::vector<float> params(stuck.init.size());
+    comm::PullResult pulled;
+    status = stuck.client->Pull(1, params, &pulled);
   });
-  std::vector<float> params(stuck.init.size());
-  comm::PullResult pulled;
-  absl::Status status = stuck.client->Pull(1, params, &pulled);
-  aborter.join();
+  EXPECT_TRUE(WaitUntilParked(stuck));
+  const auto start = std::chrono::steady_clock::now();
+  for (auto& s : stuck.cluster->shards()) s->Abort();
+  puller.join();
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, kWellBeforeTheStall);
 }
 
 TEST(PsWaitTest, ClientAbortReleasesItsWait) {
   Stuck stuck = StartStuckSync(absl::Seconds(60));
-  std::thread aborter([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    stuck.client->Abort();
+  absl::Status status;
+  std::thread puller([&] {
+    std::vector<float> params(stuck.init.size());
+    comm::PullResult pulled;
+    status = stuck.client->Pull(1, params, &pulled);
   });
-  std::vector<float> params(stuck.init.size());
-  comm::PullResult pulled;
+  EXPECT_TRUE(WaitUntilParked(stuck));
   const auto start = std::chrono::steady_clock::now();
-  absl::Status status = stuck.client->Pull(1, params, &pulled);
-  aborter.join();
+  stuck.client->Abort();
+  puller.join();
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, kWellBeforeTheStall);
 }
 
 TEST(PsWaitTest, DoneWorkerIsNoLongerWaitedFor) {
