@@ -9,12 +9,14 @@
 #   check_includes.sh --check-docs ROOT FILE...     each FILE's copy of the table, between the lines
 #                                                   <!-- include-rules:begin --> and
 #                                                   <!-- include-rules:end -->, equals --print
+#   check_includes.sh --write-docs ROOT FILE...     replaces each FILE's copy with --print's output
 set -u
 
 mode=check
 case "${1:-}" in
   --print) mode=print; shift ;;
   --check-docs) mode=docs; shift ;;
+  --write-docs) mode=write; shift ;;
 esac
 root=${1:-.}
 [ $# -gt 0 ] && shift
@@ -46,6 +48,17 @@ print_table() {
 
 if [ "$mode" = print ]; then
   print_table
+  exit 0
+fi
+
+if [ "$mode" = write ]; then
+  table_text=$(print_table)
+  for f in "$@"; do
+    TABLE="$table_text" awk '
+      /<!-- include-rules:begin -->/ { print; print ENVIRON["TABLE"]; skip = 1; next }
+      /<!-- include-rules:end -->/ { skip = 0 }
+      !skip { print }' "$f" > "$f.tmp" && mv "$f.tmp" "$f"
+  done
   exit 0
 fi
 
