@@ -12,14 +12,16 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/text_format.h"
 #include "sim/base/status.h"
-#include "sim/config/config.h"
+#include "sim/app/compare.h"
+#include "sim/app/plan.h"
+#include "sim/app/predict.h"
 #include "sim/config/compare.h"
-#include "sim/node/compare.h"
+#include "sim/config/config.h"
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
-#include "sim/node/plan.h"
-#include "sim/node/predict.h"
 #include "sim/node/run.h"
+#include "sim/node/run_plan.h"
+#include "sim/report/compare_table.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
 
@@ -200,8 +202,8 @@ absl::Status CompareCommand(const RunFlags& flags) {
                       config::LoadCompare(flags.config_path, &compare));
   if (!flags.output_dir.empty()) compare.set_output_dir(flags.output_dir);
   const int repeats = static_cast<int>(compare.repeats());
-  const double estimate = node::EstimateSeconds(entries, repeats);
-  node::CompareOptions options;
+  const double estimate = app::EstimateSeconds(entries, repeats);
+  app::CompareOptions options;
   options.out_dir = (std::filesystem::path(compare.output_dir()) / compare.name()).string();
   options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
   options.progress = flags.quiet ? nullptr : stderr;
@@ -216,8 +218,8 @@ absl::Status CompareCommand(const RunFlags& flags) {
                  report::Progress::FormatDuration(estimate).c_str(),
                  estimate > 600 ? " (long: shorten train.steps or epochs for a quick look)" : "");
   }
-  DS_ASSIGN_OR_RETURN(CompareResult result, node::RunCompare(compare, entries, options));
-  std::printf("\n%s", node::FormatCompareTable(result).c_str());
+  DS_ASSIGN_OR_RETURN(CompareResult result, app::RunCompare(compare, entries, options));
+  std::printf("\n%s", report::FormatCompareTable(result).c_str());
   if (result.findings_size() > 0) std::printf("\nwhat the numbers show:\n");
   for (const std::string& finding : result.findings()) std::printf("  - %s\n", finding.c_str());
   std::printf("took %s; wrote %s/compare.json, compare.csv and report.html\n",
@@ -226,8 +228,10 @@ absl::Status CompareCommand(const RunFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) {
-  // A PredictConfig, or a plain RunConfig taken as the calibration run (no checks).
+// The PredictConfig of `distsim predict`: the file as one, or a plain RunConfig taken as the
+// calibration run (no checks), with the flags applied.
+absl::StatusOr<PredictConfig> LoadPredictConfig(const RunFlags& flags,
+                                                const PredictFlags& predict) {
   PredictConfig config;
   absl::Status as_predict = config::LoadMessage(flags.config_path, &config);
   if (!as_predict.ok()) {
@@ -262,7 +266,12 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
     }
   }
   if (predict.servers > 0) config.set_servers(predict.servers);
-  node::PredictOptions options;
+  return config;
+}
+
+absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) {
+  DS_ASSIGN_OR_RETURN(const PredictConfig config, LoadPredictConfig(flags, predict));
+  app::PredictOptions options;
   options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
   options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
   options.progress = flags.quiet ? nullptr : stderr;
@@ -271,8 +280,8 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
   options.run_checks = !predict.no_checks;
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  DS_ASSIGN_OR_RETURN(PredictResult result, node::RunPredict(config, options));
-  std::printf("\n%s", node::FormatPredict(result).c_str());
+  DS_ASSIGN_OR_RETURN(PredictResult result, app::RunPredict(config, options));
+  std::printf("\n%s", app::FormatPredict(result).c_str());
   std::printf("wrote %s/predict.html (open it in a browser), predict.json, predict.csv and "
               "predict.txt\n",
               options.out_dir.c_str());
@@ -289,7 +298,7 @@ absl::Status RoleCommand(bool server, node::RoleFlags flags) {
 
 absl::Status PlanCommand(const RunFlags& flags) {
   DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
-  DS_ASSIGN_OR_RETURN(std::string plan, node::FormatPlan(config, DataDirFor(config, flags)));
+  DS_ASSIGN_OR_RETURN(std::string plan, app::FormatPlan(config, DataDirFor(config, flags)));
   std::fputs(plan.c_str(), stdout);
   for (const std::string& note : config::Advice(config)) std::printf("note: %s\n", note.c_str());
   return absl::OkStatus();
