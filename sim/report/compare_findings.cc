@@ -10,7 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "sim/report/compare_charts.h"
+#include "sim/report/strategy_names.h"
 
 namespace distsim::report {
 namespace {

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "sim/report/compare_charts.h"
+#include "sim/report/strategy_names.h"
 
 namespace distsim::report {
 namespace {

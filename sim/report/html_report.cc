@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/util/json_util.h"
 #include "sim/report/compare_charts.h"
+#include "sim/report/strategy_names.h"
 #include "sim/report/svg_chart.h"
 
 namespace distsim::report {
@@ -171,10 +172,9 @@ constexpr const char* kColumns[] = {"run",
                                     "modelled efficiency",
                                     "network, faults"};
 
-std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
-  const int repeats = std::max(1, row.run_names_size());
-  std::string out = absl::StrFormat("<tr class=\"row\" data-row=\"%s\">", EscapeHtml(row.name()));
-  absl::StrAppendFormat(&out, "<td class=\"name\">%s", EscapeHtml(row.name()));
+// The cells of what ran: name (and description), strategy, workers, data, samples.
+std::string RunCells(const CompareRow& row) {
+  std::string out = absl::StrFormat("<td class=\"name\">%s", EscapeHtml(row.name()));
   if (!row.description().empty()) {
     absl::StrAppend(&out, "<div class=\"desc\">", EscapeHtml(row.description()), "</div>");
   }
@@ -187,6 +187,13 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
   absl::StrAppend(&out, "<td>", row.workers(), "</td><td class=\"text\" title=\"",
                   EscapeHtml(row.distribution()), "\">", data, "</td><td>",
                   FormatGrouped(static_cast<double>(row.samples())), "</td>");
+  return out;
+}
+
+// The cells of the wall clock here: accuracy, time to target, samples/s, efficiency, the step's
+// shares, bytes and staleness.
+std::string MeasuredCells(const CompareRow& row, int repeats) {
+  std::string out;
   absl::StrAppend(
       &out, "<td class=\"accuracy\">",
       Stat3(
@@ -219,7 +226,12 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
     absl::StrAppend(&out, "–");
   }
   absl::StrAppend(&out, "</td>");
-  // The modelled clock.
+  return out;
+}
+
+// The cells of the modelled clock: time, samples/s, step and efficiency.
+std::string ModelledCells(const CompareRow& row, int repeats) {
+  std::string out;
   if (row.modelled_seconds().median() > 0) {
     absl::StrAppend(
         &out, "<td class=\"modelled\">",
@@ -241,8 +253,14 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
                   row.modelled_scaling_efficiency() > 0
                       ? FormatPercent(row.modelled_scaling_efficiency(), 0)
                       : "–",
-                  "</td><td class=\"text\">",
-                  row.network().empty() ? "–" : EscapeHtml(row.network()));
+                  "</td>");
+  return out;
+}
+
+// The last cell: the network, the faults and the workers lost.
+std::string ConditionCell(const CompareRow& row) {
+  std::string out =
+      absl::StrCat("<td class=\"text\">", row.network().empty() ? "–" : EscapeHtml(row.network()));
   for (const std::string& fault : row.faults()) {
     absl::StrAppend(&out, "<div class=\"desc fault\">", EscapeHtml(fault), "</div>");
   }
@@ -250,7 +268,15 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
     absl::StrAppendFormat(&out, "<div class=\"missed\">%d worker%s lost</div>",
                           row.workers_lost(), row.workers_lost() == 1 ? "" : "s");
   }
-  absl::StrAppend(&out, "</td></tr>\n");
+  absl::StrAppend(&out, "</td>");
+  return out;
+}
+
+std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
+  const int repeats = std::max(1, row.run_names_size());
+  std::string out = absl::StrFormat("<tr class=\"row\" data-row=\"%s\">", EscapeHtml(row.name()));
+  absl::StrAppend(&out, RunCells(row), MeasuredCells(row, repeats), ModelledCells(row, repeats),
+                  ConditionCell(row), "</tr>\n");
   return out;
 }
 

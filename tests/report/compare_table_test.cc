@@ -2,7 +2,7 @@
 #include "sim/report/compare_table.h"
 
 #include "gtest/gtest.h"
-#include "sim/report/compare_charts.h"
+#include "sim/report/strategy_names.h"
 #include "tests/report/made_runs.h"
 
 namespace distsim::report {
