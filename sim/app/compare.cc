@@ -39,8 +39,8 @@ struct RepeatValues {
 
 // Adds the names of row `i`'s repeats (runs i * repeats ...) to `row` and their values to
 // `values`; returns the first repeat, nullptr when result.runs has none of them.
-const RunResult* CollectRepeats(const CompareResult& result, size_t i, int repeats,
-                                CompareRow* row, RepeatValues* values) {
+const RunResult* CollectRepeats(const CompareResult& result, size_t i, int repeats, CompareRow* row,
+                                RepeatValues* values) {
   const RunResult* first = nullptr;
   for (int r = 0; r < repeats; ++r) {
     const size_t index = i * repeats + r;
@@ -129,9 +129,8 @@ void SetEfficiencies(const std::vector<config::CompareEntry>& entries, CompareRe
     // The same on the modelled clock; undefined (0) when either row has none.
     row.set_modelled_scaling_efficiency(
         Efficiency(strong, base_n, base->modelled_seconds().median(),
-                   base->modelled_samples_per_second().median(), n,
-                   row.modelled_seconds().median(), row.modelled_samples_per_second().median(),
-                   true));
+                   base->modelled_samples_per_second().median(), n, row.modelled_seconds().median(),
+                   row.modelled_samples_per_second().median(), true));
   }
 }
 
@@ -187,10 +186,10 @@ void SayRunStarts(const CompareOptions& options, const Stopwatch& clock, int don
   if (options.progress == nullptr) return;
   const double elapsed = clock.Seconds();
   std::string eta =
-      done > 0 ? absl::StrCat(", about ",
-                              report::Progress::FormatDuration(elapsed / done * (total - done)),
-                              " left")
-               : "";
+      done > 0
+          ? absl::StrCat(", about ",
+                         report::Progress::FormatDuration(elapsed / done * (total - done)), " left")
+          : "";
   std::fprintf(options.progress, "\n[%d/%d %s%s] %s: %s\n", done + 1, total,
                report::Progress::FormatDuration(elapsed).c_str(), eta.c_str(),
                run_config.name().c_str(), node::DescribeStrategy(run_config).c_str());
@@ -198,17 +197,15 @@ void SayRunStarts(const CompareOptions& options, const Stopwatch& clock, int don
 
 // Runs repeat `r` of `entry` (its own seed and name when there are repeats), sets its time to
 // the target accuracy and writes its result.json.
-absl::StatusOr<RunResult> RunRepeat(const CompareConfig& config,
-                                    const config::CompareEntry& entry, int r, int repeats,
-                                    const CompareOptions& options, const Stopwatch& clock,
-                                    int done, int total) {
+absl::StatusOr<RunResult> RunRepeat(const CompareConfig& config, const config::CompareEntry& entry,
+                                    int r, int repeats, const CompareOptions& options,
+                                    const Stopwatch& clock, int done, int total) {
   RunConfig run_config = entry.config;
   if (repeats > 1) {
     run_config.set_seed(run_config.seed() + r);
     run_config.set_name(absl::StrCat(entry.name, "_r", r + 1));
   }
-  const std::string run_dir =
-      (std::filesystem::path(options.out_dir) / run_config.name()).string();
+  const std::string run_dir = (std::filesystem::path(options.out_dir) / run_config.name()).string();
   SayRunStarts(options, clock, done, total, run_config);
   node::RunOptions common;
   common.progress = options.progress;
@@ -231,10 +228,10 @@ absl::StatusOr<RunResult> RunRepeat(const CompareConfig& config,
 // compare.json, compare.csv and report.html of `result` in `out_dir`.
 absl::Status WriteCompareFiles(const CompareResult& result, const std::string& out_dir) {
   const std::filesystem::path dir(out_dir);
-  DS_RETURN_IF_ERROR(report::WriteFileAtomic((dir / "compare.json").string(),
-                                             report::MessageToJson(result)));
-  DS_RETURN_IF_ERROR(report::WriteFileAtomic((dir / "compare.csv").string(),
-                                             report::FormatCompareCsv(result)));
+  DS_RETURN_IF_ERROR(
+      report::WriteFileAtomic((dir / "compare.json").string(), report::MessageToJson(result)));
+  DS_RETURN_IF_ERROR(
+      report::WriteFileAtomic((dir / "compare.csv").string(), report::FormatCompareCsv(result)));
   return report::WriteFileAtomic((dir / "report.html").string(),
                                  report::RenderCompareReport(result));
 }

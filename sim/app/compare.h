@@ -19,9 +19,9 @@
 namespace distsim::app {
 
 struct CompareOptions {
-  std::string out_dir;                     // out/<compare-name>: runs go in subfolders
+  std::string out_dir;  // out/<compare-name>: runs go in subfolders
   std::function<std::string(const RunConfig&)> data_dir;  // the IDX folder of a run
-  std::FILE* progress = nullptr;           // nullptr: silent
+  std::FILE* progress = nullptr;                          // nullptr: silent
   std::string command_line;
   const std::atomic<bool>* stop = nullptr;
   std::string executable;  // the distsim binary distributed runs spawn (default: this one)

@@ -6,13 +6,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "kernels/param_layout.h"
 #include "sim/base/status.h"
 #include "sim/config/instances.h"
 #include "sim/data/dataset.h"
 #include "sim/data/distribution.h"
 #include "sim/model/cost_model.h"
 #include "sim/model/timeline.h"
-#include "kernels/param_layout.h"
 #include "sim/node/factory.h"
 #include "sim/node/modelled.h"
 #include "sim/node/run_plan.h"
@@ -37,9 +37,9 @@ ExpectedBytes ExpectBytes(const RunConfig& config, int64_t params,
         config.parameter_server().placement() == ParameterServerStrategy::COLOCATED;
     // A colocated worker's traffic with the shard on its own host never leaves the host; for
     // the per-worker figure take worker 0's view.
-    out.worker_off_host_per_step =
-        colocated && !bytes.empty() ? 2 * (model_bytes - static_cast<double>(bytes[0]))
-                                    : out.worker_per_step;
+    out.worker_off_host_per_step = colocated && !bytes.empty()
+                                       ? 2 * (model_bytes - static_cast<double>(bytes[0]))
+                                       : out.worker_per_step;
   } else if (config.has_allreduce()) {
     // Each rank sends and receives 2(n-1)/n of the buffer.
     out.worker_per_step = 2 * 2.0 * (n - 1) / n * model_bytes;
@@ -158,8 +158,8 @@ absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::strin
   DS_ASSIGN_OR_RETURN(auto sets, data::OpenIdxDir(data_dir, config.data().train_limit(),
                                                   config.data().test_limit()));
   const data::Dataset& train = sets.first;
-  DS_ASSIGN_OR_RETURN(auto model, node::MakeModel(config.model(), train.rows(), train.cols(),
-                                                  train.num_classes()));
+  DS_ASSIGN_OR_RETURN(
+      auto model, node::MakeModel(config.model(), train.rows(), train.cols(), train.num_classes()));
   const kernels::ParamLayout& layout = model->layout();
   const ClusterShape shape = ShapeOf(config);
   std::string out = absl::StrFormat("run %s: %s\nmodel %s: %d parameters, %s per copy\n",
@@ -172,11 +172,10 @@ absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::strin
     absl::StrAppend(&out, ShardMapText(config, *shards, layout));
   }
   const int batch = static_cast<int>(config.train().batch_size());
-  DS_ASSIGN_OR_RETURN(auto summary,
-                      data::SummarizeDistribution(
-                          node::DistributionOf(config), data::Labels(train), train.num_classes(),
-                          shape.workers, batch, config.seed(),
-                          !config.train().has_shuffle() || config.train().shuffle()));
+  DS_ASSIGN_OR_RETURN(auto summary, data::SummarizeDistribution(
+                                        node::DistributionOf(config), data::Labels(train),
+                                        train.num_classes(), shape.workers, batch, config.seed(),
+                                        !config.train().has_shuffle() || config.train().shuffle()));
   absl::StrAppend(&out, "\n", data::FormatDistributionSummary(summary));
   const strategy::ShardMap* shard_map = shards ? &*shards : nullptr;
   absl::StrAppend(&out, ExpectedBytesText(config, ExpectBytes(config, layout.size(), shard_map)));
@@ -185,8 +184,8 @@ absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::strin
   return out;
 }
 
-std::string FormatCluster(const RunConfig& config, int64_t params,
-                          const strategy::ShardMap* shards, double train_flops_per_example) {
+std::string FormatCluster(const RunConfig& config, int64_t params, const strategy::ShardMap* shards,
+                          double train_flops_per_example) {
   std::string out = "simulated cluster:\n";
   absl::StrAppend(&out, InstanceText(config.cluster()));
   absl::StrAppend(&out, NetworkAndClockText(config, train_flops_per_example));

@@ -25,8 +25,8 @@ ExpectedBytes ExpectBytes(const RunConfig& config, int64_t params,
 
 // The simulated cluster of `config` as text: instance, network, clock, the modelled cost of one
 // step's communication, faults.
-std::string FormatCluster(const RunConfig& config, int64_t params,
-                          const strategy::ShardMap* shards, double train_flops_per_example);
+std::string FormatCluster(const RunConfig& config, int64_t params, const strategy::ShardMap* shards,
+                          double train_flops_per_example);
 
 // The whole plan as text for `distsim plan`: processes, shard map with bytes per shard and the
 // tensors on each, data per worker, expected bytes per step.

@@ -66,10 +66,11 @@ std::vector<std::string> PredictFindings(const PredictResult& result) {
           knee->bottleneck(), last->workers(), 100 * last->efficiency(),
           last->samples_per_second()));
     } else {
-      out.push_back(absl::StrFormat("%s: at least 50%% efficient up to %u workers (%.0f%% there, "
-                                    "%.0f samples/s, limited by %s)",
-                                    strategy, last->workers(), 100 * last->efficiency(),
-                                    last->samples_per_second(), last->bottleneck()));
+      out.push_back(
+          absl::StrFormat("%s: at least 50%% efficient up to %u workers (%.0f%% there, "
+                          "%.0f samples/s, limited by %s)",
+                          strategy, last->workers(), 100 * last->efficiency(),
+                          last->samples_per_second(), last->bottleneck()));
     }
   }
   if (result.checks_size() > 0) {
@@ -127,10 +128,10 @@ void Summarize(const RunConfig& calibration, const RunResult& cal_run, const Cal
                const ModelSize& cal_size, double fit_error, uint64_t steps, double cpu,
                Calibration* summary) {
   const NetworkConfig& net = calibration.cluster().network();
-  summary->set_source(absl::StrFormat(
-      "%s, %d steps per worker, %s network%s", DescribeStrategy(calibration), cal_run.steps(),
-      absl::StrFormat("%g Gbit/s", net.bandwidth_gbps()),
-      net.shape() ? " (shaped)" : " (modelled only; probe on loopback)"));
+  summary->set_source(
+      absl::StrFormat("%s, %d steps per worker, %s network%s", DescribeStrategy(calibration),
+                      cal_run.steps(), absl::StrFormat("%g Gbit/s", net.bandwidth_gbps()),
+                      net.shape() ? " (shaped)" : " (modelled only; probe on loopback)"));
   summary->set_compute_s_per_sample(cpu / steps / calibration.train().batch_size());
   summary->set_train_gflop_per_sample(cal_size.flops_per_example / 1e9);
   summary->set_effective_gflops(1 / cal.cpu_s_per_gflop);
@@ -196,9 +197,8 @@ absl::Status AddAtScale(const PredictConfig& config, const Calibrated& cal,
                       data::OpenIdxDir(options.data_dir(at_scale), at_scale.data().train_limit(),
                                        at_scale.data().test_limit()));
   const int64_t examples_per_epoch = at_scale_data.first.size();
-  for (PredictRow& row : PredictAtScale(cal, at_scale, workers,
-                                        std::max<uint32_t>(1, config.servers()),
-                                        examples_per_epoch)) {
+  for (PredictRow& row : PredictAtScale(
+           cal, at_scale, workers, std::max<uint32_t>(1, config.servers()), examples_per_epoch)) {
     *result->add_rows() = std::move(row);
   }
   return absl::OkStatus();
@@ -237,9 +237,8 @@ std::string FormatPredictCsv(const PredictResult& result) {
   for (const PredictRow& r : result.rows()) {
     absl::StrAppendFormat(&csv, "%s,%u,%u,%.6g,%.6g,%.6g,%.6g,%.4f,%.6g,%.6g,%s,%.6g\n",
                           r.strategy(), r.workers(), r.servers(), r.step_s(), r.compute_s(),
-                          r.communication_s(), r.samples_per_second(), r.efficiency(),
-                          r.epoch_s(), r.cost_per_epoch_usd(), r.bottleneck(),
-                          r.step_s_in_step());
+                          r.communication_s(), r.samples_per_second(), r.efficiency(), r.epoch_s(),
+                          r.cost_per_epoch_usd(), r.bottleneck(), r.step_s_in_step());
   }
   return csv;
 }
@@ -327,17 +326,15 @@ std::string AtScaleText(const PredictResult& result) {
 // The held-out checks, predicted against measured; "" without checks.
 std::string ChecksText(const PredictResult& result) {
   if (result.checks_size() == 0) return "";
-  std::string out =
-      "\nheld-out checks on this machine (step time, mean after warm-up):\n";
+  std::string out = "\nheld-out checks on this machine (step time, mean after warm-up):\n";
   absl::StrAppendFormat(&out, "%-22s %-44s %12s %12s %8s\n", "check", "differs from calibration",
                         "predicted ms", "measured ms", "error");
   for (const PredictCheck& k : result.checks()) {
-    absl::StrAppendFormat(&out, "%-22s %-44s %12.2f %12s %8s\n", k.name(), k.setup(),
-                          k.predicted_step_ms(),
-                          k.measured_step_ms() > 0 ? absl::StrFormat("%.2f", k.measured_step_ms())
-                                                   : std::string("not run"),
-                          k.measured_step_ms() > 0 ? absl::StrFormat("%+.1f%%", 100 * k.error())
-                                                   : std::string("-"));
+    absl::StrAppendFormat(
+        &out, "%-22s %-44s %12.2f %12s %8s\n", k.name(), k.setup(), k.predicted_step_ms(),
+        k.measured_step_ms() > 0 ? absl::StrFormat("%.2f", k.measured_step_ms())
+                                 : std::string("not run"),
+        k.measured_step_ms() > 0 ? absl::StrFormat("%+.1f%%", 100 * k.error()) : std::string("-"));
   }
   return out;
 }
@@ -345,8 +342,8 @@ std::string ChecksText(const PredictResult& result) {
 }  // namespace
 
 std::string FormatPredict(const PredictResult& result) {
-  std::string out = absl::StrCat(CalibrationText(result.calibration()), AtScaleText(result),
-                                 ChecksText(result));
+  std::string out =
+      absl::StrCat(CalibrationText(result.calibration()), AtScaleText(result), ChecksText(result));
   if (result.findings_size() > 0) out += "\nwhat the model shows:\n";
   for (const std::string& f : result.findings()) absl::StrAppendFormat(&out, "  - %s\n", f);
   return out;

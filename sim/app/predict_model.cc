@@ -49,8 +49,8 @@ PredictRow PredictHere(const Calibrated& cal, const RunConfig& config, int cores
   // n workers computing at once on `cores` cores each get cores / n of one.
   const double share = std::max(1.0, static_cast<double>(n) / std::max(1, cores));
   model::PredictInput in;
-  in.compute_s = std::max(1e-9, (flops * batch / 1e9 * cal.cpu_s_per_gflop +
-                                 batch * cal.data_s_per_sample) * share);
+  in.compute_s = std::max(
+      1e-9, (flops * batch / 1e9 * cal.cpu_s_per_gflop + batch * cal.data_s_per_sample) * share);
   in.batch = batch;
   in.model_bytes = 4.0 * params;
   if (config.cluster().network().shape()) {
@@ -58,11 +58,12 @@ PredictRow PredictHere(const Calibrated& cal, const RunConfig& config, int cores
   } else {
     in.net.alpha_s = std::max(0.0, cal.probe.alpha_s - cal.probe_latency_s);  // loopback
   }
-  const bool colocated = config.has_parameter_server() &&
-                         config.parameter_server().placement() == ParameterServerStrategy::COLOCATED;
-  const int servers = config.has_parameter_server()
-                          ? static_cast<int>(std::max<uint32_t>(1, config.parameter_server().servers()))
-                          : 0;
+  const bool colocated = config.has_parameter_server() && config.parameter_server().placement() ==
+                                                              ParameterServerStrategy::COLOCATED;
+  const int servers =
+      config.has_parameter_server()
+          ? static_cast<int>(std::max<uint32_t>(1, config.parameter_server().servers()))
+          : 0;
   return model::Predict(StrategyOf(config), n, servers, colocated, in);
 }
 

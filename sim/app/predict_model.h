@@ -23,7 +23,7 @@ absl::StatusOr<ModelSize> SizeOf(const ModelConfig& model);
 
 // Everything the predictions need from the calibration.
 struct Calibrated {
-  double cpu_s_per_gflop = 0;      // this machine, one worker thread
+  double cpu_s_per_gflop = 0;  // this machine, one worker thread
   double data_s_per_sample = 0;
   double host_gemm_gflops = 0;
   model::Network probe;            // fitted on the probe

@@ -100,16 +100,14 @@ CLI::App* AddRole(CLI::App* app, const char* name, const char* help,
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--rank", role->rank, "This process's rank")->required();
-  cmd->add_option("--coordinator", role->coordinator, "HOST:PORT of the coordinator")
-      ->required();
+  cmd->add_option("--coordinator", role->coordinator, "HOST:PORT of the coordinator")->required();
   cmd->add_option("--token", role->token, "The run token")->required();
   cmd->add_option("--data-dir", role->data_dir, "Folder with the four IDX files");
   cmd->add_option("--bind", role->bind_host, "Address this process serves on (default loopback)");
   cmd->add_option("--port", role->bind_port, "Port to serve on (default 0: any free port)");
   cmd->add_option("--parent-pid", role->parent_pid, "Exit when this process is not our parent")
       ->group("");  // set by the launcher, hidden from --help
-  cmd->add_option("--run-start", role->run_start_unix, "Run clock start, Unix seconds")
-      ->group("");
+  cmd->add_option("--run-start", role->run_start_unix, "Run clock start, Unix seconds")->group("");
   cmd->add_option("--nic", role->nic_path, "Shared NIC table of a shaped network")->group("");
   return cmd;
 }
@@ -195,8 +193,8 @@ int main(int argc, char** argv) {
       "distsim: compare distributed-training strategies on one machine.\n"
       "Real processes, real Eigen kernels, MNIST; results in out/<run-name>/."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("distsim ") + DISTSIM_VERSION + " (" +
-                                        DISTSIM_GIT_REVISION + ")");
+  app.set_version_flag(
+      "--version", std::string("distsim ") + DISTSIM_VERSION + " (" + DISTSIM_GIT_REVISION + ")");
   Options options;
   options.flags.command_line = absl::StrJoin(argv, argv + argc, " ");
   const Subcommands commands = AddSubcommands(&app, &options);

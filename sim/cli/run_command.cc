@@ -6,15 +6,15 @@
 #include <filesystem>
 #include <iostream>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/text_format.h"
-#include "sim/base/status.h"
 #include "sim/app/compare.h"
 #include "sim/app/plan.h"
 #include "sim/app/predict.h"
+#include "sim/base/status.h"
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
 #include "sim/node/distributed_run.h"
@@ -85,19 +85,21 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
               static_cast<unsigned long long>(r.parameter_count()));
   std::printf("  final test accuracy %.2f%%  test loss %.4f  train loss %.4f\n",
               100.0 * r.final_test_accuracy(), r.final_test_loss(), r.final_train_loss());
-  std::printf("  wall %.1f s (training %.1f s, evaluation %.1f s)  %.0f samples/s overall, %.0f "
-              "in training steps\n",
-              r.wall_seconds(), r.train_seconds(), r.eval_seconds(), r.samples_per_second(),
-              r.train_seconds() > 0 ? r.samples() / r.train_seconds() : 0.0);
+  std::printf(
+      "  wall %.1f s (training %.1f s, evaluation %.1f s)  %.0f samples/s overall, %.0f "
+      "in training steps\n",
+      r.wall_seconds(), r.train_seconds(), r.eval_seconds(), r.samples_per_second(),
+      r.train_seconds() > 0 ? r.samples() / r.train_seconds() : 0.0);
   std::printf("  step time p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (after %u warm-up steps)\n",
               r.step_times().p50_ms(), r.step_times().p90_ms(), r.step_times().p99_ms(),
               r.step_times().warmup_steps());
   if (r.worker_stats_size() > 0) {
     const TimeSplit& t = r.time_split();
-    std::printf("  step time: compute %.0f%%  communication %.0f%%  waiting %.0f%%  data %.0f%%  "
-                "update %.0f%%\n",
-                100 * t.compute(), 100 * t.communication(), 100 * t.waiting(), 100 * t.data(),
-                100 * t.update());
+    std::printf(
+        "  step time: compute %.0f%%  communication %.0f%%  waiting %.0f%%  data %.0f%%  "
+        "update %.0f%%\n",
+        100 * t.compute(), 100 * t.communication(), 100 * t.waiting(), 100 * t.data(),
+        100 * t.update());
     double bytes = 0;
     for (const WorkerStats& w : r.worker_stats()) bytes += w.bytes_per_step();
     std::printf("  bytes on the wire per worker per step: %.0f\n", bytes / r.worker_stats_size());
@@ -112,12 +114,13 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
     std::string on = m.instance_type().empty()
                          ? std::string("this machine's cores")
                          : absl::StrFormat("%u x %s", m.hosts(), m.instance_type());
-    std::printf("  modelled on %s (%s clock, %g Gbit/s, %g us): %.2f s, %.0f samples/s, step "
-                "%.3f ms;\n    compute %.0f%%  communication %.0f%%  waiting %.0f%%  (%s)%s\n",
-                on.c_str(), m.clock_mode().c_str(), m.bandwidth_gbps(), m.latency_us(),
-                m.seconds(), m.samples_per_second(), m.step_ms_mean(), 100 * m.compute_share(),
-                100 * m.communication_share(), 100 * m.waiting_share(), m.order().c_str(),
-                m.cost_usd() > 0 ? absl::StrFormat("  cost $%.4f", m.cost_usd()).c_str() : "");
+    std::printf(
+        "  modelled on %s (%s clock, %g Gbit/s, %g us): %.2f s, %.0f samples/s, step "
+        "%.3f ms;\n    compute %.0f%%  communication %.0f%%  waiting %.0f%%  (%s)%s\n",
+        on.c_str(), m.clock_mode().c_str(), m.bandwidth_gbps(), m.latency_us(), m.seconds(),
+        m.samples_per_second(), m.step_ms_mean(), 100 * m.compute_share(),
+        100 * m.communication_share(), 100 * m.waiting_share(), m.order().c_str(),
+        m.cost_usd() > 0 ? absl::StrFormat("  cost $%.4f", m.cost_usd()).c_str() : "");
   }
   if (r.nic_bytes() > 0) {
     uint64_t sent = 0;
@@ -150,9 +153,9 @@ absl::Status RunCommand(const RunFlags& flags) {
   std::signal(SIGTERM, OnInterrupt);
 
   if (!flags.quiet) {
-    std::fprintf(stderr, "distsim run %s: %s, data from %s, results to %s\n",
-                 config.name().c_str(), config.model().ShortDebugString().c_str(),
-                 options.data_dir.c_str(), options.out_dir.c_str());
+    std::fprintf(stderr, "distsim run %s: %s, data from %s, results to %s\n", config.name().c_str(),
+                 config.model().ShortDebugString().c_str(), options.data_dir.c_str(),
+                 options.out_dir.c_str());
   }
   absl::StatusOr<RunResult> result = node::Run(config, options);
   if (!result.ok()) {
@@ -213,9 +216,8 @@ absl::Status CompareCommand(const RunFlags& flags) {
   std::signal(SIGTERM, OnInterrupt);
   if (!flags.quiet) {
     std::fprintf(stderr, "distsim compare %s: %zu run%s x %d repeat%s, estimated %s%s\n",
-                 compare.name().c_str(), entries.size(), entries.size() == 1 ? "" : "s",
-                 repeats, repeats == 1 ? "" : "s",
-                 report::Progress::FormatDuration(estimate).c_str(),
+                 compare.name().c_str(), entries.size(), entries.size() == 1 ? "" : "s", repeats,
+                 repeats == 1 ? "" : "s", report::Progress::FormatDuration(estimate).c_str(),
                  estimate > 600 ? " (long: shorten train.steps or epochs for a quick look)" : "");
   }
   DS_ASSIGN_OR_RETURN(CompareResult result, app::RunCompare(compare, entries, options));
@@ -259,8 +261,8 @@ absl::StatusOr<PredictConfig> LoadPredictConfig(const RunFlags& flags,
     for (absl::string_view part : absl::StrSplit(predict.workers, ',')) {
       uint32_t n = 0;
       if (!absl::SimpleAtoi(part, &n) || n < 1 || n > 100000) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--workers ", predict.workers, ": \"", part, "\" is not a worker count in [1, 100000]"));
+        return absl::InvalidArgumentError(absl::StrCat("--workers ", predict.workers, ": \"", part,
+                                                       "\" is not a worker count in [1, 100000]"));
       }
       config.add_workers(n);
     }
@@ -282,16 +284,18 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
   std::signal(SIGTERM, OnInterrupt);
   DS_ASSIGN_OR_RETURN(PredictResult result, app::RunPredict(config, options));
   std::printf("\n%s", app::FormatPredict(result).c_str());
-  std::printf("wrote %s/predict.html (open it in a browser), predict.json, predict.csv and "
-              "predict.txt\n",
-              options.out_dir.c_str());
+  std::printf(
+      "wrote %s/predict.html (open it in a browser), predict.json, predict.csv and "
+      "predict.txt\n",
+      options.out_dir.c_str());
   return absl::OkStatus();
 }
 
 absl::Status RoleCommand(bool server, node::RoleFlags flags) {
   if (flags.data_dir.empty()) {
     const char* env = std::getenv("DISTSIM_DATA_DIR");
-    flags.data_dir = env != nullptr && *env ? std::string(env) : absl::StrCat(CacheRoot(), "/mnist");
+    flags.data_dir =
+        env != nullptr && *env ? std::string(env) : absl::StrCat(CacheRoot(), "/mnist");
   }
   return server ? node::RunServerRole(flags) : node::RunWorkerRole(flags);
 }

@@ -62,7 +62,8 @@ absl::StatusOr<std::vector<std::pair<double, double>>> ProbeLink(const RunConfig
       // Far generous deadlines: 1 MiB at the slowest allowed bandwidth still fits.
       const absl::Time until = absl::Now() + absl::Seconds(120);
       DS_RETURN_IF_ERROR(links[0]->Send(1, tag, out, until));
-      DS_RETURN_IF_ERROR(links[1]->Recv(0, tag, std::span<float>(in), until, comm::RecvMode::kCopy));
+      DS_RETURN_IF_ERROR(
+          links[1]->Recv(0, tag, std::span<float>(in), until, comm::RecvMode::kCopy));
       samples.emplace_back(static_cast<double>(bytes), watch.Seconds());
     }
   }

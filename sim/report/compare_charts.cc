@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "sim/report/modelled_charts.h"
 #include "sim/report/strategy_names.h"
 #include "sim/report/svg_chart.h"
@@ -135,8 +135,8 @@ Series WorkersSeriesOf(const WorkerSeries& ws, size_t index, bool efficiency, in
         continue;
       }
       p.y = row->scaling_efficiency();
-      p.tip = absl::StrFormat("%s: efficiency %s at %d workers", row->name(),
-                              FormatPercent(p.y, 1), row->workers());
+      p.tip = absl::StrFormat("%s: efficiency %s at %d workers", row->name(), FormatPercent(p.y, 1),
+                              row->workers());
     } else {
       p.y = row->samples_per_second().median();
       p.tip = absl::StrFormat("%s: %s samples/s at %d workers", row->name(), FormatRate(p.y),
@@ -241,13 +241,13 @@ std::string TimeSplitChart(const CompareFacts& ctx) {
   for (size_t i = 0; i < std::size(kParts); ++i) {
     if (present[i] || none) legend.push_back({kParts[i].name, kParts[i].colour, "", 1, true});
   }
-  return RenderFigureHtml(chart.id, "Where the step time goes", RenderBarChartSvg(chart),
-                RenderLegendHtml(legend),
-                "Each bar is one row (its first repeat): the shares of the workers' step time "
-                "spent computing (forward and backward), communicating, waiting for other "
-                "workers, reading data and updating the parameters locally. Local runs have "
-                "compute and update only; a long orange or red part is time a cluster's "
-                "network or a slow peer would cost.");
+  return RenderFigureHtml(
+      chart.id, "Where the step time goes", RenderBarChartSvg(chart), RenderLegendHtml(legend),
+      "Each bar is one row (its first repeat): the shares of the workers' step time "
+      "spent computing (forward and backward), communicating, waiting for other "
+      "workers, reading data and updating the parameters locally. Local runs have "
+      "compute and update only; a long orange or red part is time a cluster's "
+      "network or a slow peer would cost.");
 }
 
 std::string BytesChart(const CompareFacts& ctx) {

@@ -63,8 +63,9 @@ double BandwidthOf(const CompareResult& result, const CompareRow& row) {
 }
 
 std::string Ms(double ms) {
-  return ms >= 100 ? absl::StrFormat("%.0f ms", ms)
-                   : ms >= 10 ? absl::StrFormat("%.1f ms", ms) : absl::StrFormat("%.2f ms", ms);
+  return ms >= 100  ? absl::StrFormat("%.0f ms", ms)
+         : ms >= 10 ? absl::StrFormat("%.1f ms", ms)
+                    : absl::StrFormat("%.2f ms", ms);
 }
 
 std::string Rate(double per_second) {
@@ -104,10 +105,9 @@ void FastestModelledFinding(const Rows& modelled, const std::string& prefix,
       measured != &fast && measured->modelled_samples_per_second().median() < 0.9 * top &&
       measured->samples_per_second().median() > 1.05 * fast.samples_per_second().median();
   out->push_back(absl::StrCat(
-      prefix, "on the modelled cluster, fastest ", fast.name(), " at ", Rate(top),
-      " samples/s (", Ms(fast.modelled_step_ms()), " per step), ",
-      absl::StrFormat("%.1fx", top / bottom), " the slowest (", slow.name(), ", ",
-      Ms(slow.modelled_step_ms()), " per step)",
+      prefix, "on the modelled cluster, fastest ", fast.name(), " at ", Rate(top), " samples/s (",
+      Ms(fast.modelled_step_ms()), " per step), ", absl::StrFormat("%.1fx", top / bottom),
+      " the slowest (", slow.name(), ", ", Ms(slow.modelled_step_ms()), " per step)",
       disagree ? absl::StrCat("; on the wall clock here ", measured->name(), " was fastest")
                : std::string(),
       "."));
@@ -169,8 +169,8 @@ void BandwidthFinding(const CompareResult& result, const std::vector<Rows>& seri
                                  growth > 0 ? absl::StrFormat(" (%.1fx)", growth) : ""));
   }
   if (!parts.empty()) {
-    out->push_back(absl::StrCat(prefix, "modelled step time as the bandwidth falls: ",
-                                absl::StrJoin(parts, "; "), "."));
+    out->push_back(absl::StrCat(
+        prefix, "modelled step time as the bandwidth falls: ", absl::StrJoin(parts, "; "), "."));
   }
 }
 
@@ -192,11 +192,10 @@ void ModelledFindings(const CompareResult& result, const Rows& rows, const std::
 std::string FaultPart(const CompareRow& faulty, const CompareRow& clean) {
   const double before = clean.modelled_samples_per_second().median();
   const double after = faulty.modelled_samples_per_second().median();
-  std::string part = absl::StrCat(ShortStrategy(faulty.strategy()), " ",
-                                  absl::StrFormat("%.0f%%", 100 * after / before), " (",
-                                  faulty.name(), ": ", Rate(before), " -> ", Rate(after),
-                                  " samples/s, ", Ms(clean.modelled_step_ms()), " -> ",
-                                  Ms(faulty.modelled_step_ms()), " per step");
+  std::string part = absl::StrCat(
+      ShortStrategy(faulty.strategy()), " ", absl::StrFormat("%.0f%%", 100 * after / before), " (",
+      faulty.name(), ": ", Rate(before), " -> ", Rate(after), " samples/s, ",
+      Ms(clean.modelled_step_ms()), " -> ", Ms(faulty.modelled_step_ms()), " per step");
   if (faulty.staleness().mean() > 0 || clean.staleness().mean() > 0) {
     absl::StrAppendFormat(&part, ", staleness mean %.1f -> %.1f, max %d -> %d",
                           clean.staleness().mean(), faulty.staleness().mean(),
@@ -312,9 +311,8 @@ void TargetFinding(const CompareResult& result, const Rows& rows, const std::str
 
 // Two rows that differ only in their data distribution: which learned better at equal samples
 // (or at the end) and, from their runs' evaluations, at equal wall time.
-void DistributionPairFindings(const CompareResult& result, const CompareRow& a,
-                              const CompareRow& b, const std::string& prefix,
-                              std::vector<std::string>* out) {
+void DistributionPairFindings(const CompareResult& result, const CompareRow& a, const CompareRow& b,
+                              const std::string& prefix, std::vector<std::string>* out) {
   const double acc_a = a.final_test_accuracy().median();
   const double acc_b = b.final_test_accuracy().median();
   const CompareRow& better = acc_a >= acc_b ? a : b;
@@ -339,15 +337,15 @@ void DistributionPairFindings(const CompareResult& result, const CompareRow& a,
   const double t = std::min(run_a->wall_seconds(), run_b->wall_seconds());
   std::optional<double> at_a = AccuracyAt(*run_a, t), at_b = AccuracyAt(*run_b, t);
   if (at_a && at_b) {
-    out->push_back(absl::StrCat(prefix, "at equal wall time (", absl::StrFormat("%.1f s", t),
-                                "), ", a.name(), " had ", Pct(*at_a), " and ", b.name(), " ",
-                                Pct(*at_b), "."));
+    out->push_back(absl::StrCat(prefix, "at equal wall time (", absl::StrFormat("%.1f s", t), "), ",
+                                a.name(), " had ", Pct(*at_a), " and ", b.name(), " ", Pct(*at_b),
+                                "."));
   }
 }
 
 // Pairs of the group that differ only in their data distribution: the data-distribution lesson.
-void DistributionFindings(const CompareResult& result, const Rows& rows,
-                          const std::string& prefix, std::vector<std::string>* out) {
+void DistributionFindings(const CompareResult& result, const Rows& rows, const std::string& prefix,
+                          std::vector<std::string>* out) {
   for (size_t i = 0; i < rows.size(); ++i) {
     for (size_t j = i + 1; j < rows.size(); ++j) {
       const CompareRow& a = *rows[i];

@@ -91,16 +91,15 @@ void AddRunColumns(const TableFacts& f, Columns* columns) {
 // How well it learned: the test accuracy and (when a row reached it) the time to the target.
 void AddAccuracyColumns(const CompareResult& result, const TableFacts& f, Columns* columns) {
   const bool spread = f.spread;
-  columns->push_back({"test", "acc %", false, [spread](const CompareRow& r) {
-                        std::string acc =
-                            absl::StrFormat("%.2f", 100 * r.final_test_accuracy().median());
-                        if (spread) {
-                          absl::StrAppendFormat(&acc, " [%.2f-%.2f]",
-                                                100 * r.final_test_accuracy().min(),
-                                                100 * r.final_test_accuracy().max());
-                        }
-                        return acc;
-                      }});
+  columns->push_back(
+      {"test", "acc %", false, [spread](const CompareRow& r) {
+         std::string acc = absl::StrFormat("%.2f", 100 * r.final_test_accuracy().median());
+         if (spread) {
+           absl::StrAppendFormat(&acc, " [%.2f-%.2f]", 100 * r.final_test_accuracy().min(),
+                                 100 * r.final_test_accuracy().max());
+         }
+         return acc;
+       }});
   if (!f.reached) return;
   columns->push_back(
       {"to", absl::StrFormat("%.0f%%", 100 * result.config().target_accuracy()), false,
@@ -119,11 +118,9 @@ void AddAccuracyColumns(const CompareResult& result, const TableFacts& f, Column
 void AddMeasuredColumns(const TableFacts& f, Columns* columns) {
   const bool spread = f.spread;
   columns->push_back({"", "samples/s", false, [spread](const CompareRow& r) {
-                        std::string sps =
-                            absl::StrFormat("%.0f", r.samples_per_second().median());
+                        std::string sps = absl::StrFormat("%.0f", r.samples_per_second().median());
                         if (spread) {
-                          absl::StrAppendFormat(&sps, " [%.0f-%.0f]",
-                                                r.samples_per_second().min(),
+                          absl::StrAppendFormat(&sps, " [%.0f-%.0f]", r.samples_per_second().min(),
                                                 r.samples_per_second().max());
                         }
                         return sps;
@@ -139,13 +136,11 @@ void AddMeasuredColumns(const TableFacts& f, Columns* columns) {
   columns->push_back({"comp/comm", "/wait %", false, [](const CompareRow& r) {
                         const TimeSplit& t = r.time_split();
                         return absl::StrCat(Percent(t.compute() + t.data() + t.update()), "/",
-                                            Percent(t.communication()), "/",
-                                            Percent(t.waiting()));
+                                            Percent(t.communication()), "/", Percent(t.waiting()));
                       }});
   columns->push_back({"bytes/", "step", false, [](const CompareRow& r) {
-                        return r.bytes_per_worker_step() > 0
-                                   ? HumanBytes(r.bytes_per_worker_step())
-                                   : std::string("-");
+                        return r.bytes_per_worker_step() > 0 ? HumanBytes(r.bytes_per_worker_step())
+                                                             : std::string("-");
                       }});
   if (!f.stale) return;
   columns->push_back({"stale", "avg/max", false, [](const CompareRow& r) {
@@ -183,8 +178,7 @@ void AddModelledColumns(const TableFacts& f, Columns* columns) {
   columns->push_back({"model", "ms/step", false, [has](const CompareRow& r) {
                         if (!has(r) || r.modelled_step_ms() <= 0) return std::string("-");
                         const double ms = r.modelled_step_ms();
-                        return absl::StrFormat(ms >= 100 ? "%.0f" : ms >= 10 ? "%.1f" : "%.2f",
-                                               ms);
+                        return absl::StrFormat(ms >= 100 ? "%.0f" : ms >= 10 ? "%.1f" : "%.2f", ms);
                       }});
   columns->push_back({"model", "eff", false, [](const CompareRow& r) {
                         return r.modelled_scaling_efficiency() > 0
@@ -198,9 +192,8 @@ void AddModelledColumns(const TableFacts& f, Columns* columns) {
 void AddConditionColumns(const TableFacts& f, Columns* columns) {
   if (f.networks.size() > 1) {
     columns->push_back({"net", "Gbit/s", false, [](const CompareRow& r) {
-                          return r.network().empty()
-                                     ? std::string("-")
-                                     : r.network().substr(0, r.network().find(' '));
+                          return r.network().empty() ? std::string("-")
+                                                     : r.network().substr(0, r.network().find(' '));
                         }});
   }
   if (!f.faults && !f.lost) return;
@@ -210,8 +203,7 @@ void AddConditionColumns(const TableFacts& f, Columns* columns) {
                         if (r.faults_size() > 0) {
                           const auto it = std::find(fault_texts.begin(), fault_texts.end(),
                                                     absl::StrJoin(r.faults(), "; "));
-                          out = std::string(
-                              1, static_cast<char>('a' + (it - fault_texts.begin())));
+                          out = std::string(1, static_cast<char>('a' + (it - fault_texts.begin())));
                         }
                         if (r.workers_lost() > 0) {
                           absl::StrAppend(&out, " lost ", r.workers_lost());
@@ -260,15 +252,14 @@ std::string LayOut(const CompareResult& result, const Columns& columns) {
 // What the efficiency is against, what the step shares and bytes mean, and the target.
 std::string MeasureFootnotes(const CompareResult& result, const TableFacts& f) {
   std::string out;
-  absl::StrAppendFormat(&out,
-                        "%s: %s scaling efficiency against %s%s; test acc: median%s\n"
-                        "comp/comm/wait: shares of the step time here, comp with data and update; "
-                        "bytes: sent + received per worker\n",
-                        f.modelled ? "model eff" : "eff",
-                        CompareConfig::Scaling_Name(result.config().scaling()),
-                        f.baselines.size() > 1 ? "each run's baseline: " : "",
-                        absl::StrJoin(f.baselines, ", "),
-                        f.spread ? " [min-max] over repeats" : "");
+  absl::StrAppendFormat(
+      &out,
+      "%s: %s scaling efficiency against %s%s; test acc: median%s\n"
+      "comp/comm/wait: shares of the step time here, comp with data and update; "
+      "bytes: sent + received per worker\n",
+      f.modelled ? "model eff" : "eff", CompareConfig::Scaling_Name(result.config().scaling()),
+      f.baselines.size() > 1 ? "each run's baseline: " : "", absl::StrJoin(f.baselines, ", "),
+      f.spread ? " [min-max] over repeats" : "");
   if (!f.reached && !result.rows().empty()) {
     absl::StrAppendFormat(&out, "no run reached the target test accuracy (%.0f%%)\n",
                           100 * result.config().target_accuracy());
@@ -312,20 +303,29 @@ std::string ClusterFootnotes(const CompareResult& result, const TableFacts& f) {
 std::string CsvLine(const CompareRow& r) {
   const TimeSplit& t = r.time_split();
   return absl::StrJoin(
-      {CsvField(r.name()), CsvField(r.group()), CsvField(r.strategy()), absl::StrCat(r.workers()),
-       r.distribution(), absl::StrCat(r.run_names_size()), absl::StrCat(r.samples()),
+      {CsvField(r.name()),
+       CsvField(r.group()),
+       CsvField(r.strategy()),
+       absl::StrCat(r.workers()),
+       r.distribution(),
+       absl::StrCat(r.run_names_size()),
+       absl::StrCat(r.samples()),
        absl::StrFormat("%.6f", r.final_test_accuracy().median()),
        absl::StrFormat("%.6f", r.final_test_accuracy().min()),
        absl::StrFormat("%.6f", r.final_test_accuracy().max()),
-       r.reached_target() ? absl::StrFormat("%.3f", r.time_to_target_s().median())
-                          : std::string(),
-       absl::StrCat(r.reached_target()), absl::StrFormat("%.1f", r.samples_per_second().median()),
+       r.reached_target() ? absl::StrFormat("%.3f", r.time_to_target_s().median()) : std::string(),
+       absl::StrCat(r.reached_target()),
+       absl::StrFormat("%.1f", r.samples_per_second().median()),
        absl::StrFormat("%.3f", r.wall_seconds().median()),
-       absl::StrFormat("%.4f", r.scaling_efficiency()), absl::StrFormat("%.4f", t.data()),
-       absl::StrFormat("%.4f", t.compute()), absl::StrFormat("%.4f", t.communication()),
-       absl::StrFormat("%.4f", t.waiting()), absl::StrFormat("%.4f", t.update()),
+       absl::StrFormat("%.4f", r.scaling_efficiency()),
+       absl::StrFormat("%.4f", t.data()),
+       absl::StrFormat("%.4f", t.compute()),
+       absl::StrFormat("%.4f", t.communication()),
+       absl::StrFormat("%.4f", t.waiting()),
+       absl::StrFormat("%.4f", t.update()),
        absl::StrFormat("%.0f", r.bytes_per_worker_step()),
-       absl::StrFormat("%.3f", r.staleness().mean()), absl::StrCat(r.staleness().max()),
+       absl::StrFormat("%.3f", r.staleness().mean()),
+       absl::StrCat(r.staleness().max()),
        absl::StrFormat("%.4f", r.modelled_seconds().median()),
        absl::StrFormat("%.4f", r.modelled_seconds().min()),
        absl::StrFormat("%.4f", r.modelled_seconds().max()),
@@ -333,8 +333,10 @@ std::string CsvLine(const CompareRow& r) {
        absl::StrFormat("%.1f", r.modelled_samples_per_second().min()),
        absl::StrFormat("%.1f", r.modelled_samples_per_second().max()),
        absl::StrFormat("%.4f", r.modelled_step_ms()),
-       absl::StrFormat("%.4f", r.modelled_scaling_efficiency()), CsvField(r.network()),
-       CsvField(absl::StrJoin(r.faults(), "; ")), absl::StrCat(r.workers_lost())},
+       absl::StrFormat("%.4f", r.modelled_scaling_efficiency()),
+       CsvField(r.network()),
+       CsvField(absl::StrJoin(r.faults(), "; ")),
+       absl::StrCat(r.workers_lost())},
       ",");
 }
 

@@ -125,9 +125,9 @@ std::string Header(const CompareFacts& ctx) {
   for (const RunResult& run : result.runs()) {
     const ModelledClock& m = run.modelled();
     if (m.seconds() <= 0) continue;
-    const std::string instance =
-        m.instance_type().empty() ? std::string("this machine's CPU, one thread per process")
-                                  : absl::StrCat("one ", m.instance_type(), " per host");
+    const std::string instance = m.instance_type().empty()
+                                     ? std::string("this machine's CPU, one thread per process")
+                                     : absl::StrCat("one ", m.instance_type(), " per host");
     absl::StrAppendFormat(
         &out,
         "<br><b>Modelled clock</b> (%s, %s clock): what the simulated cluster would take for "
@@ -216,9 +216,8 @@ std::string MeasuredCells(const CompareRow& row, int repeats) {
                   row.scaling_efficiency() > 0 ? FormatPercent(row.scaling_efficiency(), 0) : "–",
                   "</td>");
   const TimeSplit& split = row.time_split();
-  absl::StrAppendFormat(&out, "<td class=\"split\">%.0f / %.0f / %.0f</td>",
-                        100 * split.compute(), 100 * split.communication(),
-                        100 * split.waiting());
+  absl::StrAppendFormat(&out, "<td class=\"split\">%.0f / %.0f / %.0f</td>", 100 * split.compute(),
+                        100 * split.communication(), 100 * split.waiting());
   absl::StrAppend(&out, "<td>", FormatBytes(row.bytes_per_worker_step()), "</td><td>");
   if (row.staleness().updates() > 0) {
     absl::StrAppendFormat(&out, "%.2f / %d", row.staleness().mean(), row.staleness().max());
@@ -235,12 +234,12 @@ std::string ModelledCells(const CompareRow& row, int repeats) {
   if (row.modelled_seconds().median() > 0) {
     absl::StrAppend(
         &out, "<td class=\"modelled\">",
-        Stat3(row.modelled_seconds(), repeats, [](double v) { return Number(v, v >= 100 ? 0 : 2); },
-              " s"),
-        "</td><td>", Stat3(row.modelled_samples_per_second(), repeats, FormatRate, ""),
-        "</td><td>",
+        Stat3(
+            row.modelled_seconds(), repeats, [](double v) { return Number(v, v >= 100 ? 0 : 2); },
+            " s"),
+        "</td><td>", Stat3(row.modelled_samples_per_second(), repeats, FormatRate, ""), "</td><td>",
         row.modelled_step_ms() > 0
-            ? absl::StrCat(Number(row.modelled_step_ms(), row.modelled_step_ms() >= 100 ? 0
+            ? absl::StrCat(Number(row.modelled_step_ms(), row.modelled_step_ms() >= 100  ? 0
                                                           : row.modelled_step_ms() >= 10 ? 1
                                                                                          : 2),
                            " ms")
@@ -265,8 +264,8 @@ std::string ConditionCell(const CompareRow& row) {
     absl::StrAppend(&out, "<div class=\"desc fault\">", EscapeHtml(fault), "</div>");
   }
   if (row.workers_lost() > 0) {
-    absl::StrAppendFormat(&out, "<div class=\"missed\">%d worker%s lost</div>",
-                          row.workers_lost(), row.workers_lost() == 1 ? "" : "s");
+    absl::StrAppendFormat(&out, "<div class=\"missed\">%d worker%s lost</div>", row.workers_lost(),
+                          row.workers_lost() == 1 ? "" : "s");
   }
   absl::StrAppend(&out, "</td>");
   return out;
@@ -368,9 +367,11 @@ std::string RenderCompareReport(const CompareResult& result) {
       EscapeHtml(title), kReportCss);
   absl::StrAppend(&out, Header(ctx), Table(ctx), "<section class=\"charts\">\n");
   absl::StrAppend(&out, RenderCompareCharts(ctx), "</section>\n");
-  absl::StrAppend(&out, ProvenanceFooterHtml(result.provenance(),
+  absl::StrAppend(&out,
+                  ProvenanceFooterHtml(result.provenance(),
                                        "The data behind this page is embedded in it as "
-                                       "compare.json (script#compare-data)."), "</main>\n");
+                                       "compare.json (script#compare-data)."),
+                  "</main>\n");
   absl::StrAppend(&out, "<script type=\"application/json\" id=\"compare-data\">",
                   absl::StrReplaceAll(CompareResultToJson(result), {{"</", "<\\/"}}),
                   "</script>\n</body></html>\n");

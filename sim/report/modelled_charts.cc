@@ -59,10 +59,10 @@ std::string ModelledStepChart(const CompareFacts& ctx) {
     }
     for (const Part& part : kParts) {
       const double share = (run->modelled().*part.share)();
-      bar.segments.push_back({part.name, step * share, part.colour, FormatPercent(share, 0),
-                              absl::StrFormat("%s: %s %s (%s of the workers' modelled time)",
-                                              row.name(), part.name, Millis(step * share),
-                                              FormatPercent(share, 1))});
+      bar.segments.push_back(
+          {part.name, step * share, part.colour, FormatPercent(share, 0),
+           absl::StrFormat("%s: %s %s (%s of the workers' modelled time)", row.name(), part.name,
+                           Millis(step * share), FormatPercent(share, 1))});
     }
     bar.end_text = Millis(step);
     chart.bars.push_back(std::move(bar));
@@ -81,7 +81,7 @@ std::string ModelledStepChart(const CompareFacts& ctx) {
                           unmodelled == 1 ? "" : "s", unmodelled == 1 ? "is" : "are");
   }
   return RenderFigureHtml(chart.id, "Modelled time per step", RenderBarChartSvg(chart),
-                RenderLegendHtml(legend), caption);
+                          RenderLegendHtml(legend), caption);
 }
 
 // Two bars per row: samples/s measured here, and on the modelled cluster.

@@ -11,7 +11,6 @@ namespace distsim::report {
 // "ps SSP s=2", "ps ASYNC k=2" (2 dedicated server shards), "ps ASYNC coloc", "ring", "local".
 std::string ShortStrategy(const std::string& strategy);
 
-
 // A strategy description (RunResult.strategy, e.g. "parameter_server ASYNC, 1 server
 // (DEDICATED), 4 workers") without its worker count, so that the runs of one strategy at several
 // worker counts form one series: "parameter_server ASYNC, 1 server (DEDICATED)". Colocated

@@ -1,6 +1,7 @@
 // Inline SVG charts for report.html: "nice number" ticks, linear scales, a line chart (one <g> per
 // series, one <circle> per point) and a horizontal (stacked) bar chart; the text helpers they
-// share are in chart_text.h. Pure functions of their arguments; no I/O, no state, thread-compatible.
+// share are in chart_text.h. Pure functions of their arguments; no I/O, no state,
+// thread-compatible.
 //
 // Machine-checkable output: every series is `<g class="series" data-chart="ID" ...attrs>` holding
 // only its own marks; a line-chart point is `<circle class="point" ... data-x=".." data-y="..">`

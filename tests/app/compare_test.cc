@@ -34,8 +34,8 @@ std::string ReadAll(const fs::path& path) {
 std::vector<std::pair<double, double>> Points(const std::string& html, const std::string& chart,
                                               const std::string& attribute,
                                               const std::string& value) {
-  const std::string open = "<g class=\"series\" data-chart=\"" + chart + "\" " + attribute +
-                           "=\"" + value + "\"";
+  const std::string open =
+      "<g class=\"series\" data-chart=\"" + chart + "\" " + attribute + "=\"" + value + "\"";
   std::vector<std::pair<double, double>> out;
   size_t at = html.find(open);
   if (at == std::string::npos) return out;

@@ -41,8 +41,8 @@ TEST(FillRowsTest, ModelledStatsEfficiencyNetworkAndFaults) {
   }
   entries.back().name = "local";
   for (int r = 0; r < 3; ++r) {
-    RunResult run = MadeRun(absl::StrCat("ps_r", r + 1), 4, false, 0.1, true, ps_s[r], ps_sps[r],
-                            20.0 + r);
+    RunResult run =
+        MadeRun(absl::StrCat("ps_r", r + 1), 4, false, 0.1, true, ps_s[r], ps_sps[r], 20.0 + r);
     run.mutable_config()->mutable_cluster()->add_faults()->set_slowdown(4);
     run.add_faults("worker 3: 4x slower");
     run.add_workers_lost(2);
@@ -51,8 +51,8 @@ TEST(FillRowsTest, ModelledStatsEfficiencyNetworkAndFaults) {
   }
   entries.back().name = "ps";
   for (int r = 0; r < 3; ++r) {
-    RunResult run = MadeRun(absl::StrCat("ring_r", r + 1), 8, true, 25, false,
-                            r == 1 ? 0 : 1.0 + r, r == 1 ? 0 : 40000.0 + r, 1.5);
+    RunResult run = MadeRun(absl::StrCat("ring_r", r + 1), 8, true, 25, false, r == 1 ? 0 : 1.0 + r,
+                            r == 1 ? 0 : 40000.0 + r, 1.5);
     if (r == 1) run.clear_modelled();
     if (r == 0) entries.push_back(EntryOf(run, "g"));
     *result.add_runs() = run;

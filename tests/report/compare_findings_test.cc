@@ -57,8 +57,9 @@ TEST(FindingsTest, SaysWhichDistributionLearnedBetterAtEqualSamplesAndTime) {
   };
   EXPECT_TRUE(has("data: highest final test accuracy replicated (96.0%), lowest sharded (75.0%)"));
   EXPECT_TRUE(has("fastest sharded at 100 samples/s, 2.0x the slowest (replicated)"));
-  EXPECT_TRUE(has("at equal samples (1000), FULLY_REPLICATED (replicated) learned better than "
-                  "SHARDED_BY_KEY (sharded): 96.0% against 75.0%"));
+  EXPECT_TRUE(
+      has("at equal samples (1000), FULLY_REPLICATED (replicated) learned better than "
+          "SHARDED_BY_KEY (sharded): 96.0% against 75.0%"));
   // Equal wall time is the shorter run's, 2.5 s: the last evaluations by then, 75% and 90%.
   EXPECT_TRUE(has("at equal wall time (2.5 s), sharded had 75.0% and replicated 90.0%"));
 
@@ -120,8 +121,7 @@ TEST(FindingsTest, ModelledClockFastestBandwidthAndStraggler) {
     for (bool ring : {false, true}) {
       const std::string name = absl::StrCat(ring ? "ring" : "sync", slow ? "_slow" : "");
       const double sps = ring ? 16000 : 15000;
-      RunResult run = MadeRun(name, 4, ring, 10, false, 1, slow ? sps / 4 : sps,
-                              slow ? 33.6 : 8.4);
+      RunResult run = MadeRun(name, 4, ring, 10, false, 1, slow ? sps / 4 : sps, slow ? 33.6 : 8.4);
       if (slow) {
         FaultConfig* f = run.mutable_config()->mutable_cluster()->add_faults();
         f->set_worker(3);
@@ -139,21 +139,25 @@ TEST(FindingsTest, ModelledClockFastestBandwidthAndStraggler) {
   }
   const std::vector<std::string> f = Findings(result);
   SCOPED_TRACE(Joined(f));
-  EXPECT_TRUE(Has(f, "bandwidth: on the modelled cluster, fastest ring_25g at 25000 samples/s "
-                     "(1.00 ms per step), 138.9x the slowest (ps_0.1g, 140 ms per step); on the "
-                     "wall clock here ps_1g was fastest."));
-  EXPECT_TRUE(Has(f, "bandwidth: modelled step time as the bandwidth falls: "
-                     "ps SYNC: 1.25 ms at 25 Gbit/s -> 15.0 ms at 1 Gbit/s -> 140 ms at 0.1 Gbit/s "
-                     "(112.0x); ring: 1.00 ms at 25 Gbit/s -> 4.00 ms at 1 Gbit/s -> 27.5 ms at "
-                     "0.1 Gbit/s (27.5x)."));
+  EXPECT_TRUE(Has(f,
+                  "bandwidth: on the modelled cluster, fastest ring_25g at 25000 samples/s "
+                  "(1.00 ms per step), 138.9x the slowest (ps_0.1g, 140 ms per step); on the "
+                  "wall clock here ps_1g was fastest."));
+  EXPECT_TRUE(Has(f,
+                  "bandwidth: modelled step time as the bandwidth falls: "
+                  "ps SYNC: 1.25 ms at 25 Gbit/s -> 15.0 ms at 1 Gbit/s -> 140 ms at 0.1 Gbit/s "
+                  "(112.0x); ring: 1.00 ms at 25 Gbit/s -> 4.00 ms at 1 Gbit/s -> 27.5 ms at "
+                  "0.1 Gbit/s (27.5x)."));
   EXPECT_FALSE(Has(f, "ring_big_0.1g:"));
   EXPECT_TRUE(Has(f, "1. straggler: on the modelled cluster, fastest ring_slow at 4000 samples/s"));
-  EXPECT_TRUE(Has(f, "1. straggler: with worker 3: 4x slower, each strategy keeps this share of "
-                     "its modelled throughput without it: ps SYNC 25% (sync_slow: 15000 -> 3750 "
-                     "samples/s, 8.40 ms -> 33.6 ms per step); ring 25% (ring_slow: 16000 -> 4000 "
-                     "samples/s, 8.40 ms -> 33.6 ms per step)."));
-  EXPECT_TRUE(Has(f, "3. even: on the modelled cluster, the runs are within 5% of each other "
-                     "(10000 to 10300 samples/s)."));
+  EXPECT_TRUE(Has(f,
+                  "1. straggler: with worker 3: 4x slower, each strategy keeps this share of "
+                  "its modelled throughput without it: ps SYNC 25% (sync_slow: 15000 -> 3750 "
+                  "samples/s, 8.40 ms -> 33.6 ms per step); ring 25% (ring_slow: 16000 -> 4000 "
+                  "samples/s, 8.40 ms -> 33.6 ms per step)."));
+  EXPECT_TRUE(Has(f,
+                  "3. even: on the modelled cluster, the runs are within 5% of each other "
+                  "(10000 to 10300 samples/s)."));
   // No bandwidth sentence where the bandwidth does not vary.
   EXPECT_FALSE(Has(f, "1. straggler: modelled step time as the bandwidth falls"));
 }
