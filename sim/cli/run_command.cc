@@ -75,6 +75,41 @@ std::string DataDirFor(const RunConfig& config, const RunFlags& flags) {
   return ec ? dir : absolute.lexically_normal().string();
 }
 
+// The distributed run's step split, bytes per step and staleness.
+void PrintExchange(const RunResult& r) {
+  if (r.worker_stats_size() == 0) return;
+  const TimeSplit& t = r.time_split();
+  std::printf(
+      "  step time: compute %.0f%%  communication %.0f%%  waiting %.0f%%  data %.0f%%  "
+      "update %.0f%%\n",
+      100 * t.compute(), 100 * t.communication(), 100 * t.waiting(), 100 * t.data(),
+      100 * t.update());
+  double bytes = 0;
+  for (const WorkerStats& w : r.worker_stats()) bytes += w.bytes_per_step();
+  std::printf("  bytes on the wire per worker per step: %.0f\n", bytes / r.worker_stats_size());
+  if (r.staleness().updates() > 0) {
+    std::printf("  staleness of %llu updates: mean %.2f  p99 %.0f  max %llu\n",
+                static_cast<unsigned long long>(r.staleness().updates()), r.staleness().mean(),
+                r.staleness().p99(), static_cast<unsigned long long>(r.staleness().max()));
+  }
+}
+
+// The modelled clock of the run on its simulated cluster, if it has one.
+void PrintModelled(const RunResult& r) {
+  if (!(r.has_modelled() && r.modelled().seconds() > 0)) return;
+  const ModelledClock& m = r.modelled();
+  std::string on = m.instance_type().empty()
+                       ? std::string("this machine's cores")
+                       : absl::StrFormat("%u x %s", m.hosts(), m.instance_type());
+  std::printf(
+      "  modelled on %s (%s clock, %g Gbit/s, %g us): %.2f s, %.0f samples/s, step "
+      "%.3f ms;\n    compute %.0f%%  communication %.0f%%  waiting %.0f%%  (%s)%s\n",
+      on.c_str(), m.clock_mode().c_str(), m.bandwidth_gbps(), m.latency_us(), m.seconds(),
+      m.samples_per_second(), m.step_ms_mean(), 100 * m.compute_share(),
+      100 * m.communication_share(), 100 * m.waiting_share(), m.order().c_str(),
+      m.cost_usd() > 0 ? absl::StrFormat("  cost $%.4f", m.cost_usd()).c_str() : "");
+}
+
 void PrintSummary(const RunResult& r, const std::string& out_dir) {
   std::printf("\n%s: %s, %s\n", r.config().name().c_str(),
               r.config().model().ShortDebugString().c_str(),
@@ -93,35 +128,8 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
   std::printf("  step time p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (after %u warm-up steps)\n",
               r.step_times().p50_ms(), r.step_times().p90_ms(), r.step_times().p99_ms(),
               r.step_times().warmup_steps());
-  if (r.worker_stats_size() > 0) {
-    const TimeSplit& t = r.time_split();
-    std::printf(
-        "  step time: compute %.0f%%  communication %.0f%%  waiting %.0f%%  data %.0f%%  "
-        "update %.0f%%\n",
-        100 * t.compute(), 100 * t.communication(), 100 * t.waiting(), 100 * t.data(),
-        100 * t.update());
-    double bytes = 0;
-    for (const WorkerStats& w : r.worker_stats()) bytes += w.bytes_per_step();
-    std::printf("  bytes on the wire per worker per step: %.0f\n", bytes / r.worker_stats_size());
-    if (r.staleness().updates() > 0) {
-      std::printf("  staleness of %llu updates: mean %.2f  p99 %.0f  max %llu\n",
-                  static_cast<unsigned long long>(r.staleness().updates()), r.staleness().mean(),
-                  r.staleness().p99(), static_cast<unsigned long long>(r.staleness().max()));
-    }
-  }
-  if (r.has_modelled() && r.modelled().seconds() > 0) {
-    const ModelledClock& m = r.modelled();
-    std::string on = m.instance_type().empty()
-                         ? std::string("this machine's cores")
-                         : absl::StrFormat("%u x %s", m.hosts(), m.instance_type());
-    std::printf(
-        "  modelled on %s (%s clock, %g Gbit/s, %g us): %.2f s, %.0f samples/s, step "
-        "%.3f ms;\n    compute %.0f%%  communication %.0f%%  waiting %.0f%%  (%s)%s\n",
-        on.c_str(), m.clock_mode().c_str(), m.bandwidth_gbps(), m.latency_us(), m.seconds(),
-        m.samples_per_second(), m.step_ms_mean(), 100 * m.compute_share(),
-        100 * m.communication_share(), 100 * m.waiting_share(), m.order().c_str(),
-        m.cost_usd() > 0 ? absl::StrFormat("  cost $%.4f", m.cost_usd()).c_str() : "");
-  }
+  PrintExchange(r);
+  PrintModelled(r);
   if (r.nic_bytes() > 0) {
     uint64_t sent = 0;
     for (const WorkerStats& w : r.worker_stats()) sent += w.bytes_sent();
