@@ -25,6 +25,167 @@ void AddConfigFlags(CLI::App* cmd, distsim::cli::RunFlags* flags) {
   cmd->add_option("--out", flags->output_dir, "Results folder (default: output_dir, else out/)");
 }
 
+// Everything the command line sets, and the subcommand each part belongs to.
+struct Options {
+  distsim::cli::RunFlags flags;
+  std::string listen = "127.0.0.1:0";
+  std::string token;
+  distsim::node::RoleFlags role;
+  distsim::cli::PredictFlags predict;
+};
+
+struct Subcommands {
+  CLI::App* run = nullptr;
+  CLI::App* compare = nullptr;
+  CLI::App* plan = nullptr;
+  CLI::App* coordinator = nullptr;
+  CLI::App* worker = nullptr;
+  CLI::App* server = nullptr;
+  CLI::App* predict = nullptr;
+  CLI::App* check = nullptr;
+};
+
+CLI::App* AddRun(CLI::App* app, distsim::cli::RunFlags* flags) {
+  CLI::App* run = app->add_subcommand(
+      "run",
+      "Train one config and write out/<name>/result.json and steps.csv. Progress goes to "
+      "stderr; a summary (or, with --json, result.json) to stdout.");
+  AddConfigFlags(run, flags);
+  run->add_flag("-q,--quiet", flags->quiet, "No progress lines");
+  run->add_flag("--json", flags->json, "Print result.json to stdout instead of the summary");
+  return run;
+}
+
+CLI::App* AddCompare(CLI::App* app, distsim::cli::RunFlags* flags) {
+  CLI::App* compare = app->add_subcommand(
+      "compare",
+      "Run several configs side by side (a CompareConfig: runs, sweeps, repeats), print the "
+      "table and write out/<name>/compare.json, compare.csv, report.html and each run's folder.");
+  compare->add_option("config", flags->config_path, "Compare config (.textproto or .json)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  compare->add_option("--data-dir", flags->data_dir, "Folder with the four IDX files");
+  compare->add_option("--out", flags->output_dir,
+                      "Results folder (default: output_dir, else out/)");
+  compare->add_flag("-q,--quiet", flags->quiet, "No progress lines");
+  return compare;
+}
+
+CLI::App* AddPlan(CLI::App* app, distsim::cli::RunFlags* flags) {
+  CLI::App* plan = app->add_subcommand(
+      "plan",
+      "Print what a run would start without running it: processes and hosts, the shard map "
+      "with bytes per server, objects and examples per worker, expected bytes per step.");
+  AddConfigFlags(plan, flags);
+  return plan;
+}
+
+CLI::App* AddCoordinator(CLI::App* app, Options* o) {
+  CLI::App* coordinator = app->add_subcommand(
+      "coordinator",
+      "Run only the coordinator of a distributed config, for servers and workers started by "
+      "hand (on this or other hosts). Prints the command line each role needs.");
+  AddConfigFlags(coordinator, &o->flags);
+  coordinator->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port)");
+  coordinator->add_option("--token", o->token,
+                          "Run token the roles must present (default: random)");
+  return coordinator;
+}
+
+// `distsim worker` and `distsim server` take the same options.
+CLI::App* AddRole(CLI::App* app, const char* name, const char* help,
+                  distsim::node::RoleFlags* role) {
+  CLI::App* cmd = app->add_subcommand(name, help);
+  cmd->add_option("--config", role->config_path, "The run's config (the coordinator prints it)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--rank", role->rank, "This process's rank")->required();
+  cmd->add_option("--coordinator", role->coordinator, "HOST:PORT of the coordinator")->required();
+  cmd->add_option("--token", role->token, "The run token")->required();
+  cmd->add_option("--data-dir", role->data_dir, "Folder with the four IDX files");
+  cmd->add_option("--bind", role->bind_host, "Address this process serves on (default loopback)");
+  cmd->add_option("--port", role->bind_port, "Port to serve on (default 0: any free port)");
+  cmd->add_option("--parent-pid", role->parent_pid, "Exit when this process is not our parent")
+      ->group("");  // set by the launcher, hidden from --help
+  cmd->add_option("--run-start", role->run_start_unix, "Run clock start, Unix seconds")->group("");
+  cmd->add_option("--nic", role->nic_path, "Shared NIC table of a shaped network")->group("");
+  return cmd;
+}
+
+CLI::App* AddPredict(CLI::App* app, Options* o) {
+  CLI::App* predict = app->add_subcommand(
+      "predict",
+      "Calibrate the alpha-beta cost model on a short run, then predict step time, samples/s, "
+      "scaling efficiency and cost per epoch of 1 to 256 workers (ring, parameter server SYNC "
+      "and ASYNC) on the configured instance and network; with a PredictConfig, also run its "
+      "held-out checks and show predicted against measured. Writes out/<name>/predict.html, "
+      "predict.json, predict.csv, predict.txt.");
+  AddConfigFlags(predict, &o->flags);
+  predict->add_option("--workers", o->predict.workers,
+                      "Worker counts to predict, comma-separated (default 1,2,4,...,256)");
+  predict->add_option("--servers", o->predict.servers,
+                      "Parameter-server shards for the PS rows (default 1)");
+  predict->add_flag("--no-checks", o->predict.no_checks,
+                    "Predict the held-out checks but do not run them");
+  predict->add_flag("-q,--quiet", o->flags.quiet, "No progress lines");
+  return predict;
+}
+
+CLI::App* AddCheck(CLI::App* app, distsim::cli::RunFlags* flags) {
+  CLI::App* check = app->add_subcommand(
+      "check", "Validate a config and print it with every default filled in; trains nothing.");
+  AddConfigFlags(check, flags);
+  return check;
+}
+
+// Every subcommand, in the order --help lists them.
+Subcommands AddSubcommands(CLI::App* app, Options* o) {
+  Subcommands c;
+  c.run = AddRun(app, &o->flags);
+  c.compare = AddCompare(app, &o->flags);
+  c.plan = AddPlan(app, &o->flags);
+  c.coordinator = AddCoordinator(app, o);
+  c.worker = AddRole(app, "worker",
+                     "One worker of a distributed run (started by distsim run, "
+                     "or by hand next to `distsim coordinator`)",
+                     &o->role);
+  c.server = AddRole(app, "server", "One parameter-server shard of a distributed run", &o->role);
+  c.predict = AddPredict(app, o);
+  c.check = AddCheck(app, &o->flags);
+  return c;
+}
+
+// Runs the parsed subcommand; the exit code, with one line on stderr for an error.
+int Dispatch(const Subcommands& c, const Options& o) {
+  absl::Status status;
+  if (c.run->parsed()) {
+    status = distsim::cli::RunCommand(o.flags);
+  } else if (c.check->parsed()) {
+    status = distsim::cli::CheckCommand(o.flags);
+  } else if (c.compare->parsed()) {
+    status = distsim::cli::CompareCommand(o.flags);
+  } else if (c.predict->parsed()) {
+    status = distsim::cli::PredictCommand(o.flags, o.predict);
+  } else if (c.plan->parsed()) {
+    status = distsim::cli::PlanCommand(o.flags);
+  } else if (c.coordinator->parsed()) {
+    status = distsim::cli::CoordinatorCommand(o.flags, o.listen, o.token);
+  } else if (c.worker->parsed() || c.server->parsed()) {
+    status = distsim::cli::RoleCommand(c.server->parsed(), o.role);
+    if (absl::IsAborted(status)) {
+      return distsim::ExitCodeFor(status);  // the launcher reports why; stay quiet
+    }
+  }
+  if (!status.ok()) {
+    std::string who = "distsim";
+    if (c.worker->parsed()) who = "distsim worker " + std::to_string(o.role.rank);
+    if (c.server->parsed()) who = "distsim server " + std::to_string(o.role.rank);
+    std::fprintf(stderr, "%s: %s\n", who.c_str(), std::string(status.message()).c_str());
+    return distsim::ExitCodeFor(status);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -32,124 +193,16 @@ int main(int argc, char** argv) {
       "distsim: compare distributed-training strategies on one machine.\n"
       "Real processes, real Eigen kernels, MNIST; results in out/<run-name>/."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("distsim ") + DISTSIM_VERSION + " (" +
-                                        DISTSIM_GIT_REVISION + ")");
-
-  distsim::cli::RunFlags flags;
-  flags.command_line = absl::StrJoin(argv, argv + argc, " ");
-
-  CLI::App* run = app.add_subcommand(
-      "run",
-      "Train one config and write out/<name>/result.json and steps.csv. Progress goes to "
-      "stderr; a summary (or, with --json, result.json) to stdout.");
-  AddConfigFlags(run, &flags);
-  run->add_flag("-q,--quiet", flags.quiet, "No progress lines");
-  run->add_flag("--json", flags.json, "Print result.json to stdout instead of the summary");
-
-  CLI::App* compare = app.add_subcommand(
-      "compare",
-      "Run several configs side by side (a CompareConfig: runs, sweeps, repeats), print the "
-      "table and write out/<name>/compare.json, compare.csv, report.html and each run's folder.");
-  compare->add_option("config", flags.config_path, "Compare config (.textproto or .json)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  compare->add_option("--data-dir", flags.data_dir, "Folder with the four IDX files");
-  compare->add_option("--out", flags.output_dir, "Results folder (default: output_dir, else out/)");
-  compare->add_flag("-q,--quiet", flags.quiet, "No progress lines");
-
-  CLI::App* plan = app.add_subcommand(
-      "plan",
-      "Print what a run would start without running it: processes and hosts, the shard map "
-      "with bytes per server, objects and examples per worker, expected bytes per step.");
-  AddConfigFlags(plan, &flags);
-
-  std::string listen = "127.0.0.1:0";
-  std::string token;
-  CLI::App* coordinator = app.add_subcommand(
-      "coordinator",
-      "Run only the coordinator of a distributed config, for servers and workers started by "
-      "hand (on this or other hosts). Prints the command line each role needs.");
-  AddConfigFlags(coordinator, &flags);
-  coordinator->add_option("--listen", listen, "HOST:PORT to serve on (port 0: any free port)");
-  coordinator->add_option("--token", token, "Run token the roles must present (default: random)");
-
-  distsim::node::RoleFlags role;
-  auto add_role = [&](const char* name, const char* help) {
-    CLI::App* cmd = app.add_subcommand(name, help);
-    cmd->add_option("--config", role.config_path, "The run's config (the coordinator prints it)")
-        ->required()
-        ->check(CLI::ExistingFile);
-    cmd->add_option("--rank", role.rank, "This process's rank")->required();
-    cmd->add_option("--coordinator", role.coordinator, "HOST:PORT of the coordinator")
-        ->required();
-    cmd->add_option("--token", role.token, "The run token")->required();
-    cmd->add_option("--data-dir", role.data_dir, "Folder with the four IDX files");
-    cmd->add_option("--bind", role.bind_host, "Address this process serves on (default loopback)");
-    cmd->add_option("--port", role.bind_port, "Port to serve on (default 0: any free port)");
-    cmd->add_option("--parent-pid", role.parent_pid, "Exit when this process is not our parent")
-        ->group("");  // set by the launcher, hidden from --help
-    cmd->add_option("--run-start", role.run_start_unix, "Run clock start, Unix seconds")
-        ->group("");
-    cmd->add_option("--nic", role.nic_path, "Shared NIC table of a shaped network")->group("");
-    return cmd;
-  };
-  CLI::App* worker = add_role("worker", "One worker of a distributed run (started by distsim run, "
-                                        "or by hand next to `distsim coordinator`)");
-  CLI::App* server = add_role("server", "One parameter-server shard of a distributed run");
-
-  distsim::cli::PredictFlags predict_flags;
-  CLI::App* predict = app.add_subcommand(
-      "predict",
-      "Calibrate the alpha-beta cost model on a short run, then predict step time, samples/s, "
-      "scaling efficiency and cost per epoch of 1 to 256 workers (ring, parameter server SYNC "
-      "and ASYNC) on the configured instance and network; with a PredictConfig, also run its "
-      "held-out checks and show predicted against measured. Writes out/<name>/predict.html, "
-      "predict.json, predict.csv, predict.txt.");
-  AddConfigFlags(predict, &flags);
-  predict->add_option("--workers", predict_flags.workers,
-                      "Worker counts to predict, comma-separated (default 1,2,4,...,256)");
-  predict->add_option("--servers", predict_flags.servers,
-                      "Parameter-server shards for the PS rows (default 1)");
-  predict->add_flag("--no-checks", predict_flags.no_checks,
-                    "Predict the held-out checks but do not run them");
-  predict->add_flag("-q,--quiet", flags.quiet, "No progress lines");
-
-  CLI::App* check = app.add_subcommand(
-      "check", "Validate a config and print it with every default filled in; trains nothing.");
-  AddConfigFlags(check, &flags);
-
+  app.set_version_flag(
+      "--version", std::string("distsim ") + DISTSIM_VERSION + " (" + DISTSIM_GIT_REVISION + ")");
+  Options options;
+  options.flags.command_line = absl::StrJoin(argv, argv + argc, " ");
+  const Subcommands commands = AddSubcommands(&app, &options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : distsim::kExitUsage;
   }
-
-  absl::Status status;
-  if (run->parsed()) {
-    status = distsim::cli::RunCommand(flags);
-  } else if (check->parsed()) {
-    status = distsim::cli::CheckCommand(flags);
-  } else if (compare->parsed()) {
-    status = distsim::cli::CompareCommand(flags);
-  } else if (predict->parsed()) {
-    status = distsim::cli::PredictCommand(flags, predict_flags);
-  } else if (plan->parsed()) {
-    status = distsim::cli::PlanCommand(flags);
-  } else if (coordinator->parsed()) {
-    status = distsim::cli::CoordinatorCommand(flags, listen, token);
-  } else if (worker->parsed() || server->parsed()) {
-    status = distsim::cli::RoleCommand(server->parsed(), role);
-    if (absl::IsAborted(status)) {
-      return distsim::ExitCodeFor(status);  // the launcher reports why; stay quiet
-    }
-  }
-  if (!status.ok()) {
-    std::string who = "distsim";
-    if (worker->parsed()) who = "distsim worker " + std::to_string(role.rank);
-    if (server->parsed()) who = "distsim server " + std::to_string(role.rank);
-    std::fprintf(stderr, "%s: %s\n", who.c_str(), std::string(status.message()).c_str());
-    return distsim::ExitCodeFor(status);
-  }
-  return 0;
+  return Dispatch(commands, options);
 }

@@ -6,20 +6,22 @@
 #include <filesystem>
 #include <iostream>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/text_format.h"
+#include "sim/app/compare.h"
+#include "sim/app/plan.h"
+#include "sim/app/predict.h"
 #include "sim/base/status.h"
-#include "sim/config/config.h"
 #include "sim/config/compare.h"
-#include "sim/node/compare.h"
+#include "sim/config/config.h"
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
-#include "sim/node/plan.h"
-#include "sim/node/predict.h"
 #include "sim/node/run.h"
+#include "sim/node/run_plan.h"
+#include "sim/report/compare_table.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
 
@@ -73,6 +75,41 @@ std::string DataDirFor(const RunConfig& config, const RunFlags& flags) {
   return ec ? dir : absolute.lexically_normal().string();
 }
 
+// The distributed run's step split, bytes per step and staleness.
+void PrintExchange(const RunResult& r) {
+  if (r.worker_stats_size() == 0) return;
+  const TimeSplit& t = r.time_split();
+  std::printf(
+      "  step time: compute %.0f%%  communication %.0f%%  waiting %.0f%%  data %.0f%%  "
+      "update %.0f%%\n",
+      100 * t.compute(), 100 * t.communication(), 100 * t.waiting(), 100 * t.data(),
+      100 * t.update());
+  double bytes = 0;
+  for (const WorkerStats& w : r.worker_stats()) bytes += w.bytes_per_step();
+  std::printf("  bytes on the wire per worker per step: %.0f\n", bytes / r.worker_stats_size());
+  if (r.staleness().updates() > 0) {
+    std::printf("  staleness of %llu updates: mean %.2f  p99 %.0f  max %llu\n",
+                static_cast<unsigned long long>(r.staleness().updates()), r.staleness().mean(),
+                r.staleness().p99(), static_cast<unsigned long long>(r.staleness().max()));
+  }
+}
+
+// The modelled clock of the run on its simulated cluster, if it has one.
+void PrintModelled(const RunResult& r) {
+  if (!(r.has_modelled() && r.modelled().seconds() > 0)) return;
+  const ModelledClock& m = r.modelled();
+  std::string on = m.instance_type().empty()
+                       ? std::string("this machine's cores")
+                       : absl::StrFormat("%u x %s", m.hosts(), m.instance_type());
+  std::printf(
+      "  modelled on %s (%s clock, %g Gbit/s, %g us): %.2f s, %.0f samples/s, step "
+      "%.3f ms;\n    compute %.0f%%  communication %.0f%%  waiting %.0f%%  (%s)%s\n",
+      on.c_str(), m.clock_mode().c_str(), m.bandwidth_gbps(), m.latency_us(), m.seconds(),
+      m.samples_per_second(), m.step_ms_mean(), 100 * m.compute_share(),
+      100 * m.communication_share(), 100 * m.waiting_share(), m.order().c_str(),
+      m.cost_usd() > 0 ? absl::StrFormat("  cost $%.4f", m.cost_usd()).c_str() : "");
+}
+
 void PrintSummary(const RunResult& r, const std::string& out_dir) {
   std::printf("\n%s: %s, %s\n", r.config().name().c_str(),
               r.config().model().ShortDebugString().c_str(),
@@ -83,40 +120,16 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
               static_cast<unsigned long long>(r.parameter_count()));
   std::printf("  final test accuracy %.2f%%  test loss %.4f  train loss %.4f\n",
               100.0 * r.final_test_accuracy(), r.final_test_loss(), r.final_train_loss());
-  std::printf("  wall %.1f s (training %.1f s, evaluation %.1f s)  %.0f samples/s overall, %.0f "
-              "in training steps\n",
-              r.wall_seconds(), r.train_seconds(), r.eval_seconds(), r.samples_per_second(),
-              r.train_seconds() > 0 ? r.samples() / r.train_seconds() : 0.0);
+  std::printf(
+      "  wall %.1f s (training %.1f s, evaluation %.1f s)  %.0f samples/s overall, %.0f "
+      "in training steps\n",
+      r.wall_seconds(), r.train_seconds(), r.eval_seconds(), r.samples_per_second(),
+      r.train_seconds() > 0 ? r.samples() / r.train_seconds() : 0.0);
   std::printf("  step time p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (after %u warm-up steps)\n",
               r.step_times().p50_ms(), r.step_times().p90_ms(), r.step_times().p99_ms(),
               r.step_times().warmup_steps());
-  if (r.worker_stats_size() > 0) {
-    const TimeSplit& t = r.time_split();
-    std::printf("  step time: compute %.0f%%  communication %.0f%%  waiting %.0f%%  data %.0f%%  "
-                "update %.0f%%\n",
-                100 * t.compute(), 100 * t.communication(), 100 * t.waiting(), 100 * t.data(),
-                100 * t.update());
-    double bytes = 0;
-    for (const WorkerStats& w : r.worker_stats()) bytes += w.bytes_per_step();
-    std::printf("  bytes on the wire per worker per step: %.0f\n", bytes / r.worker_stats_size());
-    if (r.staleness().updates() > 0) {
-      std::printf("  staleness of %llu updates: mean %.2f  p99 %.0f  max %llu\n",
-                  static_cast<unsigned long long>(r.staleness().updates()), r.staleness().mean(),
-                  r.staleness().p99(), static_cast<unsigned long long>(r.staleness().max()));
-    }
-  }
-  if (r.has_modelled() && r.modelled().seconds() > 0) {
-    const ModelledClock& m = r.modelled();
-    std::string on = m.instance_type().empty()
-                         ? std::string("this machine's cores")
-                         : absl::StrFormat("%u x %s", m.hosts(), m.instance_type());
-    std::printf("  modelled on %s (%s clock, %g Gbit/s, %g us): %.2f s, %.0f samples/s, step "
-                "%.3f ms;\n    compute %.0f%%  communication %.0f%%  waiting %.0f%%  (%s)%s\n",
-                on.c_str(), m.clock_mode().c_str(), m.bandwidth_gbps(), m.latency_us(),
-                m.seconds(), m.samples_per_second(), m.step_ms_mean(), 100 * m.compute_share(),
-                100 * m.communication_share(), 100 * m.waiting_share(), m.order().c_str(),
-                m.cost_usd() > 0 ? absl::StrFormat("  cost $%.4f", m.cost_usd()).c_str() : "");
-  }
+  PrintExchange(r);
+  PrintModelled(r);
   if (r.nic_bytes() > 0) {
     uint64_t sent = 0;
     for (const WorkerStats& w : r.worker_stats()) sent += w.bytes_sent();
@@ -148,9 +161,9 @@ absl::Status RunCommand(const RunFlags& flags) {
   std::signal(SIGTERM, OnInterrupt);
 
   if (!flags.quiet) {
-    std::fprintf(stderr, "distsim run %s: %s, data from %s, results to %s\n",
-                 config.name().c_str(), config.model().ShortDebugString().c_str(),
-                 options.data_dir.c_str(), options.out_dir.c_str());
+    std::fprintf(stderr, "distsim run %s: %s, data from %s, results to %s\n", config.name().c_str(),
+                 config.model().ShortDebugString().c_str(), options.data_dir.c_str(),
+                 options.out_dir.c_str());
   }
   absl::StatusOr<RunResult> result = node::Run(config, options);
   if (!result.ok()) {
@@ -200,8 +213,8 @@ absl::Status CompareCommand(const RunFlags& flags) {
                       config::LoadCompare(flags.config_path, &compare));
   if (!flags.output_dir.empty()) compare.set_output_dir(flags.output_dir);
   const int repeats = static_cast<int>(compare.repeats());
-  const double estimate = node::EstimateSeconds(entries, repeats);
-  node::CompareOptions options;
+  const double estimate = app::EstimateSeconds(entries, repeats);
+  app::CompareOptions options;
   options.out_dir = (std::filesystem::path(compare.output_dir()) / compare.name()).string();
   options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
   options.progress = flags.quiet ? nullptr : stderr;
@@ -211,13 +224,12 @@ absl::Status CompareCommand(const RunFlags& flags) {
   std::signal(SIGTERM, OnInterrupt);
   if (!flags.quiet) {
     std::fprintf(stderr, "distsim compare %s: %zu run%s x %d repeat%s, estimated %s%s\n",
-                 compare.name().c_str(), entries.size(), entries.size() == 1 ? "" : "s",
-                 repeats, repeats == 1 ? "" : "s",
-                 report::Progress::FormatDuration(estimate).c_str(),
+                 compare.name().c_str(), entries.size(), entries.size() == 1 ? "" : "s", repeats,
+                 repeats == 1 ? "" : "s", report::Progress::FormatDuration(estimate).c_str(),
                  estimate > 600 ? " (long: shorten train.steps or epochs for a quick look)" : "");
   }
-  DS_ASSIGN_OR_RETURN(CompareResult result, node::RunCompare(compare, entries, options));
-  std::printf("\n%s", node::FormatCompareTable(result).c_str());
+  DS_ASSIGN_OR_RETURN(CompareResult result, app::RunCompare(compare, entries, options));
+  std::printf("\n%s", report::FormatCompareTable(result).c_str());
   if (result.findings_size() > 0) std::printf("\nwhat the numbers show:\n");
   for (const std::string& finding : result.findings()) std::printf("  - %s\n", finding.c_str());
   std::printf("took %s; wrote %s/compare.json, compare.csv and report.html\n",
@@ -226,8 +238,10 @@ absl::Status CompareCommand(const RunFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) {
-  // A PredictConfig, or a plain RunConfig taken as the calibration run (no checks).
+// The PredictConfig of `distsim predict`: the file as one, or a plain RunConfig taken as the
+// calibration run (no checks), with the flags applied.
+absl::StatusOr<PredictConfig> LoadPredictConfig(const RunFlags& flags,
+                                                const PredictFlags& predict) {
   PredictConfig config;
   absl::Status as_predict = config::LoadMessage(flags.config_path, &config);
   if (!as_predict.ok()) {
@@ -255,14 +269,19 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
     for (absl::string_view part : absl::StrSplit(predict.workers, ',')) {
       uint32_t n = 0;
       if (!absl::SimpleAtoi(part, &n) || n < 1 || n > 100000) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--workers ", predict.workers, ": \"", part, "\" is not a worker count in [1, 100000]"));
+        return absl::InvalidArgumentError(absl::StrCat("--workers ", predict.workers, ": \"", part,
+                                                       "\" is not a worker count in [1, 100000]"));
       }
       config.add_workers(n);
     }
   }
   if (predict.servers > 0) config.set_servers(predict.servers);
-  node::PredictOptions options;
+  return config;
+}
+
+absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) {
+  DS_ASSIGN_OR_RETURN(const PredictConfig config, LoadPredictConfig(flags, predict));
+  app::PredictOptions options;
   options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
   options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
   options.progress = flags.quiet ? nullptr : stderr;
@@ -271,25 +290,27 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
   options.run_checks = !predict.no_checks;
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  DS_ASSIGN_OR_RETURN(PredictResult result, node::RunPredict(config, options));
-  std::printf("\n%s", node::FormatPredict(result).c_str());
-  std::printf("wrote %s/predict.html (open it in a browser), predict.json, predict.csv and "
-              "predict.txt\n",
-              options.out_dir.c_str());
+  DS_ASSIGN_OR_RETURN(PredictResult result, app::RunPredict(config, options));
+  std::printf("\n%s", app::FormatPredict(result).c_str());
+  std::printf(
+      "wrote %s/predict.html (open it in a browser), predict.json, predict.csv and "
+      "predict.txt\n",
+      options.out_dir.c_str());
   return absl::OkStatus();
 }
 
 absl::Status RoleCommand(bool server, node::RoleFlags flags) {
   if (flags.data_dir.empty()) {
     const char* env = std::getenv("DISTSIM_DATA_DIR");
-    flags.data_dir = env != nullptr && *env ? std::string(env) : absl::StrCat(CacheRoot(), "/mnist");
+    flags.data_dir =
+        env != nullptr && *env ? std::string(env) : absl::StrCat(CacheRoot(), "/mnist");
   }
   return server ? node::RunServerRole(flags) : node::RunWorkerRole(flags);
 }
 
 absl::Status PlanCommand(const RunFlags& flags) {
   DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
-  DS_ASSIGN_OR_RETURN(std::string plan, node::FormatPlan(config, DataDirFor(config, flags)));
+  DS_ASSIGN_OR_RETURN(std::string plan, app::FormatPlan(config, DataDirFor(config, flags)));
   std::fputs(plan.c_str(), stdout);
   for (const std::string& note : config::Advice(config)) std::printf("note: %s\n", note.c_str());
   return absl::OkStatus();

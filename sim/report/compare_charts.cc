@@ -1,17 +1,15 @@
 #include "sim/report/compare_charts.h"
 
 #include <algorithm>
-#include <cctype>
 #include <tuple>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
-#include "sim/report/html_report.h"
+#include "absl/strings/str_join.h"
+#include "sim/report/modelled_charts.h"
+#include "sim/report/strategy_names.h"
 #include "sim/report/svg_chart.h"
 
 namespace distsim::report {
@@ -118,6 +116,63 @@ std::vector<WorkerSeries> GroupByStrategy(const CompareResult& result) {
   return out;
 }
 
+// The line of one strategy in the workers charts (colour `index`); rows without a defined
+// efficiency are left out of the efficiency chart and counted in `undefined`.
+Series WorkersSeriesOf(const WorkerSeries& ws, size_t index, bool efficiency, int* undefined) {
+  Series series;
+  series.label = ws.label;
+  series.colour = PaletteColour(index), series.dash = DashPattern(index / 8);
+  series.attrs = {{"data-strategy", ws.family},
+                  {"data-series", ws.label},
+                  {"data-group", ws.group},
+                  {"data-distribution", ws.distribution}};
+  for (const CompareRow* row : ws.rows) {
+    ChartPoint p;
+    p.x = row->workers();
+    if (efficiency) {
+      if (row->scaling_efficiency() <= 0) {
+        ++*undefined;
+        continue;
+      }
+      p.y = row->scaling_efficiency();
+      p.tip = absl::StrFormat("%s: efficiency %s at %d workers", row->name(), FormatPercent(p.y, 1),
+                              row->workers());
+    } else {
+      p.y = row->samples_per_second().median();
+      p.tip = absl::StrFormat("%s: %s samples/s at %d workers", row->name(), FormatRate(p.y),
+                              row->workers());
+    }
+    p.attrs = {{"data-row", row->name()}};
+    series.points.push_back(std::move(p));
+  }
+  return series;
+}
+
+// What the workers chart shows, and that all processes share this machine.
+std::string WorkersCaption(const CompareFacts& ctx, bool efficiency, int undefined) {
+  const int cores = ctx.result->provenance().cpu_cores();
+  const std::string machine =
+      cores > 0 ? absl::StrFormat("all processes share this machine's %d cores", cores)
+                : "all processes share one machine";
+  if (!efficiency) {
+    return absl::StrFormat(
+        "Each line is one strategy: samples processed per second by all workers together "
+        "(median over repeats, loading and evaluation included) against the number of workers. "
+        "Higher is better; %s.",
+        machine);
+  }
+  std::string caption = absl::StrFormat(
+      "Each line is one strategy: its %s scaling efficiency against the number of workers, "
+      "measured against <b>%s</b>; the dashed line at 100%% is perfect scaling. Here %s, so "
+      "the curve shows overhead more than what a cluster would gain.",
+      ctx.strong ? "strong" : "weak", EscapeHtml(ctx.baseline), machine);
+  if (undefined > 0) {
+    absl::StrAppendFormat(&caption, " %d row%s without a defined efficiency %s left out.",
+                          undefined, undefined == 1 ? "" : "s", undefined == 1 ? "is" : "are");
+  }
+  return caption;
+}
+
 std::string WorkersChart(const CompareFacts& ctx, bool efficiency) {
   LineChart chart;
   chart.id = efficiency ? "efficiency-vs-workers" : "throughput-vs-workers";
@@ -138,61 +193,14 @@ std::string WorkersChart(const CompareFacts& ctx, bool efficiency) {
   int undefined = 0;
   const std::vector<WorkerSeries> groups = GroupByStrategy(*ctx.result);
   for (size_t i = 0; i < groups.size(); ++i) {
-    const WorkerSeries& ws = groups[i];
-    Series series;
-    series.label = ws.label;
-    series.colour = PaletteColour(i), series.dash = DashPattern(i / 8);
-    series.attrs = {{"data-strategy", ws.family},
-                    {"data-series", ws.label},
-                    {"data-group", ws.group},
-                    {"data-distribution", ws.distribution}};
-    for (const CompareRow* row : ws.rows) {
-      ChartPoint p;
-      p.x = row->workers();
-      if (efficiency) {
-        if (row->scaling_efficiency() <= 0) {
-          ++undefined;
-          continue;
-        }
-        p.y = row->scaling_efficiency();
-        p.tip = absl::StrFormat("%s: efficiency %s at %d workers", row->name(),
-                                FormatPercent(p.y, 1), row->workers());
-      } else {
-        p.y = row->samples_per_second().median();
-        p.tip = absl::StrFormat("%s: %s samples/s at %d workers", row->name(), FormatRate(p.y),
-                                row->workers());
-      }
-      p.attrs = {{"data-row", row->name()}};
-      series.points.push_back(std::move(p));
-    }
+    Series series = WorkersSeriesOf(groups[i], i, efficiency, &undefined);
     legend.push_back({series.label, series.colour, series.dash, 1});
     chart.series.push_back(std::move(series));
   }
-  const int cores = ctx.result->provenance().cpu_cores();
-  const std::string machine =
-      cores > 0 ? absl::StrFormat("all processes share this machine's %d cores", cores)
-                : "all processes share one machine";
-  std::string caption;
-  if (efficiency) {
-    caption = absl::StrFormat(
-        "Each line is one strategy: its %s scaling efficiency against the number of workers, "
-        "measured against <b>%s</b>; the dashed line at 100%% is perfect scaling. Here %s, so "
-        "the curve shows overhead more than what a cluster would gain.",
-        ctx.strong ? "strong" : "weak", EscapeHtml(ctx.baseline), machine);
-    if (undefined > 0) {
-      absl::StrAppendFormat(&caption, " %d row%s without a defined efficiency %s left out.",
-                            undefined, undefined == 1 ? "" : "s", undefined == 1 ? "is" : "are");
-    }
-  } else {
-    caption = absl::StrFormat(
-        "Each line is one strategy: samples processed per second by all workers together "
-        "(median over repeats, loading and evaluation included) against the number of workers. "
-        "Higher is better; %s.",
-        machine);
-  }
-  return RenderFigureHtml(chart.id,
-                efficiency ? "Scaling efficiency against workers" : "Throughput against workers",
-                RenderLineChartSvg(chart), RenderLegendHtml(legend), caption);
+  return RenderFigureHtml(
+      chart.id, efficiency ? "Scaling efficiency against workers" : "Throughput against workers",
+      RenderLineChartSvg(chart), RenderLegendHtml(legend),
+      WorkersCaption(ctx, efficiency, undefined));
 }
 
 std::string TimeSplitChart(const CompareFacts& ctx) {
@@ -233,13 +241,13 @@ std::string TimeSplitChart(const CompareFacts& ctx) {
   for (size_t i = 0; i < std::size(kParts); ++i) {
     if (present[i] || none) legend.push_back({kParts[i].name, kParts[i].colour, "", 1, true});
   }
-  return RenderFigureHtml(chart.id, "Where the step time goes", RenderBarChartSvg(chart),
-                RenderLegendHtml(legend),
-                "Each bar is one row (its first repeat): the shares of the workers' step time "
-                "spent computing (forward and backward), communicating, waiting for other "
-                "workers, reading data and updating the parameters locally. Local runs have "
-                "compute and update only; a long orange or red part is time a cluster's "
-                "network or a slow peer would cost.");
+  return RenderFigureHtml(
+      chart.id, "Where the step time goes", RenderBarChartSvg(chart), RenderLegendHtml(legend),
+      "Each bar is one row (its first repeat): the shares of the workers' step time "
+      "spent computing (forward and backward), communicating, waiting for other "
+      "workers, reading data and updating the parameters locally. Local runs have "
+      "compute and update only; a long orange or red part is time a cluster's "
+      "network or a slow peer would cost.");
 }
 
 std::string BytesChart(const CompareFacts& ctx) {
@@ -283,117 +291,6 @@ std::string BytesChart(const CompareFacts& ctx) {
       "sizes per worker; local runs move nothing.");
 }
 
-// The first repeat of `row`, or nullptr.
-const RunResult* FirstRunOf(const CompareFacts& ctx, const CompareRow& row) {
-  if (row.run_names_size() == 0) return nullptr;
-  for (const RunResult& run : ctx.result->runs()) {
-    if (run.config().name() == row.run_names(0)) return &run;
-  }
-  return nullptr;
-}
-
-std::string Millis(double ms) {
-  return absl::StrFormat(ms >= 100 ? "%.0f ms" : ms >= 10 ? "%.1f ms" : "%.2f ms", ms);
-}
-
-// The modelled step time of each row, split as the modelled clock splits the workers' time.
-std::string ModelledStepChart(const CompareFacts& ctx) {
-  struct Part {
-    const char* name;
-    double (ModelledClock::*share)() const;
-    const char* colour;
-  };
-  static constexpr Part kParts[] = {
-      {"compute", &ModelledClock::compute_share, "#0072B2"},
-      {"communication", &ModelledClock::communication_share, "#E69F00"},
-      {"waiting", &ModelledClock::waiting_share, "#D55E00"}};
-  BarChart chart;
-  chart.id = "modelled-step-time";
-  chart.x.label = "modelled time per step (ms)";
-  chart.x.format = [](double v, double step) {
-    return absl::StrFormat("%.*f", TickDecimals(step), v);
-  };
-  int unmodelled = 0;
-  for (const CompareRow& row : ctx.result->rows()) {
-    Bar bar;
-    bar.label = row.name();
-    bar.attrs = {{"data-row", row.name()}};
-    const RunResult* run = FirstRunOf(ctx, row);
-    const double step = row.modelled_step_ms();
-    if (run == nullptr || step <= 0) {
-      ++unmodelled;
-      for (const Part& part : kParts) bar.segments.push_back({part.name, 0, part.colour, "", ""});
-      bar.end_text = "not modelled";
-      chart.bars.push_back(std::move(bar));
-      continue;
-    }
-    for (const Part& part : kParts) {
-      const double share = (run->modelled().*part.share)();
-      bar.segments.push_back({part.name, step * share, part.colour, FormatPercent(share, 0),
-                              absl::StrFormat("%s: %s %s (%s of the workers' modelled time)",
-                                              row.name(), part.name, Millis(step * share),
-                                              FormatPercent(share, 1))});
-    }
-    bar.end_text = Millis(step);
-    chart.bars.push_back(std::move(bar));
-  }
-  std::vector<LegendEntry> legend;
-  for (const Part& part : kParts) legend.push_back({part.name, part.colour, "", 1, true});
-  std::string caption =
-      "Each bar is one row (its first repeat): the time a step would take on the simulated "
-      "cluster, split into computing, communicating (every message costs the latency plus its "
-      "bytes over the NIC's bandwidth, with contention at each host's NIC) and waiting for "
-      "slower workers, as shares of the workers' modelled time. For asynchronous runs a step is "
-      "the busiest worker's. Compare it with the measured split beside it: this one does not "
-      "depend on how many cores this machine has.";
-  if (unmodelled > 0) {
-    absl::StrAppendFormat(&caption, " %d row%s without a modelled clock %s marked.", unmodelled,
-                          unmodelled == 1 ? "" : "s", unmodelled == 1 ? "is" : "are");
-  }
-  return RenderFigureHtml(chart.id, "Modelled time per step", RenderBarChartSvg(chart),
-                RenderLegendHtml(legend), caption);
-}
-
-// Two bars per row: samples/s measured here, and on the modelled cluster.
-std::string ModelledThroughputChart(const CompareFacts& ctx) {
-  BarChart chart;
-  chart.id = "modelled-throughput";
-  chart.x.label = "throughput (samples/s, median over repeats)";
-  const char* measured_colour = PaletteColour(0);
-  const char* modelled_colour = PaletteColour(1);
-  for (const CompareRow& row : ctx.result->rows()) {
-    Bar measured;
-    measured.label = row.name();
-    measured.attrs = {{"data-row", row.name()}, {"data-clock", "measured"}};
-    const double here = row.samples_per_second().median();
-    measured.segments.push_back(
-        {"measured", here, measured_colour, "",
-         absl::StrFormat("%s: %s samples/s measured here", row.name(), FormatRate(here))});
-    measured.end_text = FormatRate(here);
-    chart.bars.push_back(std::move(measured));
-    Bar modelled;
-    modelled.label = "modelled";
-    modelled.attrs = {{"data-row", row.name()}, {"data-clock", "modelled"}};
-    const double model = row.modelled_samples_per_second().median();
-    modelled.segments.push_back(
-        {"modelled", model, modelled_colour, "",
-         absl::StrFormat("%s: %s samples/s on the modelled cluster%s", row.name(),
-                         FormatRate(model),
-                         row.network().empty() ? "" : absl::StrCat(" (", row.network(), ")"))});
-    modelled.end_text = model > 0 ? FormatRate(model) : "not modelled";
-    chart.bars.push_back(std::move(modelled));
-  }
-  return RenderFigureHtml(
-      chart.id, "Throughput: measured here and modelled", RenderBarChartSvg(chart),
-      RenderLegendHtml({{"measured here (wall clock)", measured_colour, "", 1, true},
-                        {"modelled cluster", modelled_colour, "", 1, true}}),
-      "For each row, two bars: the samples per second all its workers processed here (wall "
-      "time, loading and evaluation included, every process sharing this machine's cores), "
-      "and what the simulated cluster would process (training steps only, each worker on its "
-      "own instance, the configured network). Here they can be far apart; the modelled one is "
-      "what a cluster would show.");
-}
-
 }  // namespace
 
 CompareFacts MakeCompareFacts(const CompareResult& result) {
@@ -435,52 +332,6 @@ std::string RenderCompareCharts(const CompareFacts& facts) {
   return absl::StrCat(AccuracyChart(facts, false), AccuracyChart(facts, true),
                       WorkersChart(facts, false), WorkersChart(facts, true), TimeSplitChart(facts),
                       ModelledStepChart(facts), BytesChart(facts), ModelledThroughputChart(facts));
-}
-
-std::string ShortStrategy(const std::string& strategy) {
-  if (strategy.empty()) return "local";
-  std::vector<std::string> parts = absl::StrSplit(strategy, ", ");
-  std::string head = parts[0];
-  if (absl::StartsWith(head, "allreduce ")) {
-    head = head.substr(10);
-    for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return head;  // "ring"
-  }
-  if (!absl::StartsWith(head, "parameter_server ")) return head;
-  std::string out = absl::StrCat("ps ", head.substr(17));
-  // "1 server (DEDICATED)" is the default and says nothing; others do.
-  if (parts.size() > 1) {
-    const std::string& servers = parts[1];
-    if (absl::StrContains(servers, "(COLOCATED)")) {
-      absl::StrAppend(&out, " coloc");
-    } else if (!absl::StartsWith(servers, "1 server ")) {
-      absl::StrAppend(&out, " k=", servers.substr(0, servers.find(' ')));
-    }
-  }
-  return out;
-}
-
-std::string StrategyFamily(const std::string& strategy) {
-  auto is_count = [](const std::string& text, const std::string& noun) {
-    size_t i = 0;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    if (i == 0) return false;
-    const std::string rest = text.substr(i);
-    return rest == absl::StrCat(" ", noun) || rest == absl::StrCat(" ", noun, "s");
-  };
-  std::string out = strategy;
-  if (const size_t comma = out.rfind(", ");
-      comma != std::string::npos && is_count(out.substr(comma + 2), "worker")) {
-    out.resize(comma);
-  }
-  if (const size_t colocated = out.find(" (COLOCATED)"); colocated != std::string::npos) {
-    const size_t comma = out.rfind(", ", colocated);
-    const size_t start = comma == std::string::npos ? 0 : comma + 2;
-    if (is_count(out.substr(start, colocated - start), "server")) {
-      out.replace(start, colocated - start, "servers");
-    }
-  }
-  return out;
 }
 
 }  // namespace distsim::report

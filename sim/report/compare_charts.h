@@ -35,10 +35,6 @@ CompareFacts MakeCompareFacts(const CompareResult& result);
 //       samples_per_second.median | modelled_samples_per_second.median
 std::string RenderCompareCharts(const CompareFacts& facts);
 
-// A strategy description (RunResult.strategy) short enough for a table column: "ps SYNC",
-// "ps SSP s=2", "ps ASYNC k=2" (2 dedicated server shards), "ps ASYNC coloc", "ring", "local".
-std::string ShortStrategy(const std::string& strategy);
-
 }  // namespace distsim::report
 
 #endif  // DISTSIM_SIM_REPORT_COMPARE_CHARTS_H_

@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/util/json_util.h"
 #include "sim/report/compare_charts.h"
+#include "sim/report/strategy_names.h"
 #include "sim/report/svg_chart.h"
 
 namespace distsim::report {
@@ -124,9 +125,9 @@ std::string Header(const CompareFacts& ctx) {
   for (const RunResult& run : result.runs()) {
     const ModelledClock& m = run.modelled();
     if (m.seconds() <= 0) continue;
-    const std::string instance =
-        m.instance_type().empty() ? std::string("this machine's CPU, one thread per process")
-                                  : absl::StrCat("one ", m.instance_type(), " per host");
+    const std::string instance = m.instance_type().empty()
+                                     ? std::string("this machine's CPU, one thread per process")
+                                     : absl::StrCat("one ", m.instance_type(), " per host");
     absl::StrAppendFormat(
         &out,
         "<br><b>Modelled clock</b> (%s, %s clock): what the simulated cluster would take for "
@@ -171,10 +172,9 @@ constexpr const char* kColumns[] = {"run",
                                     "modelled efficiency",
                                     "network, faults"};
 
-std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
-  const int repeats = std::max(1, row.run_names_size());
-  std::string out = absl::StrFormat("<tr class=\"row\" data-row=\"%s\">", EscapeHtml(row.name()));
-  absl::StrAppendFormat(&out, "<td class=\"name\">%s", EscapeHtml(row.name()));
+// The cells of what ran: name (and description), strategy, workers, data, samples.
+std::string RunCells(const CompareRow& row) {
+  std::string out = absl::StrFormat("<td class=\"name\">%s", EscapeHtml(row.name()));
   if (!row.description().empty()) {
     absl::StrAppend(&out, "<div class=\"desc\">", EscapeHtml(row.description()), "</div>");
   }
@@ -187,6 +187,13 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
   absl::StrAppend(&out, "<td>", row.workers(), "</td><td class=\"text\" title=\"",
                   EscapeHtml(row.distribution()), "\">", data, "</td><td>",
                   FormatGrouped(static_cast<double>(row.samples())), "</td>");
+  return out;
+}
+
+// The cells of the wall clock here: accuracy, time to target, samples/s, efficiency, the step's
+// shares, bytes and staleness.
+std::string MeasuredCells(const CompareRow& row, int repeats) {
+  std::string out;
   absl::StrAppend(
       &out, "<td class=\"accuracy\">",
       Stat3(
@@ -209,9 +216,8 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
                   row.scaling_efficiency() > 0 ? FormatPercent(row.scaling_efficiency(), 0) : "–",
                   "</td>");
   const TimeSplit& split = row.time_split();
-  absl::StrAppendFormat(&out, "<td class=\"split\">%.0f / %.0f / %.0f</td>",
-                        100 * split.compute(), 100 * split.communication(),
-                        100 * split.waiting());
+  absl::StrAppendFormat(&out, "<td class=\"split\">%.0f / %.0f / %.0f</td>", 100 * split.compute(),
+                        100 * split.communication(), 100 * split.waiting());
   absl::StrAppend(&out, "<td>", FormatBytes(row.bytes_per_worker_step()), "</td><td>");
   if (row.staleness().updates() > 0) {
     absl::StrAppendFormat(&out, "%.2f / %d", row.staleness().mean(), row.staleness().max());
@@ -219,16 +225,21 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
     absl::StrAppend(&out, "–");
   }
   absl::StrAppend(&out, "</td>");
-  // The modelled clock.
+  return out;
+}
+
+// The cells of the modelled clock: time, samples/s, step and efficiency.
+std::string ModelledCells(const CompareRow& row, int repeats) {
+  std::string out;
   if (row.modelled_seconds().median() > 0) {
     absl::StrAppend(
         &out, "<td class=\"modelled\">",
-        Stat3(row.modelled_seconds(), repeats, [](double v) { return Number(v, v >= 100 ? 0 : 2); },
-              " s"),
-        "</td><td>", Stat3(row.modelled_samples_per_second(), repeats, FormatRate, ""),
-        "</td><td>",
+        Stat3(
+            row.modelled_seconds(), repeats, [](double v) { return Number(v, v >= 100 ? 0 : 2); },
+            " s"),
+        "</td><td>", Stat3(row.modelled_samples_per_second(), repeats, FormatRate, ""), "</td><td>",
         row.modelled_step_ms() > 0
-            ? absl::StrCat(Number(row.modelled_step_ms(), row.modelled_step_ms() >= 100 ? 0
+            ? absl::StrCat(Number(row.modelled_step_ms(), row.modelled_step_ms() >= 100  ? 0
                                                           : row.modelled_step_ms() >= 10 ? 1
                                                                                          : 2),
                            " ms")
@@ -241,16 +252,30 @@ std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
                   row.modelled_scaling_efficiency() > 0
                       ? FormatPercent(row.modelled_scaling_efficiency(), 0)
                       : "–",
-                  "</td><td class=\"text\">",
-                  row.network().empty() ? "–" : EscapeHtml(row.network()));
+                  "</td>");
+  return out;
+}
+
+// The last cell: the network, the faults and the workers lost.
+std::string ConditionCell(const CompareRow& row) {
+  std::string out =
+      absl::StrCat("<td class=\"text\">", row.network().empty() ? "–" : EscapeHtml(row.network()));
   for (const std::string& fault : row.faults()) {
     absl::StrAppend(&out, "<div class=\"desc fault\">", EscapeHtml(fault), "</div>");
   }
   if (row.workers_lost() > 0) {
-    absl::StrAppendFormat(&out, "<div class=\"missed\">%d worker%s lost</div>",
-                          row.workers_lost(), row.workers_lost() == 1 ? "" : "s");
+    absl::StrAppendFormat(&out, "<div class=\"missed\">%d worker%s lost</div>", row.workers_lost(),
+                          row.workers_lost() == 1 ? "" : "s");
   }
-  absl::StrAppend(&out, "</td></tr>\n");
+  absl::StrAppend(&out, "</td>");
+  return out;
+}
+
+std::string TableRow(const CompareFacts& ctx, const CompareRow& row) {
+  const int repeats = std::max(1, row.run_names_size());
+  std::string out = absl::StrFormat("<tr class=\"row\" data-row=\"%s\">", EscapeHtml(row.name()));
+  absl::StrAppend(&out, RunCells(row), MeasuredCells(row, repeats), ModelledCells(row, repeats),
+                  ConditionCell(row), "</tr>\n");
   return out;
 }
 
@@ -342,9 +367,11 @@ std::string RenderCompareReport(const CompareResult& result) {
       EscapeHtml(title), kReportCss);
   absl::StrAppend(&out, Header(ctx), Table(ctx), "<section class=\"charts\">\n");
   absl::StrAppend(&out, RenderCompareCharts(ctx), "</section>\n");
-  absl::StrAppend(&out, ProvenanceFooterHtml(result.provenance(),
+  absl::StrAppend(&out,
+                  ProvenanceFooterHtml(result.provenance(),
                                        "The data behind this page is embedded in it as "
-                                       "compare.json (script#compare-data)."), "</main>\n");
+                                       "compare.json (script#compare-data)."),
+                  "</main>\n");
   absl::StrAppend(&out, "<script type=\"application/json\" id=\"compare-data\">",
                   absl::StrReplaceAll(CompareResultToJson(result), {{"</", "<\\/"}}),
                   "</script>\n</body></html>\n");

@@ -43,13 +43,6 @@ std::string RenderCompareReport(const CompareResult& result);
 // integers as JSON strings), before the "</" escaping.
 std::string CompareResultToJson(const CompareResult& result);
 
-// A strategy description (RunResult.strategy, e.g. "parameter_server ASYNC, 1 server
-// (DEDICATED), 4 workers") without its worker count, so that the runs of one strategy at several
-// worker counts form one series: "parameter_server ASYNC, 1 server (DEDICATED)". Colocated
-// servers, one per worker host, lose their count too: "parameter_server SYNC, servers
-// (COLOCATED)".
-std::string StrategyFamily(const std::string& strategy);
-
 }  // namespace distsim::report
 
 #endif  // DISTSIM_SIM_REPORT_HTML_REPORT_H_

@@ -33,4 +33,11 @@ StepTimes SummarizeStepTimes(const std::vector<double>& step_seconds, int warmup
   return out;
 }
 
+std::optional<double> TimeToTarget(const RunResult& run, double target) {
+  for (const EvalPoint& e : run.evals()) {
+    if (e.test_accuracy() >= target) return e.wall_seconds();
+  }
+  return std::nullopt;
+}
+
 }  // namespace distsim::report

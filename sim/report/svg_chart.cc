@@ -1,9 +1,7 @@
 #include "sim/report/svg_chart.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -79,115 +77,6 @@ std::string AxisLabelX(const std::string& label, double x, double y) {
 
 }  // namespace
 
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const char* entity = c == '&'    ? "&amp;"
-                         : c == '<'  ? "&lt;"
-                         : c == '>'  ? "&gt;"
-                         : c == '"'  ? "&quot;"
-                         : c == '\'' ? "&#39;"
-                                     : nullptr;
-    if (entity != nullptr) {
-      out += entity;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string FormatNumber(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Inf" : "-Inf";
-  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
-    return absl::StrFormat("%.0f", value == 0 ? 0.0 : value);
-  }
-  char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, end);
-}
-
-std::string FormatSi(double value, int decimals) {
-  static constexpr struct {
-    double scale;
-    const char* suffix;
-  } kUnits[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
-  double scaled = value;
-  const char* suffix = "";
-  for (const auto& unit : kUnits) {
-    if (std::fabs(value) >= unit.scale) {
-      scaled = value / unit.scale;
-      suffix = unit.suffix;
-      // Ticks 500 apart print as 1.5k: keep the decimals the step needs in the new unit.
-      decimals = std::max(0, decimals - static_cast<int>(std::lround(std::log10(unit.scale))));
-      decimals = std::max(decimals, 1);
-      break;
-    }
-  }
-  std::string text = absl::StrFormat("%.*f", std::clamp(decimals, 0, 9), scaled);
-  if (text.find('.') != std::string::npos) {
-    while (text.back() == '0') text.pop_back();
-    if (text.back() == '.') text.pop_back();
-  }
-  if (text == "-0") text = "0";
-  return absl::StrCat(text, suffix);
-}
-
-std::string FormatBytes(double bytes) {
-  static constexpr struct {
-    double scale;
-    const char* suffix;
-  } kUnits[] = {{1e12, "TB"}, {1e9, "GB"}, {1e6, "MB"}, {1e3, "kB"}};
-  for (const auto& unit : kUnits) {
-    if (std::fabs(bytes) >= unit.scale) {
-      const double scaled = bytes / unit.scale;
-      const int decimals = scaled >= 100 ? 0 : scaled >= 10 ? 1 : 2;
-      return absl::StrFormat("%.*f %s", decimals, scaled, unit.suffix);
-    }
-  }
-  return absl::StrFormat("%.0f B", bytes);
-}
-
-std::string FormatPercent(double fraction, int decimals) {
-  return absl::StrFormat("%.*f%%", decimals, 100 * fraction);
-}
-
-std::string FormatGrouped(double value) {
-  const std::string digits = absl::StrFormat("%.0f", std::fabs(value));
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return value <= -0.5 ? absl::StrCat("-", out) : out;
-}
-
-std::string FormatRate(double per_second) {
-  return per_second >= 100 ? FormatGrouped(per_second) : absl::StrFormat("%.1f", per_second);
-}
-
-std::string FormatSeconds(double s) {
-  if (s >= 600) {
-    const double minutes = std::floor(s / 60);
-    return absl::StrFormat("%.0f min %02.0f s", minutes, std::floor(s - 60 * minutes));
-  }
-  return absl::StrFormat(s >= 100 ? "%.0f s" : "%.1f s", s);
-}
-
-std::string Ellipsize(std::string_view text, int max_chars) {
-  if (max_chars < 1) max_chars = 1;
-  int chars = 0;
-  size_t cut = text.size();
-  for (size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // continuation byte
-    if (chars == max_chars - 1 && cut == text.size()) cut = i;
-    if (++chars > max_chars) return absl::StrCat(std::string(text.substr(0, cut)), "…");
-  }
-  return std::string(text);
-}
-
 Ticks NiceTicks(double lo, double hi, int target_count, bool integer) {
   if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
   if (lo > hi) std::swap(lo, hi);
@@ -253,104 +142,178 @@ const char* DashPattern(int index) {
   return kDashes[((index % n) + n) % n];
 }
 
-std::string RenderLineChartSvg(const LineChart& chart) {
+namespace {
+
+// The data's range of a line chart (its finite points and reference lines); [0, 1] on both axes
+// when no point is finite.
+struct DataRange {
   double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
   bool any_point = false;
+};
+
+DataRange RangeOf(const LineChart& chart) {
+  DataRange r;
   for (const Series& series : chart.series) {
     for (const ChartPoint& p : series.points) {
       if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;
-      any_point = true;
-      x_lo = std::min(x_lo, p.x), x_hi = std::max(x_hi, p.x);
-      y_lo = std::min(y_lo, p.y), y_hi = std::max(y_hi, p.y);
+      r.any_point = true;
+      r.x_lo = std::min(r.x_lo, p.x), r.x_hi = std::max(r.x_hi, p.x);
+      r.y_lo = std::min(r.y_lo, p.y), r.y_hi = std::max(r.y_hi, p.y);
     }
   }
-  if (!any_point) x_lo = 0, x_hi = 1, y_lo = 0, y_hi = 1;
+  if (!r.any_point) r.x_lo = 0, r.x_hi = 1, r.y_lo = 0, r.y_hi = 1;
   for (const ReferenceLine& line : chart.y_lines) {
-    y_lo = std::min(y_lo, line.y), y_hi = std::max(y_hi, line.y);
+    r.y_lo = std::min(r.y_lo, line.y), r.y_hi = std::max(r.y_hi, line.y);
   }
-  const Ticks xt = AxisTicks(chart.x, x_lo, x_hi, 7);
-  const Ticks yt = AxisTicks(chart.y, y_lo, y_hi, 6);
-  const double left = kLeft, right = kLineWidth - kRight, top = kTop,
-               bottom = kLineHeight - kBottom;
+  return r;
+}
+
+// The plot area of a line chart and its scales.
+struct LineFrame {
+  double left = kLeft, right = kLineWidth - kRight, top = kTop, bottom = kLineHeight - kBottom;
+  Ticks xt, yt;
+  LinearScale sx, sy;
+};
+
+// The grid with the tick labels of both axes, then the axis lines.
+std::string LineGridSvg(const LineChart& chart, const LineFrame& f) {
+  std::string out = "<g class=\"grid\">";
+  for (double v : f.yt.values) {
+    const double y = f.sy(v);
+    absl::StrAppendFormat(&out,
+                          "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>"
+                          "<text class=\"tick\" x=\"%s\" y=\"%s\" text-anchor=\"end\">%s</text>",
+                          Px(f.left), Px(y), Px(f.right), Px(y), Px(f.left - 6), Px(y + 4),
+                          EscapeHtml(Tick(chart.y, v, f.yt.step)));
+  }
+  for (double v : f.xt.values) {
+    const double x = f.sx(v);
+    absl::StrAppendFormat(&out,
+                          "<line class=\"minor\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>"
+                          "<text class=\"tick\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>",
+                          Px(x), Px(f.top), Px(x), Px(f.bottom), Px(x), Px(f.bottom + 16),
+                          EscapeHtml(Tick(chart.x, v, f.xt.step)));
+  }
+  absl::StrAppendFormat(&out, "</g>\n<path class=\"axis\" d=\"M%s %sV%sH%s\"/>\n", Px(f.left),
+                        Px(f.top), Px(f.bottom), Px(f.right));
+  for (const ReferenceLine& line : chart.y_lines) {
+    const double y = f.sy(line.y);
+    absl::StrAppendFormat(&out,
+                          "<g class=\"reference\"><line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>"
+                          "<text x=\"%s\" y=\"%s\">%s</text></g>\n",
+                          Px(f.left), Px(y), Px(f.right), Px(y), Px(f.left + 5), Px(y - 5),
+                          EscapeHtml(line.label));
+  }
+  return out;
+}
+
+// One series: its <g>, the line joining its drawable points, and a circle per point.
+std::string SeriesSvg(const std::string& chart_id, const Series& series, const LineFrame& f) {
+  std::string out = absl::StrFormat("<g class=\"series\" data-chart=\"%s\"%s>",
+                                    EscapeHtml(chart_id), AttrText(series.attrs));
+  absl::StrAppend(&out, "<title>", EscapeHtml(series.label), "</title>");
+  const std::string dash =
+      series.dash.empty() ? "" : absl::StrCat(" stroke-dasharray=\"", series.dash, "\"");
+  const std::string opacity =
+      series.opacity < 1 ? absl::StrFormat(" opacity=\"%.2f\"", series.opacity) : "";
+  // A point that is not a finite number is not drawn (and not joined), nor is its circle.
+  auto drawable = [](const ChartPoint& p) { return std::isfinite(p.x) && std::isfinite(p.y); };
+  if (std::count_if(series.points.begin(), series.points.end(), drawable) > 1) {
+    std::string points;
+    for (const ChartPoint& p : series.points) {
+      if (!drawable(p)) continue;
+      absl::StrAppend(&points, points.empty() ? "" : " ", Px(f.sx(p.x)), ",", Px(f.sy(p.y)));
+    }
+    absl::StrAppendFormat(&out, "<polyline class=\"line\" points=\"%s\" stroke=\"%s\"%s%s/>",
+                          points, series.colour, dash, opacity);
+  }
+  const double radius = series.points.size() > 40 ? 2.2 : 3.4;
+  for (const ChartPoint& p : series.points) {
+    if (!drawable(p)) continue;
+    absl::StrAppendFormat(
+        &out,
+        "\n<circle class=\"point\" cx=\"%s\" cy=\"%s\" r=\"%.1f\" fill=\"%s\"%s data-x=\"%s\" "
+        "data-y=\"%s\"%s><title>%s</title></circle>",
+        Px(f.sx(p.x)), Px(f.sy(p.y)), radius, series.colour, opacity, FormatNumber(p.x),
+        FormatNumber(p.y), AttrText(p.attrs), EscapeHtml(p.tip));
+  }
+  absl::StrAppend(&out, "</g>\n");
+  return out;
+}
+
+}  // namespace
+
+std::string RenderLineChartSvg(const LineChart& chart) {
+  const DataRange range = RangeOf(chart);
+  LineFrame f;
+  f.xt = AxisTicks(chart.x, range.x_lo, range.x_hi, 7);
+  f.yt = AxisTicks(chart.y, range.y_lo, range.y_hi, 6);
   // Points at the ends of the x range stay clear of the frame.
-  const LinearScale sx{xt.lo, xt.hi, left + kInset, right - kInset};
-  const LinearScale sy{yt.lo, yt.hi, bottom, top};
+  f.sx = LinearScale{f.xt.lo, f.xt.hi, f.left + kInset, f.right - kInset};
+  f.sy = LinearScale{f.yt.lo, f.yt.hi, f.bottom, f.top};
 
   std::string out = absl::StrFormat(
       "<svg class=\"plot\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"%s against %s\">\n",
       kLineWidth, kLineHeight, EscapeHtml(chart.y.label), EscapeHtml(chart.x.label));
-  absl::StrAppend(&out, "<g class=\"grid\">");
-  for (double v : yt.values) {
-    const double y = sy(v);
-    absl::StrAppendFormat(&out,
-                          "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>"
-                          "<text class=\"tick\" x=\"%s\" y=\"%s\" text-anchor=\"end\">%s</text>",
-                          Px(left), Px(y), Px(right), Px(y), Px(left - 6), Px(y + 4),
-                          EscapeHtml(Tick(chart.y, v, yt.step)));
-  }
-  for (double v : xt.values) {
-    const double x = sx(v);
-    absl::StrAppendFormat(&out,
-                          "<line class=\"minor\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>"
-                          "<text class=\"tick\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s</text>",
-                          Px(x), Px(top), Px(x), Px(bottom), Px(x), Px(bottom + 16),
-                          EscapeHtml(Tick(chart.x, v, xt.step)));
-  }
-  absl::StrAppendFormat(&out, "</g>\n<path class=\"axis\" d=\"M%s %sV%sH%s\"/>\n", Px(left),
-                        Px(top), Px(bottom), Px(right));
-  for (const ReferenceLine& line : chart.y_lines) {
-    const double y = sy(line.y);
-    absl::StrAppendFormat(&out,
-                          "<g class=\"reference\"><line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\"/>"
-                          "<text x=\"%s\" y=\"%s\">%s</text></g>\n",
-                          Px(left), Px(y), Px(right), Px(y), Px(left + 5), Px(y - 5),
-                          EscapeHtml(line.label));
-  }
-  for (const Series& series : chart.series) {
-    absl::StrAppendFormat(&out, "<g class=\"series\" data-chart=\"%s\"%s>", EscapeHtml(chart.id),
-                          AttrText(series.attrs));
-    absl::StrAppend(&out, "<title>", EscapeHtml(series.label), "</title>");
-    const std::string dash =
-        series.dash.empty() ? "" : absl::StrCat(" stroke-dasharray=\"", series.dash, "\"");
-    const std::string opacity =
-        series.opacity < 1 ? absl::StrFormat(" opacity=\"%.2f\"", series.opacity) : "";
-    // A point that is not a finite number is not drawn (and not joined), nor is its circle.
-    auto drawable = [](const ChartPoint& p) { return std::isfinite(p.x) && std::isfinite(p.y); };
-    if (std::count_if(series.points.begin(), series.points.end(), drawable) > 1) {
-      std::string points;
-      for (const ChartPoint& p : series.points) {
-        if (!drawable(p)) continue;
-        absl::StrAppend(&points, points.empty() ? "" : " ", Px(sx(p.x)), ",", Px(sy(p.y)));
-      }
-      absl::StrAppendFormat(&out, "<polyline class=\"line\" points=\"%s\" stroke=\"%s\"%s%s/>",
-                            points, series.colour, dash, opacity);
-    }
-    const double radius = series.points.size() > 40 ? 2.2 : 3.4;
-    for (const ChartPoint& p : series.points) {
-      if (!drawable(p)) continue;
-      absl::StrAppendFormat(
-          &out,
-          "\n<circle class=\"point\" cx=\"%s\" cy=\"%s\" r=\"%.1f\" fill=\"%s\"%s data-x=\"%s\" "
-          "data-y=\"%s\"%s><title>%s</title></circle>",
-          Px(sx(p.x)), Px(sy(p.y)), radius, series.colour, opacity, FormatNumber(p.x),
-          FormatNumber(p.y), AttrText(p.attrs), EscapeHtml(p.tip));
-    }
-    absl::StrAppend(&out, "</g>\n");
-  }
-  if (!any_point && !chart.empty_text.empty()) {
+  absl::StrAppend(&out, LineGridSvg(chart, f));
+  for (const Series& series : chart.series) absl::StrAppend(&out, SeriesSvg(chart.id, series, f));
+  if (!range.any_point && !chart.empty_text.empty()) {
     absl::StrAppendFormat(&out,
                           "<text class=\"empty\" x=\"%s\" y=\"%s\" text-anchor=\"middle\">%s"
                           "</text>\n",
-                          Px((left + right) / 2), Px((top + bottom) / 2),
+                          Px((f.left + f.right) / 2), Px((f.top + f.bottom) / 2),
                           EscapeHtml(chart.empty_text));
   }
-  absl::StrAppend(&out, AxisLabelX(chart.x.label, (left + right) / 2, kLineHeight - 8));
+  absl::StrAppend(&out, AxisLabelX(chart.x.label, (f.left + f.right) / 2, kLineHeight - 8));
   absl::StrAppendFormat(&out,
                         "<text class=\"axis-label\" transform=\"translate(14 %s) rotate(-90)\" "
                         "text-anchor=\"middle\">%s</text>\n</svg>",
-                        Px((top + bottom) / 2), EscapeHtml(chart.y.label));
+                        Px((f.top + f.bottom) / 2), EscapeHtml(chart.y.label));
   return out;
 }
+
+namespace {
+
+// One bar at `y`: its <g>, the label at the left, a rect per segment (with its text when it
+// fits) and the end text.
+std::string BarSvg(const std::string& chart_id, const Bar& bar, double y, double left,
+                   const LinearScale& sx) {
+  const int label_chars = static_cast<int>(kBarLabelWidth / kCharWidth);
+  std::string out =
+      absl::StrFormat("<g class=\"series\" data-chart=\"%s\"%s><title>%s</title>",
+                      EscapeHtml(chart_id), AttrText(bar.attrs), EscapeHtml(bar.label));
+  absl::StrAppendFormat(&out,
+                        "<text class=\"bar-label\" x=\"%s\" y=\"%s\" text-anchor=\"end\">%s"
+                        "</text>",
+                        Px(left - 8), Px(y + kBarThickness / 2 + 4),
+                        EscapeHtml(Ellipsize(bar.label, label_chars)));
+  double x = left;
+  for (const BarSegment& s : bar.segments) {
+    const double w = std::max(0.0, sx(std::max(0.0, s.value)) - sx(0));
+    absl::StrAppendFormat(&out,
+                          "\n<rect class=\"bar\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%.0f\" "
+                          "fill=\"%s\" data-part=\"%s\" data-value=\"%s\"><title>%s</title>"
+                          "</rect>",
+                          Px(x), Px(y), Px(w), kBarThickness, s.colour, EscapeHtml(s.part),
+                          FormatNumber(s.value), EscapeHtml(s.tip));
+    if (!s.text.empty() && w >= s.text.size() * kCharWidth * 0.9 + 6) {
+      absl::StrAppendFormat(&out,
+                            "<text class=\"in-bar%s\" x=\"%s\" y=\"%s\" "
+                            "text-anchor=\"middle\">%s</text>",
+                            IsLight(s.colour) ? "" : " on-dark", Px(x + w / 2),
+                            Px(y + kBarThickness / 2 + 4), EscapeHtml(s.text));
+    }
+    x += w;
+  }
+  if (!bar.end_text.empty()) {
+    absl::StrAppendFormat(&out, "<text class=\"bar-end\" x=\"%s\" y=\"%s\">%s</text>", Px(x + 5),
+                          Px(y + kBarThickness / 2 + 4), EscapeHtml(bar.end_text));
+  }
+  absl::StrAppend(&out, "</g>\n");
+  return out;
+}
+
+}  // namespace
 
 std::string RenderBarChartSvg(const BarChart& chart) {
   double hi = 0;
@@ -380,40 +343,9 @@ std::string RenderBarChartSvg(const BarChart& chart) {
   }
   absl::StrAppendFormat(&out, "</g>\n<path class=\"axis\" d=\"M%s %sV%s\"/>\n", Px(left), Px(top),
                         Px(bottom));
-  const int label_chars = static_cast<int>(kBarLabelWidth / kCharWidth);
   for (size_t i = 0; i < chart.bars.size(); ++i) {
-    const Bar& bar = chart.bars[i];
     const double y = top + i * kBarPitch + (kBarPitch - kBarThickness) / 2;
-    absl::StrAppendFormat(&out, "<g class=\"series\" data-chart=\"%s\"%s><title>%s</title>",
-                          EscapeHtml(chart.id), AttrText(bar.attrs), EscapeHtml(bar.label));
-    absl::StrAppendFormat(&out,
-                          "<text class=\"bar-label\" x=\"%s\" y=\"%s\" text-anchor=\"end\">%s"
-                          "</text>",
-                          Px(left - 8), Px(y + kBarThickness / 2 + 4),
-                          EscapeHtml(Ellipsize(bar.label, label_chars)));
-    double x = left;
-    for (const BarSegment& s : bar.segments) {
-      const double w = std::max(0.0, sx(std::max(0.0, s.value)) - sx(0));
-      absl::StrAppendFormat(&out,
-                            "\n<rect class=\"bar\" x=\"%s\" y=\"%s\" width=\"%s\" height=\"%.0f\" "
-                            "fill=\"%s\" data-part=\"%s\" data-value=\"%s\"><title>%s</title>"
-                            "</rect>",
-                            Px(x), Px(y), Px(w), kBarThickness, s.colour, EscapeHtml(s.part),
-                            FormatNumber(s.value), EscapeHtml(s.tip));
-      if (!s.text.empty() && w >= s.text.size() * kCharWidth * 0.9 + 6) {
-        absl::StrAppendFormat(&out,
-                              "<text class=\"in-bar%s\" x=\"%s\" y=\"%s\" "
-                              "text-anchor=\"middle\">%s</text>",
-                              IsLight(s.colour) ? "" : " on-dark", Px(x + w / 2),
-                              Px(y + kBarThickness / 2 + 4), EscapeHtml(s.text));
-      }
-      x += w;
-    }
-    if (!bar.end_text.empty()) {
-      absl::StrAppendFormat(&out, "<text class=\"bar-end\" x=\"%s\" y=\"%s\">%s</text>", Px(x + 5),
-                            Px(y + kBarThickness / 2 + 4), EscapeHtml(bar.end_text));
-    }
-    absl::StrAppend(&out, "</g>\n");
+    absl::StrAppend(&out, BarSvg(chart.id, chart.bars[i], y, left, sx));
   }
   absl::StrAppend(&out, AxisLabelX(chart.x.label, (left + right) / 2, height - 8), "\n</svg>");
   return out;

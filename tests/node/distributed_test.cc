@@ -14,7 +14,8 @@
 #include "sim/report/result_io.h"
 #include "sim/config/config.h"
 #include "sim/node/factory.h"
-#include "sim/node/plan.h"
+#include "sim/app/plan.h"
+#include "sim/node/run_plan.h"
 #include "tests/node/process_util.h"
 #include "tests/testing/synthetic_data_test.h"
 
@@ -155,8 +156,8 @@ parameter_server { mode: ASYNC placement: COLOCATED partitioning: ROUND_ROBIN_TE
   ASSERT_TRUE(model.ok());
   auto shards = node::ShardMapOf(*config, (*model)->layout());
   ASSERT_TRUE(shards.ok());
-  const node::ExpectedBytes expected =
-      node::ExpectBytes(*config, (*model)->layout().size(), &*shards);
+  const app::ExpectedBytes expected =
+      app::ExpectBytes(*config, (*model)->layout().size(), &*shards);
   for (const WorkerStats& w : r.worker_stats()) {
     EXPECT_NEAR(w.bytes_per_step(), expected.worker_per_step, 0.01 * expected.worker_per_step);
   }

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "gtest/gtest.h"
-#include "sim/report/html_report.h"
+#include "sim/report/strategy_names.h"
 
 namespace distsim::report {
 namespace {

@@ -8,28 +8,27 @@
 //
 // Calibration: the calibration run gives the compute cost per sample (thread CPU time, so this
 // machine's speed on this model) and the data time; a link probe sends messages of several sizes
-// over the calibration run's network, shaped as the run's traffic was (sim/comm's TCP link with
-// its NIC buckets), and FitAlphaBeta turns them into alpha and beta.
+// over the calibration run's network, shaped as the run's traffic was (node::ProbeLink,
+// sim/node/link_probe.h), and FitAlphaBeta turns them into alpha and beta.
 // Compute of another model = the calibrated speed (FLOP/s) x that model's training FLOPs. The
 // network of another config = the measured per-message overhead and efficiency, applied to that
 // config's latency and bandwidth. On this machine, n workers sharing fewer cores compute
 // n / cores times slower, and the prediction says so.
-#ifndef DISTSIM_SIM_NODE_PREDICT_H_
-#define DISTSIM_SIM_NODE_PREDICT_H_
+#ifndef DISTSIM_SIM_APP_PREDICT_H_
+#define DISTSIM_SIM_APP_PREDICT_H_
 
 #include <atomic>
 #include <cstdio>
 #include <functional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "distsim/config.pb.h"
 #include "distsim/result.pb.h"
-#include "sim/model/cost_model.h"
+#include "sim/app/predict_model.h"
 
-namespace distsim::node {
+namespace distsim::app {
 
 struct PredictOptions {
   std::string out_dir;  // out/<name>: predict.json, .csv, .txt, .html, and run folders
@@ -40,33 +39,6 @@ struct PredictOptions {
   std::string executable;
   bool run_checks = true;  // false: predict the checks, do not run them
 };
-
-// One-way message times over `config`'s network between two simulated hosts (shaped as the
-// config says, else plain loopback TCP): (bytes, seconds) pairs, several sizes, repeated.
-absl::StatusOr<std::vector<std::pair<double, double>>> ProbeLink(const RunConfig& config);
-
-// Everything the predictions need from the calibration.
-struct Calibrated {
-  double cpu_s_per_gflop = 0;      // this machine, one worker thread
-  double data_s_per_sample = 0;
-  double host_gemm_gflops = 0;
-  model::Network probe;            // fitted on the probe
-  double probe_latency_s = 0;      // the configured latency the probe ran with
-  double probe_bandwidth_bps = 0;  // the configured bandwidth it ran with (bytes/s; 0: unshaped)
-  Calibration summary;
-};
-
-// The network `config` would see, from the calibrated overhead and efficiency.
-model::Network CalibratedNetwork(const Calibrated& cal, const RunConfig& config);
-
-// Predicted step time of `config` run here (this machine's cores shared by its processes).
-PredictRow PredictHere(const Calibrated& cal, const RunConfig& config, int cores);
-
-// Predicted rows of `config` on its simulated cluster for each worker count: ring, PS SYNC and
-// PS ASYNC with `servers` dedicated shards.
-std::vector<PredictRow> PredictAtScale(const Calibrated& cal, const RunConfig& config,
-                                       const std::vector<uint32_t>& workers, uint32_t servers,
-                                       int64_t examples_per_epoch);
 
 // Plain sentences on the table and the checks (PredictResult.findings).
 std::vector<std::string> PredictFindings(const PredictResult& result);
@@ -79,6 +51,6 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
 // The tables as text (what predict.txt holds and the CLI prints).
 std::string FormatPredict(const PredictResult& result);
 
-}  // namespace distsim::node
+}  // namespace distsim::app
 
-#endif  // DISTSIM_SIM_NODE_PREDICT_H_
+#endif  // DISTSIM_SIM_APP_PREDICT_H_

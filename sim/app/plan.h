@@ -1,8 +1,8 @@
 // The shape of a run before it starts: which processes, on which simulated hosts, how the model
 // is split over the servers and the data over the workers, and the bytes a step should move.
-// `distsim plan` prints it; the launcher and the role processes use the same numbers.
-#ifndef DISTSIM_SIM_NODE_PLAN_H_
-#define DISTSIM_SIM_NODE_PLAN_H_
+// `distsim plan` prints it, from the same facts (sim/node/run_plan.h) the run itself uses.
+#ifndef DISTSIM_SIM_APP_PLAN_H_
+#define DISTSIM_SIM_APP_PLAN_H_
 
 #include <cstdint>
 #include <string>
@@ -10,10 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "distsim/config.pb.h"
-#include "sim/node/run_plan.h"
 #include "sim/strategy/partition.h"
 
-namespace distsim::node {
+namespace distsim::app {
 
 // Expected bytes a worker moves per step (payload only, both directions), and per server.
 struct ExpectedBytes {
@@ -26,13 +25,13 @@ ExpectedBytes ExpectBytes(const RunConfig& config, int64_t params,
 
 // The simulated cluster of `config` as text: instance, network, clock, the modelled cost of one
 // step's communication, faults.
-std::string FormatCluster(const RunConfig& config, int64_t params,
-                          const strategy::ShardMap* shards, double train_flops_per_example);
+std::string FormatCluster(const RunConfig& config, int64_t params, const strategy::ShardMap* shards,
+                          double train_flops_per_example);
 
 // The whole plan as text for `distsim plan`: processes, shard map with bytes per shard and the
 // tensors on each, data per worker, expected bytes per step.
 absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::string& data_dir);
 
-}  // namespace distsim::node
+}  // namespace distsim::app
 
-#endif  // DISTSIM_SIM_NODE_PLAN_H_
+#endif  // DISTSIM_SIM_APP_PLAN_H_

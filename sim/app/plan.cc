@@ -1,0 +1,205 @@
+#include "sim/app/plan.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "kernels/param_layout.h"
+#include "sim/base/status.h"
+#include "sim/config/instances.h"
+#include "sim/data/dataset.h"
+#include "sim/data/distribution.h"
+#include "sim/model/cost_model.h"
+#include "sim/model/timeline.h"
+#include "sim/node/factory.h"
+#include "sim/node/modelled.h"
+#include "sim/node/run_plan.h"
+
+namespace distsim::app {
+
+using node::ClusterShape;
+using node::IsDistributed;
+using node::ShapeOf;
+
+ExpectedBytes ExpectBytes(const RunConfig& config, int64_t params,
+                          const strategy::ShardMap* shards) {
+  ExpectedBytes out;
+  const ClusterShape shape = ShapeOf(config);
+  const double model_bytes = 4.0 * static_cast<double>(params);
+  const int n = shape.workers;
+  if (config.has_parameter_server() && shards != nullptr) {
+    out.worker_per_step = 2 * model_bytes;  // push every gradient, pull every parameter
+    const std::vector<int64_t> bytes = strategy::BytesPerShard(*shards);
+    for (int64_t b : bytes) out.server_per_step.push_back(2.0 * n * static_cast<double>(b));
+    const bool colocated =
+        config.parameter_server().placement() == ParameterServerStrategy::COLOCATED;
+    // A colocated worker's traffic with the shard on its own host never leaves the host; for
+    // the per-worker figure take worker 0's view.
+    out.worker_off_host_per_step = colocated && !bytes.empty()
+                                       ? 2 * (model_bytes - static_cast<double>(bytes[0]))
+                                       : out.worker_per_step;
+  } else if (config.has_allreduce()) {
+    // Each rank sends and receives 2(n-1)/n of the buffer.
+    out.worker_per_step = 2 * 2.0 * (n - 1) / n * model_bytes;
+    out.worker_off_host_per_step = out.worker_per_step;
+  }
+  return out;
+}
+
+namespace {
+
+std::string Bytes(double b) {
+  if (b >= 1e6) return absl::StrFormat("%.2f MB", b / 1e6);
+  if (b >= 1e3) return absl::StrFormat("%.1f kB", b / 1e3);
+  return absl::StrFormat("%.0f B", b);
+}
+
+// The processes of the run and the simulated host each runs on.
+std::string ProcessesText(const ClusterShape& shape) {
+  std::string out = "\nprocesses:\n  coordinator (inside the launcher)\n";
+  for (int i = 0; i < shape.servers; ++i) {
+    absl::StrAppendFormat(&out, "  server %d on host %d\n", i, shape.server_host[i]);
+  }
+  for (int i = 0; i < shape.workers; ++i) {
+    absl::StrAppendFormat(&out, "  worker %d on host %d%s\n", i, shape.worker_host[i],
+                          i == 0 ? " (chief: evaluates)" : "");
+  }
+  return out;
+}
+
+// Each server's share of the model in bytes and the tensors it holds.
+std::string ShardMapText(const RunConfig& config, const strategy::ShardMap& shards,
+                         const kernels::ParamLayout& layout) {
+  const std::vector<int64_t> bytes = strategy::BytesPerShard(shards);
+  const auto tensors = strategy::TensorsPerShard(shards, layout);
+  std::string out = absl::StrFormat(
+      "\nshard map (%s):\n",
+      ParameterServerStrategy::Partitioning_Name(config.parameter_server().partitioning()));
+  for (size_t s = 0; s < bytes.size(); ++s) {
+    absl::StrAppendFormat(&out, "  server %d: %s (%.1f%%)  %s\n", s, Bytes(bytes[s]),
+                          100.0 * bytes[s] / (4.0 * layout.size()),
+                          absl::StrJoin(tensors[s], ", "));
+  }
+  return out;
+}
+
+// The payload a worker and each server should move per step; "" for a run of one process.
+std::string ExpectedBytesText(const RunConfig& config, const ExpectedBytes& expected) {
+  if (!IsDistributed(config)) return "";
+  std::string out = "\nexpected bytes per step (payload, sent + received):\n";
+  absl::StrAppendFormat(&out, "  each worker: %s", Bytes(expected.worker_per_step));
+  if (expected.worker_off_host_per_step != expected.worker_per_step) {
+    absl::StrAppendFormat(&out, " (%s of it leaves worker 0's host)",
+                          Bytes(expected.worker_off_host_per_step));
+  }
+  absl::StrAppend(&out, "\n");
+  for (size_t s = 0; s < expected.server_per_step.size(); ++s) {
+    absl::StrAppendFormat(&out, "  server %d: %s\n", s, Bytes(expected.server_per_step[s]));
+  }
+  return out;
+}
+
+// The instance line of the simulated cluster.
+std::string InstanceText(const ClusterConfig& cluster) {
+  if (cluster.instance_type().empty()) {
+    return "  instance: none (each worker computes as one core of this machine)\n";
+  }
+  absl::StatusOr<InstanceProfile> p = config::FindInstance(cluster.instance_type());
+  if (!p.ok()) return "";
+  return absl::StrFormat(
+      "  instance %s: %d vCPUs (%s), %.1f GFLOP/s GEMM, %g Gbit/s, $%.3f per hour\n", p->name(),
+      p->vcpus(), p->cpu(), p->gemm_gflops(), p->network_gbps(), p->price_per_hour_usd());
+}
+
+// The network and the modelled clock lines of the simulated cluster.
+std::string NetworkAndClockText(const RunConfig& config, double train_flops_per_example) {
+  const ClusterConfig& cluster = config.cluster();
+  const NetworkConfig& net = cluster.network();
+  std::string out = absl::StrFormat("  network: %g Gbit/s, %g us latency", net.bandwidth_gbps(),
+                                    net.latency_us());
+  if (net.jitter_us() > 0) absl::StrAppendFormat(&out, ", %g us jitter", net.jitter_us());
+  if (net.loss() > 0) absl::StrAppendFormat(&out, ", %g%% packet loss", 100 * net.loss());
+  absl::StrAppend(&out, net.shape() ? "; shaped: the real traffic goes through it\n"
+                                    : "; modelled only (the real traffic runs on loopback)\n");
+  absl::StrAppendFormat(&out, "  modelled clock: %s",
+                        ClusterConfig::ClockMode_Name(cluster.clock()));
+  if (cluster.clock() == ClusterConfig::FLOPS && cluster.gemm_gflops() > 0) {
+    absl::StrAppendFormat(&out, ", %.3f ms of compute per step",
+                          1e3 * config.train().batch_size() * train_flops_per_example /
+                              (cluster.gemm_gflops() * 1e9));
+  }
+  absl::StrAppend(&out, "\n");
+  return out;
+}
+
+// Modelled seconds of one step's communication with every worker exchanging at once.
+double ModelledCommSeconds(const RunConfig& config, int64_t params,
+                           const strategy::ShardMap* shards) {
+  node::ModelFacts facts;
+  facts.parameters = params;
+  if (shards != nullptr) {
+    for (int64_t b : strategy::BytesPerShard(*shards)) facts.server_params.push_back(b / 4);
+  }
+  const model::TimelineSpec spec = node::TimelineSpecOf(config, ShapeOf(config), facts);
+  if (spec.kind == model::TimelineSpec::kRing) {
+    return model::RingAllreduceSeconds(spec.worker_host, spec.model_bytes, spec.net);
+  }
+  return model::PsPhaseSeconds(spec.worker_host, spec.server_host, spec.shard_bytes, false,
+                               spec.net) +
+         model::PsPhaseSeconds(spec.worker_host, spec.server_host, spec.shard_bytes, true,
+                               spec.net);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::string& data_dir) {
+  DS_ASSIGN_OR_RETURN(auto sets, data::OpenIdxDir(data_dir, config.data().train_limit(),
+                                                  config.data().test_limit()));
+  const data::Dataset& train = sets.first;
+  DS_ASSIGN_OR_RETURN(
+      auto model, node::MakeModel(config.model(), train.rows(), train.cols(), train.num_classes()));
+  const kernels::ParamLayout& layout = model->layout();
+  const ClusterShape shape = ShapeOf(config);
+  std::string out = absl::StrFormat("run %s: %s\nmodel %s: %d parameters, %s per copy\n",
+                                    config.name(), node::DescribeStrategy(config), model->name(),
+                                    layout.size(), Bytes(4.0 * layout.size()));
+  absl::StrAppend(&out, ProcessesText(shape));
+  std::optional<strategy::ShardMap> shards;
+  if (config.has_parameter_server()) {
+    DS_ASSIGN_OR_RETURN(shards, node::ShardMapOf(config, layout));
+    absl::StrAppend(&out, ShardMapText(config, *shards, layout));
+  }
+  const int batch = static_cast<int>(config.train().batch_size());
+  DS_ASSIGN_OR_RETURN(auto summary, data::SummarizeDistribution(
+                                        node::DistributionOf(config), data::Labels(train),
+                                        train.num_classes(), shape.workers, batch, config.seed(),
+                                        !config.train().has_shuffle() || config.train().shuffle()));
+  absl::StrAppend(&out, "\n", data::FormatDistributionSummary(summary));
+  const strategy::ShardMap* shard_map = shards ? &*shards : nullptr;
+  absl::StrAppend(&out, ExpectedBytesText(config, ExpectBytes(config, layout.size(), shard_map)));
+  absl::StrAppend(&out, "\n",
+                  FormatCluster(config, layout.size(), shard_map, model->TrainFlopsPerExample()));
+  return out;
+}
+
+std::string FormatCluster(const RunConfig& config, int64_t params, const strategy::ShardMap* shards,
+                          double train_flops_per_example) {
+  std::string out = "simulated cluster:\n";
+  absl::StrAppend(&out, InstanceText(config.cluster()));
+  absl::StrAppend(&out, NetworkAndClockText(config, train_flops_per_example));
+  if (IsDistributed(config)) {
+    absl::StrAppendFormat(&out, "  communication of one step with every worker at once: %.3f ms\n",
+                          1e3 * ModelledCommSeconds(config, params, shards));
+  }
+  for (const std::string& line : config::DescribeFaults(config::FaultsByWorker(config))) {
+    absl::StrAppendFormat(&out, "  fault: %s\n", line);
+  }
+  if (config.supervision().on_worker_failure() == SupervisionConfig::CONTINUE) {
+    absl::StrAppend(&out, "  on worker failure: CONTINUE without it\n");
+  }
+  return out;
+}
+
+}  // namespace distsim::app

@@ -1,0 +1,183 @@
+// `distsim compare` end to end on synthetic data, as real processes: the table, compare.json,
+// the transport's byte counts against the strategies' arithmetic, and a report.html whose charts
+// draw exactly the runs of compare.json.
+#include "sim/app/compare.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "sim/config/compare.h"
+#include "sim/data/synthetic.h"
+#include "sim/report/compare_table.h"
+
+namespace distsim::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The (x, y) points of the series of `chart` whose `attribute` is `value`, from report.html.
+std::vector<std::pair<double, double>> Points(const std::string& html, const std::string& chart,
+                                              const std::string& attribute,
+                                              const std::string& value) {
+  const std::string open =
+      "<g class=\"series\" data-chart=\"" + chart + "\" " + attribute + "=\"" + value + "\"";
+  std::vector<std::pair<double, double>> out;
+  size_t at = html.find(open);
+  if (at == std::string::npos) return out;
+  const size_t end = html.find("</g>", at);
+  const std::string series = html.substr(at, end - at);
+  std::regex point("data-x=\"([^\"]+)\" data-y=\"([^\"]+)\"");
+  for (auto it = std::sregex_iterator(series.begin(), series.end(), point);
+       it != std::sregex_iterator(); ++it) {
+    out.emplace_back(std::stod((*it)[1]), std::stod((*it)[2]));
+  }
+  return out;
+}
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(CompareTest, RunsTheEntriesAndReportsWhatTheyDid) {
+  const fs::path dir = fs::temp_directory_path() / ("distsim_compare_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  data::SyntheticSpec spec;
+  spec.train_size = 1200;
+  spec.test_size = 300;
+  ASSERT_TRUE(data::WriteSyntheticIdx((dir / "data").string(), spec).ok());
+  const std::string path = (dir / "compare.textproto").string();
+  std::ofstream(path) << R"(
+name: "small"
+repeats: 2
+target_accuracy: 0.5
+base {
+  seed: 3
+  model { mlp { hidden: 16 } }
+  data { dataset: IDX dir: "data" }
+  optimizer { sgd { learning_rate: 0.1 } }
+  train { batch_size: 16 steps: 30 eval_every_steps: 10 }
+}
+runs { name: "alone" group: "g1" overrides { local {} } }
+runs { name: "ps" group: "g1" overrides { workers: 2 parameter_server { mode: ASYNC } } }
+runs { name: "ring" group: "g2" baseline: "alone"
+       overrides { workers: 3 data { distribution: GLOBAL_BATCH_SLICE } allreduce { segment_bytes: 4096 } } }
+)";
+  CompareConfig config;
+  auto entries = config::LoadCompare(path, &config);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 3u);
+
+  CompareOptions options;
+  options.out_dir = (dir / "out" / "small").string();
+  options.data_dir = [&](const RunConfig&) { return (dir / "data").string(); };
+  options.executable = DISTSIM_BINARY;
+  absl::StatusOr<CompareResult> result = RunCompare(config, *entries, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->runs_size(), 6);  // 3 entries x 2 repeats
+  ASSERT_EQ(result->rows_size(), 3);
+
+  // compare.json is the result.
+  CompareResult back;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  ReadAll(fs::path(options.out_dir) / "compare.json"), &back)
+                  .ok());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(back, *result));
+
+  // Rows: medians over the repeats, and bytes from the transport counters.
+  const int64_t params = result->runs(0).parameter_count();
+  const double model_bytes = 4.0 * static_cast<double>(params);
+  for (int i = 0; i < result->rows_size(); ++i) {
+    const CompareRow& row = result->rows(i);
+    ASSERT_EQ(row.run_names_size(), 2) << row.name();
+    const double a = result->runs(2 * i).final_test_accuracy();
+    const double b = result->runs(2 * i + 1).final_test_accuracy();
+    EXPECT_EQ(row.run_names(0), result->runs(2 * i).config().name());
+    EXPECT_DOUBLE_EQ(row.final_test_accuracy().median(), (a + b) / 2);
+    EXPECT_DOUBLE_EQ(row.final_test_accuracy().min(), std::min(a, b));
+    EXPECT_DOUBLE_EQ(row.final_test_accuracy().max(), std::max(a, b));
+  }
+  const CompareRow& ps = result->rows(1);
+  EXPECT_NEAR(ps.bytes_per_worker_step(), 2 * model_bytes, 0.01 * 2 * model_bytes);
+  const CompareRow& ring = result->rows(2);
+  const double ring_bytes = 2 * 2.0 * (3 - 1) / 3 * model_bytes;  // sent + received
+  EXPECT_NEAR(ring.bytes_per_worker_step(), ring_bytes, 2 * 4096 + 0.01 * ring_bytes);
+  EXPECT_EQ(result->rows(0).bytes_per_worker_step(), 0);
+  // Weak scaling against "alone": samples/s per worker over alone's.
+  const double alone = result->rows(0).samples_per_second().median();
+  EXPECT_NEAR(ring.scaling_efficiency(), ring.samples_per_second().median() / 3 / alone, 1e-9);
+
+  // The table names every run, with its median accuracy.
+  const std::string table = report::FormatCompareTable(*result);
+  for (const CompareRow& row : result->rows()) {
+    EXPECT_NE(table.find(row.name()), std::string::npos);
+    char accuracy[32];
+    std::snprintf(accuracy, sizeof(accuracy), "%.2f", 100 * row.final_test_accuracy().median());
+    EXPECT_NE(table.find(accuracy), std::string::npos) << table;
+  }
+  EXPECT_EQ(Count(ReadAll(fs::path(options.out_dir) / "compare.csv"), "\n"), 4);
+
+  // report.html embeds compare.json and draws every run with its own values.
+  const std::string html = ReadAll(fs::path(options.out_dir) / "report.html");
+  EXPECT_NE(html.find("id=\"compare-data\""), std::string::npos);
+  for (const RunResult& run : result->runs()) {
+    const std::string name = run.config().name();
+    auto by_time = Points(html, "accuracy-vs-time", "data-run", name);
+    auto by_samples = Points(html, "accuracy-vs-samples", "data-run", name);
+    ASSERT_EQ(by_time.size(), static_cast<size_t>(run.evals_size())) << name;
+    ASSERT_EQ(by_samples.size(), static_cast<size_t>(run.evals_size())) << name;
+    for (int i = 0; i < run.evals_size(); ++i) {
+      EXPECT_DOUBLE_EQ(by_time[i].first, run.evals(i).wall_seconds());
+      EXPECT_DOUBLE_EQ(by_time[i].second, run.evals(i).test_accuracy());
+      EXPECT_DOUBLE_EQ(by_samples[i].first, static_cast<double>(run.evals(i).samples()));
+    }
+    // Each run wrote its own results and a Chrome trace.
+    for (const char* file : {"result.json", "steps.csv", "trace.json"}) {
+      EXPECT_TRUE(fs::exists(fs::path(options.out_dir) / name / file)) << name << " " << file;
+    }
+  }
+  EXPECT_EQ(Count(html, "data-chart=\"time-split\" data-row="), 3);
+  // The findings are in the result, the report and name the group's runs.
+  ASSERT_GE(result->findings_size(), 2);
+  EXPECT_NE(result->findings(0).find("g1: highest final test accuracy"), std::string::npos);
+  EXPECT_NE(html.find("What the numbers show"), std::string::npos);
+  EXPECT_NE(html.find(result->findings(1)), std::string::npos);
+  EXPECT_EQ(Count(html, "data-chart=\"bytes-per-step\" data-row="), 3);
+  // Every run has a modelled clock (the default cluster: this machine's CPU time, 10 Gbit/s,
+  // 50 us); the rows carry it, and the report draws it beside the measured throughput.
+  for (int i = 0; i < result->rows_size(); ++i) {
+    const CompareRow& row = result->rows(i);
+    SCOPED_TRACE(row.name());
+    const double a = result->runs(2 * i).modelled().samples_per_second();
+    const double b = result->runs(2 * i + 1).modelled().samples_per_second();
+    EXPECT_GT(a, 0);
+    EXPECT_DOUBLE_EQ(row.modelled_samples_per_second().median(), (a + b) / 2);
+    EXPECT_DOUBLE_EQ(row.modelled_step_ms(), result->runs(2 * i).modelled().step_ms_mean());
+    EXPECT_GT(row.modelled_scaling_efficiency(), 0);
+  }
+  EXPECT_EQ(result->rows(0).network(), "");
+  EXPECT_EQ(result->rows(2).network(), "10 Gbit/s, 50 us, modelled");
+  EXPECT_EQ(Count(html, "data-chart=\"modelled-throughput\" data-row="), 6);
+  EXPECT_EQ(Count(html, "data-chart=\"modelled-step-time\" data-row="), 3);
+  EXPECT_NE(table.find("model"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace distsim::app
