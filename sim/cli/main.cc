@@ -29,7 +29,6 @@ void AddConfigFlags(CLI::App* cmd, distsim::cli::RunFlags* flags) {
 struct Options {
   distsim::cli::RunFlags flags;
   std::string listen = "127.0.0.1:0";
-  std::string token;
   distsim::node::RoleFlags role;
   distsim::cli::PredictFlags predict;
 };
@@ -84,11 +83,10 @@ CLI::App* AddCoordinator(CLI::App* app, Options* o) {
   CLI::App* coordinator = app->add_subcommand(
       "coordinator",
       "Run only the coordinator of a distributed config, for servers and workers started by "
-      "hand (on this or other hosts). Prints the command line each role needs.");
+      "hand (on this or other hosts). Prints the command line each role needs; the run token goes to "
+      "a file only its owner can read (out/<name>/token), named by $DISTSIM_TOKEN_FILE.");
   AddConfigFlags(coordinator, &o->flags);
   coordinator->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port)");
-  coordinator->add_option("--token", o->token,
-                          "Run token the roles must present (default: random)");
   return coordinator;
 }
 
@@ -101,7 +99,6 @@ CLI::App* AddRole(CLI::App* app, const char* name, const char* help,
       ->check(CLI::ExistingFile);
   cmd->add_option("--rank", role->rank, "This process's rank")->required();
   cmd->add_option("--coordinator", role->coordinator, "HOST:PORT of the coordinator")->required();
-  cmd->add_option("--token", role->token, "The run token")->required();
   cmd->add_option("--data-dir", role->data_dir, "Folder with the four IDX files");
   cmd->add_option("--bind", role->bind_host, "Address this process serves on (default loopback)");
   cmd->add_option("--port", role->bind_port, "Port to serve on (default 0: any free port)");
@@ -169,7 +166,7 @@ int Dispatch(const Subcommands& c, const Options& o) {
   } else if (c.plan->parsed()) {
     status = distsim::cli::PlanCommand(o.flags);
   } else if (c.coordinator->parsed()) {
-    status = distsim::cli::CoordinatorCommand(o.flags, o.listen, o.token);
+    status = distsim::cli::CoordinatorCommand(o.flags, o.listen);
   } else if (c.worker->parsed() || c.server->parsed()) {
     status = distsim::cli::RoleCommand(c.server->parsed(), o.role);
     if (absl::IsAborted(status)) {

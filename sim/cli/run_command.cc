@@ -19,6 +19,7 @@
 #include "sim/config/config.h"
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
+#include "sim/node/role_common.h"
 #include "sim/node/run.h"
 #include "sim/node/run_plan.h"
 #include "sim/report/compare_table.h"
@@ -184,8 +185,7 @@ absl::Status RunCommand(const RunFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen,
-                                const std::string& token) {
+absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen) {
   DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
   if (!node::IsDistributed(config)) {
     return absl::InvalidArgumentError(
@@ -198,7 +198,6 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
   options.command_line = flags.command_line;
   options.stop = &g_stop;
   options.listen = listen;
-  options.token = token;
   options.registration_timeout_s = 600;  // people start the roles by hand
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
@@ -300,6 +299,8 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
 }
 
 absl::Status RoleCommand(bool server, node::RoleFlags flags) {
+  // The token comes from the environment, never the command line (which `ps` shows everyone).
+  DS_ASSIGN_OR_RETURN(flags.token, node::RunTokenFromEnvironment());
   if (flags.data_dir.empty()) {
     const char* env = std::getenv("DISTSIM_DATA_DIR");
     flags.data_dir =

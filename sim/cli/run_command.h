@@ -26,8 +26,7 @@ struct RunFlags {
 absl::Status RunCommand(const RunFlags& flags);
 
 // `distsim coordinator`: the coordinator alone, for roles started by hand.
-absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen,
-                                const std::string& token);
+absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen);
 
 // `distsim compare`: runs every entry of a compare config, prints the table, writes
 // out/<name>/compare.json, compare.csv and report.html.

@@ -20,6 +20,7 @@
 #include "sim/node/exchange_factory.h"
 #include "sim/node/launcher.h"
 #include "sim/node/modelled.h"
+#include "sim/node/role_common.h"
 #include "sim/node/roles.h"
 #include "sim/node/run_lock.h"
 #include "sim/node/run_plan.h"
@@ -34,7 +35,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string RandomToken() {
+// 128 random bits as hex: the run token, and the name of the NIC table's file (which must not
+// carry any part of the token: /tmp is listed by everyone).
+std::string RandomHex() {
   std::random_device device;
   return absl::StrFormat("%08x%08x%08x%08x", device(), device(), device(), device());
 }
@@ -79,13 +82,13 @@ class NicFile {
     std::error_code ec;
     if (!path_.empty()) fs::remove(path_, ec);
   }
-  absl::Status Create(const RunPlan& plan, const std::string& token) {
+  absl::Status Create(const RunPlan& plan) {
     if (!plan.config.cluster().network().shape()) return absl::OkStatus();
     int hosts = 0;
     for (uint32_t h : plan.shape.server_host) hosts = std::max(hosts, static_cast<int>(h) + 1);
     for (uint32_t h : plan.shape.worker_host) hosts = std::max(hosts, static_cast<int>(h) + 1);
     path_ = (fs::temp_directory_path() /
-             absl::StrCat("distsim-nic-", getpid(), "-", token.substr(0, 8)))
+             absl::StrCat("distsim-nic-", getpid(), "-", RandomHex().substr(0, 8)))
                 .string();
     DS_ASSIGN_OR_RETURN(table_, comm::NicTable::CreateShared(
                                     path_, hosts, NicModelOf(plan.config.cluster().network())));
@@ -112,7 +115,7 @@ struct RoleArgs {
 std::vector<std::string> RoleArgv(const RoleArgs& args, const char* role, uint32_t rank) {
   std::vector<std::string> argv = {
       args.executable, role, "--config", args.config_path, "--rank", std::to_string(rank),
-      "--coordinator", args.coordinator, "--token", args.token, "--data-dir", args.data_dir,
+      "--coordinator", args.coordinator, "--data-dir", args.data_dir,
       "--parent-pid", std::to_string(getpid()), "--run-start",
       absl::StrFormat("%.6f", args.run_start_unix)};
   if (!args.nic_path.empty()) {
@@ -122,35 +125,41 @@ std::vector<std::string> RoleArgv(const RoleArgs& args, const char* role, uint32
   return argv;
 }
 
-// Spawns every server, then every worker; returns who each pid is.
+// Spawns every server, then every worker, each with the token in its environment; returns who
+// each pid is.
 absl::StatusOr<std::map<pid_t, ChildRole>> SpawnRoles(const RunPlan& plan, const RoleArgs& args,
                                                       ChildProcesses* children) {
+  const std::vector<std::string> env = {absl::StrCat(kTokenEnv, "=", args.token)};
   std::map<pid_t, ChildRole> roles;
   for (int r = 0; r < plan.shape.servers; ++r) {
-    DS_ASSIGN_OR_RETURN(pid_t pid, children->Spawn(RoleArgv(args, "server", r)));
+    DS_ASSIGN_OR_RETURN(pid_t pid, children->Spawn(RoleArgv(args, "server", r), env));
     roles[pid] = {ProcessInfo::SERVER, static_cast<uint32_t>(r)};
   }
   for (int r = 0; r < plan.shape.workers; ++r) {
-    DS_ASSIGN_OR_RETURN(pid_t pid, children->Spawn(RoleArgv(args, "worker", r)));
+    DS_ASSIGN_OR_RETURN(pid_t pid, children->Spawn(RoleArgv(args, "worker", r), env));
     roles[pid] = {ProcessInfo::WORKER, static_cast<uint32_t>(r)};
   }
   return roles;
 }
 
-// `distsim coordinator`: how to start the roles by hand.
-void AnnounceForHands(const RunPlan& plan, const RoleArgs& args, std::FILE* out) {
-  if (out == nullptr) return;
+// `distsim coordinator`: writes the token to a 0600 file in the run's folder and says how to
+// start the roles by hand; the token itself is never printed.
+absl::Status AnnounceForHands(const RunPlan& plan, const RoleArgs& args,
+                              const std::string& out_dir, std::FILE* out) {
+  const std::string token_file = (fs::absolute(out_dir) / "token").string();
+  DS_RETURN_IF_ERROR(WriteTokenFile(token_file, args.token));
+  if (out == nullptr) return absl::OkStatus();
   std::fprintf(out,
-               "coordinator listening on %s, token %s: start %d server(s) and %d worker(s) with\n"
-               "  distsim server|worker --config %s --rank R --coordinator %s --token %s "
-               "--data-dir DIR\n",
-               args.coordinator.c_str(), args.token.c_str(), plan.shape.servers,
-               plan.shape.workers, args.config_path.c_str(), args.coordinator.c_str(),
-               args.token.c_str());
+               "coordinator listening on %s; start %d server(s) and %d worker(s) with\n"
+               "  export %s=%s\n"
+               "  distsim server|worker --config %s --rank R --coordinator %s --data-dir DIR\n",
+               args.coordinator.c_str(), plan.shape.servers, plan.shape.workers, kTokenFileEnv,
+               token_file.c_str(), args.config_path.c_str(), args.coordinator.c_str());
   if (!args.nic_path.empty()) {
     std::fprintf(out, "shaped network: add --nic %s to each role's command\n",
                  args.nic_path.c_str());
   }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -168,18 +177,18 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   const ModelFacts facts = ModelFactsOf(
       plan, NeedsHostSpeed(plan.config) ? kernels::MeasureGemmGflops() : 0.0);
   DS_ASSIGN_OR_RETURN(args.config_path, WriteEffectiveConfig(plan.config, options.out_dir));
-  args.token = options.token.empty() ? RandomToken() : options.token;
+  args.token = RandomHex();
   Coordinator coordinator(plan.shape.servers, plan.shape.workers, plan.timeouts.heartbeat);
   comm::CoordinatorService service(&coordinator, args.token);
   DS_ASSIGN_OR_RETURN(auto server, ServeCoordinator(plan, options, &service));
   NicFile nic;
-  DS_RETURN_IF_ERROR(nic.Create(plan, args.token));
+  DS_RETURN_IF_ERROR(nic.Create(plan));
   args.coordinator = server->address();
   args.nic_path = nic.path();
   args.data_dir = options.data_dir;
   args.executable = options.executable.empty() ? SelfExecutable() : options.executable;
   const bool spawn = options.listen.empty();
-  if (!spawn) AnnounceForHands(plan, args, options.progress);
+  if (!spawn) DS_RETURN_IF_ERROR(AnnounceForHands(plan, args, options.out_dir, options.progress));
 
   ChildProcesses children;
   std::map<pid_t, ChildRole> roles;

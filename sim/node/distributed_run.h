@@ -18,10 +18,10 @@ namespace distsim::node {
 struct DistributedRunOptions : RunOptions {
   // Seconds a process may take to register before the run fails naming it. Default 30.
   double registration_timeout_s = 30;
-  // `distsim coordinator`: spawn nobody; serve on `listen` (host:port) with `token`, and wait for
-  // processes started by hand. Empty listen: spawn the processes on loopback (`distsim run`).
+  // `distsim coordinator`: spawn nobody; serve on `listen` (host:port), write the run token to
+  // out_dir/token (mode 0600), and wait for processes started by hand. Empty listen: spawn the
+  // processes on loopback (`distsim run`), the token in their environment.
   std::string listen;
-  std::string token;
 };
 
 absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,

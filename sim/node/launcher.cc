@@ -5,9 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "sim/base/status.h"
@@ -32,12 +34,23 @@ std::string SelfExecutable() {
 
 ChildProcesses::~ChildProcesses() { KillAll(); }
 
-absl::StatusOr<pid_t> ChildProcesses::Spawn(const std::vector<std::string>& argv) {
+absl::StatusOr<pid_t> ChildProcesses::Spawn(const std::vector<std::string>& argv,
+                                            const std::vector<std::string>& env) {
   // Everything the child needs is prepared before fork: between fork and exec in a threaded
   // process only async-signal-safe calls are allowed.
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> environment;
+  for (const std::string& e : env) environment.push_back(const_cast<char*>(e.c_str()));
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const bool replaced = std::any_of(env.begin(), env.end(), [&](const std::string& mine) {
+      return entry.substr(0, entry.find('=') + 1) == mine.substr(0, mine.find('=') + 1);
+    });
+    if (!replaced) environment.push_back(*e);
+  }
+  environment.push_back(nullptr);
   const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return IoError("cannot fork to start", argv[0], errno);
@@ -47,7 +60,7 @@ absl::StatusOr<pid_t> ChildProcesses::Spawn(const std::vector<std::string>& argv
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     sigaction(SIGINT, &ignore, nullptr);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), environment.data());
     _exit(127);
   }
   running_[pid] = true;

@@ -38,8 +38,11 @@ class ChildProcesses {
   ChildProcesses& operator=(const ChildProcesses&) = delete;
   ~ChildProcesses();  // kills and reaps whatever still runs
 
-  // Starts argv[0] with argv. Unknown (I/O) error if fork or exec fails.
-  absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv);
+  // Starts argv[0] with argv, in this process's environment with the "NAME=value" entries of
+  // `env` added (replacing any of the same name): secrets go there, never on the command line,
+  // which every user of the machine can read. Unknown (I/O) error if fork or exec fails.
+  absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
+                              const std::vector<std::string>& env = {});
 
   // Children that ended since the last call (non-blocking).
   std::vector<ChildExit> Reap();

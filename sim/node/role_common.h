@@ -14,6 +14,21 @@
 
 namespace distsim::node {
 
+// The environment variables that carry the run token to a role process: the token itself
+// (the launcher sets it for its children), or the path of a file holding it, readable by its
+// owner alone (`distsim coordinator` writes one for roles started by hand). Never the command
+// line, which every user of the machine can read.
+inline constexpr char kTokenEnv[] = "DISTSIM_TOKEN";
+inline constexpr char kTokenFileEnv[] = "DISTSIM_TOKEN_FILE";
+
+// The run token from the environment: DISTSIM_TOKEN, else the file DISTSIM_TOKEN_FILE names
+// (which must be a regular file that no other user can read). PermissionDenied (exit 77) when
+// neither is set or the file is open to others; NotFound / Unknown when the file cannot be read.
+absl::StatusOr<std::string> RunTokenFromEnvironment();
+
+// Writes `token` to `path` with mode 0600 (replacing what was there), for DISTSIM_TOKEN_FILE.
+absl::Status WriteTokenFile(const std::string& path, const std::string& token);
+
 // Loads, defaults and validates the role's config (errors name flags.config_path), checks that
 // the strategy has this role and that flags.rank exists, then opens the data, builds the model
 // and derives the plan.

@@ -274,6 +274,66 @@ allreduce {}
   EXPECT_EQ(done.exit_code, 130) << done.err;
 }
 
+// The whole of a process's NUL-separated /proc file, NULs as spaces.
+std::string ProcFile(pid_t pid, const char* name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + name, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (char& c : text) {
+    if (c == '\0') c = ' ';
+  }
+  return text;
+}
+
+TEST_F(DistributedTest, TheTokenIsInNoChildsCommandLine) {
+  std::string config = Config("secret", R"(workers: 2
+train { batch_size: 16 steps: 1000000 }
+parameter_server { mode: ASYNC }
+)");
+  testing::Spawned launcher = testing::Spawn(RunArgv(config));
+  std::vector<pid_t> children;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        children = ChildrenOf(launcher.pid);
+        return children.size() == 3;
+      },
+      20));
+  for (pid_t pid : children) {
+    const std::string env = ProcFile(pid, "environ");
+    const size_t at = env.find("DISTSIM_TOKEN=");
+    ASSERT_NE(at, std::string::npos) << "child " << pid << " got no token";
+    const std::string token = env.substr(at + 14, env.find(' ', at) - at - 14);
+    ASSERT_GE(token.size(), 32u);  // 128 bits in hex
+    const std::string cmdline = ProcFile(pid, "cmdline");
+    EXPECT_EQ(cmdline.find(token), std::string::npos) << cmdline;
+    EXPECT_EQ(cmdline.find("--token"), std::string::npos) << cmdline;
+  }
+  kill(launcher.pid, SIGINT);
+  testing::Finished done = testing::Wait(launcher, 10);
+  EXPECT_EQ(done.exit_code, 130) << done.err;
+}
+
+TEST_F(DistributedTest, AHandStartedRoleWithoutTheTokenIsRefused) {
+  std::string config = Config("notoken", R"(workers: 2
+train { batch_size: 16 steps: 10 }
+allreduce {}
+)");
+  std::vector<std::string> argv = {"/usr/bin/env", "-u", "DISTSIM_TOKEN", "-u",
+                                   "DISTSIM_TOKEN_FILE", DISTSIM_BINARY, "worker", "--config",
+                                   config, "--rank", "0", "--coordinator", "127.0.0.1:1",
+                                   "--data-dir", data_dir()};
+  testing::Finished done = testing::Run(argv, 30);
+  EXPECT_EQ(done.exit_code, 77) << done.err;
+  EXPECT_NE(done.err.find("no run token"), std::string::npos) << done.err;
+  // A token file others may read is refused too.
+  const std::string file = (dir_ / "token").string();
+  std::ofstream(file) << "0123456789abcdef0123456789abcdef\n";
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  argv.insert(argv.begin() + 5, "DISTSIM_TOKEN_FILE=" + file);
+  done = testing::Run(argv, 30);
+  EXPECT_EQ(done.exit_code, 77) << done.err;
+  EXPECT_NE(done.err.find("readable by its owner alone"), std::string::npos) << done.err;
+}
+
 // Runs a 2-worker PS config through the launcher with every server started as `server_command`
 // (a shell command standing in for `distsim server`); workers are the real binary.
 absl::StatusOr<RunResult> RunWithFakeServer(const fs::path& dir,
