@@ -120,7 +120,9 @@ grep -HnE '^[[:space:]]*#[[:space:]]*include' $files | awk -F';' -v table="$tabl
       printf "%s:%s: cannot read the include %s\n", file, lineno, text; bad++; next
     }
     inc = substr(text, 1, RLENGTH); what = ""
-    if (substr(inc, 1, 1) == "\"") {
+    # A kind may name project headers too (the internal headers of a folder): kinds go first.
+    for (k = 1; k <= nkind; k++) if (inc ~ kind_re[k]) { what = kind_name[k]; break }
+    if (what == "" && substr(inc, 1, 1) == "\"") {
       what = owner(substr(inc, 2, length(inc) - 2))
       if (what == "" && inc ~ /^"(sim|kernels|tests|bench|proto)\//) {
         printf "%s:%s: %s is in no folder of %s\n", file, lineno, inc, table; bad++; next
