@@ -4,6 +4,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "sim/base/status.h"
 #include "sim/cli/run_command.h"
@@ -14,8 +15,7 @@ namespace {
 void AddConfigFlags(CLI::App* cmd, distsim::cli::RunFlags* flags) {
   cmd->add_option("config", flags->config_path,
                   "Run config (.textproto or .json; schema: proto/distsim/config.proto)")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   cmd->add_option("--set", flags->overrides,
                   "Override config fields with a text-format fragment, e.g. --set 'train { steps: "
                   "100 }' --set 'seed: 7'. Repeatable; applied in order.");
@@ -61,8 +61,7 @@ CLI::App* AddCompare(CLI::App* app, distsim::cli::RunFlags* flags) {
       "Run several configs side by side (a CompareConfig: runs, sweeps, repeats), print the "
       "table and write out/<name>/compare.json, compare.csv, report.html and each run's folder.");
   compare->add_option("config", flags->config_path, "Compare config (.textproto or .json)")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   compare->add_option("--data-dir", flags->data_dir, "Folder with the four IDX files");
   compare->add_option("--out", flags->output_dir,
                       "Results folder (default: output_dir, else out/)");
@@ -79,6 +78,22 @@ CLI::App* AddPlan(CLI::App* app, distsim::cli::RunFlags* flags) {
   return plan;
 }
 
+// HOST:PORT with a port of 0 (the kernel picks one) to 65535: anything else is a usage error
+// (exit 64), never a port silently taken modulo 65536.
+CLI::Validator HostPort() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        const size_t colon = value.rfind(':');
+        int port = -1;
+        if (colon == std::string::npos || colon == 0 ||
+            !absl::SimpleAtoi(value.substr(colon + 1), &port) || port < 0 || port > 65535) {
+          return "expected HOST:PORT with a port in [0, 65535] (0: any free port), got " + value;
+        }
+        return "";
+      },
+      "HOST:PORT");
+}
+
 CLI::App* AddCoordinator(CLI::App* app, Options* o) {
   CLI::App* coordinator = app->add_subcommand(
       "coordinator",
@@ -86,7 +101,8 @@ CLI::App* AddCoordinator(CLI::App* app, Options* o) {
       "hand (on this or other hosts). Prints the command line each role needs; the run token goes to "
       "a file only its owner can read (out/<name>/token), named by $DISTSIM_TOKEN_FILE.");
   AddConfigFlags(coordinator, &o->flags);
-  coordinator->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port)");
+  coordinator->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port)")
+      ->check(HostPort());
   return coordinator;
 }
 
@@ -95,13 +111,13 @@ CLI::App* AddRole(CLI::App* app, const char* name, const char* help,
                   distsim::node::RoleFlags* role) {
   CLI::App* cmd = app->add_subcommand(name, help);
   cmd->add_option("--config", role->config_path, "The run's config (the coordinator prints it)")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   cmd->add_option("--rank", role->rank, "This process's rank")->required();
   cmd->add_option("--coordinator", role->coordinator, "HOST:PORT of the coordinator")->required();
   cmd->add_option("--data-dir", role->data_dir, "Folder with the four IDX files");
   cmd->add_option("--bind", role->bind_host, "Address this process serves on (default loopback)");
-  cmd->add_option("--port", role->bind_port, "Port to serve on (default 0: any free port)");
+  cmd->add_option("--port", role->bind_port, "Port to serve on (default 0: any free port)")
+      ->check(CLI::Range(0, 65535));
   cmd->add_option("--parent-pid", role->parent_pid, "Exit when this process is not our parent")
       ->group("");  // set by the launcher, hidden from --help
   cmd->add_option("--run-start", role->run_start_unix, "Run clock start, Unix seconds")->group("");

@@ -243,6 +243,7 @@ absl::StatusOr<PredictConfig> LoadPredictConfig(const RunFlags& flags,
                                                 const PredictFlags& predict) {
   PredictConfig config;
   absl::Status as_predict = config::LoadMessage(flags.config_path, &config);
+  if (absl::IsNotFound(as_predict)) return as_predict;  // no file at all: exit 66, said once
   if (!as_predict.ok()) {
     absl::StatusOr<RunConfig> run = config::LoadRunConfig(flags.config_path);
     if (!run.ok()) {

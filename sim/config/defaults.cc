@@ -70,7 +70,7 @@ void FillSupervision(SupervisionConfig* supervision) {
 
 RunConfig WithDefaults(RunConfig config) {
   if (config.output_dir().empty()) config.set_output_dir("out");
-  if (config.workers() == 0) config.set_workers(1);
+  if (!config.has_workers()) config.set_workers(1);  // an explicit 0 stays, for the validator
 
   DataConfig* data = config.mutable_data();
   if (data->dataset() == DataConfig::DATASET_UNSPECIFIED) data->set_dataset(DataConfig::MNIST);

@@ -75,5 +75,11 @@ else echo "FAIL no predict.json"; failures=$((failures + 1)); fi
 expect "CONTINUE under a sync strategy"    78 "CONTINUE needs parameter_server" -- "$distsim" run "$work/good.textproto" -q --set 'supervision { on_worker_failure: CONTINUE }'
 expect "unknown instance type lists known" 78 "ml.c5.xlarge" -- "$distsim" run "$work/good.textproto" -q --set 'cluster { instance_type: "ml.q9.tiny" }'
 
+# Limits stated before work starts.
+expect "workers: 0 is refused, not made 1" 78 "workers" -- "$distsim" run "$work/good.textproto" -q --set 'workers: 0'
+expect "a listen port past 65535 is refused" 64 "--listen" -- "$distsim" coordinator "$work/good.textproto" --listen 127.0.0.1:70000
+expect "a role port past 65535 is refused"   64 "--port" -- "$distsim" worker --config "$work/good.textproto" --rank 0 --coordinator 127.0.0.1:1 --port 70000
+expect "a missing config file is exit 66"  66 "nothing.textproto" -- "$distsim" run "$work/nothing.textproto" -q
+
 echo "$passed passed, $failures failed"
 [ "$failures" -eq 0 ]
