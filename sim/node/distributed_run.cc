@@ -172,6 +172,9 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   args.run_start_unix = UnixSeconds();
   DS_ASSIGN_OR_RETURN(RunInputs in, OpenRun(config, options.data_dir));
   const RunPlan& plan = in.plan;
+  // The whole run's memory, checked once here before anyone allocates: a role that checked
+  // again would see its siblings' memory already taken.
+  DS_RETURN_IF_ERROR(CheckModelMemory(plan, AvailableMemoryBytes()));
   // This machine's speed, for the modelled clock's CPU_TIME mode, measured before the children
   // start so that they do not disturb it.
   const ModelFacts facts = ModelFactsOf(

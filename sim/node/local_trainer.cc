@@ -208,6 +208,7 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   DS_RETURN_IF_ERROR(SetComputeThreads(config.train().threads()));
   DS_ASSIGN_OR_RETURN(RunInputs in, OpenRun(config, options.data_dir));
   const RunPlan& plan = in.plan;
+  DS_RETURN_IF_ERROR(CheckModelMemory(plan, AvailableMemoryBytes()));
   if (in.train.size() == 0) {
     return absl::DataLossError(absl::StrCat(options.data_dir, ": the training set is empty"));
   }

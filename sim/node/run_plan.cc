@@ -1,6 +1,7 @@
 #include "sim/node/run_plan.h"
 
 #include <algorithm>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -159,6 +160,53 @@ absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Mode
   }
   DS_RETURN_IF_ERROR(FillLength(train, &plan));
   return plan;
+}
+
+namespace {
+
+// Float slots an optimizer keeps per parameter: momentum one, Adam two.
+int OptimizerSlots(const OptimizerConfig& optimizer) {
+  if (optimizer.has_adam()) return 2;
+  return optimizer.has_momentum() ? 1 : 0;
+}
+
+std::string Gigabytes(double bytes) { return absl::StrFormat("%.1f GB", bytes / 1e9); }
+
+}  // namespace
+
+double ModelMemoryBytes(const RunPlan& plan) {
+  const RunConfig& c = plan.config;
+  const int slots = OptimizerSlots(c.optimizer());
+  const double copy = 4.0 * static_cast<double>(plan.parameters);
+  const bool worker_updates = !c.has_parameter_server();
+  const double per_worker = copy * (2 + (worker_updates ? slots : 0));
+  const bool sync = c.has_parameter_server() &&
+                    c.parameter_server().mode() == ParameterServerStrategy::SYNC;
+  const double servers = copy * (slots + 2 + (sync ? 1 : 0));  // all shards: one copy split
+  return plan.shape.workers * per_worker + (c.has_parameter_server() ? servers : 0);
+}
+
+absl::Status CheckModelMemory(const RunPlan& plan, double available_bytes) {
+  const double need = ModelMemoryBytes(plan);
+  if (available_bytes <= 0 || need <= available_bytes) return absl::OkStatus();
+  const int processes = plan.shape.workers + plan.shape.servers;
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "model: %d parameters (%s a copy) need about %s across the run's %d process%s "
+      "(parameters, gradients and optimizer state), and this machine has %s available; choose "
+      "a smaller model or fewer workers",
+      plan.parameters, Gigabytes(4.0 * plan.parameters), Gigabytes(need), processes,
+      processes == 1 ? "" : "es", Gigabytes(available_bytes)));
+}
+
+double AvailableMemoryBytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  return 0;
 }
 
 absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& data_dir) {

@@ -93,6 +93,19 @@ struct RunPlan {
 absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Model<float>& model,
                                     const data::Dataset& train);
 
+// Bytes the run's processes hold for the model, all together: each worker's parameters and
+// gradients (and, where the worker applies the update itself, local and the ring, the optimizer's
+// slots), each server shard's parameters, optimizer slots and the gradient it receives (SYNC: and
+// the sum it accumulates). Activations and data are left out: the data is mapped, shared by all.
+double ModelMemoryBytes(const RunPlan& plan);
+
+// InvalidArgument (exit 78) naming the figures when ModelMemoryBytes
+// exceeds `available_bytes`, before anything is allocated or started.
+absl::Status CheckModelMemory(const RunPlan& plan, double available_bytes);
+
+// This machine's available memory (MemAvailable of /proc/meminfo; 0 when unknown).
+double AvailableMemoryBytes();
+
 // Everything a process of the run derives from its config, opened and built once: the data, the
 // model for it, and the plan.
 struct RunInputs {

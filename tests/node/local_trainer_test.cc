@@ -139,6 +139,27 @@ TEST_F(LocalTrainerTest, StopFlagCancelsTheRun) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled);
 }
 
+TEST(ModelMemory, CountsEveryCopyOfTheRunAndRefusesWithTheFigures) {
+  RunPlan plan;
+  plan.parameters = 1000;  // 4 kB a copy
+  plan.config.mutable_optimizer()->mutable_adam();
+  plan.shape = ShapeOf(plan.config);
+  // local: parameters, gradients and Adam's two slots.
+  EXPECT_DOUBLE_EQ(ModelMemoryBytes(plan), 4 * 4000.0);
+  // SYNC PS, 4 workers: each worker parameters and gradients; the shards one copy of the
+  // parameters, Adam's slots, the received gradient and the SYNC sum.
+  plan.config.set_workers(4);
+  plan.config.mutable_parameter_server()->set_mode(ParameterServerStrategy::SYNC);
+  plan.shape = ShapeOf(plan.config);
+  EXPECT_DOUBLE_EQ(ModelMemoryBytes(plan), 4 * 2 * 4000.0 + 5 * 4000.0);
+  EXPECT_TRUE(CheckModelMemory(plan, 52000).ok());
+  absl::Status refused = CheckModelMemory(plan, 51999);
+  EXPECT_TRUE(absl::IsInvalidArgument(refused));
+  EXPECT_NE(refused.message().find("1000 parameters"), std::string::npos) << refused;
+  EXPECT_NE(refused.message().find("5 processes"), std::string::npos) << refused;
+  EXPECT_TRUE(CheckModelMemory(plan, 0).ok());  // unknown memory: no refusal
+}
+
 TEST(LengthOf, EpochsRoundUpToWholeSteps) {
   RunConfig c;
   TrainConfig& t = *c.mutable_train();
