@@ -84,6 +84,10 @@ class LocalObserver final : public LoopObserver {
     progress_->Eval(e.step(), e.test_accuracy(), e.test_loss(), run_clock_->Seconds());
   }
 
+  absl::Status status() const override {
+    return csv_ != nullptr ? csv_->status() : absl::OkStatus();
+  }
+
   // The run as one Chrome-trace track (the records seen so far).
   report::TraceTrack& trace() { return trace_; }
 

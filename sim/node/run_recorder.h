@@ -40,6 +40,9 @@ class RunRecorder {
   // Writes the held chief row, ends the progress line and closes steps.csv.
   absl::Status Close();
 
+  // The first failed write of steps.csv (exit 74 naming it); OK until then.
+  const absl::Status& status() const { return csv_.status(); }
+
   RunAggregate& aggregate() { return aggregate_; }
   std::vector<report::TraceTrack>& tracks() { return tracks_; }
 

@@ -134,6 +134,7 @@ bool Supervisor::Round() {
     if (!live.ok()) Abort(live);
   }
   recorder_->Drain(*coordinator_);
+  if (!recorder_->status().ok()) Abort(recorder_->status());  // a full disk stops the run now
   if (!failure_ && !chief_evaluated_ && chief_lost() && coordinator_->AllWorkersFinished()) {
     EvaluateForDeadChief();
   }

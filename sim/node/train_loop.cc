@@ -178,6 +178,7 @@ class TrainLoop {
     interval_accuracy_ += accuracy;
     ++interval_steps_;
     observer_.OnStep(RecordOf(step, t, comm, loss, accuracy, Now()));
+    DS_RETURN_IF_ERROR(observer_.status());
     const bool global_done = config_.global_steps > 0 && comm.global_step >= config_.global_steps;
     const bool last = global_done || step == config_.max_steps;
     if (last && interval_steps_ > 0) {

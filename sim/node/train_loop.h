@@ -45,6 +45,8 @@ class LoopObserver {
   virtual ~LoopObserver() = default;
   virtual void OnStep(const StepRecord& record) {}
   virtual void OnEval(const EvalRecord& record) {}
+  // Checked after every record: an error (a results file that cannot be written) ends the loop.
+  virtual absl::Status status() const { return absl::OkStatus(); }
 };
 
 struct LoopResult {

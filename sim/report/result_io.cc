@@ -22,17 +22,25 @@ absl::Status EnsureDir(const std::string& dir) {
 
 absl::Status WriteFileAtomic(const std::string& path, const std::string& text) {
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  std::error_code ec;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return IoError("cannot write", tmp, errno);
     out << text;
     out.flush();
-    if (!out) return IoError("cannot write", tmp, errno);
+    if (!out) {
+      const int err = errno;
+      out.close();
+      std::filesystem::remove(tmp, ec);  // no half-written temp file left behind
+      return IoError("cannot write", path, err);
+    }
   }
-  std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::UnknownError(absl::StrCat("cannot rename ", tmp, " to ", path, ": ",
-                                                 ec.message()));
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return absl::UnknownError(absl::StrCat("cannot rename ", tmp, " to ", path, ": ",
+                                           ec.message()));
+  }
   return absl::OkStatus();
 }
 

@@ -41,23 +41,34 @@ namespace distsim::report {
 absl::StatusOr<StepsCsvWriter> StepsCsvWriter::Open(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "w");
   if (file == nullptr) return IoError("cannot write", path, errno);
-  std::fputs(
+  const int header = std::fputs(
       "worker,step,epoch,samples,wall_s,step_ms,data_ms,compute_ms,pull_ms,push_ms,wait_ms,"
       "reduce_ms,update_ms,bytes_sent,bytes_received,loss,batch_accuracy,staleness,"
       "test_accuracy,test_loss,compute_cpu_ms,model_compute_ms,nic_bytes_sent,"
       "nic_bytes_received\n",
       file);
+  if (header < 0 || std::fflush(file) != 0) {
+    const int err = errno;
+    std::fclose(file);
+    return IoError("cannot write", path, err);
+  }
   return StepsCsvWriter(file, path);
 }
 
 StepsCsvWriter::StepsCsvWriter(StepsCsvWriter&& other) noexcept
-    : file_(std::exchange(other.file_, nullptr)), path_(std::move(other.path_)) {}
+    : file_(std::exchange(other.file_, nullptr)),
+      path_(std::move(other.path_)),
+      status_(std::move(other.status_)) {}
+
+void StepsCsvWriter::Fail(int err) {
+  if (status_.ok()) status_ = IoError("cannot write", path_, err);
+}
 
 StepsCsvWriter::~StepsCsvWriter() { (void)Close(); }
 
 void StepsCsvWriter::Append(const StepRow& row) {
-  if (file_ == nullptr) return;
-  std::fprintf(file_,
+  if (file_ == nullptr || !status_.ok()) return;
+  int written = std::fprintf(file_,
                "%u,%llu,%.6f,%llu,%.6f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%llu,%llu,%.6g,%.4f,"
                "%llu,",
                row.worker, static_cast<unsigned long long>(row.step), row.epoch,
@@ -66,21 +77,27 @@ void StepsCsvWriter::Append(const StepRow& row) {
                row.update_ms, static_cast<unsigned long long>(row.bytes_sent),
                static_cast<unsigned long long>(row.bytes_received), row.loss, row.batch_accuracy,
                static_cast<unsigned long long>(row.staleness));
-  if (row.test_accuracy) std::fprintf(file_, "%.6f", *row.test_accuracy);
-  std::fputc(',', file_);
-  if (row.test_loss) std::fprintf(file_, "%.6g", *row.test_loss);
-  std::fprintf(file_, ",%.6f,%.6f,%llu,%llu\n", row.compute_cpu_ms, row.model_compute_ms,
-               static_cast<unsigned long long>(row.nic_bytes_sent),
-               static_cast<unsigned long long>(row.nic_bytes_received));
+  if (row.test_accuracy && written >= 0) written = std::fprintf(file_, "%.6f", *row.test_accuracy);
+  if (written >= 0) written = std::fputc(',', file_);
+  if (row.test_loss && written >= 0) written = std::fprintf(file_, "%.6g", *row.test_loss);
+  if (written >= 0) {
+    written = std::fprintf(file_, ",%.6f,%.6f,%llu,%llu\n", row.compute_cpu_ms,
+                           row.model_compute_ms,
+                           static_cast<unsigned long long>(row.nic_bytes_sent),
+                           static_cast<unsigned long long>(row.nic_bytes_received));
+  }
+  // stdio writes to the disk when its buffer fills: that write is the first to fail on a full
+  // disk, and fprintf reports it.
+  if (written < 0) Fail(errno);
 }
 
 absl::Status StepsCsvWriter::Close() {
-  if (file_ == nullptr) return absl::OkStatus();
-  bool failed = std::ferror(file_) != 0;
-  failed |= std::fclose(file_) != 0;
+  if (file_ == nullptr) return status_;
+  const bool failed = std::ferror(file_) != 0;
+  const int err = errno;
+  if (std::fclose(file_) != 0 || failed) Fail(failed ? err : errno);
   file_ = nullptr;
-  if (failed) return IoError("cannot write", path_, errno);
-  return absl::OkStatus();
+  return status_;
 }
 
 }  // namespace distsim::report

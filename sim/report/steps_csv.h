@@ -56,13 +56,21 @@ class StepsCsvWriter {
   StepsCsvWriter& operator=(StepsCsvWriter&&) = delete;
   ~StepsCsvWriter();
 
+  // Writes one row. A failed write (a full disk) is kept as status() and ends the writing: the
+  // caller stops the run at the first failure instead of finding out when the run is over.
   void Append(const StepRow& row);
+  // Unknown (exit 74) naming the file after the first failed write; OK until then.
+  const absl::Status& status() const { return status_; }
+  // Flushes and closes; the first error of the file's life, if any.
   absl::Status Close();
 
  private:
   StepsCsvWriter(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
+  // Records the first failure (errno of the failed call) and stops writing.
+  void Fail(int err);
   std::FILE* file_ = nullptr;
   std::string path_;
+  absl::Status status_;
 };
 
 }  // namespace distsim::report
