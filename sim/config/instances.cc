@@ -59,6 +59,7 @@ std::vector<FaultConfig> FaultsByWorker(const RunConfig& config) {
       into.set_pause_s(f.pause_s());
     }
     if (into.kill_at_step() == 0) into.set_kill_at_step(f.kill_at_step());
+    if (into.corrupt_at_step() == 0) into.set_corrupt_at_step(f.corrupt_at_step());
   }
   return out;
 }
@@ -74,6 +75,9 @@ std::vector<std::string> DescribeFaults(const std::vector<FaultConfig>& by_worke
     }
     if (f.kill_at_step() > 0) {
       parts.push_back(absl::StrFormat("killed before step %d", f.kill_at_step()));
+    }
+    if (f.corrupt_at_step() > 0) {
+      parts.push_back(absl::StrFormat("a corrupt (NaN) gradient at step %d", f.corrupt_at_step()));
     }
     if (!parts.empty()) lines.push_back(absl::StrCat("worker ", w, ": ", absl::StrJoin(parts, "; ")));
   }

@@ -67,8 +67,11 @@ void CheckCluster(const RunConfig& config, Problems* problems) {
     if (f.pause_s() > 0 && f.pause_at_step() == 0) {
       problems->Add(at + ".pause_at_step", "0 with pause_s set; must name the step (1-based)");
     }
-    if (f.slowdown() == 0 && f.pause_s() == 0 && f.kill_at_step() == 0) {
-      problems->Add(at, "does nothing; set slowdown, pause_s with pause_at_step, or kill_at_step");
+    if (f.slowdown() == 0 && f.pause_s() == 0 && f.kill_at_step() == 0 &&
+        f.corrupt_at_step() == 0) {
+      problems->Add(at,
+                    "does nothing; set slowdown, pause_s with pause_at_step, kill_at_step or "
+                    "corrupt_at_step");
     }
   }
 }

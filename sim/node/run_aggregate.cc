@@ -108,6 +108,7 @@ void FillServers(const std::vector<ProcessSummary>& server_summaries,
     s->mutable_staleness()->set_max(p.staleness_max());
     s->set_bytes_sent(p.bytes_sent());
     s->set_bytes_received(p.bytes_received());
+    s->set_pushes_refused(p.pushes_refused());
     all->set_updates(all->updates() + p.updates_applied());
     weighted += p.staleness_mean() * p.updates_applied();
     all->set_p99(std::max(all->p99(), p.staleness_p99()));  // the worst shard's

@@ -2,6 +2,8 @@
 // until the coordinator says every worker finished (or aborts the run), then reports its figures.
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "sim/base/clock.h"
@@ -32,6 +34,7 @@ ProcessSummary ShardSummary(const ProcessInfo& self, const strategy::PsShard& sh
   summary.set_staleness_p99(static_cast<double>(staleness.p99()));
   summary.set_staleness_max(staleness.max());
   summary.set_version(shard.version());
+  summary.set_pushes_refused(shard.pushes_refused());
   return summary;
 }
 
@@ -48,9 +51,17 @@ absl::Status ServeUntilShutdown(comm::CoordinatorClient* coordinator, strategy::
     }
   });
   heartbeater.Start([shard](const std::string&) { shard->Abort(); });
-  while (!heartbeater.WaitForShutdown(absl::Seconds(1))) {
+  std::optional<std::string> bad_push;
+  while (!heartbeater.WaitForShutdown(absl::Milliseconds(200))) {
+    // A non-finite gradient was refused: a worker's maths broke, or someone holding the token
+    // pushed garbage. Either way the run cannot be trusted: stop it (exit 65), naming the push.
+    if ((bad_push = shard->first_bad_push())) break;
   }
   heartbeater.Stop();
+  if (bad_push) {
+    shard->Abort();
+    return absl::DataLossError(*bad_push);
+  }
   if (heartbeater.abort_reason().empty()) return absl::OkStatus();
   return AbortedBy(heartbeater, absl::AbortedError("aborted"));
 }

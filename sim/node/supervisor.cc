@@ -86,6 +86,18 @@ void Supervisor::GoOnWithout(const ChildExit& exit, const ChildRole& who) {
                plan_.shape.workers - static_cast<int>(lost_.size()));
 }
 
+// A worker's own last step; for a server, which counts none, the step the run had reached (the
+// furthest worker's).
+uint64_t Supervisor::StepReached(const ChildRole& who) const {
+  if (who.role == ProcessInfo::WORKER) return coordinator_->last_step(who.role, who.rank);
+  uint64_t step = 0;
+  for (int w = 0; w < plan_.shape.workers; ++w) {
+    step = std::max({step, coordinator_->last_step(ProcessInfo::WORKER, w),
+                     recorder_->aggregate().steps(w)});
+  }
+  return step;
+}
+
 void Supervisor::HandleExit(const ChildExit& exit) {
   const ChildRole& who = roles_.at(exit.pid);
   if (exit.exit_code == 0 || failure_) return;
@@ -94,7 +106,7 @@ void Supervisor::HandleExit(const ChildExit& exit) {
     return;
   }
   const std::string name = ProcessName(who.role, who.rank);
-  const uint64_t step = coordinator_->last_step(who.role, who.rank);
+  const uint64_t step = StepReached(who);
   if (auto report = coordinator_->failure_report(who.role, who.rank)) {
     // The process said why before exiting: pass its words and its kind of failure on.
     Abort(absl::Status(CodeForExit(report->exit_code()),

@@ -72,6 +72,7 @@ class Supervisor {
   bool Running() const;
   void Abort(absl::Status why);
   void HandleExit(const ChildExit& exit);
+  uint64_t StepReached(const ChildRole& who) const;
   bool CanGoOnWithout(const ChildRole& who) const;
   void GoOnWithout(const ChildExit& exit, const ChildRole& who);
   void EvaluateForDeadChief();

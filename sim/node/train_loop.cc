@@ -156,6 +156,9 @@ class TrainLoop {
       return absl::InvalidArgumentError(absl::StrFormat(
           "training diverged at step %d (loss %g): lower optimizer.*.learning_rate", step, *loss));
     }
+    if (config_.corrupt_at_step == step && !grads_.empty()) {
+      grads_[grads_.size() / 2] = std::nanf("");  // an injected fault: a flipped exponent
+    }
     t->push_start = Now();
     DS_RETURN_IF_ERROR(exchange_.EndStep(step, grads_, params_, comm));
     t->step = step_clock.Seconds();

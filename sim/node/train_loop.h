@@ -38,6 +38,7 @@ struct LoopConfig {
   uint64_t pause_at_step = 0;
   double pause_s = 0;
   uint64_t kill_at_step = 0;
+  uint64_t corrupt_at_step = 0;  // this step's gradient gets a NaN before the exchange
 };
 
 class LoopObserver {

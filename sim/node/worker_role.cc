@@ -62,6 +62,7 @@ LoopConfig LoopConfigOf(const RunPlan& plan, const data::WorkerSampler& sampler,
   loop.pause_at_step = fault.pause_at_step();
   loop.pause_s = fault.pause_s();
   loop.kill_at_step = fault.kill_at_step();
+  loop.corrupt_at_step = fault.corrupt_at_step();
   return loop;
 }
 

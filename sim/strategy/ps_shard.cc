@@ -1,6 +1,7 @@
 #include "sim/strategy/ps_shard.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -9,35 +10,6 @@
 #include "sim/base/status.h"
 
 namespace distsim::strategy {
-
-void StalenessStats::Add(uint64_t staleness) {
-  if (histogram_.empty()) histogram_.assign(kBuckets, 0);
-  ++histogram_[std::min(staleness, kBuckets - 1)];
-  ++count_;
-  sum_ += staleness;
-  max_ = std::max(max_, staleness);
-}
-
-void StalenessStats::Merge(const StalenessStats& other) {
-  if (other.count_ == 0) return;
-  if (histogram_.empty()) histogram_.assign(kBuckets, 0);
-  for (uint64_t i = 0; i < kBuckets; ++i) histogram_[i] += other.histogram_[i];
-  count_ += other.count_;
-  sum_ += other.sum_;
-  max_ = std::max(max_, other.max_);
-}
-
-uint64_t StalenessStats::p99() const {
-  if (count_ == 0) return 0;
-  // Smallest v with at least ceil(0.99 * count) updates at or below it.
-  const uint64_t need = (count_ * 99 + 99) / 100;
-  uint64_t seen = 0;
-  for (uint64_t v = 0; v < kBuckets; ++v) {
-    seen += histogram_[v];
-    if (seen >= need) return v == kBuckets - 1 ? max_ : v;
-  }
-  return max_;
-}
 
 PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
                  std::span<const float> initial_params, const OptimizerFactory& make_optimizer)
@@ -88,11 +60,35 @@ absl::Status PsShard::CheckMemberLocked(int worker) const {
 absl::Status PsShard::CheckWorkerLocked(int worker, uint64_t clock) const {
   DS_RETURN_IF_ERROR(CheckMemberLocked(worker));
   if (clock != clock_[worker]) {
+    // Not the shard's own clock: a refusal tells a caller nothing it did not send.
     return absl::FailedPreconditionError(
-        absl::StrCat("shard ", options_.shard_id, ": worker ", worker, " says it is at clock ",
-                     clock, " but has completed ", clock_[worker], " pushes here"));
+        absl::StrCat("shard ", options_.shard_id, ": worker ", worker, "'s call at clock ", clock,
+                     " does not follow its last push here"));
   }
   return absl::OkStatus();
+}
+
+absl::Status PsShard::CheckFiniteLocked(int worker, uint64_t clock, int chunk,
+                                        std::span<const float> grad) {
+  const auto bad = std::find_if(grad.begin(), grad.end(), [](float g) { return !std::isfinite(g); });
+  if (bad == grad.end()) return absl::OkStatus();
+  ++pushes_refused_;
+  const std::string what = absl::StrCat(
+      "worker ", worker, " pushed a non-finite gradient at step ", clock + 1, " (", *bad,
+      " at element ", chunk * chunk_elems_ + (bad - grad.begin()), " of shard ",
+      options_.shard_id, "); refused, not applied");
+  if (!first_bad_push_) first_bad_push_ = what;
+  return absl::DataLossError(what);
+}
+
+std::optional<std::string> PsShard::first_bad_push() const {
+  absl::MutexLock lock(&mu_);
+  return first_bad_push_;
+}
+
+uint64_t PsShard::pushes_refused() const {
+  absl::MutexLock lock(&mu_);
+  return pushes_refused_;
 }
 
 int PsShard::SlowestLocked() const {
@@ -192,6 +188,7 @@ absl::Status PsShard::PushChunk(int worker, uint64_t clock, int chunk,
         "shard ", options_.shard_id, ": worker ", worker, " pushed step ", clock,
         " before the update of the step before was applied (version ", version_, ")"));
   }
+  DS_RETURN_IF_ERROR(CheckFiniteLocked(worker, clock, chunk, grad));
   ++next_chunk_[worker];
   ++progress_;  // a slow push in progress is not a stall
   Chunk& c = chunks_[chunk];

@@ -38,7 +38,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -46,27 +48,11 @@
 #include "kernels/optimizer.h"
 #include "sim/comm/ps_client.h"
 #include "sim/strategy/lr_schedule.h"
+#include "sim/strategy/staleness.h"
 
 namespace distsim::strategy {
 
 enum class PsMode { kSync, kAsync, kSsp };
-
-// Staleness values of applied updates: count, mean, p99, max. Mergeable (for the overall figure).
-class StalenessStats {
- public:
-  void Add(uint64_t staleness);
-  void Merge(const StalenessStats& other);
-  uint64_t count() const { return count_; }
-  double mean() const { return count_ == 0 ? 0.0 : static_cast<double>(sum_) / count_; }
-  uint64_t max() const { return max_; }
-  // The smallest value v such that at least 99% of the updates had staleness <= v.
-  uint64_t p99() const;
-
- private:
-  static constexpr uint64_t kBuckets = 4096;  // exact below this; larger values share the last
-  std::vector<uint64_t> histogram_;
-  uint64_t count_ = 0, sum_ = 0, max_ = 0;
-};
 
 struct PsShardOptions {
   int shard_id = 0;
@@ -120,6 +106,11 @@ class PsShard final : public comm::PsShardHandler {
   // WaitPull calls blocked right now waiting for the shard to advance (pushes never block). For
   // tests that must know a pull is parked before they act.
   int parked() const;
+  // A pushed chunk holding a non-finite value is refused (DataLoss, exit 65, naming the worker
+  // and the step: the message it carries is malformed) and never applied. The first such push, described for the run's error line, and
+  // how many were refused.
+  std::optional<std::string> first_bad_push() const;
+  uint64_t pushes_refused() const;
   // Writes this shard's parameters into its ranges of the whole flat buffer `flat`.
   void CopyParamsTo(std::span<float> flat) const;
 
@@ -137,6 +128,10 @@ class PsShard final : public comm::PsShardHandler {
 
   // Cancelled once aborted; InvalidArgument for a worker out of range.
   absl::Status CheckMemberLocked(int worker) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // DataLoss when `grad` holds a NaN or an infinity; the first is kept for
+  // first_bad_push.
+  absl::Status CheckFiniteLocked(int worker, uint64_t clock, int chunk,
+                                 std::span<const float> grad) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckWorkerLocked(int worker, uint64_t clock) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool PullReadyLocked(uint64_t clock) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -168,6 +163,8 @@ class PsShard final : public comm::PsShardHandler {
   std::vector<float> params_ ABSL_GUARDED_BY(mu_);
   std::vector<Chunk> chunks_ ABSL_GUARDED_BY(mu_);
   int parked_ ABSL_GUARDED_BY(mu_) = 0;  // WaitPull calls in changed_.WaitWithDeadline
+  std::optional<std::string> first_bad_push_ ABSL_GUARDED_BY(mu_);
+  uint64_t pushes_refused_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t progress_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> clock_ ABSL_GUARDED_BY(mu_);

@@ -244,6 +244,24 @@ TEST_F(ClusterTest, KilledWorkerFailsSyncAndRingRuns) {
   }
 }
 
+// A corrupt gradient (one NaN, as silent data corruption would leave) reaches the servers, which
+// refuse it, never apply it, and stop the run: exit 65 naming the worker and the step.
+TEST_F(ClusterTest, ServersRefuseACorruptGradientAndStopTheRun) {
+  for (const std::string mode : {"ASYNC", "SYNC"}) {
+    SCOPED_TRACE(mode);
+    std::string path = Config("corrupt_" + mode, "mlp { hidden: 32 }",
+                              "workers: 2\ntrain { batch_size: 16 steps: 100000 }\n"
+                              "parameter_server { mode: " + mode + " servers: 2 }\n"
+                              "cluster { faults { worker: 1 corrupt_at_step: 20 } }\n");
+    testing::Finished done = RunConfig(path, 60);
+    EXPECT_FALSE(done.timed_out);
+    EXPECT_EQ(done.exit_code, 65) << done.err;
+    EXPECT_NE(done.err.find("worker 1 pushed a non-finite gradient at step 20"),
+              std::string::npos)
+        << done.err;
+  }
+}
+
 // A shaped network counts bytes twice: the transport's, and those that crossed a simulated NIC.
 // Colocated, each worker's traffic with the shard on its own host stays there: with balanced
 // ranges over 2 hosts, half of it.

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -274,6 +275,25 @@ allreduce {}
   EXPECT_EQ(done.exit_code, 130) << done.err;
 }
 
+// A killed server counts no steps of its own: it is named with the step the run had reached.
+TEST_F(DistributedTest, AKilledServerIsNamedWithTheStepTheRunReached) {
+  std::string config = Config("server_kill", R"(workers: 2
+train { batch_size: 16 steps: 1000000 }
+parameter_server { mode: ASYNC }
+)");
+  testing::Spawned launcher = testing::Spawn(RunArgv(config));
+  const fs::path csv = dir_ / "out" / "server_kill" / "steps.csv";
+  ASSERT_TRUE(Eventually([&] { return fs::exists(csv) && fs::file_size(csv) > 2000; }, 30));
+  std::vector<pid_t> server = ChildrenOf(launcher.pid, {" server "});
+  ASSERT_EQ(server.size(), 1u);
+  ASSERT_EQ(kill(server[0], SIGKILL), 0);
+  testing::Finished done = testing::Wait(launcher, 10);
+  EXPECT_EQ(done.exit_code, 69) << done.err;
+  const std::string named = "server 0 (pid " + std::to_string(server[0]) + ") was killed";
+  ASSERT_NE(done.err.find(named), std::string::npos) << done.err;
+  EXPECT_EQ(done.err.find("at step 0"), std::string::npos) << done.err;
+}
+
 // The whole of a process's NUL-separated /proc file, NULs as spaces.
 std::string ProcFile(pid_t pid, const char* name) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/" + name, std::ios::binary);
@@ -291,10 +311,14 @@ parameter_server { mode: ASYNC }
 )");
   testing::Spawned launcher = testing::Spawn(RunArgv(config));
   std::vector<pid_t> children;
+  // Each child once it has exec'd (before, its environment is still the launcher's).
   ASSERT_TRUE(Eventually(
       [&] {
-        children = ChildrenOf(launcher.pid);
-        return children.size() == 3;
+        children = ChildrenOf(launcher.pid, {"--rank"});
+        return children.size() == 3 &&
+               std::all_of(children.begin(), children.end(), [](pid_t pid) {
+                 return ProcFile(pid, "environ").find("DISTSIM_TOKEN=") != std::string::npos;
+               });
       },
       20));
   for (pid_t pid : children) {

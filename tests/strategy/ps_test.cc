@@ -335,6 +335,40 @@ Stuck StartStuckSync(absl::Duration stall_timeout) {
   return stuck;
 }
 
+// A non-finite gradient is refused, naming the worker and the step, and never applied; the
+// refusal does not reveal the shard's clock. Checked for every mode.
+TEST(PsBadGradientTest, NonFinitePushIsRefusedAndNotApplied) {
+  for (PsMode mode : {PsMode::kAsync, PsMode::kSsp, PsMode::kSync}) {
+    PsShardOptions options;
+    options.num_workers = 2;
+    options.mode = mode;
+    options.chunk_bytes = 4096;
+    const std::vector<float> init(100, 0.5f);
+    PsShard shard(options, {{0, 100}}, init, Factory(Opt::kSgd));
+    std::vector<float> grad(100, 0.25f);
+    grad[37] = std::nanf("");
+    absl::Status refused = shard.PushChunk(1, 0, 0, grad);
+    EXPECT_TRUE(absl::IsDataLoss(refused)) << refused;
+    EXPECT_NE(refused.message().find("worker 1 pushed a non-finite gradient at step 1"),
+              std::string::npos)
+        << refused;
+    EXPECT_NE(refused.message().find("element 37"), std::string::npos) << refused;
+    std::vector<float> after(100, 0);
+    shard.CopyParamsTo(after);
+    EXPECT_EQ(after, init) << "a refused gradient changed the parameters";
+    EXPECT_EQ(shard.pushes_refused(), 1u);
+    ASSERT_TRUE(shard.first_bad_push().has_value());
+    grad[37] = INFINITY;
+    EXPECT_TRUE(absl::IsDataLoss(shard.PushChunk(0, 0, 0, grad)));
+    EXPECT_EQ(shard.pushes_refused(), 2u);
+    EXPECT_NE(shard.first_bad_push()->find("worker 1"), std::string::npos);  // the first kept
+    // A call at a clock the worker has not reached is refused without the shard's clock in it.
+    absl::Status early = shard.PushChunk(0, 7, 0, std::vector<float>(100, 0.f));
+    EXPECT_FALSE(early.ok());
+    EXPECT_EQ(early.message().find("completed"), std::string::npos) << early;
+  }
+}
+
 TEST(PsWaitTest, StallTimeoutNamesTheSilentWorker) {
   Stuck stuck = StartStuckSync(absl::Milliseconds(200));
   std::vector<float> params(stuck.init.size());
