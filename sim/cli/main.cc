@@ -29,6 +29,7 @@ void AddConfigFlags(CLI::App* cmd, distsim::cli::RunFlags* flags) {
 struct Options {
   distsim::cli::RunFlags flags;
   std::string listen = "127.0.0.1:0";
+  bool allow_remote = false;  // serve on an address other machines can reach
   distsim::node::RoleFlags role;
   distsim::cli::PredictFlags predict;
 };
@@ -94,6 +95,38 @@ CLI::Validator HostPort() {
       "HOST:PORT");
 }
 
+void AddAllowRemote(CLI::App* cmd, Options* o) {
+  cmd->add_flag("--allow-remote", o->allow_remote,
+                "Serve on a non-loopback address (--listen / --bind): other machines can then "
+                "reach this process, unencrypted; the run token is what keeps strangers out");
+}
+
+// Loopback: 127.0.0.0/8, ::1 and localhost. Anything else is reachable from other machines.
+bool IsLoopback(const std::string& host) {
+  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "::1" || host == "[::1]";
+}
+
+// A non-loopback --listen or --bind without --allow-remote is a usage error (exit 64): serving
+// unencrypted on every interface must be asked for.
+int CheckRemote(const Subcommands& c, const Options& o) {
+  std::string flag, host;
+  if (c.coordinator->parsed()) {
+    flag = "--listen " + o.listen;
+    host = o.listen.substr(0, o.listen.rfind(':'));
+  } else if (c.worker->parsed() || c.server->parsed()) {
+    flag = "--bind " + o.role.bind_host;
+    host = o.role.bind_host;
+  } else {
+    return 0;
+  }
+  if (IsLoopback(host) || o.allow_remote) return 0;
+  std::fprintf(stderr,
+               "%s: serves unencrypted on an address other machines can reach; add "
+               "--allow-remote if that is meant\n",
+               flag.c_str());
+  return distsim::kExitUsage;
+}
+
 CLI::App* AddCoordinator(CLI::App* app, Options* o) {
   CLI::App* coordinator = app->add_subcommand(
       "coordinator",
@@ -103,13 +136,15 @@ CLI::App* AddCoordinator(CLI::App* app, Options* o) {
   AddConfigFlags(coordinator, &o->flags);
   coordinator->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port)")
       ->check(HostPort());
+  AddAllowRemote(coordinator, o);
   return coordinator;
 }
 
 // `distsim worker` and `distsim server` take the same options.
-CLI::App* AddRole(CLI::App* app, const char* name, const char* help,
-                  distsim::node::RoleFlags* role) {
+CLI::App* AddRole(CLI::App* app, const char* name, const char* help, Options* o) {
+  distsim::node::RoleFlags* role = &o->role;
   CLI::App* cmd = app->add_subcommand(name, help);
+  AddAllowRemote(cmd, o);
   cmd->add_option("--config", role->config_path, "The run's config (the coordinator prints it)")
       ->required();
   cmd->add_option("--rank", role->rank, "This process's rank")->required();
@@ -161,8 +196,8 @@ Subcommands AddSubcommands(CLI::App* app, Options* o) {
   c.worker = AddRole(app, "worker",
                      "One worker of a distributed run (started by distsim run, "
                      "or by hand next to `distsim coordinator`)",
-                     &o->role);
-  c.server = AddRole(app, "server", "One parameter-server shard of a distributed run", &o->role);
+                     o);
+  c.server = AddRole(app, "server", "One parameter-server shard of a distributed run", o);
   c.predict = AddPredict(app, o);
   c.check = AddCheck(app, &o->flags);
   return c;
@@ -217,5 +252,6 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : distsim::kExitUsage;
   }
+  if (int code = CheckRemote(commands, options); code != 0) return code;
   return Dispatch(commands, options);
 }

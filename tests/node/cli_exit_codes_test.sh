@@ -80,6 +80,8 @@ expect "workers: 0 is refused, not made 1" 78 "workers" -- "$distsim" run "$work
 expect "a listen port past 65535 is refused" 64 "--listen" -- "$distsim" coordinator "$work/good.textproto" --listen 127.0.0.1:70000
 expect "a role port past 65535 is refused"   64 "--port" -- "$distsim" worker --config "$work/good.textproto" --rank 0 --coordinator 127.0.0.1:1 --port 70000
 expect "a model too big is refused first"  78 "GB available" -- "$distsim" run "$work/good.textproto" -q --set 'model { mlp { hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 } } optimizer { adam { learning_rate: 0.001 } }'
+expect "a non-loopback listen needs --allow-remote" 64 "--allow-remote" -- "$distsim" coordinator "$work/good.textproto" --listen 0.0.0.0:0
+expect "a non-loopback bind needs --allow-remote"   64 "--allow-remote" -- "$distsim" worker --config "$work/good.textproto" --rank 0 --coordinator 127.0.0.1:1 --bind 0.0.0.0
 expect "a missing config file is exit 66"  66 "nothing.textproto" -- "$distsim" run "$work/nothing.textproto" -q
 
 echo "$passed passed, $failures failed"
