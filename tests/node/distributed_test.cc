@@ -49,6 +49,20 @@ class DistributedTest : public testing::SyntheticDataTest {
     return path;
   }
 
+  // Starts a run of `config` and waits until `n` children of the launcher have exec'd (their
+  // command line has a --rank); returns the launcher and, in `children`, their pids.
+  testing::Spawned StartRun(const std::string& config, size_t n, std::vector<pid_t>* children) {
+    testing::Spawned launcher = testing::Spawn(RunArgv(config));
+    const bool started = Eventually(
+        [&] {
+          *children = ChildrenOf(launcher.pid, {"--rank"});
+          return children->size() == n;
+        },
+        20);
+    EXPECT_TRUE(started) << "the run did not start " << n << " processes within 20 s";
+    return launcher;
+  }
+
   std::vector<std::string> RunArgv(const std::string& config) {
     return {DISTSIM_BINARY, "run", config, "-q", "--out", (dir_ / "out").string()};
   }
@@ -211,14 +225,9 @@ TEST_F(DistributedTest, KilledLauncherLeavesNoChild) {
 train { batch_size: 16 steps: 1000000 }
 parameter_server { mode: ASYNC }
 )");
-  testing::Spawned launcher = testing::Spawn(RunArgv(config));
   std::vector<pid_t> children;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        children = ChildrenOf(launcher.pid);
-        return children.size() == 3;
-      },
-      20));
+  testing::Spawned launcher = StartRun(config, 3, &children);
+  ASSERT_EQ(children.size(), 3u);
   kill(launcher.pid, SIGKILL);
   testing::Wait(launcher, 5);
   EXPECT_TRUE(Eventually(
@@ -238,14 +247,9 @@ TEST_F(DistributedTest, InterruptStopsEverythingAndIsNotAChildFailure) {
 train { batch_size: 16 steps: 1000000 }
 allreduce {}
 )");
-  testing::Spawned launcher = testing::Spawn(RunArgv(config));
   std::vector<pid_t> children;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        children = ChildrenOf(launcher.pid);
-        return children.size() == 2;
-      },
-      20));
+  testing::Spawned launcher = StartRun(config, 2, &children);
+  ASSERT_EQ(children.size(), 2u);
   absl::SleepFor(absl::Milliseconds(500));
   kill(launcher.pid, SIGINT);
   testing::Finished done = testing::Wait(launcher, 10);
@@ -309,18 +313,10 @@ TEST_F(DistributedTest, TheTokenIsInNoChildsCommandLine) {
 train { batch_size: 16 steps: 1000000 }
 parameter_server { mode: ASYNC }
 )");
-  testing::Spawned launcher = testing::Spawn(RunArgv(config));
+  // Children found by their --rank have exec'd (before, a child's environment is the launcher's).
   std::vector<pid_t> children;
-  // Each child once it has exec'd (before, its environment is still the launcher's).
-  ASSERT_TRUE(Eventually(
-      [&] {
-        children = ChildrenOf(launcher.pid, {"--rank"});
-        return children.size() == 3 &&
-               std::all_of(children.begin(), children.end(), [](pid_t pid) {
-                 return ProcFile(pid, "environ").find("DISTSIM_TOKEN=") != std::string::npos;
-               });
-      },
-      20));
+  testing::Spawned launcher = StartRun(config, 3, &children);
+  ASSERT_EQ(children.size(), 3u);
   for (pid_t pid : children) {
     const std::string env = ProcFile(pid, "environ");
     const size_t at = env.find("DISTSIM_TOKEN=");
