@@ -55,18 +55,13 @@ std::unique_ptr<strategy::GradientExchange> MakeRingExchange(
                                                   LearningRateScheduleOf(plan.config.optimizer()));
 }
 
-// Ring allreduce over plain TCP: the link listens on its own socket.
-class TcpRingTransport final : public WorkerTransport {
+// Ring allreduce over a link of type Link (TCP or gRPC): what both transports share.
+template <typename Link, typename LinkOptions>
+class RingTransport : public WorkerTransport {
  public:
-  TcpRingTransport(const RunPlan& plan, comm::TcpPeerLinkOptions options)
+  RingTransport(const RunPlan& plan, LinkOptions options)
       : plan_(plan), link_(std::move(options)) {}
 
-  absl::Status Listen(const std::string& host) {
-    DS_ASSIGN_OR_RETURN(int port, link_.Listen());
-    address_ = absl::StrCat(host, ":", port);
-    return absl::OkStatus();
-  }
-  std::string address() const override { return address_; }
   absl::StatusOr<std::unique_ptr<strategy::GradientExchange>> Connect(
       const PeerTable& peers, std::unique_ptr<kernels::Optimizer<float>> optimizer) override {
     DS_RETURN_IF_ERROR(link_.Connect(WorkerAddresses(peers), absl::Now() + plan_.timeouts.rpc));
@@ -75,20 +70,37 @@ class TcpRingTransport final : public WorkerTransport {
   }
   void Abort() override { latch_.Abort(); }
   bool serves_peers() const override { return true; }
-  void Close() override { link_.Close(absl::Now() + absl::Seconds(1)); }
+
+ protected:
+  const RunPlan& plan_;
+  Link link_;
 
  private:
-  const RunPlan& plan_;
-  comm::TcpPeerLink link_;
-  std::string address_;
   AbortLatch latch_;
 };
 
-// Ring allreduce over gRPC streams: the link's service runs on a server of this process.
-class GrpcRingTransport final : public WorkerTransport {
+// Plain TCP: the link listens on its own socket.
+class TcpRingTransport final : public RingTransport<comm::TcpPeerLink, comm::TcpPeerLinkOptions> {
  public:
-  GrpcRingTransport(const RunPlan& plan, comm::GrpcPeerLinkOptions options)
-      : plan_(plan), link_(std::move(options)) {}
+  using RingTransport::RingTransport;
+
+  absl::Status Listen(const std::string& host) {
+    DS_ASSIGN_OR_RETURN(int port, link_.Listen());
+    address_ = absl::StrCat(host, ":", port);
+    return absl::OkStatus();
+  }
+  std::string address() const override { return address_; }
+  void Close() override { link_.Close(absl::Now() + absl::Seconds(1)); }
+
+ private:
+  std::string address_;
+};
+
+// gRPC streams: the link's service runs on a server of this process.
+class GrpcRingTransport final
+    : public RingTransport<comm::GrpcPeerLink, comm::GrpcPeerLinkOptions> {
+ public:
+  using RingTransport::RingTransport;
 
   absl::Status Serve(const TransportFlags& flags) {
     comm::ServerOptions server;
@@ -101,24 +113,13 @@ class GrpcRingTransport final : public WorkerTransport {
     return absl::OkStatus();
   }
   std::string address() const override { return server_->address(); }
-  absl::StatusOr<std::unique_ptr<strategy::GradientExchange>> Connect(
-      const PeerTable& peers, std::unique_ptr<kernels::Optimizer<float>> optimizer) override {
-    DS_RETURN_IF_ERROR(link_.Connect(WorkerAddresses(peers), absl::Now() + plan_.timeouts.rpc));
-    latch_.Arm([this] { link_.Abort(); });
-    return MakeRingExchange(plan_, &link_, std::move(optimizer));
-  }
-  void Abort() override { latch_.Abort(); }
-  bool serves_peers() const override { return true; }
   void Close() override {
     link_.Close(absl::Now() + absl::Seconds(1));
     server_->Shutdown(0.5);
   }
 
  private:
-  const RunPlan& plan_;
-  comm::GrpcPeerLink link_;
   std::unique_ptr<comm::ProcessServer> server_;
-  AbortLatch latch_;
 };
 
 // A parameter-server worker: serves nothing, connects a client to every shard.
