@@ -133,6 +133,39 @@ void Supervisor::EvaluateForDeadChief() {
   }
 }
 
+void Supervisor::WarnOfStall() {
+  const uint64_t steps = recorder_->aggregate().total_steps();
+  if (steps != steps_seen_) {
+    steps_seen_ = steps;
+    last_progress_ = absl::Now();
+    stall_warned_ = false;
+    return;
+  }
+  const absl::Duration quiet = absl::Now() - last_progress_;
+  if (stall_warned_ || steps == 0 || quiet < plan_.timeouts.stall / 2 ||
+      coordinator_->AllWorkersFinished()) {
+    return;
+  }
+  stall_warned_ = true;
+  int behind = -1;
+  uint64_t behind_step = 0;
+  for (int w = 0; w < plan_.shape.workers; ++w) {
+    if (std::find(lost_.begin(), lost_.end(), static_cast<uint32_t>(w)) != lost_.end()) continue;
+    const uint64_t step = recorder_->aggregate().steps(w);
+    if (behind < 0 || step < behind_step) {
+      behind = w;
+      behind_step = step;
+    }
+  }
+  // A warning, not progress: shown even with -q.
+  std::fprintf(options_.progress != nullptr ? options_.progress : stderr,
+               "\nwarning: no step for %s (half of supervision.stall_timeout_s): worker %d is "
+               "furthest behind, at step %llu; the run stops as stalled at %s\n",
+               absl::FormatDuration(absl::Trunc(quiet, absl::Milliseconds(100))).c_str(), behind,
+               static_cast<unsigned long long>(behind_step),
+               absl::FormatDuration(plan_.timeouts.stall).c_str());
+}
+
 bool Supervisor::Round() {
   if (!failure_ && options_.stop != nullptr && options_.stop->load()) {
     interrupted_ = true;
@@ -147,6 +180,7 @@ bool Supervisor::Round() {
   }
   recorder_->Drain(*coordinator_);
   if (!recorder_->status().ok()) Abort(recorder_->status());  // a full disk stops the run now
+  if (!failure_) WarnOfStall();
   if (!failure_ && !chief_evaluated_ && chief_lost() && coordinator_->AllWorkersFinished()) {
     EvaluateForDeadChief();
   }

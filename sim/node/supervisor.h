@@ -7,7 +7,8 @@
 // evaluated in the chief's place; any other death, a silent process (the coordinator's
 // liveness check), a process that never registered, or Ctrl-C is a FAILURE. A failure moves the
 // run to ABORTING: the coordinator tells every process to abort at its next heartbeat, and after
-// a grace period whatever still runs is killed. The walk ends when no child runs (or, for roles
+// a grace period whatever still runs is killed. While running, half a stall timeout without a
+// new step draws one warning naming the worker furthest behind. The walk ends when no child runs (or, for roles
 // started by hand, when every process finished), and the run's status is the first failure.
 //
 // Not thread-safe: the launcher's main thread runs it.
@@ -78,6 +79,9 @@ class Supervisor {
   void EvaluateForDeadChief();
   // One round of the watch; false when the watch must end now.
   bool Round();
+  // Once no step has arrived for half the stall timeout: one warning line naming the worker
+  // furthest behind and its step, so a person knows before the run stops.
+  void WarnOfStall();
 
   const RunPlan& plan_;
   Coordinator* coordinator_;
@@ -93,6 +97,9 @@ class Supervisor {
   std::vector<uint32_t> lost_;
   bool chief_evaluated_ = false;
   absl::Time abort_deadline_ = absl::InfiniteFuture();
+  uint64_t steps_seen_ = 0;  // all workers' steps recorded, at the last progress
+  absl::Time last_progress_ = absl::Now();
+  bool stall_warned_ = false;
 };
 
 }  // namespace distsim::node

@@ -202,6 +202,10 @@ supervision { heartbeat_timeout_s: 600 stall_timeout_s: 2 }
   EXPECT_FALSE(done.timed_out);
   EXPECT_EQ(done.exit_code, 75) << done.err;
   EXPECT_NE(done.err.find("worker 1"), std::string::npos) << done.err;
+  // A warning came first, at half the stall timeout, naming the worker that stopped.
+  const size_t warning = done.err.find("warning: no step for");
+  ASSERT_NE(warning, std::string::npos) << done.err;
+  EXPECT_NE(done.err.find("worker 1 is furthest behind", warning), std::string::npos) << done.err;
 }
 
 TEST_F(DistributedTest, KilledParameterServerWorkerEndsTheRunNamingIt) {
