@@ -1,11 +1,32 @@
 #include "sim/comm/grpc_util.h"
 
+#include <cstdlib>
+
+#include <grpc/support/log.h>
+
 #include "absl/strings/str_cat.h"
 
 namespace distsim::comm {
+namespace {
+
+void DropGrpcLog(gpr_log_func_args*) {}
+
+// gRPC prints its own multi-line error records to stderr (a failed bind, a refused connection)
+// beside distsim's one-line errors, which already say what went wrong. They stay out, unless a
+// person debugging gRPC asked for them with gRPC's own GRPC_VERBOSITY.
+void QuietGrpcLog() {
+  static const bool quiet = [] {
+    if (std::getenv("GRPC_VERBOSITY") == nullptr) gpr_set_log_function(DropGrpcLog);
+    return true;
+  }();
+  (void)quiet;
+}
+
+}  // namespace
 
 absl::StatusOr<StartedServer> StartServer(const ServerOptions& options,
                                           const std::vector<grpc::Service*>& services) {
+  QuietGrpcLog();
   grpc::ServerBuilder builder;
   std::string address = absl::StrCat(options.bind_host, ":", options.port);
   StartedServer out;
@@ -27,6 +48,7 @@ absl::StatusOr<StartedServer> StartServer(const ServerOptions& options,
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_message_bytes) {
+  QuietGrpcLog();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);

@@ -24,6 +24,7 @@
 #include "kernels/param_layout.h"
 #include "sim/comm/grpc_util.h"
 #include "sim/comm/nic.h"
+#include "sim/comm/rpc_server.h"
 #include "sim/strategy/partition.h"
 #include "sim/strategy/ps_exchange.h"
 #include "sim/strategy/ps_shard.h"
@@ -212,6 +213,31 @@ TEST(GrpcPsTest, WrongTokenIsRefused) {
   std::vector<uint64_t> versions = {0};
   EXPECT_TRUE(absl::IsPermissionDenied((*client)->Push(0, params, versions, &pushed)));
   EXPECT_EQ(cluster.shards()[0]->version(), 0u);
+}
+
+// A port in use is one line of distsim's, naming the address, without gRPC's own multi-line
+// error record beside it on stderr.
+TEST(GrpcPsTest, APortInUseIsOneLineWithoutGrpcsLog) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ServerOptions server;
+  server.port = ntohs(addr.sin_port);
+  ::testing::internal::CaptureStderr();
+  absl::StatusOr<std::unique_ptr<ProcessServer>> started = ProcessServer::Start(server, {});
+  const std::string printed = ::testing::internal::GetCapturedStderr();
+  close(fd);
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.status().message().find(absl::StrCat("127.0.0.1:", server.port)),
+            std::string::npos)
+      << started.status();
+  EXPECT_EQ(printed, "") << "gRPC printed its own log";
 }
 
 TEST(GrpcPsTest, MissingServerIsUnavailableNamingIt) {
