@@ -33,6 +33,7 @@ PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
   }
   clock_.assign(options.num_workers, 0);
   next_chunk_.assign(options.num_workers, 0);
+  last_ack_.assign(options.num_workers, comm::PushAck{});
   push_update_.assign(options.num_workers, 0);
   done_.assign(options.num_workers, false);
   dropped_.assign(options.num_workers, false);
@@ -81,15 +82,14 @@ absl::Status PsShard::CheckFiniteLocked(int worker, uint64_t clock, int chunk,
   return absl::DataLossError(what);
 }
 
-std::optional<std::string> PsShard::first_bad_push() const {
-  absl::MutexLock lock(&mu_);
-  return first_bad_push_;
+// A push is keyed by (worker, clock, chunk) within the run (the token keeps other runs out): a
+// chunk of the push in progress that already arrived, or any chunk of the push just finished,
+// is a replay after a retry, and is not applied again.
+bool PsShard::IsReplayLocked(int worker, uint64_t clock, int chunk) const {
+  if (clock == clock_[worker]) return chunk >= 0 && chunk < next_chunk_[worker];
+  return clock + 1 == clock_[worker];
 }
 
-uint64_t PsShard::pushes_refused() const {
-  absl::MutexLock lock(&mu_);
-  return pushes_refused_;
-}
 
 int PsShard::SlowestLocked() const {
   int slowest = -1;
@@ -171,6 +171,8 @@ absl::Status PsShard::ReadChunk(int chunk, std::span<float> out) {
 absl::Status PsShard::PushChunk(int worker, uint64_t clock, int chunk,
                                 std::span<const float> grad) {
   absl::MutexLock lock(&mu_);
+  DS_RETURN_IF_ERROR(CheckMemberLocked(worker));
+  if (IsReplayLocked(worker, clock, chunk)) return absl::OkStatus();  // applied once already
   if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
   if (done_[worker]) {
     return absl::FailedPreconditionError(absl::StrCat("shard ", options_.shard_id, ": worker ",
@@ -277,6 +279,9 @@ absl::StatusOr<comm::PushAck> PsShard::FinishPush(int worker, uint64_t clock,
 absl::StatusOr<comm::PushAck> PsShard::FinishPushUnnotified(int worker, uint64_t clock,
                                                             uint64_t pulled_version) {
   absl::MutexLock lock(&mu_);
+  DS_RETURN_IF_ERROR(CheckMemberLocked(worker));
+  // A finish sent again after a retry: the push was applied once; answer as the first time.
+  if (clock + 1 == clock_[worker]) return last_ack_[worker];
   if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
   if (next_chunk_[worker] != static_cast<int>(chunks_.size())) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -304,6 +309,7 @@ absl::StatusOr<comm::PushAck> PsShard::FinishPushUnnotified(int worker, uint64_t
     ++version_;
   }
   ack.version = version_;
+  last_ack_[worker] = ack;
   AdvanceLocked();
   return ack;
 }

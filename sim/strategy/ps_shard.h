@@ -109,8 +109,14 @@ class PsShard final : public comm::PsShardHandler {
   // A pushed chunk holding a non-finite value is refused (DataLoss, exit 65, naming the worker
   // and the step: the message it carries is malformed) and never applied. The first such push, described for the run's error line, and
   // how many were refused.
-  std::optional<std::string> first_bad_push() const;
-  uint64_t pushes_refused() const;
+  std::optional<std::string> first_bad_push() const {
+    absl::MutexLock lock(&mu_);
+    return first_bad_push_;
+  }
+  uint64_t pushes_refused() const {
+    absl::MutexLock lock(&mu_);
+    return pushes_refused_;
+  }
   // Writes this shard's parameters into its ranges of the whole flat buffer `flat`.
   void CopyParamsTo(std::span<float> flat) const;
 
@@ -128,6 +134,9 @@ class PsShard final : public comm::PsShardHandler {
 
   // Cancelled once aborted; InvalidArgument for a worker out of range.
   absl::Status CheckMemberLocked(int worker) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Whether (worker, clock, chunk) was applied already (a replay after a retry).
+  bool IsReplayLocked(int worker, uint64_t clock, int chunk) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // DataLoss when `grad` holds a NaN or an infinity; the first is kept for
   // first_bad_push.
   absl::Status CheckFiniteLocked(int worker, uint64_t clock, int chunk,
@@ -169,6 +178,7 @@ class PsShard final : public comm::PsShardHandler {
   uint64_t progress_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> clock_ ABSL_GUARDED_BY(mu_);
   std::vector<int> next_chunk_ ABSL_GUARDED_BY(mu_);  // next chunk expected in a worker's push
+  std::vector<comm::PushAck> last_ack_ ABSL_GUARDED_BY(mu_);  // each worker's last finish
   // ASYNC/SSP: pushes begun (first chunk received) so far, and each worker's current push's
   // update index (its learning rate's).
   int64_t pushes_begun_ ABSL_GUARDED_BY(mu_) = 0;

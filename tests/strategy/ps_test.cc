@@ -369,6 +369,42 @@ TEST(PsBadGradientTest, NonFinitePushIsRefusedAndNotApplied) {
   }
 }
 
+// A push replayed after a retry (a chunk again, or the whole push again after its finish) is
+// applied exactly once, and the replayed finish gets the first answer.
+TEST(PsReplayTest, AReplayedPushIsAppliedOnce) {
+  for (PsMode mode : {PsMode::kAsync, PsMode::kSync}) {
+    PsShardOptions options;
+    options.num_workers = 1;
+    options.mode = mode;
+    options.chunk_bytes = 4096;  // 1024 floats a chunk: 2 chunks
+    const std::vector<float> init(2000, 1.0f);
+    const std::vector<float> grad(2000, 0.5f);
+    auto push = [&](PsShard& shard, bool replay) {
+      ASSERT_TRUE(shard.PushChunk(0, 0, 0, std::span(grad).first(1024)).ok());
+      if (replay) ASSERT_TRUE(shard.PushChunk(0, 0, 0, std::span(grad).first(1024)).ok());
+      ASSERT_TRUE(shard.PushChunk(0, 0, 1, std::span(grad).subspan(1024)).ok());
+      absl::StatusOr<comm::PushAck> first = shard.FinishPush(0, 0, 0);
+      ASSERT_TRUE(first.ok()) << first.status();
+      if (!replay) return;
+      ASSERT_TRUE(shard.PushChunk(0, 0, 1, std::span(grad).subspan(1024)).ok());
+      absl::StatusOr<comm::PushAck> again = shard.FinishPush(0, 0, 0);
+      ASSERT_TRUE(again.ok()) << again.status();
+      EXPECT_EQ(again->version, first->version);
+    };
+    PsShard once(options, {{0, 2000}}, init, Factory(Opt::kSgd));
+    PsShard replayed(options, {{0, 2000}}, init, Factory(Opt::kSgd));
+    push(once, false);
+    push(replayed, true);
+    std::vector<float> a(2000), b(2000);
+    once.CopyParamsTo(a);
+    replayed.CopyParamsTo(b);
+    EXPECT_EQ(a, b) << "a replay was applied twice";
+    EXPECT_NE(a, init) << "the push was not applied at all";
+    EXPECT_EQ(once.version(), replayed.version());
+    EXPECT_EQ(replayed.clocks(), std::vector<uint64_t>{1});
+  }
+}
+
 TEST(PsWaitTest, StallTimeoutNamesTheSilentWorker) {
   Stuck stuck = StartStuckSync(absl::Milliseconds(200));
   std::vector<float> params(stuck.init.size());
