@@ -22,6 +22,7 @@
 #include "sim/node/role_common.h"
 #include "sim/node/run.h"
 #include "sim/node/run_plan.h"
+#include "sim/report/chance.h"
 #include "sim/report/compare_table.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
@@ -121,6 +122,9 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
               static_cast<unsigned long long>(r.parameter_count()));
   std::printf("  final test accuracy %.2f%%  test loss %.4f  train loss %.4f\n",
               100.0 * r.final_test_accuracy(), r.final_test_loss(), r.final_train_loss());
+  if (const std::string note = report::ChanceNote(r); !note.empty()) {
+    std::printf("  note: %s\n", note.c_str());
+  }
   std::printf(
       "  wall %.1f s (training %.1f s, evaluation %.1f s)  %.0f samples/s overall, %.0f "
       "in training steps\n",

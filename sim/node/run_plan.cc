@@ -152,6 +152,7 @@ absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Mode
   plan.faults = config::FaultsByWorker(c);
   plan.continue_on_worker_loss =
       c.supervision().on_worker_failure() == SupervisionConfig::CONTINUE;
+  plan.num_classes = std::max(1, train.num_classes());
   plan.parameters = model.layout().size();
   plan.train_flops_per_example = model.TrainFlopsPerExample();
   if (c.has_parameter_server()) {

@@ -77,6 +77,7 @@ struct RunPlan {
   bool continue_on_worker_loss = false;  // supervision.on_worker_failure CONTINUE
 
   // The model, built once for the data.
+  int num_classes = 10;
   int64_t parameters = 0;
   double train_flops_per_example = 0;
   strategy::ShardMap shards;           // parameter server only

@@ -55,6 +55,7 @@ void Describe(const RunPlan& plan, const DistributedRunOptions& options,
                              ? "global steps (updates at the servers)"
                              : "steps per worker");
   result->set_parameter_count(plan.parameters);
+  result->set_chance_accuracy(1.0 / plan.num_classes);
   for (const std::string& line : config::DescribeFaults(plan.faults)) result->add_faults(line);
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "sim/report/chance.h"
 #include "sim/report/strategy_names.h"
 
 namespace distsim::report {
@@ -362,7 +363,8 @@ void DistributionFindings(const CompareResult& result, const Rows& rows, const s
 }  // namespace
 
 std::vector<std::string> Findings(const CompareResult& result) {
-  std::vector<std::string> out;
+  // Runs that learned nothing first: every other finding about them means little.
+  std::vector<std::string> out = ChanceFindings(result);
   std::vector<Rows> groups;
   for (const CompareRow& row : result.rows()) {
     if (groups.empty() || groups.back().front()->group() != row.group()) groups.emplace_back();

@@ -6,6 +6,7 @@
 
 namespace distsim::report {
 
+
 double Quantile(std::vector<double> values, double q) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());

@@ -82,6 +82,7 @@ expect "a role port past 65535 is refused"   64 "--port" -- "$distsim" worker --
 expect "a model too big is refused first"  78 "GB available" -- "$distsim" run "$work/good.textproto" -q --set 'model { mlp { hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 hidden: 65536 } } optimizer { adam { learning_rate: 0.001 } }'
 expect "a non-loopback listen needs --allow-remote" 64 "--allow-remote" -- "$distsim" coordinator "$work/good.textproto" --listen 0.0.0.0:0
 expect "a non-loopback bind needs --allow-remote"   64 "--allow-remote" -- "$distsim" worker --config "$work/good.textproto" --rank 0 --coordinator 127.0.0.1:1 --bind 0.0.0.0
+expect "a run at chance accuracy says so"   0 "ended at chance accuracy" -- "$distsim" run "$work/good.textproto" -q --out "$work/out_runs" --set 'seed: 4 optimizer { sgd { learning_rate: 0.000001 } } train { steps: 2 }'
 expect "a missing config file is exit 66"  66 "nothing.textproto" -- "$distsim" run "$work/nothing.textproto" -q
 
 echo "$passed passed, $failures failed"
