@@ -215,20 +215,32 @@ TEST(GrpcPsTest, WrongTokenIsRefused) {
   EXPECT_EQ(cluster.shards()[0]->version(), 0u);
 }
 
-// A port in use is one line of distsim's, naming the address, without gRPC's own multi-line
-// error record beside it on stderr.
-TEST(GrpcPsTest, APortInUseIsOneLineWithoutGrpcsLog) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
+// A socket bound to 127.0.0.1 on a port the kernel picks (returned in *port), or -1.
+int BindLoopback(int* port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof(addr);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return -1;
+  }
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+// A port in use is one line of distsim's, naming the address, without gRPC's own multi-line
+// error record beside it on stderr.
+TEST(GrpcPsTest, APortInUseIsOneLineWithoutGrpcsLog) {
+  int port = 0;
+  const int fd = BindLoopback(&port);
+  ASSERT_GE(fd, 0);
   ASSERT_EQ(listen(fd, 1), 0);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   ServerOptions server;
-  server.port = ntohs(addr.sin_port);
+  server.port = port;
   ::testing::internal::CaptureStderr();
   absl::StatusOr<std::unique_ptr<ProcessServer>> started = ProcessServer::Start(server, {});
   const std::string printed = ::testing::internal::GetCapturedStderr();
@@ -242,19 +254,11 @@ TEST(GrpcPsTest, APortInUseIsOneLineWithoutGrpcsLog) {
 
 TEST(GrpcPsTest, MissingServerIsUnavailableNamingIt) {
   // A port that was just free: bind a socket to 127.0.0.1:0, note the port, close it.
-  std::string address;
-  {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    address = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-    close(fd);
-  }
+  int port = 0;
+  const int fd = BindLoopback(&port);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
   PsClientOptions options;
   options.total_elems = 10;
   options.shards = {{{0, 10}}};
