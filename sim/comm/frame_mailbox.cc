@@ -147,9 +147,11 @@ absl::Status FrameMailbox::Take(int from, const FrameTag& tag, std::span<float> 
     auto it = frames_.find(key);
     if (it == frames_.end()) {
       if (!closed_[from].ok()) return closed_[from];
+      // The peer that sent nothing is the one stalled (or stuck behind one that is).
       return absl::DeadlineExceededError(
-          absl::StrCat("rank ", rank_, " stalled: nothing arrived from ", TagString(from, tag),
-                       " before the deadline"));
+          absl::StrCat("rank ", from, " stalled: rank ", rank_,
+                       " waited until the stall timeout for its frame of op ", tag.op, ", step ",
+                       tag.step, ", segment ", tag.segment));
     }
     frame = std::move(it->second.front());
     it->second.pop_front();

@@ -196,6 +196,13 @@ uint64_t Coordinator::last_step(ProcessInfo::Role role, uint32_t rank) const {
   return s ? s->last_step : 0;
 }
 
+absl::Duration Coordinator::silent_for(ProcessInfo::Role role, uint32_t rank) const {
+  absl::MutexLock lock(&mu_);
+  const Slot* s = FindSlot(role, rank);
+  if (s == nullptr || !s->registered || s->finished) return absl::ZeroDuration();
+  return absl::Now() - s->last_seen;
+}
+
 int64_t Coordinator::pid(ProcessInfo::Role role, uint32_t rank) const {
   absl::MutexLock lock(&mu_);
   const Slot* s = FindSlot(role, rank);

@@ -86,6 +86,26 @@ void Supervisor::GoOnWithout(const ChildExit& exit, const ChildRole& who) {
                plan_.shape.workers - static_cast<int>(lost_.size()));
 }
 
+// The worker silent longest, when it has sent nothing for at least a second (a heartbeat goes
+// out four times a second): "worker 1 (pid 12) stalled at step 41, no heartbeat for 2.3s; ".
+// "" when every worker is still heard from (a stall inside a live process).
+std::string Supervisor::SilentWorker() const {
+  int silent = -1;
+  absl::Duration longest = absl::Seconds(1);
+  for (int w = 0; w < plan_.shape.workers; ++w) {
+    const absl::Duration quiet = coordinator_->silent_for(ProcessInfo::WORKER, w);
+    if (quiet > longest) {
+      silent = w;
+      longest = quiet;
+    }
+  }
+  if (silent < 0) return "";
+  return absl::StrFormat("worker %d (pid %d) stalled at step %d, no heartbeat for %s; ", silent,
+                         coordinator_->pid(ProcessInfo::WORKER, silent),
+                         coordinator_->last_step(ProcessInfo::WORKER, silent),
+                         absl::FormatDuration(absl::Trunc(longest, absl::Milliseconds(100))));
+}
+
 // A worker's own last step; for a server, which counts none, the step the run had reached (the
 // furthest worker's).
 uint64_t Supervisor::StepReached(const ChildRole& who) const {
@@ -108,10 +128,12 @@ void Supervisor::HandleExit(const ChildExit& exit) {
   const std::string name = ProcessName(who.role, who.rank);
   const uint64_t step = StepReached(who);
   if (auto report = coordinator_->failure_report(who.role, who.rank)) {
-    // The process said why before exiting: pass its words and its kind of failure on.
+    // The process said why before exiting: pass its words and its kind of failure on. A stall
+    // names first the process that went silent, not the one that gave up waiting for it.
+    const std::string waited = report->exit_code() == kExitTempFail ? SilentWorker() : "";
     Abort(absl::Status(CodeForExit(report->exit_code()),
-                       absl::StrFormat("%s (pid %d) failed at step %d: %s", name, exit.pid, step,
-                                       report->error())));
+                       absl::StrFormat("%s%s (pid %d) failed at step %d: %s", waited, name,
+                                       exit.pid, step, report->error())));
   } else {
     Abort(absl::UnavailableError(
         absl::StrFormat("%s (pid %d) %s at step %d", name, exit.pid, DescribeExit(exit), step)));

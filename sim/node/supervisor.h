@@ -74,6 +74,7 @@ class Supervisor {
   void Abort(absl::Status why);
   void HandleExit(const ChildExit& exit);
   uint64_t StepReached(const ChildRole& who) const;
+  std::string SilentWorker() const;
   bool CanGoOnWithout(const ChildRole& who) const;
   void GoOnWithout(const ChildExit& exit, const ChildRole& who);
   void EvaluateForDeadChief();

@@ -208,6 +208,35 @@ supervision { heartbeat_timeout_s: 600 stall_timeout_s: 2 }
   EXPECT_NE(done.err.find("worker 1 is furthest behind", warning), std::string::npos) << done.err;
 }
 
+// A stopped ring rank leaves its neighbours waiting; the run is reported as that rank's stall,
+// not as the neighbour that gave up first.
+TEST_F(DistributedTest, ARingStallNamesTheStalledRankNotItsNeighbour) {
+  std::string config = Config("ring_stall", R"(workers: 3
+train { batch_size: 16 steps: 1000000 }
+allreduce {}
+supervision { heartbeat_timeout_s: 600 stall_timeout_s: 2 }
+)");
+  testing::Spawned launcher = testing::Spawn(RunArgv(config));
+  std::vector<pid_t> victim;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        victim = ChildrenOf(launcher.pid, {" worker ", "--rank 1 "});
+        return victim.size() == 1;
+      },
+      20));
+  const fs::path csv = dir_ / "out" / "ring_stall" / "steps.csv";
+  ASSERT_TRUE(Eventually([&] { return fs::exists(csv) && fs::file_size(csv) > 2000; }, 30));
+  kill(victim[0], SIGSTOP);
+  testing::Finished done = testing::Wait(launcher, 20);
+  kill(victim[0], SIGCONT);
+  EXPECT_FALSE(done.timed_out);
+  EXPECT_EQ(done.exit_code, 75) << done.err;
+  const std::string last_line = done.err.substr(done.err.rfind("distsim: "));
+  EXPECT_EQ(last_line.find("distsim: worker 1 (pid " + std::to_string(victim[0]) + ") stalled"),
+            0u)
+      << done.err;
+}
+
 TEST_F(DistributedTest, KilledParameterServerWorkerEndsTheRunNamingIt) {
   KillWorkerMidRun(Config("ps_kill", R"(workers: 3
 train { batch_size: 16 steps: 1000000 }
