@@ -154,33 +154,28 @@ double ModelledCommSeconds(const RunConfig& config, int64_t params,
 
 }  // namespace
 
-absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::string& data_dir) {
-  DS_ASSIGN_OR_RETURN(auto sets, data::OpenIdxDir(data_dir, config.data().train_limit(),
-                                                  config.data().test_limit()));
-  const data::Dataset& train = sets.first;
-  DS_ASSIGN_OR_RETURN(
-      auto model, node::MakeModel(config.model(), train.rows(), train.cols(), train.num_classes()));
-  const kernels::ParamLayout& layout = model->layout();
-  const ClusterShape shape = ShapeOf(config);
+absl::StatusOr<std::string> FormatPlan(const RunConfig& run_config,
+                                       const std::string& data_dir) {
+  // The same derivation a run makes: the data opened, the model built and the plan made once.
+  DS_ASSIGN_OR_RETURN(node::RunInputs in, node::OpenRun(run_config, data_dir));
+  const node::RunPlan& plan = in.plan;
+  const RunConfig& config = plan.config;
+  const kernels::ParamLayout& layout = in.model->layout();
   std::string out = absl::StrFormat("run %s: %s\nmodel %s: %d parameters, %s per copy\n",
-                                    config.name(), node::DescribeStrategy(config), model->name(),
-                                    layout.size(), Bytes(4.0 * layout.size()));
-  absl::StrAppend(&out, ProcessesText(shape));
-  std::optional<strategy::ShardMap> shards;
-  if (config.has_parameter_server()) {
-    DS_ASSIGN_OR_RETURN(shards, node::ShardMapOf(config, layout));
-    absl::StrAppend(&out, ShardMapText(config, *shards, layout));
-  }
-  const int batch = static_cast<int>(config.train().batch_size());
+                                    config.name(), node::DescribeStrategy(config),
+                                    in.model->name(), plan.parameters,
+                                    Bytes(4.0 * plan.parameters));
+  absl::StrAppend(&out, ProcessesText(plan.shape));
+  const strategy::ShardMap* shard_map = config.has_parameter_server() ? &plan.shards : nullptr;
+  if (shard_map != nullptr) absl::StrAppend(&out, ShardMapText(config, *shard_map, layout));
   DS_ASSIGN_OR_RETURN(auto summary, data::SummarizeDistribution(
-                                        node::DistributionOf(config), data::Labels(train),
-                                        train.num_classes(), shape.workers, batch, config.seed(),
-                                        !config.train().has_shuffle() || config.train().shuffle()));
+                                        plan.distribution, data::Labels(in.train),
+                                        in.train.num_classes(), plan.shape.workers, plan.batch,
+                                        config.seed(), plan.shuffle));
   absl::StrAppend(&out, "\n", data::FormatDistributionSummary(summary));
-  const strategy::ShardMap* shard_map = shards ? &*shards : nullptr;
-  absl::StrAppend(&out, ExpectedBytesText(config, ExpectBytes(config, layout.size(), shard_map)));
-  absl::StrAppend(&out, "\n",
-                  FormatCluster(config, layout.size(), shard_map, model->TrainFlopsPerExample()));
+  absl::StrAppend(&out, ExpectedBytesText(config, ExpectBytes(config, plan.parameters, shard_map)));
+  absl::StrAppend(&out, "\n", FormatCluster(config, plan.parameters, shard_map,
+                                            plan.train_flops_per_example));
   return out;
 }
 
