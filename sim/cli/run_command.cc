@@ -1,9 +1,13 @@
 #include "sim/cli/run_command.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "absl/strings/numbers.h"
@@ -303,9 +307,43 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
   return absl::OkStatus();
 }
 
+namespace {
+
+// The run token of a role process, read here at the program's edge: $DISTSIM_TOKEN, else the
+// file $DISTSIM_TOKEN_FILE names, which must be a regular file no other user can read.
+// PermissionDenied (exit 77) when neither is set or the file is open to others; NotFound /
+// Unknown when the file cannot be read.
+absl::StatusOr<std::string> RunTokenFromEnvironment() {
+  if (const char* token = std::getenv(node::kTokenEnv); token != nullptr && *token != '\0') {
+    return std::string(token);
+  }
+  const char* path = std::getenv(node::kTokenFileEnv);
+  if (path == nullptr || *path == '\0') {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "no run token: a role process takes it from $", node::kTokenEnv, " or from the file $",
+        node::kTokenFileEnv, " names (`distsim coordinator` prints the file to use)"));
+  }
+  struct stat info {};
+  if (stat(path, &info) != 0) return IoError("cannot read the run token file", path, errno);
+  if (!S_ISREG(info.st_mode) || (info.st_mode & 077) != 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        node::kTokenFileEnv, "=", path, ": the token file must be a regular file readable by its owner "
+        "alone (chmod 600)"));
+  }
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  if (token.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(node::kTokenFileEnv, "=", path, ": empty"));
+  }
+  return token;
+}
+
+}  // namespace
+
 absl::Status RoleCommand(bool server, node::RoleFlags flags) {
   // The token comes from the environment, never the command line (which `ps` shows everyone).
-  DS_ASSIGN_OR_RETURN(flags.token, node::RunTokenFromEnvironment());
+  DS_ASSIGN_OR_RETURN(flags.token, RunTokenFromEnvironment());
   if (flags.data_dir.empty()) {
     const char* env = std::getenv("DISTSIM_DATA_DIR");
     flags.data_dir =

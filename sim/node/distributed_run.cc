@@ -17,7 +17,6 @@
 #include "sim/comm/nic.h"
 #include "sim/comm/rpc_server.h"
 #include "sim/node/coordinator.h"
-#include "sim/node/exchange_factory.h"
 #include "sim/node/launcher.h"
 #include "sim/node/modelled.h"
 #include "sim/node/role_common.h"
@@ -27,7 +26,6 @@
 #include "sim/node/run_recorder.h"
 #include "sim/node/run_result.h"
 #include "sim/node/supervisor.h"
-#include "sim/node/train_loop.h"
 #include "sim/report/result_io.h"
 
 namespace distsim::node {

@@ -6,8 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "sim/base/status.h"
@@ -35,32 +33,6 @@ absl::StatusOr<RunConfig> LoadRoleConfig(const std::string& path, ProcessInfo::R
 }
 
 }  // namespace
-
-absl::StatusOr<std::string> RunTokenFromEnvironment() {
-  if (const char* token = std::getenv(kTokenEnv); token != nullptr && *token != '\0') {
-    return std::string(token);
-  }
-  const char* path = std::getenv(kTokenFileEnv);
-  if (path == nullptr || *path == '\0') {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "no run token: a role process takes it from $", kTokenEnv, " or from the file $",
-        kTokenFileEnv, " names (`distsim coordinator` prints the file to use)"));
-  }
-  struct stat info {};
-  if (stat(path, &info) != 0) return IoError("cannot read the run token file", path, errno);
-  if (!S_ISREG(info.st_mode) || (info.st_mode & 077) != 0) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        kTokenFileEnv, "=", path, ": the token file must be a regular file readable by its owner "
-        "alone (chmod 600)"));
-  }
-  std::ifstream in(path);
-  std::string token;
-  std::getline(in, token);
-  if (token.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat(kTokenFileEnv, "=", path, ": empty"));
-  }
-  return token;
-}
 
 absl::Status WriteTokenFile(const std::string& path, const std::string& token) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -21,11 +21,6 @@ namespace distsim::node {
 inline constexpr char kTokenEnv[] = "DISTSIM_TOKEN";
 inline constexpr char kTokenFileEnv[] = "DISTSIM_TOKEN_FILE";
 
-// The run token from the environment: DISTSIM_TOKEN, else the file DISTSIM_TOKEN_FILE names
-// (which must be a regular file that no other user can read). PermissionDenied (exit 77) when
-// neither is set or the file is open to others; NotFound / Unknown when the file cannot be read.
-absl::StatusOr<std::string> RunTokenFromEnvironment();
-
 // Writes `token` to `path` with mode 0600 (replacing what was there), for DISTSIM_TOKEN_FILE.
 absl::Status WriteTokenFile(const std::string& path, const std::string& token);
 

@@ -41,9 +41,8 @@ absl::Status PullNewest(const RunPlan& plan, const PeerTable& peers, const std::
 }
 
 // The parts of the result the aggregate does not know: what ran, where its figures came from,
-// the workers lost and the faults.
-void Describe(const RunPlan& plan, const DistributedRunOptions& options,
-              const std::vector<uint32_t>& lost, RunResult* result) {
+// and the faults.
+void Describe(const RunPlan& plan, const DistributedRunOptions& options, RunResult* result) {
   const RunConfig& config = plan.config;
   *result->mutable_config() = config;
   *result->mutable_provenance() =
@@ -128,7 +127,7 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
                                                const DistributedRunOptions& options,
                                                const Stopwatch& clock) {
   RunResult result;
-  Describe(plan, options, lost, &result);
+  Describe(plan, options, &result);
   DS_RETURN_IF_ERROR(recorder.aggregate().Fill(
       coordinator.summaries(ProcessInfo::WORKER), coordinator.summaries(ProcessInfo::SERVER),
       plan.server_params, plan.config.has_allreduce(), &result));

@@ -49,6 +49,31 @@ class DistributedTest : public testing::SyntheticDataTest {
     return path;
   }
 
+  // Starts a run of `config` (named `name`), waits until it trains, SIGSTOPs worker 1 (alive but
+  // silent), and returns how the run ended within 20 s; *victim gets worker 1's pid.
+  testing::Finished StopWorkerOneMidRun(const std::string& config, const std::string& name,
+                                        pid_t* victim) {
+    testing::Spawned launcher = testing::Spawn(RunArgv(config));
+    std::vector<pid_t> found;
+    const bool started = Eventually(
+        [&] {
+          found = ChildrenOf(launcher.pid, {" worker ", "--rank 1 "});
+          return found.size() == 1;
+        },
+        20);
+    const fs::path csv = dir_ / "out" / name / "steps.csv";
+    const bool trains =
+        started && Eventually([&] { return fs::exists(csv) && fs::file_size(csv) > 2000; }, 30);
+    EXPECT_TRUE(trains) << "the run did not start training";
+    if (trains) {
+      *victim = found[0];
+      kill(*victim, SIGSTOP);
+    }
+    testing::Finished done = testing::Wait(launcher, 20);
+    if (trains) kill(*victim, SIGCONT);
+    return done;
+  }
+
   // Starts a run of `config` and waits until `n` children of the launcher have exec'd (their
   // command line has a --rank); returns the launcher and, in `children`, their pids.
   testing::Spawned StartRun(const std::string& config, size_t n, std::vector<pid_t>* children) {
@@ -186,19 +211,8 @@ train { batch_size: 16 steps: 1000000 }
 parameter_server { mode: SYNC }
 supervision { heartbeat_timeout_s: 600 stall_timeout_s: 2 }
 )");
-  testing::Spawned launcher = testing::Spawn(RunArgv(config));
-  std::vector<pid_t> victim;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        victim = ChildrenOf(launcher.pid, {" worker ", "--rank 1 "});
-        return victim.size() == 1;
-      },
-      20));
-  const fs::path csv = dir_ / "out" / "stall" / "steps.csv";
-  ASSERT_TRUE(Eventually([&] { return fs::exists(csv) && fs::file_size(csv) > 2000; }, 30));
-  kill(victim[0], SIGSTOP);
-  testing::Finished done = testing::Wait(launcher, 20);
-  kill(victim[0], SIGCONT);
+  pid_t victim = 0;
+  testing::Finished done = StopWorkerOneMidRun(config, "stall", &victim);
   EXPECT_FALSE(done.timed_out);
   EXPECT_EQ(done.exit_code, 75) << done.err;
   EXPECT_NE(done.err.find("worker 1"), std::string::npos) << done.err;
@@ -216,23 +230,12 @@ train { batch_size: 16 steps: 1000000 }
 allreduce {}
 supervision { heartbeat_timeout_s: 600 stall_timeout_s: 2 }
 )");
-  testing::Spawned launcher = testing::Spawn(RunArgv(config));
-  std::vector<pid_t> victim;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        victim = ChildrenOf(launcher.pid, {" worker ", "--rank 1 "});
-        return victim.size() == 1;
-      },
-      20));
-  const fs::path csv = dir_ / "out" / "ring_stall" / "steps.csv";
-  ASSERT_TRUE(Eventually([&] { return fs::exists(csv) && fs::file_size(csv) > 2000; }, 30));
-  kill(victim[0], SIGSTOP);
-  testing::Finished done = testing::Wait(launcher, 20);
-  kill(victim[0], SIGCONT);
+  pid_t victim = 0;
+  testing::Finished done = StopWorkerOneMidRun(config, "ring_stall", &victim);
   EXPECT_FALSE(done.timed_out);
   EXPECT_EQ(done.exit_code, 75) << done.err;
   const std::string last_line = done.err.substr(done.err.rfind("distsim: "));
-  EXPECT_EQ(last_line.find("distsim: worker 1 (pid " + std::to_string(victim[0]) + ") stalled"),
+  EXPECT_EQ(last_line.find("distsim: worker 1 (pid " + std::to_string(victim) + ") stalled"),
             0u)
       << done.err;
 }

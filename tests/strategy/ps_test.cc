@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -432,7 +433,9 @@ bool WaitUntilParked(Stuck& stuck) {
 // The stall timeout of the abort tests is 60 s: an abort that works returns long before it.
 constexpr auto kWellBeforeTheStall = std::chrono::seconds(20);
 
-TEST(PsWaitTest, ShardAbortReleasesWaiters) {
+// Parks a pull of worker 1 on a stuck SYNC cluster, runs `abort`, and checks the pull returns
+// Cancelled well before the stall timeout.
+void ExpectAbortReleasesAParkedPull(const std::function<void(Stuck&)>& abort) {
   Stuck stuck = StartStuckSync(absl::Seconds(60));
   absl::Status status;
   std::thread puller([&] {
@@ -442,26 +445,20 @@ TEST(PsWaitTest, ShardAbortReleasesWaiters) {
   });
   EXPECT_TRUE(WaitUntilParked(stuck));
   const auto start = std::chrono::steady_clock::now();
-  for (auto& s : stuck.cluster->shards()) s->Abort();
+  abort(stuck);
   puller.join();
   EXPECT_TRUE(absl::IsCancelled(status)) << status;
   EXPECT_LT(std::chrono::steady_clock::now() - start, kWellBeforeTheStall);
 }
 
-TEST(PsWaitTest, ClientAbortReleasesItsWait) {
-  Stuck stuck = StartStuckSync(absl::Seconds(60));
-  absl::Status status;
-  std::thread puller([&] {
-    std::vector<float> params(stuck.init.size());
-    comm::PullResult pulled;
-    status = stuck.client->Pull(1, params, &pulled);
+TEST(PsWaitTest, ShardAbortReleasesWaiters) {
+  ExpectAbortReleasesAParkedPull([](Stuck& stuck) {
+    for (auto& s : stuck.cluster->shards()) s->Abort();
   });
-  EXPECT_TRUE(WaitUntilParked(stuck));
-  const auto start = std::chrono::steady_clock::now();
-  stuck.client->Abort();
-  puller.join();
-  EXPECT_TRUE(absl::IsCancelled(status)) << status;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, kWellBeforeTheStall);
+}
+
+TEST(PsWaitTest, ClientAbortReleasesItsWait) {
+  ExpectAbortReleasesAParkedPull([](Stuck& stuck) { stuck.client->Abort(); });
 }
 
 TEST(PsWaitTest, DoneWorkerIsNoLongerWaitedFor) {
