@@ -116,6 +116,29 @@ void PrintModelled(const RunResult& r) {
       m.cost_usd() > 0 ? absl::StrFormat("  cost $%.4f", m.cost_usd()).c_str() : "");
 }
 
+// What a person should notice (a run that learned nothing, dropped pushes) and the memory the
+// run's processes held.
+void PrintNotes(const RunResult& r) {
+  if (const std::string note = report::ChanceNote(r); !note.empty()) {
+    std::printf("  note: %s\n", note.c_str());
+  }
+  if (r.memory().processes() > 0) {
+    const MemoryStats& m = r.memory();
+    std::printf("  memory %u processes: %.1f MB PSS in all (%.1f MB each on average, at most %.1f "
+                "MB), launcher %.1f MB\n",
+                m.processes(), m.pss_total_bytes() / 1e6,
+                m.pss_total_bytes() / 1e6 / m.processes(), m.pss_max_bytes() / 1e6,
+                m.launcher_pss_bytes() / 1e6);
+  }
+  uint64_t skipped = 0;
+  for (const ServerStats& s : r.server_stats()) skipped += s.pushes_skipped();
+  if (skipped > 0) {
+    std::printf("  note: %llu push(es) held a non-finite gradient and were dropped, not applied "
+                "(parameter_server.on_bad_gradient SKIP)\n",
+                static_cast<unsigned long long>(skipped));
+  }
+}
+
 void PrintSummary(const RunResult& r, const std::string& out_dir) {
   std::printf("\n%s: %s, %s\n", r.config().name().c_str(),
               r.config().model().ShortDebugString().c_str(),
@@ -126,9 +149,7 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
               static_cast<unsigned long long>(r.parameter_count()));
   std::printf("  final test accuracy %.2f%%  test loss %.4f  train loss %.4f\n",
               100.0 * r.final_test_accuracy(), r.final_test_loss(), r.final_train_loss());
-  if (const std::string note = report::ChanceNote(r); !note.empty()) {
-    std::printf("  note: %s\n", note.c_str());
-  }
+  PrintNotes(r);
   std::printf(
       "  wall %.1f s (training %.1f s, evaluation %.1f s)  %.0f samples/s overall, %.0f "
       "in training steps\n",

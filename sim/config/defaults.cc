@@ -27,6 +27,9 @@ void FillParameterServer(uint32_t workers, ParameterServerStrategy* ps) {
     ps->set_partitioning(ParameterServerStrategy::BALANCED_RANGES);
   }
   if (ps->chunk_bytes() == 0) ps->set_chunk_bytes(kMiB);
+  if (ps->on_bad_gradient() == ParameterServerStrategy::ON_BAD_GRADIENT_UNSPECIFIED) {
+    ps->set_on_bad_gradient(ParameterServerStrategy::STOP);
+  }
 }
 
 void FillAllreduce(AllreduceStrategy* allreduce) {

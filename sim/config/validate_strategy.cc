@@ -65,6 +65,11 @@ void CheckParameterServer(const RunConfig& config, Problems* problems) {
   }
   problems->CheckInteger("parameter_server.chunk_bytes", ps.chunk_bytes(), kMinChunkBytes,
                          kMaxChunkBytes);
+  if (ps.on_bad_gradient() != ParameterServerStrategy::STOP &&
+      ps.on_bad_gradient() != ParameterServerStrategy::SKIP) {
+    problems->Add("parameter_server.on_bad_gradient",
+                  absl::StrCat(ps.on_bad_gradient(), " is not a choice; must be STOP or SKIP"));
+  }
 }
 
 void CheckAllreduce(const AllreduceStrategy& allreduce, Problems* problems) {

@@ -227,6 +227,7 @@ strategy::PsShardOptions PsShardOptionsOf(const RunPlan& plan, int rank) {
   options.staleness = ps.staleness();
   options.chunk_bytes = static_cast<int64_t>(ps.chunk_bytes());
   options.learning_rate = LearningRateScheduleOf(plan.config.optimizer());
+  options.skip_bad_gradients = ps.on_bad_gradient() == ParameterServerStrategy::SKIP;
   return options;
 }
 

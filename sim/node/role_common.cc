@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "sim/base/status.h"
@@ -89,6 +92,22 @@ double ProcessCpuSeconds() {
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
          1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+ProcessMemory ReadProcessMemory() {
+  ProcessMemory memory;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  memory.max_rss_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;  // Linux: kB
+  std::ifstream rollup("/proc/self/smaps_rollup");
+  std::string line;
+  while (std::getline(rollup, line)) {
+    if (line.rfind("Pss:", 0) != 0) continue;  // "Pss:   12345 kB"
+    uint64_t kb = 0;
+    if (std::sscanf(line.c_str(), "Pss: %" SCNu64, &kb) == 1) memory.pss_bytes = kb * 1024;
+    break;
+  }
+  return memory;
 }
 
 }  // namespace distsim::node

@@ -41,6 +41,14 @@ ProcessInfo SelfInfo(ProcessInfo::Role role, uint32_t rank, uint32_t host,
 // User plus system CPU seconds of this process so far.
 double ProcessCpuSeconds();
 
+// This process's memory now: its proportional set size (/proc/self/smaps_rollup; 0 where the
+// kernel has no such file) and its peak resident set (getrusage), in bytes.
+struct ProcessMemory {
+  uint64_t pss_bytes = 0;
+  uint64_t max_rss_bytes = 0;
+};
+ProcessMemory ReadProcessMemory();
+
 }  // namespace distsim::node
 
 #endif  // DISTSIM_SIM_NODE_ROLE_COMMON_H_

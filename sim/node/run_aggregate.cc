@@ -109,6 +109,9 @@ void FillServers(const std::vector<ProcessSummary>& server_summaries,
     s->set_bytes_sent(p.bytes_sent());
     s->set_bytes_received(p.bytes_received());
     s->set_pushes_refused(p.pushes_refused());
+    s->set_pushes_skipped(p.pushes_skipped());
+    s->set_pss_bytes(p.pss_bytes());
+    s->set_max_rss_bytes(p.max_rss_bytes());
     all->set_updates(all->updates() + p.updates_applied());
     weighted += p.staleness_mean() * p.updates_applied();
     all->set_p99(std::max(all->p99(), p.staleness_p99()));  // the worst shard's
@@ -128,6 +131,25 @@ absl::Status CheckReplicasAgree(const std::vector<ProcessSummary>& workers) {
     }
   }
   return absl::OkStatus();
+}
+
+// Each process's memory as it finished, and their sum: the run's cost to the machine.
+void FillMemory(const std::vector<ProcessSummary>& workers,
+                const std::vector<ProcessSummary>& servers, RunResult* result) {
+  MemoryStats* memory = result->mutable_memory();
+  auto add = [memory](const ProcessSummary& p) {
+    if (p.pss_bytes() == 0 && p.max_rss_bytes() == 0) return;  // did not report (lost)
+    memory->set_processes(memory->processes() + 1);
+    memory->set_pss_total_bytes(memory->pss_total_bytes() + p.pss_bytes());
+    memory->set_pss_max_bytes(std::max(memory->pss_max_bytes(), p.pss_bytes()));
+    memory->set_max_rss_bytes(std::max(memory->max_rss_bytes(), p.max_rss_bytes()));
+  };
+  for (const ProcessSummary& p : workers) add(p);
+  for (const ProcessSummary& p : servers) add(p);
+  for (int i = 0; i < result->worker_stats_size() && i < static_cast<int>(workers.size()); ++i) {
+    result->mutable_worker_stats(i)->set_pss_bytes(workers[i].pss_bytes());
+    result->mutable_worker_stats(i)->set_max_rss_bytes(workers[i].max_rss_bytes());
+  }
 }
 
 }  // namespace
@@ -210,6 +232,7 @@ absl::Status RunAggregate::Fill(const std::vector<ProcessSummary>& worker_summar
   result->set_samples(samples());
   result->set_train_seconds(sums.step / std::max<size_t>(1, workers_.size()));
   FillServers(server_summaries, server_params, result);
+  FillMemory(worker_summaries, server_summaries, result);
   FillChief(worker_summaries, result);
   if (replicas_must_agree) return CheckReplicasAgree(worker_summaries);
   return absl::OkStatus();

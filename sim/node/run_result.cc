@@ -9,6 +9,7 @@
 #include "sim/config/instances.h"
 #include "sim/node/exchange_factory.h"
 #include "sim/node/provenance.h"
+#include "sim/node/role_common.h"
 #include "sim/node/train_loop.h"
 #include "sim/report/result_io.h"
 #include "sim/report/trace.h"
@@ -132,6 +133,7 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
       coordinator.summaries(ProcessInfo::WORKER), coordinator.summaries(ProcessInfo::SERVER),
       plan.server_params, plan.config.has_allreduce(), &result));
   MarkLost(lost, &result);
+  result.mutable_memory()->set_launcher_pss_bytes(ReadProcessMemory().pss_bytes);
   facts.worker_lost.assign(plan.shape.workers, false);
   for (uint32_t w : lost) facts.worker_lost[w] = true;
   model::Timeline timeline;

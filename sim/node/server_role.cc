@@ -29,12 +29,16 @@ ProcessSummary ShardSummary(const ProcessInfo& self, const strategy::PsShard& sh
   *summary.mutable_process() = self;
   summary.set_wall_s(wall_s);
   summary.set_cpu_s(ProcessCpuSeconds());
+  const ProcessMemory memory = ReadProcessMemory();
+  summary.set_pss_bytes(memory.pss_bytes);
+  summary.set_max_rss_bytes(memory.max_rss_bytes);
   summary.set_updates_applied(staleness.count());
   summary.set_staleness_mean(staleness.mean());
   summary.set_staleness_p99(static_cast<double>(staleness.p99()));
   summary.set_staleness_max(staleness.max());
   summary.set_version(shard.version());
   summary.set_pushes_refused(shard.pushes_refused());
+  summary.set_pushes_skipped(shard.pushes_skipped());
   return summary;
 }
 
@@ -55,7 +59,8 @@ absl::Status ServeUntilShutdown(comm::CoordinatorClient* coordinator, strategy::
   while (!heartbeater.WaitForShutdown(absl::Milliseconds(200))) {
     // A non-finite gradient was refused: a worker's maths broke, or someone holding the token
     // pushed garbage. Either way the run cannot be trusted: stop it (exit 65), naming the push.
-    if ((bad_push = shard->first_bad_push())) break;
+    // (on_bad_gradient SKIP dropped it instead, and the run goes on.)
+    if (shard->pushes_refused() > 0 && (bad_push = shard->first_bad_push())) break;
   }
   heartbeater.Stop();
   if (bad_push) {

@@ -151,6 +151,9 @@ class WorkerRole {
     summary.set_parameter_hash(HashFloats(params_));
     summary.set_wall_s(clock_.Seconds());
     summary.set_cpu_s(ProcessCpuSeconds());
+    const ProcessMemory memory = ReadProcessMemory();
+    summary.set_pss_bytes(memory.pss_bytes);
+    summary.set_max_rss_bytes(memory.max_rss_bytes);
     summary.set_eval_s(result.eval_s);
     heartbeater_->Stop();
     heartbeater_->Flush();

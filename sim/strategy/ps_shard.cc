@@ -33,6 +33,7 @@ PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
   }
   clock_.assign(options.num_workers, 0);
   next_chunk_.assign(options.num_workers, 0);
+  dropping_from_.assign(options.num_workers, -1);
   last_ack_.assign(options.num_workers, comm::PushAck{});
   push_update_.assign(options.num_workers, 0);
   done_.assign(options.num_workers, false);
@@ -69,17 +70,26 @@ absl::Status PsShard::CheckWorkerLocked(int worker, uint64_t clock) const {
   return absl::OkStatus();
 }
 
-absl::Status PsShard::CheckFiniteLocked(int worker, uint64_t clock, int chunk,
-                                        std::span<const float> grad) {
+std::optional<std::string> PsShard::CheckFiniteLocked(int worker, uint64_t clock, int chunk,
+                                                      std::span<const float> grad) {
   const auto bad = std::find_if(grad.begin(), grad.end(), [](float g) { return !std::isfinite(g); });
-  if (bad == grad.end()) return absl::OkStatus();
-  ++pushes_refused_;
-  const std::string what = absl::StrCat(
+  if (bad == grad.end()) return std::nullopt;
+  const bool skip = options_.skip_bad_gradients;
+  ++(skip ? pushes_skipped_ : pushes_refused_);
+  std::string what = absl::StrCat(
       "worker ", worker, " pushed a non-finite gradient at step ", clock + 1, " (", *bad,
       " at element ", chunk * chunk_elems_ + (bad - grad.begin()), " of shard ",
-      options_.shard_id, "); refused, not applied");
+      options_.shard_id, skip ? "); dropped, not applied" : "); refused, not applied");
   if (!first_bad_push_) first_bad_push_ = what;
-  return absl::DataLossError(what);
+  return what;
+}
+
+void PsShard::DropChunkLocked(int worker, int chunk) {
+  if (dropping_from_[worker] < 0) dropping_from_[worker] = chunk;
+  Chunk& c = chunks_[chunk];
+  if (options_.mode != PsMode::kSync) return;
+  ++c.skipped;  // the step's average is over the parts that were used
+  if (c.contributions + c.skipped == SyncNeededLocked()) ApplySyncChunkLocked(chunk);
 }
 
 // A push is keyed by (worker, clock, chunk) within the run (the token keeps other runs out): a
@@ -190,9 +200,15 @@ absl::Status PsShard::PushChunk(int worker, uint64_t clock, int chunk,
         "shard ", options_.shard_id, ": worker ", worker, " pushed step ", clock,
         " before the update of the step before was applied (version ", version_, ")"));
   }
-  DS_RETURN_IF_ERROR(CheckFiniteLocked(worker, clock, chunk, grad));
+  std::optional<std::string> bad;
+  if (dropping_from_[worker] < 0) bad = CheckFiniteLocked(worker, clock, chunk, grad);
+  if (bad && !options_.skip_bad_gradients) return absl::DataLossError(*bad);
   ++next_chunk_[worker];
   ++progress_;  // a slow push in progress is not a stall
+  if (bad || dropping_from_[worker] >= 0) {
+    DropChunkLocked(worker, chunk);
+    return absl::OkStatus();
+  }
   Chunk& c = chunks_[chunk];
   if (options_.mode != PsMode::kSync) {
     if (chunk == 0) push_update_[worker] = pushes_begun_++;  // a new push: its update index
@@ -207,7 +223,7 @@ absl::Status PsShard::PushChunk(int worker, uint64_t clock, int chunk,
   c.parts[worker].assign(grad.begin(), grad.end());
   c.has_part[worker] = true;
   ++c.contributions;
-  if (c.contributions == SyncNeededLocked()) ApplySyncChunkLocked(chunk);
+  if (c.contributions + c.skipped == SyncNeededLocked()) ApplySyncChunkLocked(chunk);
   return absl::OkStatus();
 }
 
@@ -221,6 +237,8 @@ int PsShard::SyncNeededLocked() const {
 
 void PsShard::ApplySyncChunkLocked(int chunk) {
   Chunk& c = chunks_[chunk];
+  c.applied = true;
+  if (c.contributions == 0) return;  // every part was dropped: nothing to average
   bool first = true;
   for (size_t w = 0; w < c.parts.size(); ++w) {
     if (!c.has_part[w]) continue;
@@ -238,7 +256,6 @@ void PsShard::ApplySyncChunkLocked(int chunk) {
   }
   options_.learning_rate.Apply(static_cast<int64_t>(version_), *c.optimizer);  // step's update
   c.optimizer->Step(ChunkParamsLocked(chunk), c.sum);
-  c.applied = true;
 }
 
 void PsShard::TrySyncCompleteLocked() {
@@ -247,7 +264,8 @@ void PsShard::TrySyncCompleteLocked() {
   bool all_applied = true;
   for (size_t c = 0; c < chunks_.size(); ++c) {
     Chunk& chunk = chunks_[c];
-    if (!chunk.applied && chunk.contributions > 0 && chunk.contributions == needed) {
+    const int received = chunk.contributions + chunk.skipped;
+    if (!chunk.applied && received > 0 && received == needed) {
       ApplySyncChunkLocked(static_cast<int>(c));
     }
     all_applied = all_applied && chunk.applied;
@@ -258,6 +276,7 @@ void PsShard::TrySyncCompleteLocked() {
   for (Chunk& chunk : chunks_) {
     chunk.applied = false;
     chunk.contributions = 0;
+    chunk.skipped = 0;
     std::fill(chunk.has_part.begin(), chunk.has_part.end(), false);
   }
   staleness_.Add(0);
@@ -300,10 +319,11 @@ absl::StatusOr<comm::PushAck> PsShard::FinishPushUnnotified(int worker, uint64_t
   }
   next_chunk_[worker] = 0;
   ++clock_[worker];
+  const bool dropped_whole = std::exchange(dropping_from_[worker], -1) == 0;
   comm::PushAck ack;
   if (options_.mode == PsMode::kSync) {
     TrySyncCompleteLocked();
-  } else {
+  } else if (!dropped_whole) {  // a push dropped whole is no update
     ack.staleness = version_ - pulled_version;
     staleness_.Add(ack.staleness);
     ++version_;
@@ -341,6 +361,7 @@ absl::Status PsShard::DropWorker(int worker) {
     dropped_[worker] = true;
     if (done_[worker]) return absl::OkStatus();
     next_chunk_[worker] = 0;
+    dropping_from_[worker] = -1;
     done_[worker] = true;
     if (options_.mode == PsMode::kSync) TrySyncCompleteLocked();
     AdvanceLocked();

@@ -63,6 +63,9 @@ struct PsShardOptions {
   // Warm-up by update index (see the top of this file); base must be the factory's optimizers'
   // rate when it warms up (checked: > 0). Default: none, the optimizers' rates are never touched.
   LearningRateSchedule learning_rate;
+  // A chunk holding a NaN or an infinity is never applied. false (on_bad_gradient STOP): it is
+  // refused with DataLoss. true (SKIP): the push is dropped from that chunk on, and counted.
+  bool skip_bad_gradients = false;
 };
 
 // Makes the optimizer for `size` elements (e.g. node::MakeOptimizer bound to the config).
@@ -106,9 +109,11 @@ class PsShard final : public comm::PsShardHandler {
   // WaitPull calls blocked right now waiting for the shard to advance (pushes never block). For
   // tests that must know a pull is parked before they act.
   int parked() const;
-  // A pushed chunk holding a non-finite value is refused (DataLoss, exit 65, naming the worker
-  // and the step: the message it carries is malformed) and never applied. The first such push, described for the run's error line, and
-  // how many were refused.
+  // A pushed chunk holding a non-finite value is never applied. It is refused (DataLoss, exit
+  // 65, naming the worker and the step: the message it carries is malformed), or with
+  // skip_bad_gradients its push is dropped from that chunk on and the push succeeds. The first
+  // such push, described for the run's error line or its summary, and how many were refused or
+  // dropped.
   std::optional<std::string> first_bad_push() const {
     absl::MutexLock lock(&mu_);
     return first_bad_push_;
@@ -116,6 +121,10 @@ class PsShard final : public comm::PsShardHandler {
   uint64_t pushes_refused() const {
     absl::MutexLock lock(&mu_);
     return pushes_refused_;
+  }
+  uint64_t pushes_skipped() const {
+    absl::MutexLock lock(&mu_);
+    return pushes_skipped_;
   }
   // Writes this shard's parameters into its ranges of the whole flat buffer `flat`.
   void CopyParamsTo(std::span<float> flat) const;
@@ -129,6 +138,7 @@ class PsShard final : public comm::PsShardHandler {
     std::vector<bool> has_part;
     std::vector<float> sum;
     int contributions = 0;   // SYNC: how many parts are in
+    int skipped = 0;         // SYNC: parts dropped for a non-finite value (skip_bad_gradients)
     bool applied = false;    // SYNC: updated in the current step
   };
 
@@ -137,10 +147,13 @@ class PsShard final : public comm::PsShardHandler {
   // Whether (worker, clock, chunk) was applied already (a replay after a retry).
   bool IsReplayLocked(int worker, uint64_t clock, int chunk) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // DataLoss when `grad` holds a NaN or an infinity; the first is kept for
-  // first_bad_push.
-  absl::Status CheckFiniteLocked(int worker, uint64_t clock, int chunk,
-                                 std::span<const float> grad) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // When `grad` holds a NaN or an infinity: what was pushed (the first is kept for
+  // first_bad_push), counted as refused or skipped. nullopt when every value is finite.
+  std::optional<std::string> CheckFiniteLocked(int worker, uint64_t clock, int chunk,
+                                               std::span<const float> grad)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // skip_bad_gradients: takes chunk `chunk` of `worker`'s push as received without using it.
+  void DropChunkLocked(int worker, int chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckWorkerLocked(int worker, uint64_t clock) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool PullReadyLocked(uint64_t clock) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -174,10 +187,13 @@ class PsShard final : public comm::PsShardHandler {
   int parked_ ABSL_GUARDED_BY(mu_) = 0;  // WaitPull calls in changed_.WaitWithDeadline
   std::optional<std::string> first_bad_push_ ABSL_GUARDED_BY(mu_);
   uint64_t pushes_refused_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t pushes_skipped_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t progress_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<uint64_t> clock_ ABSL_GUARDED_BY(mu_);
   std::vector<int> next_chunk_ ABSL_GUARDED_BY(mu_);  // next chunk expected in a worker's push
+  // skip_bad_gradients: the chunk of a worker's push in progress from which it is dropped, -1.
+  std::vector<int> dropping_from_ ABSL_GUARDED_BY(mu_);
   std::vector<comm::PushAck> last_ack_ ABSL_GUARDED_BY(mu_);  // each worker's last finish
   // ASYNC/SSP: pushes begun (first chunk received) so far, and each worker's current push's
   // update index (its learning rate's).

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -259,6 +260,40 @@ TEST_F(ClusterTest, ServersRefuseACorruptGradientAndStopTheRun) {
     EXPECT_NE(done.err.find("worker 1 pushed a non-finite gradient at step 20"),
               std::string::npos)
         << done.err;
+  }
+}
+
+// With on_bad_gradient SKIP the same corrupt push is dropped and counted, and the run completes.
+TEST_F(ClusterTest, ServersSkipACorruptGradientWhenAskedAndCountIt) {
+  for (const std::string mode : {"ASYNC", "SYNC"}) {
+    SCOPED_TRACE(mode);
+    std::string path = Config("skip_" + mode, "mlp { hidden: 32 }",
+                              "workers: 2\ntrain { batch_size: 16 steps: 40 eval_every_steps: 0 }\n"
+                              "parameter_server { mode: " + mode +
+                                  " servers: 2 on_bad_gradient: SKIP }\n"
+                                  "cluster { faults { worker: 1 corrupt_at_step: 20 } }\n");
+    testing::Finished done = RunConfig(path, 60);
+    ASSERT_EQ(done.exit_code, 0) << done.err;
+    RunResult r = Result("skip_" + mode);
+    uint64_t skipped = 0, refused = 0;
+    for (const ServerStats& s : r.server_stats()) {
+      skipped += s.pushes_skipped();
+      refused += s.pushes_refused();
+    }
+    EXPECT_EQ(skipped, 1u) << "one NaN, in one shard's range";
+    EXPECT_EQ(refused, 0u);
+    EXPECT_TRUE(std::isfinite(r.final_train_loss()));
+    // Each process reports its memory; a PSS never exceeds the peak resident set.
+    EXPECT_EQ(r.memory().processes(), 4u);
+    uint64_t pss = 0;
+    for (const WorkerStats& w : r.worker_stats()) {
+      EXPECT_GT(w.pss_bytes(), 0u);
+      EXPECT_LE(w.pss_bytes(), w.max_rss_bytes());
+      pss += w.pss_bytes();
+    }
+    for (const ServerStats& s : r.server_stats()) pss += s.pss_bytes();
+    EXPECT_EQ(r.memory().pss_total_bytes(), pss);
+    EXPECT_GT(r.memory().launcher_pss_bytes(), 0u);
   }
 }
 

@@ -370,6 +370,83 @@ TEST(PsBadGradientTest, NonFinitePushIsRefusedAndNotApplied) {
   }
 }
 
+// on_bad_gradient SKIP, ASYNC: the push is dropped from its bad chunk on and the run goes on. A
+// chunk applied before the bad one stays applied; a push dropped whole is no update (the version
+// does not move) but the worker's clock does.
+TEST(PsBadGradientTest, SkipDropsTheRestOfThePushAndGoesOn) {
+  PsShardOptions options;
+  options.num_workers = 1;
+  options.mode = PsMode::kAsync;
+  options.chunk_bytes = 4096;  // 1024 floats a chunk: 2 chunks
+  options.skip_bad_gradients = true;
+  const std::vector<float> init(2000, 1.0f);
+  std::vector<float> grad(2000, 0.5f);
+  grad[1500] = std::nanf("");
+  PsShard shard(options, {{0, 2000}}, init, Factory(Opt::kSgd));
+  ASSERT_TRUE(shard.PushChunk(0, 0, 0, std::span(grad).first(1024)).ok());
+  ASSERT_TRUE(shard.PushChunk(0, 0, 1, std::span(grad).subspan(1024)).ok());
+  absl::StatusOr<comm::PushAck> ack = shard.FinishPush(0, 0, 0);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->version, 1u) << "chunk 0 was applied: an update";
+  EXPECT_EQ(shard.pushes_skipped(), 1u);
+  EXPECT_EQ(shard.pushes_refused(), 0u);
+  ASSERT_TRUE(shard.first_bad_push().has_value());
+  EXPECT_NE(shard.first_bad_push()->find("dropped"), std::string::npos);
+  // The same push with chunk 1 all zeros (an SGD step that changes nothing) is the truth.
+  std::vector<float> zero_tail(grad);
+  std::fill(zero_tail.begin() + 1024, zero_tail.end(), 0.0f);
+  PsShard truth(options, {{0, 2000}}, init, Factory(Opt::kSgd));
+  ASSERT_TRUE(truth.PushChunk(0, 0, 0, std::span(zero_tail).first(1024)).ok());
+  ASSERT_TRUE(truth.PushChunk(0, 0, 1, std::span(zero_tail).subspan(1024)).ok());
+  ASSERT_TRUE(truth.FinishPush(0, 0, 0).ok());
+  std::vector<float> got(2000), want(2000);
+  shard.CopyParamsTo(got);
+  truth.CopyParamsTo(want);
+  EXPECT_EQ(got, want);
+  EXPECT_NE(got[0], init[0]) << "the good chunk before the bad one was applied";
+  // A push bad in its first chunk is dropped whole: no update, but the clock moves on.
+  grad[3] = INFINITY;
+  ASSERT_TRUE(shard.PushChunk(0, 1, 0, std::span(grad).first(1024)).ok());
+  ASSERT_TRUE(shard.PushChunk(0, 1, 1, std::span(grad).subspan(1024)).ok());
+  ack = shard.FinishPush(0, 1, 1);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->version, 1u);
+  EXPECT_EQ(shard.pushes_skipped(), 2u);
+  shard.CopyParamsTo(got);
+  EXPECT_EQ(got, want) << "a push dropped whole changed the parameters";
+  EXPECT_EQ(shard.clocks(), std::vector<uint64_t>{2});
+}
+
+// on_bad_gradient SKIP, SYNC: the step averages the parts that were used, so two workers of
+// which one pushed a NaN give the update of the good worker alone.
+TEST(PsBadGradientTest, SkipInSyncAveragesTheGoodParts) {
+  PsShardOptions options;
+  options.mode = PsMode::kSync;
+  options.chunk_bytes = 4096;
+  options.skip_bad_gradients = true;
+  const std::vector<float> init(100, 1.0f);
+  std::vector<float> good(100), bad(100, 0.25f);
+  for (int i = 0; i < 100; ++i) good[i] = 0.01f * static_cast<float>(i);
+  bad[10] = std::nanf("");
+  options.num_workers = 2;
+  PsShard pair(options, {{0, 100}}, init, Factory(Opt::kSgd));
+  ASSERT_TRUE(pair.PushChunk(1, 0, 0, bad).ok());
+  ASSERT_TRUE(pair.PushChunk(0, 0, 0, good).ok());
+  ASSERT_TRUE(pair.FinishPush(1, 0, 0).ok());
+  absl::StatusOr<comm::PushAck> ack = pair.FinishPush(0, 0, 0);
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_EQ(ack->version, 1u);
+  options.num_workers = 1;
+  PsShard alone(options, {{0, 100}}, init, Factory(Opt::kSgd));
+  ASSERT_TRUE(alone.PushChunk(0, 0, 0, good).ok());
+  ASSERT_TRUE(alone.FinishPush(0, 0, 0).ok());
+  std::vector<float> got(100), want(100);
+  pair.CopyParamsTo(got);
+  alone.CopyParamsTo(want);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(pair.pushes_skipped(), 1u);
+}
+
 // A push replayed after a retry (a chunk again, or the whole push again after its finish) is
 // applied exactly once, and the replayed finish gets the first answer.
 TEST(PsReplayTest, AReplayedPushIsAppliedOnce) {
