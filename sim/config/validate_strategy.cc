@@ -9,9 +9,9 @@ namespace distsim::config::internal {
 namespace {
 
 // Ranges not written in the schema are chosen here, generously (see validate.cc).
-constexpr uint64_t kMaxWorkers = 64;
+constexpr uint64_t kMaxWorkers = 1024;
 constexpr uint64_t kMaxStaleness = 1000;
-constexpr uint64_t kMaxServers = 64;
+constexpr uint64_t kMaxServers = 256;
 constexpr uint64_t kMinChunkBytes = 4 << 10;
 constexpr uint64_t kMaxChunkBytes = 64 << 20;
 constexpr uint64_t kMinSegmentBytes = 64;

@@ -84,14 +84,6 @@ std::optional<std::string> PsShard::CheckFiniteLocked(int worker, uint64_t clock
   return what;
 }
 
-void PsShard::DropChunkLocked(int worker, int chunk) {
-  if (dropping_from_[worker] < 0) dropping_from_[worker] = chunk;
-  Chunk& c = chunks_[chunk];
-  if (options_.mode != PsMode::kSync) return;
-  ++c.skipped;  // the step's average is over the parts that were used
-  if (c.contributions + c.skipped == SyncNeededLocked()) ApplySyncChunkLocked(chunk);
-}
-
 // A push is keyed by (worker, clock, chunk) within the run (the token keeps other runs out): a
 // chunk of the push in progress that already arrived, or any chunk of the push just finished,
 // is a replay after a retry, and is not applied again.
@@ -225,62 +217,6 @@ absl::Status PsShard::PushChunk(int worker, uint64_t clock, int chunk,
   ++c.contributions;
   if (c.contributions + c.skipped == SyncNeededLocked()) ApplySyncChunkLocked(chunk);
   return absl::OkStatus();
-}
-
-int PsShard::SyncNeededLocked() const {
-  int needed = 0;
-  for (int w = 0; w < options_.num_workers; ++w) {
-    if (!done_[w] || clock_[w] > version_) ++needed;
-  }
-  return needed;
-}
-
-void PsShard::ApplySyncChunkLocked(int chunk) {
-  Chunk& c = chunks_[chunk];
-  c.applied = true;
-  if (c.contributions == 0) return;  // every part was dropped: nothing to average
-  bool first = true;
-  for (size_t w = 0; w < c.parts.size(); ++w) {
-    if (!c.has_part[w]) continue;
-    const std::vector<float>& part = c.parts[w];
-    if (first) {
-      c.sum.assign(part.begin(), part.end());
-      first = false;
-    } else {
-      for (size_t i = 0; i < part.size(); ++i) c.sum[i] += part[i];
-    }
-  }
-  const float inv = 1.0f / static_cast<float>(c.contributions);
-  if (c.contributions > 1) {
-    for (float& g : c.sum) g *= inv;
-  }
-  options_.learning_rate.Apply(static_cast<int64_t>(version_), *c.optimizer);  // step's update
-  c.optimizer->Step(ChunkParamsLocked(chunk), c.sum);
-}
-
-void PsShard::TrySyncCompleteLocked() {
-  const int needed = SyncNeededLocked();
-  if (needed == 0) return;
-  bool all_applied = true;
-  for (size_t c = 0; c < chunks_.size(); ++c) {
-    Chunk& chunk = chunks_[c];
-    const int received = chunk.contributions + chunk.skipped;
-    if (!chunk.applied && received > 0 && received == needed) {
-      ApplySyncChunkLocked(static_cast<int>(c));
-    }
-    all_applied = all_applied && chunk.applied;
-  }
-  int finished = 0;
-  for (int w = 0; w < options_.num_workers; ++w) finished += clock_[w] > version_ ? 1 : 0;
-  if (!all_applied || finished != needed) return;
-  for (Chunk& chunk : chunks_) {
-    chunk.applied = false;
-    chunk.contributions = 0;
-    chunk.skipped = 0;
-    std::fill(chunk.has_part.begin(), chunk.has_part.end(), false);
-  }
-  staleness_.Add(0);
-  ++version_;
 }
 
 void PsShard::AdvanceLocked() {

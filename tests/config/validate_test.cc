@@ -311,12 +311,12 @@ TEST(WithDefaults, KeepsExplicitDistributedValues) {
 }
 
 TEST(ValidateRunConfig, WorkersRangeChecked) {
-  EXPECT_EQ(Refusal(GoodWith("workers: 65 allreduce {}")),
-            "workers: 65 is out of range; must be in [1, 64]");
+  EXPECT_EQ(Refusal(GoodWith("workers: 1025 allreduce {}")),
+            "workers: 1025 is out of range; must be in [1, 1024]");
   RunConfig config = GoodWith("allreduce {}");
   config.set_workers(0);  // after defaults
-  EXPECT_EQ(Refusal(config), "workers: 0 is out of range; must be in [1, 64]");
-  EXPECT_TRUE(ValidateRunConfig(GoodWith("workers: 64 allreduce {}")).ok());
+  EXPECT_EQ(Refusal(config), "workers: 0 is out of range; must be in [1, 1024]");
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("workers: 1024 allreduce {}")).ok());
 }
 
 TEST(ValidateRunConfig, LocalNeedsOneWorker) {
@@ -397,11 +397,12 @@ TEST(ValidateRunConfig, ColocatedServersMustEqualWorkers) {
 }
 
 TEST(ValidateRunConfig, DedicatedServersRangeChecked) {
-  EXPECT_EQ(Refusal(GoodWith("parameter_server { servers: 65 }")),
-            "parameter_server.servers: 65 is out of range; must be in [1, 64]");
+  EXPECT_EQ(Refusal(GoodWith("parameter_server { servers: 257 }")),
+            "parameter_server.servers: 257 is out of range; must be in [1, 256]");
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("parameter_server { servers: 256 }")).ok());
   RunConfig config = GoodWith("parameter_server {}");
   config.mutable_parameter_server()->set_servers(0);
-  EXPECT_EQ(Refusal(config), "parameter_server.servers: 0 is out of range; must be in [1, 64]");
+  EXPECT_EQ(Refusal(config), "parameter_server.servers: 0 is out of range; must be in [1, 256]");
 }
 
 TEST(ValidateRunConfig, StalenessOnlyWithSsp) {
