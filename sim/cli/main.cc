@@ -5,6 +5,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_join.h"
 #include "sim/base/status.h"
 #include "sim/cli/run_command.h"
@@ -237,6 +238,10 @@ int Dispatch(const Subcommands& c, const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's abseil checks every Mutex acquisition against a lock graph (deadlock detection):
+  // with hundreds of processes on two cores that bookkeeping was a tenth of a PS run's CPU.
+  // The thread-safety annotations and the TSan build are what check the locking.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{
       "distsim: compare distributed-training strategies on one machine.\n"
       "Real processes, real Eigen kernels, MNIST; results in out/<run-name>/."};

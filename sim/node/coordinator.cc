@@ -51,6 +51,14 @@ absl::Status Coordinator::Register(const ProcessInfo& process) {
   slot->registered = true;
   slot->info = process;
   slot->last_seen = absl::Now();
+  // Liveness counts from the moment the peer table is complete: until then a registered
+  // process waits for the others (hundreds may still be starting on two cores) and sends no
+  // heartbeat, and that silence is not death.
+  if (CompleteLocked()) {
+    for (std::vector<Slot>* slots : {&servers_, &workers_}) {
+      for (Slot& s : *slots) s.last_seen = slot->last_seen;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -144,6 +152,7 @@ std::optional<std::string> Coordinator::abort_reason() const {
 absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline) const {
   absl::MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
+  const bool complete = CompleteLocked();  // before: only the registration deadline counts
   for (const std::vector<Slot>* slots : {&servers_, &workers_}) {
     for (size_t rank = 0; rank < slots->size(); ++rank) {
       const Slot& s = (*slots)[rank];
@@ -156,7 +165,7 @@ absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline) const 
         }
         continue;
       }
-      if (s.finished) continue;
+      if (s.finished || !complete) continue;
       if (now - s.last_seen > heartbeat_timeout_) {
         return absl::UnavailableError(absl::StrFormat(
             "%s (pid %d) sent no heartbeat for %s (last step %d)", ProcessName(role, rank),

@@ -61,7 +61,9 @@ struct Timeouts {
   absl::Duration heartbeat;  // a registered process silent this long is dead
   absl::Duration stall;      // a live peer that makes no progress this long stalls the run
   absl::Duration rpc;        // one RPC, and connecting to a peer
-  absl::Duration peers = absl::Seconds(120);  // a worker's wait for the peer table
+  // Start-up: reaching the coordinator and waiting for the peer table. Hundreds of processes
+  // starting at once on two cores take seconds to be scheduled: longer than one RPC.
+  absl::Duration peers = absl::Seconds(120);
 };
 
 struct RunPlan {

@@ -93,7 +93,7 @@ absl::Status ServerMain(const RoleFlags& flags) {
 
   comm::CoordinatorClient coordinator(flags.coordinator, flags.token,
                                       absl::ToDoubleSeconds(plan.timeouts.rpc));
-  DS_RETURN_IF_ERROR(coordinator.WaitUntilReachable(plan.timeouts.rpc));
+  DS_RETURN_IF_ERROR(coordinator.WaitUntilReachable(plan.timeouts.peers));
   const ProcessInfo self = SelfInfo(ProcessInfo::SERVER, flags.rank,
                                     plan.shape.server_host[flags.rank], server->address());
   DS_RETURN_IF_ERROR(coordinator.Register(self));

@@ -104,7 +104,7 @@ class WorkerRole {
     in_.model->Init(in_.plan.config.seed(), params_.data());
     DS_ASSIGN_OR_RETURN(sampler_,
                         WorkerSamplerOf(in_.plan, in_.train, static_cast<int>(flags_.rank)));
-    DS_RETURN_IF_ERROR(coordinator_.WaitUntilReachable(in_.plan.timeouts.rpc));
+    DS_RETURN_IF_ERROR(coordinator_.WaitUntilReachable(in_.plan.timeouts.peers));
     DS_ASSIGN_OR_RETURN(transport_, StartWorkerTransport(in_.plan, transport));
     return absl::OkStatus();
   }

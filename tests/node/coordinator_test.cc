@@ -107,6 +107,22 @@ TEST(CoordinatorTest, ASilentProcessIsDeadAfterTheHeartbeatTimeout) {
   EXPECT_EQ(c.last_step(ProcessInfo::WORKER, 1), 7u);
 }
 
+// Before the peer table is complete a registered process waits for the others and sends no
+// heartbeat: that is not death. Its silence counts from the moment the table is complete.
+TEST(CoordinatorTest, WaitingForThePeerTableIsNotSilence) {
+  Coordinator c(1, 2, absl::Milliseconds(50));
+  ASSERT_TRUE(c.Register(Process(ProcessInfo::SERVER, 0, 10)).ok());
+  ASSERT_TRUE(c.Register(Process(ProcessInfo::WORKER, 0, 20)).ok());
+  absl::SleepFor(absl::Milliseconds(120));  // past the timeout, while worker 1 still starts
+  EXPECT_TRUE(c.CheckLiveness(absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(c.Register(Process(ProcessInfo::WORKER, 1, 21)).ok());
+  EXPECT_TRUE(c.CheckLiveness(absl::InfiniteFuture()).ok()) << "the clock starts now";
+  absl::SleepFor(absl::Milliseconds(120));
+  absl::Status live = c.CheckLiveness(absl::InfiniteFuture());
+  EXPECT_TRUE(absl::IsUnavailable(live)) << live;
+  EXPECT_NE(live.message().find("server 0 (pid 10) sent no heartbeat"), std::string::npos) << live;
+}
+
 TEST(CoordinatorTest, AFinishedProcessMayFallSilent) {
   Coordinator c(0, 1, absl::Milliseconds(50));
   ASSERT_TRUE(c.Register(Process(ProcessInfo::WORKER, 0, 20)).ok());
