@@ -11,6 +11,7 @@ packages=(
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libabsl-dev libcli11-dev
   clang-tidy                             # scripts/lint.sh (the ctest lint): function sizes
+  openssl                                # the TLS tests make throwaway certificates with it
 )
 
 missing=()

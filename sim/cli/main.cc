@@ -2,6 +2,7 @@
 // main() alone turns a Status into an exit code and one line on stderr.
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "sim/base/status.h"
 #include "sim/cli/run_command.h"
+#include "sim/comm/tls.h"
 #include "sim/node/build_info.h"
 
 namespace {
@@ -31,6 +33,7 @@ struct Options {
   distsim::cli::RunFlags flags;
   std::string listen = "127.0.0.1:0";
   bool allow_remote = false;  // serve on an address other machines can reach
+  distsim::comm::TlsFiles tls;  // the --tls-* paths (the CLI reads the files, secrets.h)
   distsim::node::RoleFlags role;
   distsim::cli::PredictFlags predict;
 };
@@ -99,7 +102,29 @@ CLI::Validator HostPort() {
 void AddAllowRemote(CLI::App* cmd, Options* o) {
   cmd->add_flag("--allow-remote", o->allow_remote,
                 "Serve on a non-loopback address (--listen / --bind): other machines can then "
-                "reach this process, unencrypted; the run token is what keeps strangers out");
+                "reach this process; the run token keeps strangers out, and the traffic is "
+                "unencrypted unless --tls-cert, --tls-key and --tls-ca are given");
+}
+
+// --tls-cert, --tls-key, --tls-ca: all three or none (else a usage error naming the one missing).
+void AddTls(CLI::App* cmd, Options* o) {
+  CLI::Option* cert = cmd->add_option(
+      "--tls-cert", o->tls.cert_path,
+      "PEM certificate chain (leaf first) this process serves and identifies itself with over "
+      "TLS; it must name the host peers dial (a subjectAltName: IP:10.0.0.5, DNS:node3) and "
+      "chain to --tls-ca. Every process of the run must then use TLS");
+  CLI::Option* key = cmd->add_option(
+      "--tls-key", o->tls.key_path,
+      "PEM private key of --tls-cert, unencrypted, in a file readable by its owner alone "
+      "(chmod 600)");
+  CLI::Option* ca = cmd->add_option(
+      "--tls-ca", o->tls.ca_path,
+      "PEM root certificates every peer's certificate must chain to: clients check servers with "
+      "them, servers check clients (mutual TLS)");
+  for (CLI::Option* option : {cert, key, ca}) option->type_name("FILE");
+  cert->needs(key)->needs(ca);
+  key->needs(cert)->needs(ca);
+  ca->needs(cert)->needs(key);
 }
 
 // Loopback: 127.0.0.0/8, ::1 and localhost. Anything else is reachable from other machines.
@@ -122,10 +147,34 @@ int CheckRemote(const Subcommands& c, const Options& o) {
   }
   if (IsLoopback(host) || o.allow_remote) return 0;
   std::fprintf(stderr,
-               "%s: serves unencrypted on an address other machines can reach; add "
-               "--allow-remote if that is meant\n",
+               "%s: serves on an address other machines can reach; add --allow-remote if that "
+               "is meant\n",
                flag.c_str());
   return distsim::kExitUsage;
+}
+
+// "distsim worker 2": who says a line on stderr.
+std::string Who(const Subcommands& c, const Options& o) {
+  if (c.worker->parsed()) return "distsim worker " + std::to_string(o.role.rank);
+  if (c.server->parsed()) return "distsim server " + std::to_string(o.role.rank);
+  if (c.coordinator->parsed()) return "distsim coordinator";
+  return "distsim";
+}
+
+// Traffic that may cross the network (--allow-remote, or a role dialling a coordinator on another
+// host) without TLS: one line on stderr (stdout carries results) says it is unencrypted.
+void WarnIfUnencrypted(const Subcommands& c, const Options& o) {
+  if (!o.tls.cert_path.empty()) return;
+  const bool role = c.worker->parsed() || c.server->parsed();
+  if (!role && !c.coordinator->parsed()) return;
+  const std::string& coordinator = o.role.coordinator;
+  const bool remote_coordinator =
+      role && !IsLoopback(coordinator.substr(0, coordinator.rfind(':')));
+  if (!o.allow_remote && !remote_coordinator) return;
+  std::fprintf(stderr,
+               "%s: warning: the run's traffic is unencrypted (the run token alone keeps "
+               "strangers out); --tls-cert, --tls-key and --tls-ca encrypt it\n",
+               Who(c, o).c_str());
 }
 
 CLI::App* AddCoordinator(CLI::App* app, Options* o) {
@@ -138,6 +187,7 @@ CLI::App* AddCoordinator(CLI::App* app, Options* o) {
   coordinator->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port)")
       ->check(HostPort());
   AddAllowRemote(coordinator, o);
+  AddTls(coordinator, o);
   return coordinator;
 }
 
@@ -154,6 +204,7 @@ CLI::App* AddRole(CLI::App* app, const char* name, const char* help, Options* o)
   cmd->add_option("--bind", role->bind_host, "Address this process serves on (default loopback)");
   cmd->add_option("--port", role->bind_port, "Port to serve on (default 0: any free port)")
       ->check(CLI::Range(0, 65535));
+  AddTls(cmd, o);
   cmd->add_option("--parent-pid", role->parent_pid, "Exit when this process is not our parent")
       ->group("");  // set by the launcher, hidden from --help
   cmd->add_option("--run-start", role->run_start_unix, "Run clock start, Unix seconds")->group("");
@@ -218,17 +269,18 @@ int Dispatch(const Subcommands& c, const Options& o) {
   } else if (c.plan->parsed()) {
     status = distsim::cli::PlanCommand(o.flags);
   } else if (c.coordinator->parsed()) {
-    status = distsim::cli::CoordinatorCommand(o.flags, o.listen);
+    status = distsim::cli::CoordinatorCommand(o.flags, o.listen, o.tls);
   } else if (c.worker->parsed() || c.server->parsed()) {
-    status = distsim::cli::RoleCommand(c.server->parsed(), o.role);
+    distsim::node::RoleFlags role = o.role;
+    role.tls = o.tls;
+    status = distsim::cli::RoleCommand(c.server->parsed(), std::move(role));
     if (absl::IsAborted(status)) {
       return distsim::ExitCodeFor(status);  // the launcher reports why; stay quiet
     }
   }
   if (!status.ok()) {
-    std::string who = "distsim";
-    if (c.worker->parsed()) who = "distsim worker " + std::to_string(o.role.rank);
-    if (c.server->parsed()) who = "distsim server " + std::to_string(o.role.rank);
+    // The coordinator's errors keep the plain "distsim: " of every other subcommand.
+    const std::string who = c.coordinator->parsed() ? "distsim" : Who(c, o);
     std::fprintf(stderr, "%s: %s\n", who.c_str(), std::string(status.message()).c_str());
     return distsim::ExitCodeFor(status);
   }
@@ -258,5 +310,6 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : distsim::kExitUsage;
   }
   if (int code = CheckRemote(commands, options); code != 0) return code;
+  WarnIfUnencrypted(commands, options);
   return Dispatch(commands, options);
 }

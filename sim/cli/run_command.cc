@@ -1,13 +1,9 @@
 #include "sim/cli/run_command.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "absl/strings/numbers.h"
@@ -19,11 +15,11 @@
 #include "sim/app/plan.h"
 #include "sim/app/predict.h"
 #include "sim/base/status.h"
+#include "sim/cli/secrets.h"
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
-#include "sim/node/role_common.h"
 #include "sim/node/run.h"
 #include "sim/node/run_plan.h"
 #include "sim/report/chance.h"
@@ -214,7 +210,9 @@ absl::Status RunCommand(const RunFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen) {
+absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen,
+                                comm::TlsFiles tls) {
+  DS_RETURN_IF_ERROR(ReadTlsFiles(&tls));
   DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
   if (!node::IsDistributed(config)) {
     return absl::InvalidArgumentError(
@@ -227,6 +225,7 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
   options.command_line = flags.command_line;
   options.stop = &g_stop;
   options.listen = listen;
+  options.tls = std::move(tls);
   options.registration_timeout_s = 600;  // people start the roles by hand
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
@@ -328,43 +327,10 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
   return absl::OkStatus();
 }
 
-namespace {
-
-// The run token of a role process, read here at the program's edge: $DISTSIM_TOKEN, else the
-// file $DISTSIM_TOKEN_FILE names, which must be a regular file no other user can read.
-// PermissionDenied (exit 77) when neither is set or the file is open to others; NotFound /
-// Unknown when the file cannot be read.
-absl::StatusOr<std::string> RunTokenFromEnvironment() {
-  if (const char* token = std::getenv(node::kTokenEnv); token != nullptr && *token != '\0') {
-    return std::string(token);
-  }
-  const char* path = std::getenv(node::kTokenFileEnv);
-  if (path == nullptr || *path == '\0') {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "no run token: a role process takes it from $", node::kTokenEnv, " or from the file $",
-        node::kTokenFileEnv, " names (`distsim coordinator` prints the file to use)"));
-  }
-  struct stat info {};
-  if (stat(path, &info) != 0) return IoError("cannot read the run token file", path, errno);
-  if (!S_ISREG(info.st_mode) || (info.st_mode & 077) != 0) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        node::kTokenFileEnv, "=", path, ": the token file must be a regular file readable by its owner "
-        "alone (chmod 600)"));
-  }
-  std::ifstream in(path);
-  std::string token;
-  std::getline(in, token);
-  if (token.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat(node::kTokenFileEnv, "=", path, ": empty"));
-  }
-  return token;
-}
-
-}  // namespace
-
 absl::Status RoleCommand(bool server, node::RoleFlags flags) {
   // The token comes from the environment, never the command line (which `ps` shows everyone).
   DS_ASSIGN_OR_RETURN(flags.token, RunTokenFromEnvironment());
+  DS_RETURN_IF_ERROR(ReadTlsFiles(&flags.tls));
   if (flags.data_dir.empty()) {
     const char* env = std::getenv("DISTSIM_DATA_DIR");
     flags.data_dir =

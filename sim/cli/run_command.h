@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "sim/comm/tls.h"
 #include "sim/node/roles.h"
 
 namespace distsim::cli {
@@ -25,8 +26,10 @@ struct RunFlags {
 // server and worker processes otherwise); prints a summary.
 absl::Status RunCommand(const RunFlags& flags);
 
-// `distsim coordinator`: the coordinator alone, for roles started by hand.
-absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen);
+// `distsim coordinator`: the coordinator alone, for roles started by hand, serving on `listen`
+// over TLS when `tls` has its three paths (read here, secrets.h), in plaintext when none.
+absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen,
+                                comm::TlsFiles tls);
 
 // `distsim compare`: runs every entry of a compare config, prints the table, writes
 // out/<name>/compare.json, compare.csv and report.html.
@@ -47,7 +50,8 @@ absl::Status PlanCommand(const RunFlags& flags);
 // `distsim check`: loads and validates a config and prints it with defaults filled in.
 absl::Status CheckCommand(const RunFlags& flags);
 
-// `distsim worker` / `distsim server`: one role of a distributed run.
+// `distsim worker` / `distsim server`: one role of a distributed run. Reads the run token from
+// the environment and the TLS files flags.tls names (secrets.h) before anything else.
 absl::Status RoleCommand(bool server, node::RoleFlags flags);
 
 }  // namespace distsim::cli

@@ -82,12 +82,13 @@ grpc::Service* CoordinatorService::service() { return impl_.get(); }
 
 class CoordinatorClient::Impl {
  public:
-  Impl(const std::string& address, std::string token, double deadline_s)
+  Impl(const std::string& address, std::string token, double deadline_s, const TlsFiles& tls)
       : address_(address),
         peer_(absl::StrCat("the coordinator (", address, ")")),
         token_(std::move(token)),
         deadline_s_(deadline_s),
-        channel_(MakeChannel(address, kMaxMessageBytes)),
+        tls_(tls),
+        channel_(MakeChannel(address, kMaxMessageBytes, tls)),
         stub_(rpc::Coordinator::NewStub(channel_)) {}
 
   void Prepare(grpc::ClientContext* context, double deadline_s) const {
@@ -99,18 +100,20 @@ class CoordinatorClient::Impl {
   std::string peer_;
   std::string token_;
   double deadline_s_;
+  TlsFiles tls_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rpc::Coordinator::Stub> stub_;
 };
 
 CoordinatorClient::CoordinatorClient(const std::string& address, std::string token,
-                                     double rpc_deadline_s)
-    : impl_(std::make_unique<Impl>(address, std::move(token), rpc_deadline_s)) {}
+                                     double rpc_deadline_s, const TlsFiles& tls)
+    : impl_(std::make_unique<Impl>(address, std::move(token), rpc_deadline_s, tls)) {}
 CoordinatorClient::~CoordinatorClient() = default;
 
 absl::Status CoordinatorClient::WaitUntilReachable(absl::Duration timeout) {
   return WaitForReady(*impl_->channel_,
-                      std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)), impl_->peer_);
+                      std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)), impl_->peer_,
+                      impl_->tls_);
 }
 
 absl::Status CoordinatorClient::Register(const ProcessInfo& process) {

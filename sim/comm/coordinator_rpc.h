@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "distsim/cluster.pb.h"
+#include "sim/comm/tls.h"
 
 namespace grpc {
 class Service;
@@ -64,10 +65,12 @@ class CoordinatorService {
 };
 
 // A process's connection to the coordinator. Thread-safe (the heartbeat thread and the main
-// thread share it). Every call has a deadline of rpc_deadline_s.
+// thread share it). Every call has a deadline of rpc_deadline_s. Over TLS when `tls` is enabled
+// (the coordinator's server must then serve TLS too), else plaintext.
 class CoordinatorClient {
  public:
-  CoordinatorClient(const std::string& address, std::string token, double rpc_deadline_s);
+  CoordinatorClient(const std::string& address, std::string token, double rpc_deadline_s,
+                    const TlsFiles& tls);
   ~CoordinatorClient();
 
   // Waits until the coordinator accepts connections; Unavailable naming it otherwise.

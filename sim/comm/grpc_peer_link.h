@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "sim/comm/peer_link.h"
+#include "sim/comm/tls.h"
 
 namespace grpc {
 class Service;
@@ -53,6 +54,9 @@ struct GrpcPeerLinkOptions {
   // Microseconds a Recv spins before it sleeps (see FrameMailbox); 0: never. Measured slower
   // here for gRPC, whose own threads need the cores to deliver frames; kept for experiments.
   int spin_micros = 0;
+  // TLS for the streams this link opens (the peers' servers must serve it too, and this
+  // process's server should: ServerOptions::tls); empty: plaintext.
+  TlsFiles tls = {};
 };
 
 // The largest gRPC message a link with `max_frame_bytes` sends: the receiving server's

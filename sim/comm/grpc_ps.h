@@ -38,6 +38,7 @@
 #include "absl/time/time.h"
 #include "sim/comm/nic.h"
 #include "sim/comm/ps_client.h"
+#include "sim/comm/tls.h"
 
 namespace grpc {
 class Service;
@@ -92,6 +93,8 @@ struct GrpcPsClientOptions {
   // (addresses.size() entries, in [0, nic->table().hosts())).
   int my_host = 0;
   std::vector<int> shard_host = {};
+  // TLS to the shards (their servers must serve it too); empty: plaintext.
+  TlsFiles tls = {};
 };
 
 // Connects worker `options.worker` to every shard. Unavailable naming the shard and its address

@@ -378,14 +378,14 @@ absl::StatusOr<std::unique_ptr<PsClient>> MakeGrpcPsClient(
   for (size_t s = 0; s < shards.size(); ++s) {
     shards[s].name =
         absl::StrCat("parameter server shard ", s, " (", grpc_options.addresses[s], ")");
-    shards[s].channel = MakeChannel(grpc_options.addresses[s], max_message);
+    shards[s].channel = MakeChannel(grpc_options.addresses[s], max_message, grpc_options.tls);
     shards[s].stub = rpc::ParameterServer::NewStub(shards[s].channel);
   }
   for (ShardConnection& shard : shards) {
     DS_RETURN_IF_ERROR(WaitForReady(
         *shard.channel,
         std::chrono::milliseconds(absl::ToInt64Milliseconds(grpc_options.connect_timeout)),
-        shard.name));
+        shard.name, grpc_options.tls));
   }
   return std::unique_ptr<PsClient>(
       std::make_unique<GrpcPsClient>(options, grpc_options, std::move(shards)));

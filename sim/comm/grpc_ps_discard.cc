@@ -39,7 +39,7 @@ absl::Status StreamToDiscard(const std::string& address, const std::string& run_
       sender = senders->back().get();
       sender->address = address;
       sender->chunk_bytes = chunk_bytes;
-      sender->channel = MakeChannel(address, PsMaxMessageBytes(chunk_bytes));
+      sender->channel = MakeChannel(address, PsMaxMessageBytes(chunk_bytes), TlsFiles());
       sender->stub = rpc::ParameterServer::NewStub(sender->channel);
       std::span<float> data =
           ResizeAsFloats(sender->message.mutable_data(), ChunkElems(chunk_bytes));

@@ -12,7 +12,8 @@ namespace distsim::comm {
 RingOutStream::RingOutStream(const GrpcPeerLinkOptions& options, int to, const std::string& address)
     : options_(options),
       peer_(absl::StrCat("rank ", to, " (", address, ")")),
-      stub_(MakeChannel(address, RingMaxMessageBytes(options.max_frame_bytes))) {
+      channel_(MakeChannel(address, RingMaxMessageBytes(options.max_frame_bytes), options.tls)),
+      stub_(channel_) {
   AttachRunToken(&context_, options.run_token);
   context_.AddMetadata(kRankMetadataKey, std::to_string(options.rank));
   context_.set_wait_for_ready(true);  // the peer's server may still be starting
@@ -41,9 +42,10 @@ absl::Status RingOutStream::Open(absl::Time deadline) {
   }
   absl::Status status;
   if (!answered_in_time) {
-    status = absl::UnavailableError(
-        absl::StrCat(peer_, " did not accept the ring stream before the deadline"));
     Cancel();
+    status = absl::UnavailableError(
+        absl::StrCat(peer_, " did not accept the ring stream before the deadline",
+                     WhyNotConnected(*channel_, options_.tls)));
   } else if (!hello_ok) {
     ReleaseHold();
     absl::MutexLock lock(&mu_);

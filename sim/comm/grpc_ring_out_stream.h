@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -79,6 +80,7 @@ class RingOutStream final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grp
 
   const GrpcPeerLinkOptions& options_;
   const std::string peer_;
+  std::shared_ptr<grpc::Channel> channel_;  // plaintext or TLS, as options_.tls says
   grpc::GenericStub stub_;
   grpc::ClientContext context_;
   grpc::ByteBuffer hello_;

@@ -3,8 +3,10 @@
 #include <cstdlib>
 
 #include <grpc/support/log.h>
+#include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 
 namespace distsim::comm {
 namespace {
@@ -22,6 +24,24 @@ void QuietGrpcLog() {
   (void)quiet;
 }
 
+std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(const TlsFiles& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  // Mutual TLS: a client without a certificate from the same roots is refused at the handshake.
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls.root_certs_pem;
+  ssl.pem_key_cert_pairs.push_back({tls.private_key_pem, tls.cert_chain_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const TlsFiles& tls) {
+  if (!tls.enabled()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = tls.root_certs_pem;
+  ssl.pem_private_key = tls.private_key_pem;
+  ssl.pem_cert_chain = tls.cert_chain_pem;
+  return grpc::SslCredentials(ssl);
+}
+
 }  // namespace
 
 absl::StatusOr<StartedServer> StartServer(const ServerOptions& options,
@@ -30,7 +50,7 @@ absl::StatusOr<StartedServer> StartServer(const ServerOptions& options,
   grpc::ServerBuilder builder;
   std::string address = absl::StrCat(options.bind_host, ":", options.port);
   StartedServer out;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &out.port);
+  builder.AddListeningPort(address, ServerCredentialsFor(options.tls), &out.port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
@@ -40,6 +60,14 @@ absl::StatusOr<StartedServer> StartServer(const ServerOptions& options,
   for (grpc::Service* service : services) builder.RegisterService(service);
   out.server = builder.BuildAndStart();
   if (out.server == nullptr || out.port == 0) {
+    if (options.tls.enabled()) {
+      return absl::UnavailableError(absl::StrCat("cannot serve TLS on ", address,
+                                                 ": the address is in use or not local, or gRPC "
+                                                 "refused the certificate ",
+                                                 options.tls.cert_path, " with the key ",
+                                                 options.tls.key_path,
+                                                 " (is it the key of that certificate?)"));
+    }
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", address, " (address in use or not local?)"));
   }
@@ -47,7 +75,8 @@ absl::StatusOr<StartedServer> StartServer(const ServerOptions& options,
   return out;
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_message_bytes) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_message_bytes,
+                                           const TlsFiles& tls) {
   QuietGrpcLog();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_message_bytes);
@@ -57,15 +86,47 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_m
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
   // Each peer gets its own TCP connection even when two channels point at the same address.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, ChannelCredentialsFor(tls), args);
 }
 
 absl::Status WaitForReady(grpc::Channel& channel, std::chrono::milliseconds timeout,
-                          const std::string& peer) {
+                          const std::string& peer, const TlsFiles& tls) {
   auto deadline = std::chrono::system_clock::now() + timeout;
   if (channel.WaitForConnected(deadline)) return absl::OkStatus();
-  return absl::UnavailableError(
-      absl::StrCat(peer, " did not accept a connection within ", timeout.count(), " ms"));
+  return absl::UnavailableError(absl::StrCat(peer, " did not accept a connection within ",
+                                             timeout.count(), " ms",
+                                             WhyNotConnected(channel, tls)));
+}
+
+std::string WhyNotConnected(grpc::Channel& channel, const TlsFiles& tls) {
+  grpc::GenericStub stub(channel.shared_from_this());
+  grpc::ClientContext context;
+  context.set_deadline(DeadlineIn(1.0));
+  grpc::Slice empty;
+  grpc::ByteBuffer request(&empty, 1), reply;  // a default ByteBuffer is no message at all
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(&context, "/distsim.ConnectProbe/None", grpc::StubOptions(), &request, &reply,
+                 [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  std::string why;
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    if (!status.error_message().empty()) why = absl::StrCat(": ", status.error_message());
+  } else if (status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return "";  // the probe reached a server: the connection itself works
+  }
+  if (tls.enabled()) {
+    return absl::StrCat(why,
+                        " (over TLS, the peer must serve TLS with a certificate that names "
+                        "the host dialled and chains to ",
+                        tls.ca_path, ", and trust the roots this process's --tls-cert chains to)");
+  }
+  return absl::StrCat(why,
+                      " (if the peer serves TLS, this process needs --tls-cert, --tls-key "
+                      "and --tls-ca too)");
 }
 
 std::chrono::system_clock::time_point DeadlineIn(double seconds) {

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sim/comm/rpc_server.h"
+#include "sim/comm/tls.h"
 
 namespace distsim::comm {
 
@@ -35,12 +36,23 @@ absl::StatusOr<StartedServer> StartServer(const ServerOptions& options,
                                           const std::vector<grpc::Service*>& services);
 
 // A channel to `address` whose reconnect back-off starts at 20 ms (gRPC's default is ~1 s, which
-// turns every start-up race into seconds), with the given message size limit.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_message_bytes);
+// turns every start-up race into seconds), with the given message size limit. With `tls` enabled
+// it speaks TLS: it checks the server's certificate against tls's roots and the host of
+// `address`, and presents tls's own certificate; otherwise plaintext.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_message_bytes,
+                                           const TlsFiles& tls);
 
-// Blocks until the channel is connected or the timeout passes. The error names `peer`.
+// Blocks until the channel is connected or the timeout passes. The error (Unavailable) names
+// `peer`, says why gRPC last failed to connect and, since a TLS mismatch looks the same as a
+// peer that is not there, what both ends need (`tls` is the channel's own).
 absl::Status WaitForReady(grpc::Channel& channel, std::chrono::milliseconds timeout,
-                          const std::string& peer);
+                          const std::string& peer, const TlsFiles& tls);
+
+// Why `channel` is not connected, as gRPC last saw it (e.g. a refused certificate), and the TLS
+// advice WaitForReady gives: the tail of a "could not connect" message, starting with ": " or
+// " (". Empty when the channel does connect. Makes one fail-fast call to a method nobody serves,
+// with a 1 s deadline.
+std::string WhyNotConnected(grpc::Channel& channel, const TlsFiles& tls);
 
 // A deadline `seconds` from now, for ClientContext::set_deadline.
 std::chrono::system_clock::time_point DeadlineIn(double seconds);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sim/comm/tls.h"
 
 namespace grpc {
 class Server;
@@ -24,12 +25,16 @@ struct ServerOptions {
   int max_message_bytes = 8 << 20;
   // Cap on the threads gRPC's synchronous server may start (many processes share few cores).
   int max_threads = 8;
+  // Serve TLS with this certificate and key, requiring clients' certificates to chain to its
+  // roots (tls.h). Empty: plaintext.
+  TlsFiles tls;
 };
 
 class ProcessServer {
  public:
   // Starts a server hosting `services` (not owned; they must outlive this object). Port reuse is
-  // disabled. An error (Unavailable) names the address that could not be bound.
+  // disabled. An error (Unavailable) names the address that could not be bound, and with TLS the
+  // certificate and key files gRPC would not take.
   static absl::StatusOr<std::unique_ptr<ProcessServer>> Start(
       const ServerOptions& options, const std::vector<grpc::Service*>& services);
   ~ProcessServer();  // shuts down (cancelling in-flight calls after a short grace)

@@ -17,6 +17,7 @@
 #include "sim/comm/nic.h"
 #include "sim/comm/rpc_server.h"
 #include "sim/node/coordinator.h"
+#include "sim/node/exchange_factory.h"
 #include "sim/node/launcher.h"
 #include "sim/node/modelled.h"
 #include "sim/node/role_common.h"
@@ -60,6 +61,7 @@ absl::StatusOr<std::unique_ptr<comm::ProcessServer>> ServeCoordinator(
   comm::ServerOptions server;
   server.max_message_bytes = 64 << 20;
   server.max_threads = 4 + 2 * (plan.shape.servers + plan.shape.workers);
+  server.tls = options.tls;
   if (!options.listen.empty()) {
     const size_t colon = options.listen.rfind(':');
     if (colon == std::string::npos ||
@@ -108,6 +110,7 @@ struct RoleArgs {
   std::string data_dir;
   double run_start_unix = 0;
   std::string nic_path;
+  comm::TlsFiles tls;  // the coordinator's (roles started by hand get the flags printed)
 };
 
 std::vector<std::string> RoleArgv(const RoleArgs& args, const char* role, uint32_t rank) {
@@ -147,12 +150,24 @@ absl::Status AnnounceForHands(const RunPlan& plan, const RoleArgs& args,
   const std::string token_file = (fs::absolute(out_dir) / "token").string();
   DS_RETURN_IF_ERROR(WriteTokenFile(token_file, args.token));
   if (out == nullptr) return absl::OkStatus();
+  std::string tls_flags;
+  if (args.tls.enabled()) {
+    tls_flags = absl::StrCat(" --tls-cert ", fs::absolute(args.tls.cert_path).string(),
+                             " --tls-key ", fs::absolute(args.tls.key_path).string(), " --tls-ca ",
+                             fs::absolute(args.tls.ca_path).string());
+  }
   std::fprintf(out,
-               "coordinator listening on %s; start %d server(s) and %d worker(s) with\n"
+               "coordinator listening on %s%s; start %d server(s) and %d worker(s) with\n"
                "  export %s=%s\n"
-               "  distsim server|worker --config %s --rank R --coordinator %s --data-dir DIR\n",
-               args.coordinator.c_str(), plan.shape.servers, plan.shape.workers, kTokenFileEnv,
-               token_file.c_str(), args.config_path.c_str(), args.coordinator.c_str());
+               "  distsim server|worker --config %s --rank R --coordinator %s --data-dir DIR%s\n",
+               args.coordinator.c_str(), args.tls.enabled() ? " over TLS" : "", plan.shape.servers,
+               plan.shape.workers, kTokenFileEnv, token_file.c_str(), args.config_path.c_str(),
+               args.coordinator.c_str(), tls_flags.c_str());
+  if (args.tls.enabled()) {
+    std::fprintf(out,
+                 "TLS: those are this coordinator's files; a role on another host gives a "
+                 "certificate naming that host, chaining to the same --tls-ca\n");
+  }
   if (!args.nic_path.empty()) {
     std::fprintf(out, "shaped network: add --nic %s to each role's command\n",
                  args.nic_path.c_str());
@@ -160,13 +175,25 @@ absl::Status AnnounceForHands(const RunPlan& plan, const RoleArgs& args,
   return absl::OkStatus();
 }
 
+// TLS is for roles started by hand (the launcher's children stay on loopback, in plaintext), and
+// only over transports that can carry it.
+absl::Status CheckTls(const RunConfig& config, const DistributedRunOptions& options) {
+  if (options.tls.enabled() && options.listen.empty()) {
+    return absl::InvalidArgumentError(
+        "TLS needs a coordinator that roles started by hand connect to (`distsim coordinator`)");
+  }
+  return CheckTlsTransport(config, options.tls.enabled());
+}
+
 }  // namespace
 
 absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
                                          const DistributedRunOptions& options) {
   Stopwatch clock;
+  DS_RETURN_IF_ERROR(CheckTls(config, options));
   DS_ASSIGN_OR_RETURN(RunFolderLock lock, RunFolderLock::Acquire(options.out_dir));
   RoleArgs args;
+  args.tls = options.tls;
   args.run_start_unix = UnixSeconds();
   DS_ASSIGN_OR_RETURN(RunInputs in, OpenRun(config, options.data_dir));
   const RunPlan& plan = in.plan;
@@ -206,12 +233,13 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   watch.progress = options.progress;
   watch.registration_deadline = absl::Now() + absl::Seconds(options.registration_timeout_s);
   watch.spawned = spawn;
-  Supervisor supervisor(plan, &coordinator, &children, std::move(roles), &recorder,
-                        [&](uint64_t step, uint64_t samples) {
-                          return EvaluateForDeadChief(in, coordinator, args.token, step, samples,
-                                                      clock.Seconds());
-                        },
-                        watch);
+  Supervisor supervisor(
+      plan, &coordinator, &children, std::move(roles), &recorder,
+      [&](uint64_t step, uint64_t samples) {
+        return EvaluateForDeadChief(in, coordinator, args.token, args.tls, step, samples,
+                                    clock.Seconds());
+      },
+      watch);
   const absl::Status watched = supervisor.Watch();
   DS_RETURN_IF_ERROR(recorder.Close());
   server->Shutdown(0.2);

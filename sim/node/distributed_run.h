@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "distsim/config.pb.h"
 #include "distsim/result.pb.h"
+#include "sim/comm/tls.h"
 #include "sim/node/run_options.h"
 
 namespace distsim::node {
@@ -22,6 +23,10 @@ struct DistributedRunOptions : RunOptions {
   // out_dir/token (mode 0600), and wait for processes started by hand. Empty listen: spawn the
   // processes on loopback (`distsim run`), the token in their environment.
   std::string listen;
+  // With `listen` only: serve TLS, and talk TLS to the servers (comm/tls.h); the printed command
+  // lines then carry the --tls-* flags. A TLS run over the TCP ring is refused
+  // (CheckTlsTransport). Empty: plaintext.
+  comm::TlsFiles tls;
 };
 
 absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,

@@ -15,6 +15,7 @@
 #include "kernels/optimizer.h"
 #include "sim/comm/nic.h"
 #include "sim/comm/ps_client.h"
+#include "sim/comm/tls.h"
 #include "sim/node/run_plan.h"
 #include "sim/strategy/exchange.h"
 #include "sim/strategy/ps_shard.h"
@@ -28,7 +29,15 @@ struct TransportFlags {
   std::string bind_host = "127.0.0.1";
   int bind_port = 0;                   // 0: any free port
   std::shared_ptr<comm::NicPort> nic;  // this process's simulated NIC (shaped networks), or null
+  // TLS for every server and channel of the transport; empty: plaintext. Only the gRPC
+  // transports carry it (CheckTlsTransport).
+  comm::TlsFiles tls;
 };
+
+// InvalidArgument naming allreduce.transport when `tls` is on and the config's ring runs over
+// plain TCP sockets, which cannot carry TLS (the gRPC ring and the parameter server can). The
+// coordinator and every role check this before they serve anything.
+absl::Status CheckTlsTransport(const RunConfig& config, bool tls);
 
 // A worker's side of the exchange. Started before the worker registers (a ring rank must serve
 // its link so that its address can go into the peer table), connected once the table is known.
@@ -54,6 +63,7 @@ class WorkerTransport {
   virtual void Close() = 0;
 };
 
+// Fails as CheckTlsTransport does for a TLS transport over the TCP ring.
 absl::StatusOr<std::unique_ptr<WorkerTransport>> StartWorkerTransport(const RunPlan& plan,
                                                                       const TransportFlags& flags);
 

@@ -14,6 +14,7 @@
 #include "sim/base/status.h"
 #include "sim/comm/coordinator_rpc.h"
 #include "sim/config/config.h"
+#include "sim/node/exchange_factory.h"
 
 namespace distsim::node {
 namespace {
@@ -60,12 +61,15 @@ absl::StatusOr<RunInputs> OpenRoleRun(const RoleFlags& flags, ProcessInfo::Role 
     return absl::InvalidArgumentError(absl::StrCat("--rank ", flags.rank, ": the run has ", count,
                                                    server ? " servers" : " workers"));
   }
+  if (absl::Status fits = CheckTlsTransport(config, flags.tls.enabled()); !fits.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flags.config_path, ": ", fits.message()));
+  }
   return OpenRun(config, flags.data_dir);
 }
 
 absl::Status ReportFailure(const RoleFlags& flags, ProcessInfo::Role role, absl::Status status) {
   if (status.ok() || absl::IsAborted(status) || flags.coordinator.empty()) return status;
-  comm::CoordinatorClient client(flags.coordinator, flags.token, 2.0);
+  comm::CoordinatorClient client(flags.coordinator, flags.token, 2.0, flags.tls);
   ProcessSummary summary;
   summary.mutable_process()->set_role(role);
   summary.mutable_process()->set_rank(flags.rank);

@@ -25,8 +25,8 @@ inline constexpr char kTokenFileEnv[] = "DISTSIM_TOKEN_FILE";
 absl::Status WriteTokenFile(const std::string& path, const std::string& token);
 
 // Loads, defaults and validates the role's config (errors name flags.config_path), checks that
-// the strategy has this role and that flags.rank exists, then opens the data, builds the model
-// and derives the plan.
+// the strategy has this role, that flags.rank exists and that a TLS role's transport can carry
+// TLS (CheckTlsTransport), then opens the data, builds the model and derives the plan.
 absl::StatusOr<RunInputs> OpenRoleRun(const RoleFlags& flags, ProcessInfo::Role role);
 
 // Tells the coordinator why this process is about to fail, so the launcher can say it (a stall

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "sim/comm/tls.h"
 
 namespace distsim::node {
 
@@ -26,6 +27,9 @@ struct RoleFlags {
   // The shared NIC table of a shaped network (cluster.network.shape), made by the launcher:
   // every process on this machine maps it, so a simulated host's buckets are shared.
   std::string nic_path;
+  // TLS for every server and channel of this process (read by the CLI from --tls-cert, --tls-key
+  // and --tls-ca); empty: plaintext. A TLS role refuses the TCP ring (CheckTlsTransport).
+  comm::TlsFiles tls;
 };
 
 // Seconds since the Unix epoch, as a double.

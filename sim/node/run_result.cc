@@ -22,12 +22,13 @@ namespace fs = std::filesystem;
 // Pulls the newest parameters in worker 0's name. The servers drop the chief at their next
 // heartbeat; until then the pull is refused (FailedPrecondition) and retried.
 absl::Status PullNewest(const RunPlan& plan, const PeerTable& peers, const std::string& token,
-                        std::vector<float>* params) {
+                        const comm::TlsFiles& tls, std::vector<float>* params) {
   std::vector<std::string> addresses;
   for (const ProcessInfo& s : peers.servers()) addresses.push_back(s.address());
   TransportFlags flags;
   flags.rank = 0;
   flags.token = token;
+  flags.tls = tls;
   DS_ASSIGN_OR_RETURN(std::unique_ptr<comm::PsClient> client,
                       MakePsClient(plan, flags, addresses));
   comm::PullResult pulled;
@@ -99,12 +100,12 @@ std::vector<report::TraceTrack> TraceTracks(const RunPlan& plan, const ModelFact
 }  // namespace
 
 absl::StatusOr<EvalRecord> EvaluateForDeadChief(RunInputs& in, Coordinator& coordinator,
-                                                const std::string& token, uint64_t step,
-                                                uint64_t samples, double now_s) {
+                                                const std::string& token, const comm::TlsFiles& tls,
+                                                uint64_t step, uint64_t samples, double now_s) {
   std::optional<PeerTable> peers = coordinator.WaitForPeers(absl::ZeroDuration());
   if (!peers) return absl::InternalError("no peer table");
   std::vector<float> params(in.plan.parameters);
-  absl::Status pulled = PullNewest(in.plan, *peers, token, &params);
+  absl::Status pulled = PullNewest(in.plan, *peers, token, tls, &params);
   if (!pulled.ok()) {
     return absl::Status(pulled.code(),
                         absl::StrCat("evaluating for the dead chief: ", pulled.message()));

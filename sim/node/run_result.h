@@ -22,10 +22,11 @@ namespace distsim::node {
 
 // The chief died (on_worker_failure CONTINUE): the coordinator evaluates in its place, with the
 // launcher's model and test set, on the newest parameters, pulled from the servers in the dead
-// chief's name (a dropped worker reads the newest at once, sim/strategy/ps_shard.h).
+// chief's name (a dropped worker reads the newest at once, sim/strategy/ps_shard.h), over TLS
+// when `tls` is enabled (the coordinator's own certificate).
 absl::StatusOr<EvalRecord> EvaluateForDeadChief(RunInputs& in, Coordinator& coordinator,
-                                                const std::string& token, uint64_t step,
-                                                uint64_t samples, double now_s);
+                                                const std::string& token, const comm::TlsFiles& tls,
+                                                uint64_t step, uint64_t samples, double now_s);
 
 // Builds the result of a run that ended normally, writes result.json and trace.json into
 // options.out_dir, and returns it. `lost`: the workers the run went on without.

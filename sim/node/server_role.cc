@@ -89,10 +89,11 @@ absl::Status ServerMain(const RoleFlags& flags) {
   server_options.port = flags.bind_port;
   server_options.max_message_bytes = comm::PsMaxMessageBytes(options.chunk_bytes);
   server_options.max_threads = comm::PsServerThreads(plan.shape.workers);
+  server_options.tls = flags.tls;
   DS_ASSIGN_OR_RETURN(auto server, comm::ProcessServer::Start(server_options, {service.service()}));
 
   comm::CoordinatorClient coordinator(flags.coordinator, flags.token,
-                                      absl::ToDoubleSeconds(plan.timeouts.rpc));
+                                      absl::ToDoubleSeconds(plan.timeouts.rpc), flags.tls);
   DS_RETURN_IF_ERROR(coordinator.WaitUntilReachable(plan.timeouts.peers));
   const ProcessInfo self = SelfInfo(ProcessInfo::SERVER, flags.rank,
                                     plan.shape.server_host[flags.rank], server->address());

@@ -74,7 +74,8 @@ class WorkerRole {
   WorkerRole(const RoleFlags& flags, RunInputs inputs)
       : flags_(flags),
         in_(std::move(inputs)),
-        coordinator_(flags.coordinator, flags.token, absl::ToDoubleSeconds(in_.plan.timeouts.rpc)) {
+        coordinator_(flags.coordinator, flags.token, absl::ToDoubleSeconds(in_.plan.timeouts.rpc),
+                     flags.tls) {
     clock_offset_ =
         flags.run_start_unix > 0 ? std::max(0.0, UnixSeconds() - flags.run_start_unix) : 0.0;
   }
@@ -98,6 +99,7 @@ class WorkerRole {
     transport.token = flags_.token;
     transport.bind_host = flags_.bind_host;
     transport.bind_port = flags_.bind_port;
+    transport.tls = flags_.tls;
     DS_ASSIGN_OR_RETURN(transport.nic, OpenNic(in_.plan, flags_));
     DS_RETURN_IF_ERROR(SetComputeThreads(in_.plan.config.train().threads()));
     params_.resize(in_.plan.parameters);

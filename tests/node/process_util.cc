@@ -72,6 +72,19 @@ Finished Run(const std::vector<std::string>& argv, double timeout_s) {
   return Wait(Spawn(argv), timeout_s);
 }
 
+std::string ReadStderrUntil(const Spawned& child, const std::string& needle, double timeout_s) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  std::string err;
+  char buffer[4096];
+  while (err.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+    pollfd p{child.stderr_fd, POLLIN, 0};
+    poll(&p, 1, 20);
+    ssize_t n;
+    while ((n = read(child.stderr_fd, buffer, sizeof(buffer))) > 0) err.append(buffer, n);
+  }
+  return err;
+}
+
 namespace {
 
 std::string ReadFile(const std::string& path) {

@@ -32,6 +32,10 @@ Finished Wait(Spawned child, double timeout_s);
 // Runs argv to completion (or timeout).
 Finished Run(const std::vector<std::string>& argv, double timeout_s);
 
+// Reads the running child's stderr until what was read contains `needle` or timeout_s passes;
+// returns what it read (Wait then collects only the rest).
+std::string ReadStderrUntil(const Spawned& child, const std::string& needle, double timeout_s);
+
 // Pids whose parent is `parent` and whose command line contains every one of `needles`.
 std::vector<pid_t> ChildrenOf(pid_t parent, const std::vector<std::string>& needles = {});
 
