@@ -82,8 +82,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_m
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  // Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: gRPC takes it as the least time a connection attempt
+  // is given to complete. Set to 20 ms, it made a loaded machine's handshakes (256 workers
+  // starting on two cores) time out again and again, flooding the coordinator's accept queue
+  // with abandoned connections. gRPC's default (20 s) lets an attempt finish; a refused
+  // connection still fails at once and is retried after the 20-200 ms back-off.
   // Each peer gets its own TCP connection even when two channels point at the same address.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(address, ChannelCredentialsFor(tls), args);
