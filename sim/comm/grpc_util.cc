@@ -1,5 +1,6 @@
 #include "sim/comm/grpc_util.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <grpc/support/log.h>
@@ -93,16 +94,14 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, int max_m
   return grpc::CreateCustomChannel(address, ChannelCredentialsFor(tls), args);
 }
 
-absl::Status WaitForReady(grpc::Channel& channel, std::chrono::milliseconds timeout,
-                          const std::string& peer, const TlsFiles& tls) {
-  auto deadline = std::chrono::system_clock::now() + timeout;
-  if (channel.WaitForConnected(deadline)) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(peer, " did not accept a connection within ",
-                                             timeout.count(), " ms",
-                                             WhyNotConnected(channel, tls)));
-}
+namespace {
 
-std::string WhyNotConnected(grpc::Channel& channel, const TlsFiles& tls) {
+// How often a wait for a connection asks why it is not connected yet.
+constexpr std::chrono::seconds kProbeEvery(2);
+
+// One fail-fast call, with a 1 s deadline, to a method nobody serves: its status says whether a
+// server is reached at all and, if not, why gRPC last failed to connect.
+grpc::Status Probe(grpc::Channel& channel) {
   grpc::GenericStub stub(channel.shared_from_this());
   grpc::ClientContext context;
   context.set_deadline(DeadlineIn(1.0));
@@ -116,6 +115,50 @@ std::string WhyNotConnected(grpc::Channel& channel, const TlsFiles& tls) {
                    done.Notify();
                  });
   done.WaitForNotification();
+  return status;
+}
+
+// Non-empty (gRPC's reason) when the last attempt reached the peer and the handshake failed; ""
+// when the peer was not there (refused, timed out) or the channel now connects.
+std::string HandshakeRefusal(grpc::Channel& channel) {
+  const grpc::Status status = Probe(channel);
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return "";
+  const std::string& why = status.error_message();
+  for (const char* transient : {"Connection refused", "Deadline", "deadline", "Timeout",
+                                "timed out", "Connection reset"}) {
+    if (why.find(transient) != std::string::npos) return "";
+  }
+  for (const char* refused : {"handshake", "Handshake", "certificate", "Socket closed", "SSL",
+                              "ssl", "tls", "TLS"}) {
+    if (why.find(refused) != std::string::npos) return why;
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::Status WaitForReady(grpc::Channel& channel, std::chrono::milliseconds timeout,
+                          const std::string& peer, const TlsFiles& tls) {
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  // A peer that is not up yet refuses the connection, and a loaded machine is slow to finish a
+  // handshake: both are waited out. A peer that is up but refuses the handshake (TLS on one
+  // side only, a certificate from another authority) will not change its mind: said at once.
+  while (true) {
+    const auto slice = std::min(deadline, std::chrono::system_clock::now() + kProbeEvery);
+    if (channel.WaitForConnected(slice)) return absl::OkStatus();
+    if (std::chrono::system_clock::now() >= deadline) break;
+    if (std::string refusal = HandshakeRefusal(channel); !refusal.empty()) {
+      return absl::UnavailableError(absl::StrCat(peer, " refused the connection: ", refusal,
+                                                 WhyNotConnected(channel, tls)));
+    }
+  }
+  return absl::UnavailableError(absl::StrCat(peer, " did not accept a connection within ",
+                                             timeout.count(), " ms",
+                                             WhyNotConnected(channel, tls)));
+}
+
+std::string WhyNotConnected(grpc::Channel& channel, const TlsFiles& tls) {
+  const grpc::Status status = Probe(channel);
   std::string why;
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     if (!status.error_message().empty()) why = absl::StrCat(": ", status.error_message());
