@@ -11,6 +11,8 @@ packages=(
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libabsl-dev libcli11-dev
   clang-tidy                             # scripts/lint.sh (the ctest lint): function sizes
+  clang libclang-rt-dev llvm             # scripts/fuzz.sh and the fuzz_* ctests: libFuzzer, the
+                                         # sanitizer runtimes, llvm-symbolizer for their reports
 )
 
 missing=()
