@@ -137,6 +137,8 @@ class PsShard final : public comm::PsShardHandler {
   // Whether (worker, clock, chunk) was applied already (a replay after a retry).
   bool IsReplayLocked(int worker, uint64_t clock, int chunk) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Whether `clock` is the last push `worker` finished here.
+  bool FinishedLocked(int worker, uint64_t clock) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // DataLoss when `grad` holds a NaN or an infinity; the first is kept for
   // first_bad_push.
   absl::Status CheckFiniteLocked(int worker, uint64_t clock, int chunk,
