@@ -4,9 +4,11 @@
 // The input is parsed as a RunConfig and, independently, as a CompareConfig (ParseMessage, the
 // parser behind LoadMessage). A RunConfig that parses goes through WithDefaults,
 // ValidateRunConfig, Advice and ResolveDataDir; a CompareConfig through WithCompareDefaults and
-// ExpandCompare (every run of the comparison defaulted and validated). Contracts checked: every
-// refusal is InvalidArgument and names the origin; WithDefaults is idempotent; an expanded
-// comparison's runs are valid and named.
+// ExpandCompare (every run of the comparison defaulted and validated); a valid RunConfig also
+// through FaultsByWorker and DescribeFaults; text also as a --set fragment (ApplyOverride).
+// Contracts checked: every refusal is InvalidArgument and names the origin; WithDefaults is
+// idempotent; an expanded comparison's runs are valid and named; a valid config has one fault
+// entry per worker; text that parses is an acceptable fragment unless blank.
 #ifndef DISTSIM_FUZZ_CONFIG_FUZZING_H_
 #define DISTSIM_FUZZ_CONFIG_FUZZING_H_
 
@@ -22,6 +24,7 @@
 #include "fuzz/fuzz_check.h"
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
+#include "sim/config/instances.h"
 
 namespace distsim::fuzz {
 
@@ -47,6 +50,26 @@ inline void FuzzRunConfig(std::string_view text, config::ConfigSyntax syntax,
   }
   config::Advice(defaulted);
   config::ResolveDataDir(defaulted, origin, "data/mnist", "data/fashion-mnist");
+  const std::vector<FaultConfig> faults = config::FaultsByWorker(defaulted);
+  FUZZ_CHECK(faults.size() == defaulted.workers());
+  config::DescribeFaults(faults);
+}
+
+// Text that parses as a RunConfig is also a valid --set fragment: merged over a valid config,
+// it must be accepted (unless it is blank, which a fragment may not be).
+inline void FuzzOverride(std::string_view text, const std::string& origin) {
+  RunConfig parsed;
+  if (!config::ParseMessage(text, config::ConfigSyntax::kText, origin, &parsed).ok()) return;
+  RunConfig base;
+  base.set_name("base");
+  base.mutable_model()->mutable_mlp()->add_hidden(8);
+  base.mutable_optimizer()->mutable_sgd()->set_learning_rate(0.1f);
+  base.mutable_train()->set_batch_size(16);
+  base.mutable_train()->set_steps(10);
+  base = config::WithDefaults(base);
+  const absl::Status merged = config::ApplyOverride(&base, text);
+  const bool blank = text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  FUZZ_CHECK(merged.ok() != blank);
 }
 
 inline void FuzzCompareConfig(std::string_view text, config::ConfigSyntax syntax,
@@ -76,6 +99,7 @@ inline void FuzzConfigText(const uint8_t* data, size_t size, config::ConfigSynta
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   FuzzRunConfig(text, syntax, origin);
   FuzzCompareConfig(text, syntax, origin);
+  if (syntax == config::ConfigSyntax::kText) FuzzOverride(text, origin);
 }
 
 }  // namespace distsim::fuzz
