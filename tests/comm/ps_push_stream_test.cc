@@ -28,9 +28,16 @@ class PushStreamTest : public ::testing::Test {
  protected:
   // One ASYNC shard of two workers owning 6 elements, in chunks of 4 (chunks 0 and 1).
   PushStreamTest()
-      : shard_({.num_workers = 2, .mode = strategy::PsMode::kAsync, .chunk_bytes = 16}, {{0, 6}},
-               std::vector<float>(6, 1.0f),
+      : shard_(Options(), {{0, 6}}, std::vector<float>(6, 1.0f),
                [](int64_t size) { return kernels::MakeSgd<float>(size, 0.5f); }) {}
+
+  static strategy::PsShardOptions Options() {
+    strategy::PsShardOptions options;
+    options.num_workers = 2;
+    options.mode = strategy::PsMode::kAsync;
+    options.chunk_bytes = 16;
+    return options;
+  }
 
   strategy::PsShard shard_;
   const std::string chunk0_ = Data({2, 2, 2, 2});
@@ -71,7 +78,7 @@ TEST_F(PushStreamTest, RefusesWhatTheServiceRefuses) {
 TEST_F(PushStreamTest, PassesTheShardsRefusalsOn) {
   // A message without data is only a header; the shard still expects both chunks at the end.
   PushStream header_only(&shard_);
-  ASSERT_TRUE(header_only.Add({.worker = 0, .clock = 0}).ok());
+  ASSERT_TRUE(header_only.Add({.worker = 0, .clock = 0, .data = {}}).ok());
   EXPECT_TRUE(absl::IsInvalidArgument(header_only.Finish().status()));
   // Chunks out of order, of the wrong length, or holding a non-finite value.
   PushStream skipped(&shard_);
