@@ -12,6 +12,8 @@ packages=(
   libboost-dev libabsl-dev libcli11-dev
   clang-tidy                             # scripts/lint.sh (the ctest lint): function sizes
   openssl                                # the TLS tests make throwaway certificates with it
+  clang libclang-rt-dev llvm             # scripts/fuzz.sh and the fuzz_* ctests: libFuzzer, the
+                                         # sanitizer runtimes, llvm-symbolizer for their reports
 )
 
 missing=()

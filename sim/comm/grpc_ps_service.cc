@@ -18,6 +18,7 @@
 #include "sim/comm/grpc_ps.h"
 #include "sim/comm/grpc_ps_wire.h"
 #include "sim/comm/grpc_util.h"
+#include "sim/comm/ps_push_stream.h"
 #include "sim/comm/pull_parking.h"
 #include "sim/comm/run_token.h"
 
@@ -91,7 +92,7 @@ class PsService::Impl final : public rpc::ParameterServer::CallbackService {
 class PsService::Impl::PushReactor final : public grpc::ServerReadReactor<rpc::PsPushChunk> {
  public:
   PushReactor(Impl* service, const grpc::CallbackServerContext& context, rpc::PsPushReply* reply)
-      : service_(service), context_(context), reply_(reply) {
+      : service_(service), context_(context), reply_(reply), stream_(service->shard_) {
     if (grpc::Status s = service_->CheckToken(context); !s.ok()) {
       Finish(s);
       return;
@@ -117,32 +118,17 @@ class PsService::Impl::PushReactor final : public grpc::ServerReadReactor<rpc::P
  private:
   grpc::Status Apply() {
     const rpc::PsPushChunk& message = *message_;
-    if (!any_) {
-      any_ = true;
-      worker_ = message.worker();
-      clock_ = message.clock();
-      pulled_version_ = message.pulled_version();
-    }
-    if (message.data().empty()) return grpc::Status::OK;  // header of a push to an empty shard
-    if (message.data().size() % sizeof(float) != 0 || message.worker() != worker_ ||
-        message.clock() != clock_) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          absl::StrCat("malformed push chunk ", message.chunk(), " from worker ",
-                                       message.worker()));
-    }
-    return ToGrpc(service_->shard_->PushChunk(static_cast<int>(worker_), clock_,
-                                              static_cast<int>(message.chunk()),
-                                              AsFloats(message.data(), &scratch_)));
+    return ToGrpc(stream_.Add({.worker = message.worker(),
+                               .clock = message.clock(),
+                               .pulled_version = message.pulled_version(),
+                               .chunk = message.chunk(),
+                               .data = message.data()}));
   }
 
   // The client closed its stream (or the call ended).
   grpc::Status End() {
     if (context_.IsCancelled()) return grpc::Status::CANCELLED;
-    if (!any_) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "push without any message");
-    }
-    absl::StatusOr<PushAck> ack =
-        service_->shard_->FinishPush(static_cast<int>(worker_), clock_, pulled_version_);
+    absl::StatusOr<PushAck> ack = stream_.Finish();
     if (!ack.ok()) return ToGrpc(ack.status());
     reply_->set_staleness(ack->staleness);
     reply_->set_version(ack->version);
@@ -153,10 +139,7 @@ class PsService::Impl::PushReactor final : public grpc::ServerReadReactor<rpc::P
   const grpc::CallbackServerContext& context_;
   rpc::PsPushReply* const reply_;
   std::unique_ptr<rpc::PsPushChunk> message_;
-  std::vector<float> scratch_;
-  bool any_ = false;
-  uint32_t worker_ = 0;
-  uint64_t clock_ = 0, pulled_version_ = 0;
+  PushStream stream_;  // the checks and the shard calls of this push
 };
 
 // A pull: answered at once if ready (or failing), else parked until the notifier or OnCancel

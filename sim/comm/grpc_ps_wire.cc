@@ -15,16 +15,6 @@ uint64_t WireBytes(const google::protobuf::Message& message) {
   return message.ByteSizeLong() + kFramePrefix;
 }
 
-std::span<const float> AsFloats(const std::string& data, std::vector<float>* scratch) {
-  const size_t n = data.size() / sizeof(float);
-  if (reinterpret_cast<uintptr_t>(data.data()) % alignof(float) == 0) {
-    return {reinterpret_cast<const float*>(data.data()), n};
-  }
-  scratch->resize(n);
-  std::memcpy(scratch->data(), data.data(), n * sizeof(float));
-  return *scratch;
-}
-
 std::span<float> ResizeAsFloats(std::string* data, int64_t n) {
   data->resize(n * sizeof(float));
   DS_CHECK(reinterpret_cast<uintptr_t>(data->data()) % alignof(float) == 0);

@@ -1,7 +1,7 @@
 // What the two halves of the gRPC parameter-server transport (grpc_ps_service.cc and
 // grpc_ps_client.cc) share about ps.proto's messages: their cost on the wire, views of their
-// float payloads, and a pool of chunk-sized messages. Internal to sim/comm (it includes protobuf
-// and the generated ps.pb.h).
+// float payloads (AsFloats, from ps_push_stream.h; ResizeAsFloats), and a pool of chunk-sized
+// messages. Internal to sim/comm (it includes protobuf and the generated ps.pb.h).
 #ifndef DISTSIM_SIM_COMM_GRPC_PS_WIRE_H_
 #define DISTSIM_SIM_COMM_GRPC_PS_WIRE_H_
 
@@ -15,6 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "sim/comm/ps_push_stream.h"
 
 namespace distsim::comm {
 
@@ -23,10 +24,6 @@ inline constexpr uint32_t kMaxPollMs = 1000;
 
 // What `message` costs on the wire: its bytes plus gRPC's 5-byte message prefix.
 uint64_t WireBytes(const google::protobuf::Message& message);
-
-// Floats of a `bytes` field. Protobuf strings of chunk size are heap blocks (16-byte aligned), so
-// this is normally a view; the rare small string stored elsewhere is copied into `scratch`.
-std::span<const float> AsFloats(const std::string& data, std::vector<float>* scratch);
 
 // Resizes a `bytes` field to `n` floats and returns them as a writable view.
 std::span<float> ResizeAsFloats(std::string* data, int64_t n);

@@ -137,8 +137,7 @@ absl::Status TcpPeerLink::ReadFrame(int fd, int from) {
     return absl::UnavailableError(absl::StrCat(RankName(from), " closed its connection to ", self));
   }
   const TcpFrameHeader header = DecodeTcpFrameHeader(bytes);
-  if (error == 0 && (header.magic != kTcpFrameMagic || header.length % sizeof(float) != 0 ||
-                     static_cast<int64_t>(header.length) > options_.max_frame_bytes)) {
+  if (error == 0 && !TcpFrameHeaderValid(header, options_.max_frame_bytes)) {
     return absl::DataLossError(absl::StrCat("malformed frame from ", RankName(from), " to ", self,
                                             " (payload of ", header.length, " bytes, limit ",
                                             options_.max_frame_bytes, ")"));

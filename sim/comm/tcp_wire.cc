@@ -8,17 +8,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "sim/comm/run_token.h"
 
 namespace distsim::comm {
 namespace {
-
-constexpr uint32_t kHelloMagic = 0x4C545344;  // "DSTL"
-constexpr uint32_t kMaxTokenBytes = 4096;
 
 // Milliseconds from now to `deadline` for poll(), rounded up, at least 0.
 int PollTimeout(absl::Time deadline) {
@@ -111,8 +108,8 @@ absl::StatusOr<sockaddr_in> Resolve(const std::string& address) {
 
 int SendHandshake(int fd, int rank, const std::string& run_token, absl::Time deadline,
                   uint8_t* answer) {
-  uint32_t hello[3] = {kHelloMagic, static_cast<uint32_t>(rank),
-                       static_cast<uint32_t>(run_token.size())};
+  uint8_t hello[kTcpHelloBytes];
+  EncodeTcpHello(rank, static_cast<uint32_t>(run_token.size()), hello);
   iovec iov[2] = {{hello, sizeof(hello)}, {const_cast<char*>(run_token.data()), run_token.size()}};
   int error = SendAll(fd, iov, 2, deadline);
   if (error == 0) error = WaitFor(fd, POLLIN, deadline);
@@ -124,42 +121,15 @@ int SendHandshake(int fd, int rank, const std::string& run_token, absl::Time dea
 }
 
 int AnswerHandshake(int fd, const std::string& run_token, int rank, int size) {
-  uint32_t hello[3];
-  if (ReadAll(fd, hello, sizeof(hello)) != 0 || hello[0] != kHelloMagic ||
-      hello[2] > kMaxTokenBytes) {
-    return -1;
-  }
-  std::string token(hello[2], '\0');
+  uint8_t bytes[kTcpHelloBytes];
+  if (ReadAll(fd, bytes, sizeof(bytes)) != 0) return -1;
+  const std::optional<TcpHello> hello = ParseTcpHello(bytes);
+  if (!hello.has_value()) return -1;
+  std::string token(hello->token_bytes, '\0');
   if (ReadAll(fd, token.data(), token.size()) != 0) return -1;
-  const int from = static_cast<int>(hello[1]);
-  uint8_t answer = kHandshakeAccepted;
-  if (!SameRunToken(token, run_token)) {
-    answer = kHandshakeWrongToken;
-  } else if (from < 0 || from >= size || from == rank) {
-    answer = kHandshakeBadRank;
-  }
-  if (send(fd, &answer, 1, MSG_NOSIGNAL) == 1 && answer == kHandshakeAccepted) return from;
+  const uint8_t answer = AnswerTcpHello(*hello, token, run_token, rank, size);
+  if (send(fd, &answer, 1, MSG_NOSIGNAL) == 1 && answer == kHandshakeAccepted) return hello->rank;
   return -1;
-}
-
-void EncodeTcpFrameHeader(const TcpFrameHeader& header, uint8_t (&out)[kTcpFrameHeaderBytes]) {
-  std::memcpy(out, &header.tag.op, 4);
-  std::memcpy(out + 4, &header.tag.segment, 4);
-  std::memcpy(out + 8, &header.tag.step, 8);
-  std::memcpy(out + 16, &header.length, 4);
-  std::memcpy(out + 20, &header.magic, 4);
-  std::memcpy(out + 24, &header.delivered_ns, 8);
-}
-
-TcpFrameHeader DecodeTcpFrameHeader(const uint8_t (&in)[kTcpFrameHeaderBytes]) {
-  TcpFrameHeader header;
-  std::memcpy(&header.tag.op, in, 4);
-  std::memcpy(&header.tag.segment, in + 4, 4);
-  std::memcpy(&header.tag.step, in + 8, 8);
-  std::memcpy(&header.length, in + 16, 4);
-  std::memcpy(&header.magic, in + 20, 4);
-  std::memcpy(&header.delivered_ns, in + 24, 8);
-  return header;
 }
 
 }  // namespace distsim::comm

@@ -1,6 +1,7 @@
-// TcpPeerLink's byte-level plumbing (the wire format is described in tcp_peer_link.h): socket
-// calls with deadlines, the handshake each connection starts with, and the 32-byte frame header.
-// Internal to sim/comm. Functions returning int return 0 or an errno value, as the socket calls do.
+// TcpPeerLink's socket plumbing (the wire format is described in tcp_peer_link.h): socket calls
+// with deadlines and the handshake each connection starts with. The bytes of the hello and of the
+// 32-byte frame header are tcp_frame.h's. Internal to sim/comm. Functions returning int return 0
+// or an errno value, as the socket calls do.
 #ifndef DISTSIM_SIM_COMM_TCP_WIRE_H_
 #define DISTSIM_SIM_COMM_TCP_WIRE_H_
 
@@ -13,13 +14,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "sim/comm/peer_link.h"
-#include "sim/comm/tcp_peer_link.h"
+#include "sim/comm/tcp_frame.h"
 
 namespace distsim::comm {
-
-// The receiver's one-byte answer to a handshake.
-inline constexpr uint8_t kHandshakeAccepted = 0, kHandshakeWrongToken = 1, kHandshakeBadRank = 2;
 
 std::string ErrnoText(int error);
 
@@ -47,21 +44,9 @@ int SendHandshake(int fd, int rank, const std::string& run_token, absl::Time dea
                   uint8_t* answer);
 
 // Receiver side, on the blocking socket `fd` of rank `rank` of a group of `size`: reads a hello,
-// answers it, and returns the sender's rank if accepted (the right token, a valid rank other than
-// `rank`), else -1 (refused, malformed, or the connection failed).
+// answers it (AnswerTcpHello), and returns the sender's rank if accepted (the right token, a valid
+// rank other than `rank`), else -1 (refused, malformed, or the connection failed).
 int AnswerHandshake(int fd, const std::string& run_token, int rank, int size);
-
-// A frame header's fields.
-struct TcpFrameHeader {
-  FrameTag tag;
-  uint32_t length = 0;       // payload bytes
-  uint32_t magic = 0;        // kTcpFrameMagic in a well-formed frame
-  int64_t delivered_ns = 0;  // shaped delivery time (Unix ns), 0 if not shaped
-};
-inline constexpr uint32_t kTcpFrameMagic = 0x46525344;  // "DSRF"
-
-void EncodeTcpFrameHeader(const TcpFrameHeader& header, uint8_t (&out)[kTcpFrameHeaderBytes]);
-TcpFrameHeader DecodeTcpFrameHeader(const uint8_t (&in)[kTcpFrameHeaderBytes]);
 
 }  // namespace distsim::comm
 

@@ -94,6 +94,27 @@ uint32_t CheckCompareFields(const CompareConfig& config, std::vector<std::string
   return 0;
 }
 
+// An error if `config` would expand to more than kMaxCompareRuns runs, counted from the list
+// sizes alone (local sweep points, which are swept once, count as many as any).
+std::optional<std::string> CheckRunCount(const CompareConfig& config) {
+  const Sweep& sweep = config.sweep();
+  const int sizes[] = {sweep.workers_size(), sweep.strategies_size(), sweep.distributions_size()};
+  uint64_t points = 0;
+  if (config.has_sweep()) {
+    points = 1;
+    // Each factor is below 2^31 and the product stops growing past the limit: no overflow.
+    for (int n : sizes) {
+      if (points <= kMaxCompareRuns) points *= static_cast<uint64_t>(std::max(1, n));
+    }
+  }
+  const uint64_t runs = static_cast<uint64_t>(config.runs_size());
+  if (runs + points <= kMaxCompareRuns) return std::nullopt;
+  return absl::StrCat("runs, sweep: the comparison names more than ", kMaxCompareRuns, " runs (",
+                      runs, " listed; a sweep of ", sizes[0], " worker counts x ", sizes[1],
+                      " strategies x ", sizes[2], " distributions); at most ", kMaxCompareRuns,
+                      " are allowed");
+}
+
 // The listed runs: the base config plus each run's overrides.
 void ExpandRuns(const CompareConfig& config, std::vector<CompareEntry>* entries) {
   for (int i = 0; i < config.runs_size(); ++i) {
@@ -204,10 +225,14 @@ absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& con
   std::vector<std::string> errors;
   const uint32_t sweep_warmup = CheckCompareFields(config, &errors);
   std::vector<CompareEntry> entries;
-  ExpandRuns(config, &entries);
-  if (config.has_sweep()) ExpandSweep(config, sweep_warmup, &entries);
-  if (entries.empty()) errors.push_back("runs, sweep: the comparison has no runs");
-  CheckEntries(config, &entries, &errors);
+  if (std::optional<std::string> too_many = CheckRunCount(config)) {
+    errors.push_back(*too_many);
+  } else {
+    ExpandRuns(config, &entries);
+    if (config.has_sweep()) ExpandSweep(config, sweep_warmup, &entries);
+    if (entries.empty()) errors.push_back("runs, sweep: the comparison has no runs");
+    CheckEntries(config, &entries, &errors);
+  }
   if (!errors.empty()) {
     for (std::string& e : errors) e = absl::StrCat(origin, ": ", e);
     return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));

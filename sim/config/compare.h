@@ -2,6 +2,7 @@
 #ifndef DISTSIM_SIM_CONFIG_COMPARE_H_
 #define DISTSIM_SIM_CONFIG_COMPARE_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,12 +24,18 @@ struct CompareEntry {
 // lr_scaling NONE).
 CompareConfig WithCompareDefaults(CompareConfig config);
 
+// Most runs a comparison may expand to: its explicit runs plus the sweep's points (worker counts
+// x strategies x distributions). Each is a training run; a config asking for more is a mistake,
+// and expanding it could exhaust memory (a 3 KB sweep can name millions of runs).
+inline constexpr uint64_t kMaxCompareRuns = 1000;
+
 // The entries of `config` (defaults filled): the explicit runs in order, then the sweep
 // (strategies x workers x distributions, in that nesting). Every entry's RunConfig is the base
 // merged with its overrides, defaults filled and validated; errors name the entry and field, all
 // of them at once, prefixed by `origin` (the file). A `local` strategy is swept at 1 worker only.
 // With lr_scaling LINEAR or SQRT, a nonzero sweep.warmup_steps replaces optimizer.warmup_steps of
-// every sweep entry (explicit runs are untouched); with NONE it is an error.
+// every sweep entry (explicit runs are untouched); with NONE it is an error. More than
+// kMaxCompareRuns runs is an error found before anything is expanded.
 absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& config,
                                                         const std::string& origin);
 

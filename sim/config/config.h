@@ -50,6 +50,17 @@ absl::StatusOr<RunConfig> LoadRunConfig(const std::string& path);
 // same rules and error messages as LoadRunConfig.
 absl::Status LoadMessage(const std::string& path, google::protobuf::Message* message);
 
+// The two syntaxes of a config's text.
+enum class ConfigSyntax { kText, kJson };
+
+// What LoadMessage does once it has read the file: parses `content`, a config's text in
+// `syntax`, into `message` (replacing what it held), with the same rules, and the same messages
+// with `origin` (the file's path, or any name) where they name the path. Reads no file and has
+// no size limit of its own. The fuzz targets fuzz/fuzz_config_text.cc and fuzz_config_json.cc
+// call it.
+absl::Status ParseMessage(std::string_view content, ConfigSyntax syntax, const std::string& origin,
+                          google::protobuf::Message* message);
+
 // Merges `overrides` into `config`: fields set in `overrides` replace the config's (lists
 // included; a oneof member set there switches the oneof). Proto3 scalars left at zero in
 // `overrides` keep the config's value.

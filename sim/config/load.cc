@@ -167,15 +167,13 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return content;
 }
 
-enum class Syntax { kText, kJson };
-
-absl::StatusOr<Syntax> SyntaxFor(const std::string& path) {
+absl::StatusOr<ConfigSyntax> SyntaxFor(const std::string& path) {
   std::string extension = std::filesystem::path(path).extension().string();
   for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (extension == ".textproto" || extension == ".txtpb" || extension == ".pbtxt") {
-    return Syntax::kText;
+    return ConfigSyntax::kText;
   }
-  if (extension == ".json") return Syntax::kJson;
+  if (extension == ".json") return ConfigSyntax::kJson;
   return absl::InvalidArgumentError(absl::StrCat(
       path, ": unsupported config file extension '", extension,
       "'; use .textproto, .txtpb or .pbtxt (protobuf text format) or .json (protobuf JSON)"));
@@ -184,22 +182,27 @@ absl::StatusOr<Syntax> SyntaxFor(const std::string& path) {
 }  // namespace
 
 absl::Status LoadMessage(const std::string& path, pb::Message* message) {
-  DS_ASSIGN_OR_RETURN(Syntax syntax, SyntaxFor(path));
+  DS_ASSIGN_OR_RETURN(ConfigSyntax syntax, SyntaxFor(path));
   DS_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
-  if (syntax == Syntax::kText) {
-    DS_RETURN_IF_ERROR(ParseText(content, path, /*merge=*/false, message));
+  return ParseMessage(content, syntax, path, message);
+}
+
+absl::Status ParseMessage(std::string_view content, ConfigSyntax syntax, const std::string& origin,
+                          pb::Message* message) {
+  if (syntax == ConfigSyntax::kText) {
+    DS_RETURN_IF_ERROR(ParseText(content, origin, /*merge=*/false, message));
   } else {
     pb::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     options.case_insensitive_enum_parsing = false;
-    pb::util::Status status = pb::util::JsonStringToMessage(content, message, options);
+    pb::util::Status status = pb::util::JsonStringToMessage(std::string(content), message, options);
     if (!status.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(path, ": invalid JSON config: ",
+          absl::StrCat(origin, ": invalid JSON config: ",
                        std::string(status.message().data(), status.message().size())));
     }
   }
-  return CheckEnumValues(*message, path);
+  return CheckEnumValues(*message, origin);
 }
 
 absl::StatusOr<RunConfig> LoadRunConfig(const std::string& path) {

@@ -64,13 +64,22 @@ const char* IdxTypeName(uint8_t type) {
   }
 }
 
-absl::Status Malformed(const MappedFile& file, absl::string_view what) {
-  return absl::DataLossError(absl::StrCat(file.path(), ": ", what));
+// The bytes of one file and its name for messages.
+struct IdxBytes {
+  IdxBytes(std::string_view p, std::span<const uint8_t> b) : path(p.data(), p.size()), bytes(b) {}
+  absl::string_view path;
+  std::span<const uint8_t> bytes;
+  const uint8_t* data() const { return bytes.data(); }
+  size_t size() const { return bytes.size(); }
+};
+
+absl::Status Malformed(const IdxBytes& file, absl::string_view what) {
+  return absl::DataLossError(absl::StrCat(file.path, ": ", what));
 }
 
 // Checks everything up to and including the header: emptiness, compression, magic, type,
 // dimension count and header length.
-absl::Status CheckHeader(const MappedFile& file, const IdxKind& kind) {
+absl::Status CheckHeader(const IdxBytes& file, const IdxKind& kind) {
   const uint8_t* d = file.data();
   const int64_t size = static_cast<int64_t>(file.size());
   const std::string expected_magic = HexMagic(kind.magic);
@@ -122,7 +131,7 @@ absl::Status CheckHeader(const MappedFile& file, const IdxKind& kind) {
 
 // Compares the file length with header + payload claimed by the header. `claim` describes the
 // payload for messages ("60000 images of 28x28").
-absl::Status CheckLength(const MappedFile& file, const IdxKind& kind, uint64_t payload,
+absl::Status CheckLength(const IdxBytes& file, const IdxKind& kind, uint64_t payload,
                          absl::string_view claim) {
   const uint64_t size = file.size();
   uint64_t expected;
@@ -153,7 +162,8 @@ absl::Status CheckLength(const MappedFile& file, const IdxKind& kind, uint64_t p
 
 }  // namespace
 
-absl::StatusOr<IdxImages> ParseIdxImages(const MappedFile& file) {
+absl::StatusOr<IdxImages> ParseIdxImages(std::string_view path, std::span<const uint8_t> bytes) {
+  const IdxBytes file(path, bytes);
   DS_RETURN_IF_ERROR(CheckHeader(file, kImagesKind));
   const uint8_t* d = file.data();
   const uint32_t count = ReadBigEndian32(d + 4);
@@ -181,11 +191,13 @@ absl::StatusOr<IdxImages> ParseIdxImages(const MappedFile& file) {
   return images;
 }
 
-absl::StatusOr<IdxLabels> ParseIdxLabels(const MappedFile& file, int num_classes) {
+absl::StatusOr<IdxLabels> ParseIdxLabels(std::string_view path, std::span<const uint8_t> bytes,
+                                         int num_classes) {
+  const IdxBytes file(path, bytes);
   if (num_classes < 1 || num_classes > 256) {
     return absl::InvalidArgumentError(
         absl::StrCat("num_classes ", num_classes,
-                     " is out of range [1, 256] for unsigned-byte labels (", file.path(), ")"));
+                     " is out of range [1, 256] for unsigned-byte labels (", file.path, ")"));
   }
   DS_RETURN_IF_ERROR(CheckHeader(file, kLabelsKind));
   const uint8_t* d = file.data();
@@ -207,6 +219,14 @@ absl::StatusOr<IdxLabels> ParseIdxLabels(const MappedFile& file, int num_classes
   result.count = count;
   result.labels = labels;
   return result;
+}
+
+absl::StatusOr<IdxImages> ParseIdxImages(const MappedFile& file) {
+  return ParseIdxImages(file.path(), file.bytes());
+}
+
+absl::StatusOr<IdxLabels> ParseIdxLabels(const MappedFile& file, int num_classes) {
+  return ParseIdxLabels(file.path(), file.bytes(), num_classes);
 }
 
 absl::Status WriteIdxFile(const std::string& path, std::span<const uint32_t> dims,

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -62,6 +63,13 @@ absl::StatusOr<IdxImages> ParseIdxImages(const MappedFile& file);
 // [0, num_classes) (the message names the first bad label, its index and byte offset).
 // num_classes must be in [1, 256] (InvalidArgument otherwise).
 absl::StatusOr<IdxLabels> ParseIdxLabels(const MappedFile& file, int num_classes);
+
+// The same two parsers over bytes already in memory (`bytes`, the contents of the file `path`,
+// which only names it in messages), with the same checks and messages. The views point into
+// `bytes`, which must outlive them. The fuzz target fuzz/fuzz_idx.cc calls these.
+absl::StatusOr<IdxImages> ParseIdxImages(std::string_view path, std::span<const uint8_t> bytes);
+absl::StatusOr<IdxLabels> ParseIdxLabels(std::string_view path, std::span<const uint8_t> bytes,
+                                         int num_classes);
 
 // Writes an unsigned-byte IDX file with the given dimensions (1 to 4 of them) and payload, whose
 // size must equal the product of the dimensions (InvalidArgument otherwise). OS failures are

@@ -89,9 +89,14 @@ std::optional<std::string> PsShard::CheckFiniteLocked(int worker, uint64_t clock
 // is a replay after a retry, and is not applied again.
 bool PsShard::IsReplayLocked(int worker, uint64_t clock, int chunk) const {
   if (clock == clock_[worker]) return chunk >= 0 && chunk < next_chunk_[worker];
-  return clock + 1 == clock_[worker];
+  return FinishedLocked(worker, clock);
 }
 
+// `clock` is the push `worker` finished last. Written without clock + 1, which wraps to 0 for
+// the largest clock and so took a fresh worker's push at clock 2^64 - 1 for a replay.
+bool PsShard::FinishedLocked(int worker, uint64_t clock) const {
+  return clock_[worker] > 0 && clock == clock_[worker] - 1;
+}
 
 int PsShard::SlowestLocked() const {
   int slowest = -1;
@@ -236,7 +241,7 @@ absl::StatusOr<comm::PushAck> PsShard::FinishPushUnnotified(int worker, uint64_t
   absl::MutexLock lock(&mu_);
   DS_RETURN_IF_ERROR(CheckMemberLocked(worker));
   // A finish sent again after a retry: the push was applied once; answer as the first time.
-  if (clock + 1 == clock_[worker]) return last_ack_[worker];
+  if (FinishedLocked(worker, clock)) return last_ack_[worker];
   if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
   if (next_chunk_[worker] != static_cast<int>(chunks_.size())) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -147,6 +147,8 @@ class PsShard final : public comm::PsShardHandler {
   // Whether (worker, clock, chunk) was applied already (a replay after a retry).
   bool IsReplayLocked(int worker, uint64_t clock, int chunk) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Whether `clock` is the last push `worker` finished here.
+  bool FinishedLocked(int worker, uint64_t clock) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // When `grad` holds a NaN or an infinity: what was pushed (the first is kept for
   // first_bad_push), counted as refused or skipped. nullopt when every value is finite.
   std::optional<std::string> CheckFiniteLocked(int worker, uint64_t clock, int chunk,

@@ -161,6 +161,32 @@ runs { name: "a" baseline: "missing" }
   }
 }
 
+TEST(ExpandCompare, RefusesMoreRunsThanTheLimitBeforeExpanding) {
+  // 11 x 10 x 10 sweep points: 1100 runs. (A 3 KB config found by fuzz_config_text named 3.6
+  // million, and expanding them took over 512 MB.)
+  std::string sweep = "sweep { workers: [";
+  for (int i = 0; i < 11; ++i) sweep += i == 0 ? "2" : ", 2";
+  sweep += "] distributions: [";
+  for (int i = 0; i < 10; ++i) sweep += i == 0 ? "FULLY_REPLICATED" : ", FULLY_REPLICATED";
+  sweep += "]";
+  for (int i = 0; i < 10; ++i) sweep += " strategies { allreduce {} }";
+  sweep += " }";
+  auto entries = ExpandCompare(Parse(std::string("name: \"c\"") + kBase + sweep), "f");
+  ASSERT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(entries.status().message(),
+            "f: runs, sweep: the comparison names more than 1000 runs (0 listed; a sweep of 11 "
+            "worker counts x 10 strategies x 10 distributions); at most 1000 are allowed");
+  // Exactly at the limit it expands (and then refuses the runs' duplicate names).
+  std::string at_limit = "sweep { workers: [";
+  for (int i = 0; i < 10; ++i) at_limit += i == 0 ? "2" : ", 2";
+  at_limit += "] }";
+  std::string runs;
+  for (int i = 0; i < 990; ++i) runs += "runs { overrides { local {} } }";
+  auto expanded = ExpandCompare(Parse(std::string("name: \"c\"") + kBase + at_limit + runs), "f");
+  ASSERT_FALSE(expanded.ok());
+  EXPECT_EQ(std::string(expanded.status().message()).find("more than 1000"), std::string::npos);
+}
+
 TEST(ExpandCompare, NoRunsIsAnError) {
   CompareConfig c = Parse(std::string("name: \"x\"") + kBase);
   auto entries = ExpandCompare(c, "f");

@@ -82,6 +82,28 @@ TEST_F(ConfigFileTest, TextAndJsonLoadToEqualMessages) {
   EXPECT_FALSE(text->model().mlp().hidden().empty());
 }
 
+TEST_F(ConfigFileTest, ParseMessageReadsTextAsLoadReadsTheFile) {
+  absl::StatusOr<RunConfig> loaded = LoadRunConfig(Write("run.textproto", kGoodText));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  RunConfig text, json;
+  ASSERT_TRUE(ParseMessage(kGoodText, ConfigSyntax::kText, "memory", &text).ok());
+  ASSERT_TRUE(ParseMessage(kGoodJson, ConfigSyntax::kJson, "memory", &json).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(*loaded, text));
+  EXPECT_TRUE(MessageDifferencer::Equals(*loaded, json));
+  // The origin stands where a file's path would, and a second parse replaces the first.
+  absl::Status bad = ParseMessage("train {\n  batch_size: x32\n}\n", ConfigSyntax::kText,
+                                  "origin", &text);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Msg(bad), StartsWith("origin:2:15: "));
+  EXPECT_THAT(Msg(ParseMessage("{", ConfigSyntax::kJson, "origin", &json)),
+              StartsWith("origin: invalid JSON config: "));
+  EXPECT_THAT(Msg(ParseMessage("data { dataset: 7 }", ConfigSyntax::kText, "origin", &text)),
+              StartsWith("origin: data.dataset: 7 is not a value of"));
+  ASSERT_TRUE(ParseMessage("seed: 3", ConfigSyntax::kText, "origin", &text).ok());
+  EXPECT_EQ(text.seed(), 3u);
+  EXPECT_FALSE(text.has_train());
+}
+
 TEST_F(ConfigFileTest, EveryTextExtensionAcceptedCaseInsensitively) {
   for (const char* name : {"a.txtpb", "b.pbtxt", "c.TEXTPROTO", "d.JSON"}) {
     std::string content = std::string(name).ends_with("JSON") ? kGoodJson : kGoodText;

@@ -198,6 +198,29 @@ TEST_F(IdxTest, RefusesNumClassesOutOfRange) {
   EXPECT_EQ(Open(257).code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(IdxTest, BytesInMemoryParseAsTheFileDoes) {
+  const std::vector<uint8_t> images = ReadBytes(images_);
+  absl::StatusOr<IdxImages> parsed = ParseIdxImages("in-memory images", images);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->count, 3);
+  EXPECT_EQ(parsed->rows, 2);
+  EXPECT_EQ(parsed->cols, 3);
+  EXPECT_EQ(parsed->pixels, images.data() + kIdxImagesHeaderBytes);
+  const std::vector<uint8_t> labels = ReadBytes(labels_);
+  absl::StatusOr<IdxLabels> parsed_labels = ParseIdxLabels("in-memory labels", labels, 10);
+  ASSERT_TRUE(parsed_labels.ok()) << parsed_labels.status();
+  EXPECT_EQ(parsed_labels->count, 3);
+  EXPECT_EQ(parsed_labels->labels[2], 9);
+  // The refusals are the file's, naming the path given.
+  const std::vector<uint8_t> truncated(images.begin(), images.end() - 1);
+  ExpectError(ParseIdxImages("in-memory images", truncated).status(), absl::StatusCode::kDataLoss,
+              "in-memory images", "truncated: expected 34 bytes");
+  ExpectError(ParseIdxLabels("in-memory labels", labels, 9).status(),
+              absl::StatusCode::kDataLoss, "in-memory labels", "label 9 at index 2");
+  ExpectError(ParseIdxImages("nothing", {}).status(), absl::StatusCode::kDataLoss, "nothing",
+              "file is empty");
+}
+
 TEST_F(IdxTest, WriterRefusesInconsistentInput) {
   EXPECT_EQ(WriteIdxImages(images_, 2, 3, std::vector<uint8_t>(7)).code(),
             absl::StatusCode::kInvalidArgument);

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -567,6 +568,27 @@ TEST(PsShardTest, RefusesOutOfOrderAndWrongClock) {
   EXPECT_TRUE(absl::IsInvalidArgument(shard.PushChunk(7, 0, 0, g)));
   EXPECT_TRUE(shard.PushChunk(0, 0, 0, g).ok());
   EXPECT_FALSE(shard.FinishPush(0, 0, 0).ok());  // two chunks missing
+}
+
+// The largest clock is not the push before clock 0: a fresh worker's push and finish at clock
+// 2^64 - 1 are refused, not taken for a replay (clock + 1 wrapped to 0; fuzz_ps_messages checks
+// that a finished push leaves its worker at clock + 1).
+TEST(PsShardTest, LargestClockIsNotAReplayOfTheFirstPush) {
+  std::vector<float> init(100, 0.f);
+  PsShardOptions options;
+  options.chunk_bytes = 400;  // one chunk
+  PsShard shard(options, {{0, 100}}, init, Factory(Opt::kSgd));
+  constexpr uint64_t kLargest = std::numeric_limits<uint64_t>::max();
+  std::vector<float> g(100, 1.f);
+  EXPECT_TRUE(absl::IsFailedPrecondition(shard.PushChunk(0, kLargest, 0, g)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(shard.FinishPush(0, kLargest, 0).status()));
+  EXPECT_EQ(shard.clocks(), std::vector<uint64_t>{0});
+  // After a real push, its replay is still recognised.
+  ASSERT_TRUE(shard.PushChunk(0, 0, 0, g).ok());
+  ASSERT_TRUE(shard.FinishPush(0, 0, 0).ok());
+  EXPECT_TRUE(shard.PushChunk(0, 0, 0, g).ok());
+  EXPECT_TRUE(shard.FinishPush(0, 0, 0).ok());
+  EXPECT_EQ(shard.version(), 1u);
 }
 
 // SYNC averages the step's gradients in worker order, whatever order the pushes arrive in: the
