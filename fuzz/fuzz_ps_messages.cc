@@ -6,8 +6,9 @@
 // waiting, then every chunk read); a done is WorkerDone.
 //
 // Input: byte 0 sets up the shard (mode = b % 3: SYNC, ASYNC, SSP; workers = 1 + (b / 3) % 3;
-// warm-up of 3 updates if b >= 128), byte 1 the chunk size (4 * (1 + b % 16) bytes) and the SSP
-// bound (b / 16 % 4). Then records: an operation byte, a length byte, that many bytes of a
+// warm-up of 3 updates if b >= 128), byte 1 the chunk size (4 * (1 + b % 16) bytes), the SSP
+// bound (b / 16 % 4) and whether non-finite chunks are skipped rather than refused (bit 6:
+// on_bad_gradient SKIP). Then records: an operation byte, a length byte, that many bytes of a
 // serialized message. Operation % 5: 0 a PsPushChunk on push stream (op / 8) % 2 (opened by its
 // first chunk), 1 the end of that stream, 2 a PsPullRequest, 3 a PsDoneRequest, 4 a PsPushChunk
 // given to nothing (the Discard call). A message that does not parse fails its call: an open
@@ -52,6 +53,7 @@ std::unique_ptr<strategy::PsShard> MakeShard(uint8_t setup, uint8_t chunking) {
   options.num_workers = 1 + (setup / 3) % 3;
   options.staleness = options.mode == strategy::PsMode::kSsp ? chunking / 16 % 4 : 0;
   options.chunk_bytes = 4 * (1 + chunking % 16);
+  options.skip_bad_gradients = (chunking & 0x40) != 0;
   constexpr float kRate = 0.01f;
   if (setup >= 128) options.learning_rate = {.base = kRate, .warmup_steps = 3};
   std::vector<float> flat(kFlatElems);
