@@ -291,7 +291,8 @@ int Dispatch(const Subcommands& c, const Options& o) {
 
 int main(int argc, char** argv) {
   // Debian's abseil checks every Mutex acquisition against a lock graph (deadlock detection):
-  // with hundreds of processes on two cores that bookkeeping was a tenth of a PS run's CPU.
+  // with hundreds of processes on two cores that bookkeeping was about a twentieth of a PS
+  // run's CPU.
   // The thread-safety annotations and the TSan build are what check the locking.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{

@@ -118,47 +118,25 @@ grpc::Status Probe(grpc::Channel& channel) {
   return status;
 }
 
-// Non-empty (gRPC's reason) when the last attempt reached the peer and the handshake failed; ""
-// when the peer was not there (refused, timed out) or the channel now connects.
-std::string HandshakeRefusal(grpc::Channel& channel) {
-  const grpc::Status status = Probe(channel);
-  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return "";
+// Whether a probe's `status` says the peer was reached and refused the handshake; false when the
+// peer was not there (refused, timed out) or the channel now connects.
+bool IsHandshakeRefusal(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return false;
   const std::string& why = status.error_message();
   for (const char* transient : {"Connection refused", "Deadline", "deadline", "Timeout",
                                 "timed out", "Connection reset"}) {
-    if (why.find(transient) != std::string::npos) return "";
+    if (why.find(transient) != std::string::npos) return false;
   }
   for (const char* refused : {"handshake", "Handshake", "certificate", "Socket closed", "SSL",
                               "ssl", "tls", "TLS"}) {
-    if (why.find(refused) != std::string::npos) return why;
+    if (why.find(refused) != std::string::npos) return true;
   }
-  return "";
+  return false;
 }
 
-}  // namespace
-
-absl::Status WaitForReady(grpc::Channel& channel, std::chrono::milliseconds timeout,
-                          const std::string& peer, const TlsFiles& tls) {
-  const auto deadline = std::chrono::system_clock::now() + timeout;
-  // A peer that is not up yet refuses the connection, and a loaded machine is slow to finish a
-  // handshake: both are waited out. A peer that is up but refuses the handshake (TLS on one
-  // side only, a certificate from another authority) will not change its mind: said at once.
-  while (true) {
-    const auto slice = std::min(deadline, std::chrono::system_clock::now() + kProbeEvery);
-    if (channel.WaitForConnected(slice)) return absl::OkStatus();
-    if (std::chrono::system_clock::now() >= deadline) break;
-    if (std::string refusal = HandshakeRefusal(channel); !refusal.empty()) {
-      return absl::UnavailableError(absl::StrCat(peer, " refused the connection: ", refusal,
-                                                 WhyNotConnected(channel, tls)));
-    }
-  }
-  return absl::UnavailableError(absl::StrCat(peer, " did not accept a connection within ",
-                                             timeout.count(), " ms",
-                                             WhyNotConnected(channel, tls)));
-}
-
-std::string WhyNotConnected(grpc::Channel& channel, const TlsFiles& tls) {
-  const grpc::Status status = Probe(channel);
+// The tail of a "could not connect" message from a probe's `status`: gRPC's reason and the TLS
+// advice. Empty when the probe reached a server.
+std::string WhyNotConnectedFrom(const grpc::Status& status, const TlsFiles& tls) {
   std::string why;
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
     if (!status.error_message().empty()) why = absl::StrCat(": ", status.error_message());
@@ -174,6 +152,32 @@ std::string WhyNotConnected(grpc::Channel& channel, const TlsFiles& tls) {
   return absl::StrCat(why,
                       " (if the peer serves TLS, this process needs --tls-cert, --tls-key "
                       "and --tls-ca too)");
+}
+
+}  // namespace
+
+absl::Status WaitForReady(grpc::Channel& channel, std::chrono::milliseconds timeout,
+                          const std::string& peer, const TlsFiles& tls) {
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  // A peer that is not up yet refuses the connection, and a loaded machine is slow to finish a
+  // handshake: both are waited out. A peer that is up but refuses the handshake (TLS on one
+  // side only, a certificate from another authority) will not change its mind: said at once.
+  while (true) {
+    const auto slice = std::min(deadline, std::chrono::system_clock::now() + kProbeEvery);
+    if (channel.WaitForConnected(slice)) return absl::OkStatus();
+    if (std::chrono::system_clock::now() >= deadline) break;
+    if (const grpc::Status probe = Probe(channel); IsHandshakeRefusal(probe)) {
+      return absl::UnavailableError(
+          absl::StrCat(peer, " refused the connection", WhyNotConnectedFrom(probe, tls)));
+    }
+  }
+  return absl::UnavailableError(absl::StrCat(peer, " did not accept a connection within ",
+                                             timeout.count(), " ms",
+                                             WhyNotConnected(channel, tls)));
+}
+
+std::string WhyNotConnected(grpc::Channel& channel, const TlsFiles& tls) {
+  return WhyNotConnectedFrom(Probe(channel), tls);
 }
 
 std::chrono::system_clock::time_point DeadlineIn(double seconds) {
