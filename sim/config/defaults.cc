@@ -84,6 +84,9 @@ RunConfig WithDefaults(RunConfig config) {
   if (data->grouping() == DataConfig::GROUPING_UNSPECIFIED) {
     data->set_grouping(DataConfig::SHUFFLED);
   }
+  if (data->grouping() == DataConfig::DIRICHLET && data->dirichlet_alpha() == 0) {
+    data->set_dirichlet_alpha(1.0);
+  }
 
   ModelConfig* model = config.mutable_model();
   if (model->has_mlp()) {

@@ -218,7 +218,22 @@ void CheckData(const DataConfig& data, Problems* problems) {
       data.grouping() == DataConfig::GROUPING_UNSPECIFIED) {
     problems->Add("data.grouping", absl::StrCat(data.grouping(),
                                                 " is not a grouping; must be one of SHUFFLED, "
-                                                "BY_LABEL"));
+                                                "BY_LABEL, DIRICHLET"));
+  }
+  if (data.grouping() == DataConfig::DIRICHLET) {
+    problems->CheckReal("data.dirichlet_alpha", data.dirichlet_alpha(), {0.001, false, 10000, false});
+  } else if (data.dirichlet_alpha() != 0) {
+    problems->Add("data.dirichlet_alpha", "is set, but only grouping DIRICHLET uses it");
+  }
+  if (data.object_weights_size() > 0 &&
+      data.object_weights_size() != static_cast<int>(data.objects())) {
+    problems->Add("data.object_weights",
+                  absl::StrCat(data.object_weights_size(), " weights for ", data.objects(),
+                               " objects (data.objects); give one weight per object, or none"));
+  }
+  for (int i = 0; i < data.object_weights_size(); ++i) {
+    problems->CheckReal(absl::StrCat("data.object_weights[", i, "]"), data.object_weights(i),
+                        {0, true, 1e6, false});
   }
 }
 

@@ -10,6 +10,7 @@
 #include "sim/base/check.h"
 #include "sim/base/status.h"
 #include "sim/data/random.h"
+#include "sim/data/dirichlet.h"
 #include "sim/data/sampler.h"
 
 namespace distsim::data {
@@ -121,6 +122,45 @@ absl::Status CheckShardable(const DistributionSpec& spec, int workers) {
       workers, "), or run at most ", spec.objects, " workers"));
 }
 
+// The number of examples of each of the K objects. Equal weights (none given): sizes differ by at
+// most one, the first n mod K objects being the larger. Weights w_k: n x w_k / sum(w) each, rounded
+// down, then the examples left over go one each to the objects with the largest remainders (ties
+// to the lower index); an object rounded to 0 gets 1, taken from the largest.
+absl::StatusOr<std::vector<int64_t>> ObjectSizes(int64_t n, const DistributionSpec& spec) {
+  const int64_t k = spec.objects;
+  std::vector<int64_t> sizes(k, n / k);
+  if (spec.object_weights.empty()) {
+    for (int64_t i = 0; i < n % k; ++i) ++sizes[i];
+    return sizes;
+  }
+  if (static_cast<int64_t>(spec.object_weights.size()) != k) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data.object_weights: ", spec.object_weights.size(), " weights for ", k,
+        " objects; give one weight per object (data.objects), or none for equal sizes"));
+  }
+  double total = 0;
+  for (double w : spec.object_weights) total += w;
+  std::vector<double> remainder(k);
+  int64_t assigned = 0;
+  for (int64_t i = 0; i < k; ++i) {
+    const double exact = static_cast<double>(n) * spec.object_weights[i] / total;
+    sizes[i] = static_cast<int64_t>(std::floor(exact));
+    remainder[i] = exact - static_cast<double>(sizes[i]);
+    assigned += sizes[i];
+  }
+  std::vector<int64_t> by_remainder(k);
+  std::iota(by_remainder.begin(), by_remainder.end(), 0);
+  std::stable_sort(by_remainder.begin(), by_remainder.end(),
+                   [&](int64_t a, int64_t b) { return remainder[a] > remainder[b]; });
+  for (int64_t i = 0; assigned < n; ++i, ++assigned) ++sizes[by_remainder[i % k]];
+  for (int64_t i = 0; i < k; ++i) {
+    if (sizes[i] > 0) continue;
+    ++sizes[i];
+    --*std::max_element(sizes.begin(), sizes.end());
+  }
+  return sizes;
+}
+
 // The examples of `ids` among `objects`, concatenated in the order of `ids`.
 std::vector<int64_t> Concatenate(const std::vector<std::vector<int64_t>>& objects,
                                  const std::vector<int64_t>& ids) {
@@ -181,6 +221,8 @@ const char* GroupingName(Grouping grouping) {
       return "SHUFFLED";
     case Grouping::kByLabel:
       return "BY_LABEL";
+    case Grouping::kDirichlet:
+      return "DIRICHLET";
   }
   return "?";
 }
@@ -192,7 +234,7 @@ std::vector<int32_t> Labels(const Dataset& dataset) {
 }
 
 absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const int32_t> labels,
-                                                              int64_t objects, Grouping grouping,
+                                                              const DistributionSpec& spec,
                                                               uint64_t seed) {
   const int64_t n = static_cast<int64_t>(labels.size());
   if (n < 1) {
@@ -200,24 +242,26 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const in
         "the training set is empty; the dataset (and data.train_limit, if set) must give at least "
         "one example");
   }
-  DS_RETURN_IF_ERROR(CheckObjects(objects, n));
+  DS_RETURN_IF_ERROR(CheckObjects(spec.objects, n));
+  DS_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, ObjectSizes(n, spec));
+  const uint64_t object_seed = Mix64(seed ^ kObjectsSalt);
+  if (spec.grouping == Grouping::kDirichlet) {
+    return DirichletObjects(labels, sizes, spec.dirichlet_alpha, object_seed);
+  }
   std::vector<int64_t> order(n);
-  if (grouping == Grouping::kShuffled) {
-    EpochPermutation(n, Mix64(seed ^ kObjectsSalt), 0, /*shuffle=*/true, order);
+  if (spec.grouping == Grouping::kShuffled) {
+    EpochPermutation(n, object_seed, 0, /*shuffle=*/true, order);
   } else {
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(),
                      [&labels](int64_t a, int64_t b) { return labels[a] < labels[b]; });
   }
-  // Object k holds order[start(k) .. start(k+1)); the first n % objects objects get one extra.
-  std::vector<std::vector<int64_t>> result(objects);
-  const int64_t base = n / objects;
-  const int64_t extra = n % objects;
+  // Object k holds order[start(k) .. start(k) + sizes[k]).
+  std::vector<std::vector<int64_t>> result(spec.objects);
   int64_t start = 0;
-  for (int64_t k = 0; k < objects; ++k) {
-    const int64_t size = base + (k < extra ? 1 : 0);
-    result[k].assign(order.begin() + start, order.begin() + start + size);
-    start += size;
+  for (int64_t k = 0; k < spec.objects; ++k) {
+    result[k].assign(order.begin() + start, order.begin() + start + sizes[k]);
+    start += sizes[k];
   }
   DS_CHECK(start == n);
   return result;
@@ -273,7 +317,7 @@ absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const Distribut
                                       /*shuffle=*/true));
   }
   DS_ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> objects,
-                      MakeObjects(labels, spec.objects, spec.grouping, seed));
+                      MakeObjects(labels, spec, seed));
   std::vector<int64_t> examples =
       Concatenate(objects, WorkerObjects(spec.distribution, spec.objects, worker, workers));
   const int64_t count = static_cast<int64_t>(examples.size());
@@ -302,7 +346,7 @@ absl::StatusOr<DistributionSummary> SummarizeDistribution(const DistributionSpec
         absl::StrCat("num_classes: ", num_classes, " is out of range; must be >= 1"));
   }
   DS_ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> objects,
-                      MakeObjects(labels, spec.objects, spec.grouping, seed));
+                      MakeObjects(labels, spec, seed));
 
   DistributionSummary summary;
   summary.spec = spec;

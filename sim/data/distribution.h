@@ -30,10 +30,10 @@ namespace distsim::data {
 // Mirrors distsim.DataConfig.Distribution (without UNSPECIFIED: the caller applies the default).
 enum class Distribution { kFullyReplicated, kShardedByKey, kGlobalBatchSlice };
 // Mirrors distsim.DataConfig.Grouping.
-enum class Grouping { kShuffled, kByLabel };
+enum class Grouping { kShuffled, kByLabel, kDirichlet };
 
 // The config's spelling: "FULLY_REPLICATED", "SHARDED_BY_KEY", "GLOBAL_BATCH_SLICE"; "SHUFFLED",
-// "BY_LABEL".
+// "BY_LABEL", "DIRICHLET".
 const char* DistributionName(Distribution distribution);
 const char* GroupingName(Grouping grouping);
 
@@ -42,22 +42,28 @@ struct DistributionSpec {
   Distribution distribution = Distribution::kFullyReplicated;
   int64_t objects = 10;  // K, >= 1 and at most the number of training examples
   Grouping grouping = Grouping::kShuffled;
+  double dirichlet_alpha = 1.0;        // kDirichlet's concentration, > 0
+  std::vector<double> object_weights;  // relative object sizes (K of them, > 0); empty: equal
 };
 
 // The labels of every example of `dataset`, in order (a copy: N bytes widened to int32).
 std::vector<int32_t> Labels(const Dataset& dataset);
 
-// Cuts N = labels.size() examples into `objects` lists of example indices that together hold every
-// index in [0, N) exactly once:
-//   kShuffled  a seeded permutation of 0..N-1 (from `seed`, independent of the epoch orders of
-//              sampler.h) cut into K contiguous pieces: IID objects;
-//   kByLabel   0..N-1 stably sorted by label (so ascending index within a label), cut into K
-//              contiguous pieces: non-IID objects (with K = 10 and 10 balanced classes, each object
-//              is about one class).
-// Object sizes differ by at most one; the first N mod K objects are the larger ones.
-// InvalidArgument (naming data.objects) if objects < 1 or objects > N, or if N is 0.
+// Cuts N = labels.size() examples into spec.objects (K) lists of example indices that together
+// hold every index in [0, N) exactly once, seeded by `seed`:
+//   kShuffled   a seeded permutation of 0..N-1 (independent of the epoch orders of sampler.h) cut
+//               into K contiguous pieces: IID objects;
+//   kByLabel    0..N-1 stably sorted by label (so ascending index within a label), cut into K
+//               contiguous pieces: non-IID objects (with K = 10 and 10 balanced classes, each
+//               object is about one class);
+//   kDirichlet  each object's label mix drawn from Dirichlet(alpha x class shares) (dirichlet.h):
+//               alpha 100 is nearly IID, 1 mildly skewed, 0.1 nearly one class per object.
+// Sizes: without object_weights they differ by at most one, the first N mod K objects being the
+// larger ones; with weights they follow the weights (each at least 1 example).
+// InvalidArgument (naming data.objects or data.object_weights) if objects < 1 or objects > N, if
+// N is 0, or if the weights are not one per object.
 absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const int32_t> labels,
-                                                              int64_t objects, Grouping grouping,
+                                                              const DistributionSpec& spec,
                                                               uint64_t seed);
 
 // The objects worker `worker` of `workers` reads: all of 0..K-1 for kFullyReplicated,

@@ -47,8 +47,19 @@ data::DistributionSpec DistributionOf(const RunConfig& config) {
       spec.distribution = data::Distribution::kFullyReplicated;
   }
   spec.objects = config.data().objects() ? config.data().objects() : 10;
-  spec.grouping = config.data().grouping() == DataConfig::BY_LABEL ? data::Grouping::kByLabel
-                                                                   : data::Grouping::kShuffled;
+  switch (config.data().grouping()) {
+    case DataConfig::BY_LABEL:
+      spec.grouping = data::Grouping::kByLabel;
+      break;
+    case DataConfig::DIRICHLET:
+      spec.grouping = data::Grouping::kDirichlet;
+      break;
+    default:
+      spec.grouping = data::Grouping::kShuffled;
+  }
+  spec.dirichlet_alpha = config.data().dirichlet_alpha() > 0 ? config.data().dirichlet_alpha() : 1.0;
+  spec.object_weights.assign(config.data().object_weights().begin(),
+                             config.data().object_weights().end());
   return spec;
 }
 

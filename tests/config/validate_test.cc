@@ -310,6 +310,25 @@ TEST(WithDefaults, KeepsExplicitDistributedValues) {
   EXPECT_TRUE(ValidateRunConfig(config).ok()) << ValidateRunConfig(config);
 }
 
+TEST(ValidateRunConfig, DirichletAlphaDefaultedRangedAndOnlyWithItsGrouping) {
+  RunConfig config = GoodWith("data { grouping: DIRICHLET }");
+  EXPECT_EQ(config.data().dirichlet_alpha(), 1.0);
+  EXPECT_TRUE(ValidateRunConfig(config).ok()) << ValidateRunConfig(config);
+  EXPECT_EQ(Refusal(GoodWith("data { grouping: DIRICHLET dirichlet_alpha: 0.0001 }")),
+            "data.dirichlet_alpha: 0.0001 is out of range; must be in [0.001, 10000]");
+  EXPECT_EQ(Refusal(GoodWith("data { grouping: BY_LABEL dirichlet_alpha: 0.5 }")),
+            "data.dirichlet_alpha: is set, but only grouping DIRICHLET uses it");
+}
+
+TEST(ValidateRunConfig, ObjectWeightsOnePerObjectAndPositive) {
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("data { objects: 3 object_weights: [1, 2, 3] }")).ok());
+  EXPECT_EQ(Refusal(GoodWith("data { objects: 3 object_weights: [1, 2] }")),
+            "data.object_weights: 2 weights for 3 objects (data.objects); give one weight per "
+            "object, or none");
+  EXPECT_EQ(Refusal(GoodWith("data { objects: 2 object_weights: [1, 0] }")),
+            "data.object_weights[1]: 0 is out of range; must be in (0, 1e+06]");
+}
+
 TEST(ValidateRunConfig, WorkersRangeChecked) {
   EXPECT_EQ(Refusal(GoodWith("workers: 1025 allreduce {}")),
             "workers: 1025 is out of range; must be in [1, 1024]");

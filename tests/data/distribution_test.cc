@@ -25,6 +25,22 @@ std::vector<int32_t> CyclicLabels(int64_t n, int classes) {
   return labels;
 }
 
+DistributionSpec Spec(Distribution distribution, int64_t objects, Grouping grouping) {
+  DistributionSpec spec;
+  spec.distribution = distribution;
+  spec.objects = objects;
+  spec.grouping = grouping;
+  return spec;
+}
+
+// The object cut of K objects under `grouping`, equal sizes.
+DistributionSpec Cut(int64_t objects, Grouping grouping) {
+  DistributionSpec spec;
+  spec.objects = objects;
+  spec.grouping = grouping;
+  return spec;
+}
+
 std::unique_ptr<WorkerSampler> Make(const DistributionSpec& spec,
                                     const std::vector<int32_t>& labels, int worker, int workers,
                                     int64_t batch, uint64_t seed, bool shuffle = true) {
@@ -56,12 +72,12 @@ std::vector<int64_t> Iota(int64_t n) {
   return v;
 }
 
-TEST(MakeObjectsTest, PartitionTheSetExactlyForBothGroupings) {
+TEST(MakeObjectsTest, PartitionTheSetExactlyForEveryGrouping) {
   const std::vector<int32_t> labels = CyclicLabels(1003, 10);
-  for (Grouping grouping : {Grouping::kShuffled, Grouping::kByLabel}) {
+  for (Grouping grouping : {Grouping::kShuffled, Grouping::kByLabel, Grouping::kDirichlet}) {
     for (int64_t k : {1, 7, 10, 1003}) {
       absl::StatusOr<std::vector<std::vector<int64_t>>> objects =
-          MakeObjects(labels, k, grouping, 5);
+          MakeObjects(labels, Cut(k, grouping), 5);
       ASSERT_TRUE(objects.ok()) << objects.status();
       ASSERT_EQ(static_cast<int64_t>(objects->size()), k);
       std::vector<int64_t> all;
@@ -80,9 +96,9 @@ TEST(MakeObjectsTest, PartitionTheSetExactlyForBothGroupings) {
 
 TEST(MakeObjectsTest, ShuffledObjectsAreMixedAndSeeded) {
   const std::vector<int32_t> labels = CyclicLabels(1000, 10);
-  std::vector<std::vector<int64_t>> a = *MakeObjects(labels, 10, Grouping::kShuffled, 5);
-  std::vector<std::vector<int64_t>> b = *MakeObjects(labels, 10, Grouping::kShuffled, 5);
-  std::vector<std::vector<int64_t>> c = *MakeObjects(labels, 10, Grouping::kShuffled, 6);
+  std::vector<std::vector<int64_t>> a = *MakeObjects(labels, Cut(10, Grouping::kShuffled), 5);
+  std::vector<std::vector<int64_t>> b = *MakeObjects(labels, Cut(10, Grouping::kShuffled), 5);
+  std::vector<std::vector<int64_t>> c = *MakeObjects(labels, Cut(10, Grouping::kShuffled), 6);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
   // IID: every object holds several classes.
@@ -96,33 +112,33 @@ TEST(MakeObjectsTest, ShuffledObjectsAreMixedAndSeeded) {
 TEST(MakeObjectsTest, ByLabelObjectsAreLabelPureWhereCountsAllow) {
   // 10 balanced classes of 100 and K = 10: each object is exactly one class, in index order.
   const std::vector<int32_t> labels = CyclicLabels(1000, 10);
-  std::vector<std::vector<int64_t>> objects = *MakeObjects(labels, 10, Grouping::kByLabel, 5);
+  std::vector<std::vector<int64_t>> objects = *MakeObjects(labels, Cut(10, Grouping::kByLabel), 5);
   for (int k = 0; k < 10; ++k) {
     ASSERT_EQ(objects[k].size(), 100u);
     for (int64_t i : objects[k]) EXPECT_EQ(labels[i], k) << "object " << k;
     EXPECT_TRUE(std::is_sorted(objects[k].begin(), objects[k].end()));
   }
   // K = 20: two pure objects per class.
-  objects = *MakeObjects(labels, 20, Grouping::kByLabel, 5);
+  objects = *MakeObjects(labels, Cut(20, Grouping::kByLabel), 5);
   for (int k = 0; k < 20; ++k) {
     for (int64_t i : objects[k]) EXPECT_EQ(labels[i], k / 2) << "object " << k;
   }
   // The seed plays no part in BY_LABEL.
-  EXPECT_EQ(*MakeObjects(labels, 7, Grouping::kByLabel, 1),
-            *MakeObjects(labels, 7, Grouping::kByLabel, 2));
+  EXPECT_EQ(*MakeObjects(labels, Cut(7, Grouping::kByLabel), 1),
+            *MakeObjects(labels, Cut(7, Grouping::kByLabel), 2));
 }
 
 TEST(MakeObjectsTest, ObjectsOutOfRangeRefused) {
   const std::vector<int32_t> labels = CyclicLabels(5, 2);
   absl::StatusOr<std::vector<std::vector<int64_t>>> objects =
-      MakeObjects(labels, 6, Grouping::kShuffled, 1);
+      MakeObjects(labels, Cut(6, Grouping::kShuffled), 1);
   ASSERT_EQ(objects.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(objects.status().message(),
               HasSubstr("data.objects: 6 objects cannot be cut from 5 training examples; must be "
                         "in [1, 5]"));
-  EXPECT_EQ(MakeObjects(labels, 0, Grouping::kShuffled, 1).status().code(),
+  EXPECT_EQ(MakeObjects(labels, Cut(0, Grouping::kShuffled), 1).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(MakeObjects({}, 1, Grouping::kShuffled, 1).status().code(),
+  EXPECT_EQ(MakeObjects({}, Cut(1, Grouping::kShuffled), 1).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -136,9 +152,9 @@ TEST(WorkerObjectsTest, RoundRobinForShardedAllForReplicatedNoneForSlice) {
 
 TEST(ShardedByKeyTest, WorkersAreDisjointAndCoverTheirObjects) {
   const std::vector<int32_t> labels = CyclicLabels(1000, 10);
-  const DistributionSpec spec{Distribution::kShardedByKey, 10, Grouping::kShuffled};
+  const DistributionSpec spec = Spec(Distribution::kShardedByKey, 10, Grouping::kShuffled);
   const int workers = 3;
-  std::vector<std::vector<int64_t>> objects = *MakeObjects(labels, 10, Grouping::kShuffled, 9);
+  std::vector<std::vector<int64_t>> objects = *MakeObjects(labels, Cut(10, Grouping::kShuffled), 9);
   std::vector<int64_t> union_of_workers;
   for (int w = 0; w < workers; ++w) {
     std::unique_ptr<WorkerSampler> sampler = Make(spec, labels, w, workers, 25, 9);
@@ -164,9 +180,9 @@ TEST(ShardedByKeyTest, WorkersAreDisjointAndCoverTheirObjects) {
 
 TEST(ShardedByKeyTest, UnshuffledReadsObjectsInOrder) {
   const std::vector<int32_t> labels = CyclicLabels(100, 10);
-  const DistributionSpec spec{Distribution::kShardedByKey, 10, Grouping::kByLabel};
+  const DistributionSpec spec = Spec(Distribution::kShardedByKey, 10, Grouping::kByLabel);
   std::unique_ptr<WorkerSampler> sampler = Make(spec, labels, 1, 4, 10, 3, /*shuffle=*/false);
-  std::vector<std::vector<int64_t>> objects = *MakeObjects(labels, 10, Grouping::kByLabel, 3);
+  std::vector<std::vector<int64_t>> objects = *MakeObjects(labels, Cut(10, Grouping::kByLabel), 3);
   std::vector<int64_t> expected = objects[1];
   expected.insert(expected.end(), objects[5].begin(), objects[5].end());
   expected.insert(expected.end(), objects[9].begin(), objects[9].end());
@@ -178,7 +194,7 @@ TEST(ShardedByKeyTest, UnshuffledReadsObjectsInOrder) {
 
 TEST(ShardedByKeyTest, MoreWorkersThanObjectsRefusedNamingDataObjects) {
   const std::vector<int32_t> labels = CyclicLabels(100, 10);
-  const DistributionSpec spec{Distribution::kShardedByKey, 4, Grouping::kShuffled};
+  const DistributionSpec spec = Spec(Distribution::kShardedByKey, 4, Grouping::kShuffled);
   absl::StatusOr<std::unique_ptr<WorkerSampler>> sampler =
       MakeWorkerSampler(spec, labels, 0, 5, 10, 1, true);
   ASSERT_EQ(sampler.status().code(), absl::StatusCode::kInvalidArgument);
@@ -191,7 +207,7 @@ TEST(ShardedByKeyTest, MoreWorkersThanObjectsRefusedNamingDataObjects) {
 
 TEST(FullyReplicatedTest, EveryWorkerCoversAllExamplesEachEpochInItsOwnOrder) {
   const std::vector<int32_t> labels = CyclicLabels(200, 10);
-  const DistributionSpec spec{Distribution::kFullyReplicated, 10, Grouping::kShuffled};
+  const DistributionSpec spec = Spec(Distribution::kFullyReplicated, 10, Grouping::kShuffled);
   std::vector<std::vector<int64_t>> first_epochs;
   for (int w = 0; w < 3; ++w) {
     std::unique_ptr<WorkerSampler> sampler = Make(spec, labels, w, 3, 20, 11);
@@ -210,7 +226,7 @@ TEST(FullyReplicatedTest, EveryWorkerCoversAllExamplesEachEpochInItsOwnOrder) {
 
 TEST(FullyReplicatedTest, WorkerZeroEqualsEpochSampler) {
   const std::vector<int32_t> labels = CyclicLabels(97, 10);
-  const DistributionSpec spec{Distribution::kFullyReplicated, 10, Grouping::kShuffled};
+  const DistributionSpec spec = Spec(Distribution::kFullyReplicated, 10, Grouping::kShuffled);
   std::unique_ptr<WorkerSampler> sampler = Make(spec, labels, 0, 4, 16, 21);
   EpochSampler reference(97, 16, 21);
   for (int step = 0; step < 30; ++step) ASSERT_EQ(sampler->Next(), reference.Next()) << step;
@@ -218,8 +234,8 @@ TEST(FullyReplicatedTest, WorkerZeroEqualsEpochSampler) {
 
 TEST(FullyReplicatedTest, UnshuffledEveryWorkerReadsObjectsInOrder) {
   const std::vector<int32_t> labels = CyclicLabels(60, 10);
-  const DistributionSpec spec{Distribution::kFullyReplicated, 6, Grouping::kByLabel};
-  std::vector<std::vector<int64_t>> objects = *MakeObjects(labels, 6, Grouping::kByLabel, 4);
+  const DistributionSpec spec = Spec(Distribution::kFullyReplicated, 6, Grouping::kByLabel);
+  std::vector<std::vector<int64_t>> objects = *MakeObjects(labels, Cut(6, Grouping::kByLabel), 4);
   std::vector<int64_t> expected;
   for (const std::vector<int64_t>& object : objects) {
     expected.insert(expected.end(), object.begin(), object.end());
@@ -232,7 +248,7 @@ TEST(FullyReplicatedTest, UnshuffledEveryWorkerReadsObjectsInOrder) {
 
 TEST(GlobalBatchSliceTest, SlicesConcatenateToTheGlobalEpochSamplerBatch) {
   const std::vector<int32_t> labels = CyclicLabels(250, 10);  // not a multiple of n * b
-  const DistributionSpec spec{Distribution::kGlobalBatchSlice, 10, Grouping::kByLabel};
+  const DistributionSpec spec = Spec(Distribution::kGlobalBatchSlice, 10, Grouping::kByLabel);
   const int workers = 4;
   const int64_t batch = 8;
   std::vector<std::unique_ptr<WorkerSampler>> samplers;
@@ -253,7 +269,7 @@ TEST(GlobalBatchSliceTest, SlicesConcatenateToTheGlobalEpochSamplerBatch) {
 
 TEST(GlobalBatchSliceTest, OneWorkerIsExactlyEpochSampler) {
   const std::vector<int32_t> labels = CyclicLabels(101, 10);
-  const DistributionSpec spec{Distribution::kGlobalBatchSlice, 10, Grouping::kShuffled};
+  const DistributionSpec spec = Spec(Distribution::kGlobalBatchSlice, 10, Grouping::kShuffled);
   for (bool shuffle : {true, false}) {
     std::unique_ptr<WorkerSampler> sampler = Make(spec, labels, 0, 1, 10, 17, shuffle);
     EpochSampler reference(101, 10, 17, shuffle);
@@ -268,7 +284,7 @@ TEST(WorkerSamplerTest, SameSeedSameBatchesDifferentSeedDifferent) {
   const std::vector<int32_t> labels = CyclicLabels(300, 10);
   for (Distribution d : {Distribution::kFullyReplicated, Distribution::kShardedByKey,
                          Distribution::kGlobalBatchSlice}) {
-    const DistributionSpec spec{d, 10, Grouping::kShuffled};
+    const DistributionSpec spec = Spec(d, 10, Grouping::kShuffled);
     std::unique_ptr<WorkerSampler> a = Make(spec, labels, 1, 3, 16, 5);
     std::unique_ptr<WorkerSampler> b = Make(spec, labels, 1, 3, 16, 5);
     std::unique_ptr<WorkerSampler> c = Make(spec, labels, 1, 3, 16, 6);
@@ -290,14 +306,14 @@ TEST(WorkerSamplerTest, BadArgumentsRefused) {
   EXPECT_THAT(MakeWorkerSampler(spec, std::vector<int32_t>(), 0, 1, 1, 1, true).status().message(),
               HasSubstr("the training set is empty"));
   // Objects are checked whatever the distribution.
-  const DistributionSpec too_many{Distribution::kGlobalBatchSlice, 101, Grouping::kShuffled};
+  const DistributionSpec too_many = Spec(Distribution::kGlobalBatchSlice, 101, Grouping::kShuffled);
   EXPECT_THAT(MakeWorkerSampler(too_many, labels, 0, 1, 1, 1, true).status().message(),
               HasSubstr("data.objects: 101 objects cannot be cut from 100"));
 }
 
 TEST(SummarizeDistributionTest, ShowsNonIidShardsPerWorker) {
   const std::vector<int32_t> labels = CyclicLabels(1000, 10);
-  const DistributionSpec spec{Distribution::kShardedByKey, 10, Grouping::kByLabel};
+  const DistributionSpec spec = Spec(Distribution::kShardedByKey, 10, Grouping::kByLabel);
   absl::StatusOr<DistributionSummary> summary =
       SummarizeDistribution(spec, labels, 10, 2, 32, 1, true);
   ASSERT_TRUE(summary.ok()) << summary.status();
@@ -319,7 +335,7 @@ TEST(SummarizeDistributionTest, ShowsNonIidShardsPerWorker) {
 
 TEST(SummarizeDistributionTest, ReplicatedAndSliceCounts) {
   const std::vector<int32_t> labels = CyclicLabels(100, 4);
-  DistributionSpec spec{Distribution::kFullyReplicated, 3, Grouping::kShuffled};
+  DistributionSpec spec = Spec(Distribution::kFullyReplicated, 3, Grouping::kShuffled);
   DistributionSummary summary = *SummarizeDistribution(spec, labels, 4, 2, 8, 1, true);
   EXPECT_EQ(summary.object_sizes, (std::vector<int64_t>{34, 33, 33}));
   for (const WorkerDataSummary& worker : summary.worker) {
@@ -334,7 +350,7 @@ TEST(SummarizeDistributionTest, ReplicatedAndSliceCounts) {
   EXPECT_EQ(summary.worker[2].examples, 32);
   EXPECT_TRUE(summary.worker[0].objects.empty());
   EXPECT_THAT(FormatDistributionSummary(summary), HasSubstr("(33-34 each)"));
-  EXPECT_THAT(SummarizeDistribution({Distribution::kShardedByKey, 3, Grouping::kShuffled}, labels,
+  EXPECT_THAT(SummarizeDistribution(Spec(Distribution::kShardedByKey, 3, Grouping::kShuffled), labels,
                                     4, 4, 8, 1, true)
                   .status()
                   .message(),
