@@ -11,6 +11,7 @@
 #include "sim/config/instances.h"
 #include "sim/data/dataset.h"
 #include "sim/data/distribution.h"
+#include "sim/data/distribution_summary.h"
 #include "sim/model/cost_model.h"
 #include "sim/model/timeline.h"
 #include "sim/node/factory.h"

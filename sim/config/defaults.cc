@@ -69,13 +69,7 @@ void FillSupervision(SupervisionConfig* supervision) {
   if (supervision->rpc_deadline_s() == 0) supervision->set_rpc_deadline_s(10);
 }
 
-}  // namespace
-
-RunConfig WithDefaults(RunConfig config) {
-  if (config.output_dir().empty()) config.set_output_dir("out");
-  if (!config.has_workers()) config.set_workers(1);  // an explicit 0 stays, for the validator
-
-  DataConfig* data = config.mutable_data();
+void FillData(DataConfig* data) {
   if (data->dataset() == DataConfig::DATASET_UNSPECIFIED) data->set_dataset(DataConfig::MNIST);
   if (data->distribution() == DataConfig::DISTRIBUTION_UNSPECIFIED) {
     data->set_distribution(DataConfig::FULLY_REPLICATED);
@@ -87,8 +81,9 @@ RunConfig WithDefaults(RunConfig config) {
   if (data->grouping() == DataConfig::DIRICHLET && data->dirichlet_alpha() == 0) {
     data->set_dirichlet_alpha(1.0);
   }
+}
 
-  ModelConfig* model = config.mutable_model();
+void FillModel(ModelConfig* model) {
   if (model->has_mlp()) {
     if (model->mlp().hidden_size() == 0) model->mutable_mlp()->add_hidden(128);
   } else if (model->has_cnn()) {
@@ -98,8 +93,9 @@ RunConfig WithDefaults(RunConfig config) {
     if (cnn->dense_units() == 0) cnn->set_dense_units(1024);
     if (!cnn->has_dropout()) cnn->set_dropout(0.4f);
   }
+}
 
-  OptimizerConfig* optimizer = config.mutable_optimizer();
+void FillOptimizer(OptimizerConfig* optimizer) {
   if (optimizer->has_momentum()) {
     MomentumOptimizer* m = optimizer->mutable_momentum();
     if (!m->has_momentum()) m->set_momentum(0.9f);
@@ -109,6 +105,17 @@ RunConfig WithDefaults(RunConfig config) {
     if (!a->has_beta2()) a->set_beta2(0.999f);
     if (!a->has_epsilon()) a->set_epsilon(1e-8f);
   }
+}
+
+}  // namespace
+
+RunConfig WithDefaults(RunConfig config) {
+  if (config.output_dir().empty()) config.set_output_dir("out");
+  if (!config.has_workers()) config.set_workers(1);  // an explicit 0 stays, for the validator
+
+  FillData(config.mutable_data());
+  FillModel(config.mutable_model());
+  FillOptimizer(config.mutable_optimizer());
 
   TrainConfig* train = config.mutable_train();
   if (!train->has_warmup_steps()) train->set_warmup_steps(10);

@@ -122,11 +122,43 @@ absl::Status CheckShardable(const DistributionSpec& spec, int workers) {
       workers, "), or run at most ", spec.objects, " workers"));
 }
 
-// The number of examples of each of the K objects. Equal weights (none given): sizes differ by at
-// most one, the first n mod K objects being the larger. Weights w_k: n x w_k / sum(w) each, rounded
-// down, then the examples left over go one each to the objects with the largest remainders (ties
-// to the lower index); an object rounded to 0 gets 1, taken from the largest.
+}  // namespace
+
+const char* DistributionName(Distribution distribution) {
+  switch (distribution) {
+    case Distribution::kFullyReplicated:
+      return "FULLY_REPLICATED";
+    case Distribution::kShardedByKey:
+      return "SHARDED_BY_KEY";
+    case Distribution::kGlobalBatchSlice:
+      return "GLOBAL_BATCH_SLICE";
+  }
+  return "?";
+}
+
+const char* GroupingName(Grouping grouping) {
+  switch (grouping) {
+    case Grouping::kShuffled:
+      return "SHUFFLED";
+    case Grouping::kByLabel:
+      return "BY_LABEL";
+    case Grouping::kDirichlet:
+      return "DIRICHLET";
+  }
+  return "?";
+}
+
+std::vector<int32_t> Labels(const Dataset& dataset) {
+  std::vector<int32_t> labels(dataset.size());
+  for (int64_t i = 0; i < dataset.size(); ++i) labels[i] = dataset.label(i);
+  return labels;
+}
+
+// Weights: n x w_k / sum(w) each, rounded down, then the examples left over go one each to the
+// objects with the largest remainders (ties to the lower index); an object rounded to 0 gets 1,
+// taken from the largest.
 absl::StatusOr<std::vector<int64_t>> ObjectSizes(int64_t n, const DistributionSpec& spec) {
+  DS_RETURN_IF_ERROR(CheckObjects(spec.objects, n));
   const int64_t k = spec.objects;
   std::vector<int64_t> sizes(k, n / k);
   if (spec.object_weights.empty()) {
@@ -161,78 +193,6 @@ absl::StatusOr<std::vector<int64_t>> ObjectSizes(int64_t n, const DistributionSp
   return sizes;
 }
 
-// The examples of `ids` among `objects`, concatenated in the order of `ids`.
-std::vector<int64_t> Concatenate(const std::vector<std::vector<int64_t>>& objects,
-                                 const std::vector<int64_t>& ids) {
-  std::vector<int64_t> examples;
-  for (int64_t id : ids) {
-    examples.insert(examples.end(), objects[id].begin(), objects[id].end());
-  }
-  return examples;
-}
-
-// Histogram of the labels of `examples` over [0, num_classes); out-of-range labels are a bug of
-// the caller (Dataset guarantees the range).
-std::vector<int64_t> LabelCounts(std::span<const int32_t> labels,
-                                 const std::vector<int64_t>& examples, int num_classes) {
-  std::vector<int64_t> counts(num_classes, 0);
-  for (int64_t i : examples) {
-    DS_CHECK(labels[i] >= 0 && labels[i] < num_classes);
-    ++counts[labels[i]];
-  }
-  return counts;
-}
-
-// "0,2,4 (3 objects)"; lists longer than 12 keep the first 10 and say how many there are.
-std::string FormatIds(const std::vector<int64_t>& ids) {
-  std::string text;
-  const size_t shown = ids.size() > 12 ? 10 : ids.size();
-  for (size_t i = 0; i < shown; ++i) absl::StrAppend(&text, i == 0 ? "" : ",", ids[i]);
-  if (shown < ids.size()) absl::StrAppend(&text, ",...");
-  absl::StrAppend(&text, " (", ids.size(), ids.size() == 1 ? " object)" : " objects)");
-  return text;
-}
-
-std::string FormatCounts(const std::vector<int64_t>& counts) {
-  std::string text;
-  for (size_t c = 0; c < counts.size(); ++c) {
-    absl::StrAppend(&text, c == 0 ? "" : " ", c, ":", counts[c]);
-  }
-  return text;
-}
-
-}  // namespace
-
-const char* DistributionName(Distribution distribution) {
-  switch (distribution) {
-    case Distribution::kFullyReplicated:
-      return "FULLY_REPLICATED";
-    case Distribution::kShardedByKey:
-      return "SHARDED_BY_KEY";
-    case Distribution::kGlobalBatchSlice:
-      return "GLOBAL_BATCH_SLICE";
-  }
-  return "?";
-}
-
-const char* GroupingName(Grouping grouping) {
-  switch (grouping) {
-    case Grouping::kShuffled:
-      return "SHUFFLED";
-    case Grouping::kByLabel:
-      return "BY_LABEL";
-    case Grouping::kDirichlet:
-      return "DIRICHLET";
-  }
-  return "?";
-}
-
-std::vector<int32_t> Labels(const Dataset& dataset) {
-  std::vector<int32_t> labels(dataset.size());
-  for (int64_t i = 0; i < dataset.size(); ++i) labels[i] = dataset.label(i);
-  return labels;
-}
-
 absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const int32_t> labels,
                                                               const DistributionSpec& spec,
                                                               uint64_t seed) {
@@ -265,6 +225,20 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const in
   }
   DS_CHECK(start == n);
   return result;
+}
+
+double IdxObjectBytes(int64_t examples, int rows, int cols) {
+  const double n = static_cast<double>(examples);
+  return 16 + n * rows * cols + 8 + n;
+}
+
+std::vector<int64_t> ExamplesOf(const std::vector<std::vector<int64_t>>& objects,
+                                const std::vector<int64_t>& ids) {
+  std::vector<int64_t> examples;
+  for (int64_t id : ids) {
+    examples.insert(examples.end(), objects[id].begin(), objects[id].end());
+  }
+  return examples;
 }
 
 std::vector<int64_t> WorkerObjects(Distribution distribution, int64_t objects, int worker,
@@ -319,7 +293,7 @@ absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const Distribut
   DS_ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> objects,
                       MakeObjects(labels, spec, seed));
   std::vector<int64_t> examples =
-      Concatenate(objects, WorkerObjects(spec.distribution, spec.objects, worker, workers));
+      ExamplesOf(objects, WorkerObjects(spec.distribution, spec.objects, worker, workers));
   const int64_t count = static_cast<int64_t>(examples.size());
   return std::unique_ptr<WorkerSampler>(std::make_unique<ListSampler>(
       std::move(examples), count, batch, WorkerSeed(seed, worker), shuffle));
@@ -331,83 +305,6 @@ absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const Distribut
                                                                  uint64_t seed, bool shuffle) {
   std::vector<int32_t> labels = Labels(train);
   return MakeWorkerSampler(spec, labels, worker, workers, batch, seed, shuffle);
-}
-
-absl::StatusOr<DistributionSummary> SummarizeDistribution(const DistributionSpec& spec,
-                                                          std::span<const int32_t> labels,
-                                                          int num_classes, int workers,
-                                                          int64_t batch, uint64_t seed,
-                                                          bool shuffle) {
-  const int64_t n = static_cast<int64_t>(labels.size());
-  DS_RETURN_IF_ERROR(CheckArguments(n, /*worker=*/0, workers, batch));
-  DS_RETURN_IF_ERROR(CheckShardable(spec, workers));
-  if (num_classes < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("num_classes: ", num_classes, " is out of range; must be >= 1"));
-  }
-  DS_ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> objects,
-                      MakeObjects(labels, spec, seed));
-
-  DistributionSummary summary;
-  summary.spec = spec;
-  summary.workers = workers;
-  summary.examples = n;
-  for (const std::vector<int64_t>& object : objects) {
-    summary.object_sizes.push_back(static_cast<int64_t>(object.size()));
-  }
-  std::vector<int64_t> all(n);
-  std::iota(all.begin(), all.end(), 0);
-  summary.label_counts = LabelCounts(labels, all, num_classes);
-
-  // GLOBAL_BATCH_SLICE: who takes each position of epoch 0's permutation.
-  std::vector<std::vector<int64_t>> slices(workers);
-  if (spec.distribution == Distribution::kGlobalBatchSlice) {
-    std::vector<int64_t> order(n);
-    EpochPermutation(n, seed, 0, shuffle, order);
-    const int64_t global_batch = batch * workers;
-    for (int64_t p = 0; p < n; ++p) slices[(p % global_batch) / batch].push_back(order[p]);
-  }
-  for (int w = 0; w < workers; ++w) {
-    WorkerDataSummary worker;
-    worker.worker = w;
-    worker.objects = WorkerObjects(spec.distribution, spec.objects, w, workers);
-    const std::vector<int64_t> examples = spec.distribution == Distribution::kGlobalBatchSlice
-                                              ? std::move(slices[w])
-                                              : Concatenate(objects, worker.objects);
-    worker.examples = static_cast<int64_t>(examples.size());
-    worker.label_counts = LabelCounts(labels, examples, num_classes);
-    summary.worker.push_back(std::move(worker));
-  }
-  return summary;
-}
-
-std::string FormatDistributionSummary(const DistributionSummary& summary) {
-  const auto [smallest, largest] =
-      std::minmax_element(summary.object_sizes.begin(), summary.object_sizes.end());
-  std::string text = absl::StrCat("data: ", summary.examples, " examples in ",
-                                  summary.object_sizes.size(), " objects");
-  if (!summary.object_sizes.empty()) {
-    if (*smallest == *largest) {
-      absl::StrAppend(&text, " (", *smallest, " each)");
-    } else {
-      absl::StrAppend(&text, " (", *smallest, "-", *largest, " each)");
-    }
-  }
-  absl::StrAppend(&text, ", ", DistributionName(summary.spec.distribution), ", ",
-                  GroupingName(summary.spec.grouping), ", ", summary.workers,
-                  summary.workers == 1 ? " worker\n" : " workers\n");
-  absl::StrAppend(&text, "  all:      labels ", FormatCounts(summary.label_counts), "\n");
-  for (const WorkerDataSummary& worker : summary.worker) {
-    absl::StrAppend(&text, "  worker ", worker.worker, ": ");
-    if (summary.spec.distribution == Distribution::kGlobalBatchSlice) {
-      absl::StrAppend(&text, "slices of every global batch");
-    } else {
-      absl::StrAppend(&text, "objects ", FormatIds(worker.objects));
-    }
-    absl::StrAppend(&text, ", ", worker.examples, " examples per epoch; labels ",
-                    FormatCounts(worker.label_counts), "\n");
-  }
-  return text;
 }
 
 }  // namespace distsim::data

@@ -66,11 +66,23 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const in
                                                               const DistributionSpec& spec,
                                                               uint64_t seed);
 
+// The number of examples in each of spec.objects objects cut from n examples, as MakeObjects cuts
+// them (sizes do not depend on the labels). Errors as MakeObjects.
+absl::StatusOr<std::vector<int64_t>> ObjectSizes(int64_t n, const DistributionSpec& spec);
+
+// The bytes of an object of `examples` examples of rows x cols pixels as SageMaker would store it:
+// an IDX images file and an IDX labels file (headers 16 and 8 bytes, one byte per pixel and label).
+double IdxObjectBytes(int64_t examples, int rows, int cols);
+
 // The objects worker `worker` of `workers` reads: all of 0..K-1 for kFullyReplicated,
 // worker, worker + workers, ... for kShardedByKey, none for kGlobalBatchSlice (it reads slices of
 // the whole set, not objects). Preconditions (checked): 0 <= worker < workers, objects >= 1.
 std::vector<int64_t> WorkerObjects(Distribution distribution, int64_t objects, int worker,
                                    int workers);
+
+// The examples of objects `ids` (indices into `objects`), concatenated in the order of `ids`.
+std::vector<int64_t> ExamplesOf(const std::vector<std::vector<int64_t>>& objects,
+                                const std::vector<int64_t>& ids);
 
 // The seed of worker `worker`'s private orders (FULLY_REPLICATED and SHARDED_BY_KEY): `seed` itself
 // for worker 0, a different stream for every other worker, so that replicated workers do not read
@@ -133,38 +145,6 @@ absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const Distribut
                                                                  const Dataset& train, int worker,
                                                                  int workers, int64_t batch,
                                                                  uint64_t seed, bool shuffle);
-
-// What `distsim plan` shows about the data: who reads what.
-struct WorkerDataSummary {
-  int worker = 0;
-  std::vector<int64_t> objects;  // object ids read (empty for GLOBAL_BATCH_SLICE)
-  int64_t examples = 0;          // examples read in the first epoch (one pass of its data)
-  // label_counts[c]: examples of class c among those read in the first epoch. For
-  // GLOBAL_BATCH_SLICE these are the examples the worker's slices take from epoch 0's permutation.
-  std::vector<int64_t> label_counts;
-};
-struct DistributionSummary {
-  DistributionSpec spec;
-  int workers = 0;
-  int64_t examples = 0;                   // N
-  std::vector<int64_t> object_sizes;      // size of each of the K objects
-  std::vector<int64_t> label_counts;      // class histogram of the whole set
-  std::vector<WorkerDataSummary> worker;  // one per worker, in rank order
-};
-
-// Summarises the distribution of `labels` (classes in [0, num_classes)) over `workers` workers
-// with `batch` examples per worker per step. Errors as MakeWorkerSampler. Cost O(N log N).
-absl::StatusOr<DistributionSummary> SummarizeDistribution(const DistributionSpec& spec,
-                                                          std::span<const int32_t> labels,
-                                                          int num_classes, int workers,
-                                                          int64_t batch, uint64_t seed,
-                                                          bool shuffle);
-
-// A few lines of text for a terminal, e.g.
-//   data: 60000 examples in 10 objects (5999-6001 each), SHARDED_BY_KEY, BY_LABEL
-//     worker 0: objects 0,2,4,6,8 (5 objects), 30000 examples; labels 0:5923 1:0 2:5958 ...
-// Long object lists are abbreviated. Every line ends with '\n'.
-std::string FormatDistributionSummary(const DistributionSummary& summary);
 
 }  // namespace distsim::data
 

@@ -1,5 +1,6 @@
 // Objects, WorkerSampler for the three distributions, and the plan summary.
 #include "sim/data/distribution.h"
+#include "sim/data/distribution_summary.h"
 
 #include <algorithm>
 #include <cstdint>
