@@ -34,21 +34,30 @@ Stat StatOf(std::vector<double> values) {
 
 // The values of one row's repeats that the row gives the median and spread of.
 struct RepeatValues {
-  std::vector<double> accuracy, throughput, wall, to_target, samples, modelled_s, modelled_sps;
+  std::vector<double> accuracy, best_accuracy, throughput, wall, to_target, samples, modelled_s,
+      modelled_sps, job_s, download_s, cost, idle_cost;
 };
 
-// Adds the names of row `i`'s repeats (runs i * repeats ...) to `row` and their values to
-// `values`; returns the first repeat, nullptr when result.runs has none of them.
-const RunResult* CollectRepeats(const CompareResult& result, size_t i, int repeats, CompareRow* row,
-                                RepeatValues* values) {
+// The best test accuracy of any evaluation of `run` (the final one included).
+double BestAccuracy(const RunResult& run) {
+  double best = run.final_test_accuracy();
+  for (const EvalPoint& e : run.evals()) best = std::max(best, e.test_accuracy());
+  return best;
+}
+
+// Adds the names of a row's repeats (runs first_run ... first_run + repeats - 1) to `row` and
+// their values to `values`; returns the first repeat, nullptr when result.runs has none of them.
+const RunResult* CollectRepeats(const CompareResult& result, size_t first_run, int repeats,
+                                CompareRow* row, RepeatValues* values) {
   const RunResult* first = nullptr;
   for (int r = 0; r < repeats; ++r) {
-    const size_t index = i * repeats + r;
+    const size_t index = first_run + r;
     if (index >= static_cast<size_t>(result.runs_size())) break;
     const RunResult& run = result.runs(index);
     if (first == nullptr) first = &run;
     row->add_run_names(run.config().name());
     values->accuracy.push_back(run.final_test_accuracy());
+    values->best_accuracy.push_back(BestAccuracy(run));
     values->throughput.push_back(run.samples_per_second());
     values->wall.push_back(run.wall_seconds());
     values->samples.push_back(static_cast<double>(run.samples()));
@@ -57,6 +66,10 @@ const RunResult* CollectRepeats(const CompareResult& result, size_t i, int repea
     if (run.modelled().seconds() > 0) {
       values->modelled_s.push_back(run.modelled().seconds());
       values->modelled_sps.push_back(run.modelled().samples_per_second());
+      values->job_s.push_back(run.modelled().job_seconds());
+      values->download_s.push_back(run.modelled().download_seconds());
+      values->cost.push_back(run.modelled().cost_usd());
+      values->idle_cost.push_back(run.modelled().idle_cost_usd());
     }
   }
   return first;
@@ -84,6 +97,12 @@ void SetFromRuns(const RunResult& first, const RepeatValues& v, CompareRow* row)
   *row->mutable_staleness() = first.staleness();
   *row->mutable_modelled_seconds() = StatOf(v.modelled_s);
   *row->mutable_modelled_samples_per_second() = StatOf(v.modelled_sps);
+  *row->mutable_modelled_job_seconds() = StatOf(v.job_s);
+  *row->mutable_modelled_download_seconds() = StatOf(v.download_s);
+  *row->mutable_modelled_cost_usd() = StatOf(v.cost);
+  *row->mutable_modelled_idle_cost_usd() = StatOf(v.idle_cost);
+  *row->mutable_best_test_accuracy() = StatOf(v.best_accuracy);
+  row->set_run_length(first.run_length());
   row->set_modelled_step_ms(first.modelled().step_ms_mean());
   row->set_network(report::DescribeNetwork(first));
   for (const std::string& fault : first.faults()) row->add_faults(fault);
@@ -137,8 +156,8 @@ void SetEfficiencies(const std::vector<config::CompareEntry>& entries, CompareRe
 }  // namespace
 
 void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* result) {
-  const int repeats = static_cast<int>(std::max<uint32_t>(1, result->config().repeats()));
   result->clear_rows();
+  size_t first_run = 0;  // entries run one after the other, each its own number of repeats
   for (size_t i = 0; i < entries.size(); ++i) {
     const config::CompareEntry& entry = entries[i];
     CompareRow* row = result->add_rows();
@@ -148,13 +167,15 @@ void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* r
     row->set_workers(std::max<uint32_t>(1, entry.config.workers()));
     row->set_distribution(DataConfig::Distribution_Name(entry.config.data().distribution()));
     RepeatValues values;
-    const RunResult* first = CollectRepeats(*result, i, repeats, row, &values);
+    const int repeats = std::max(1, entry.repeats);
+    const RunResult* first = CollectRepeats(*result, first_run, repeats, row, &values);
     if (first != nullptr) SetFromRuns(*first, values, row);
+    first_run += repeats;
   }
   SetEfficiencies(entries, result);
 }
 
-double EstimateSeconds(const std::vector<config::CompareEntry>& entries, int repeats) {
+double EstimateSeconds(const std::vector<config::CompareEntry>& entries) {
   double total = 0;
   for (const config::CompareEntry& e : entries) {
     absl::StatusOr<std::unique_ptr<kernels::Model<float>>> model =
@@ -173,9 +194,9 @@ double EstimateSeconds(const std::vector<config::CompareEntry>& entries, int rep
     const double flops = (*model)->TrainFlopsPerExample() * samples_per_worker * shape.workers;
     // About 50 GFLOP/s of useful work per core here, two cores shared by every process, plus
     // a second of start-up and evaluation per run.
-    total += flops / (50e9 * 2) + 1.0 + 0.5 * shape.workers;
+    total += (flops / (50e9 * 2) + 1.0 + 0.5 * shape.workers) * std::max(1, e.repeats);
   }
-  return total * repeats;
+  return total;
 }
 
 namespace {
@@ -244,8 +265,8 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
   Stopwatch clock;
   CompareResult result;
   *result.mutable_config() = config;
-  const int repeats = static_cast<int>(std::max<uint32_t>(1, config.repeats()));
-  const int total = static_cast<int>(entries.size()) * repeats;
+  int total = 0;
+  for (const config::CompareEntry& e : entries) total += std::max(1, e.repeats);
   int max_processes = 1;
   for (const auto& e : entries) {
     const node::ClusterShape s = node::ShapeOf(e.config);
@@ -256,6 +277,7 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
 
   int done = 0;
   for (const config::CompareEntry& entry : entries) {
+    const int repeats = std::max(1, entry.repeats);
     for (int r = 0; r < repeats; ++r) {
       DS_ASSIGN_OR_RETURN(RunResult run,
                           RunRepeat(config, entry, r, repeats, options, clock, done, total));

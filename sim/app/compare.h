@@ -38,9 +38,10 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
 void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* result);
 
 // A rough estimate of a comparison's run time in seconds (model FLOPs per sample times samples,
-// at a conservative speed for this machine, plus start-up per run), for the warning before a
+// at a conservative speed for this machine, plus start-up per run; each entry times its repeats),
+// for the warning before a
 // long comparison starts.
-double EstimateSeconds(const std::vector<config::CompareEntry>& entries, int repeats);
+double EstimateSeconds(const std::vector<config::CompareEntry>& entries);
 
 }  // namespace distsim::app
 

@@ -239,8 +239,9 @@ absl::Status CompareCommand(const RunFlags& flags) {
   DS_ASSIGN_OR_RETURN(std::vector<config::CompareEntry> entries,
                       config::LoadCompare(flags.config_path, &compare));
   if (!flags.output_dir.empty()) compare.set_output_dir(flags.output_dir);
-  const int repeats = static_cast<int>(compare.repeats());
-  const double estimate = app::EstimateSeconds(entries, repeats);
+  int runs = 0;
+  for (const config::CompareEntry& e : entries) runs += e.repeats;
+  const double estimate = app::EstimateSeconds(entries);
   app::CompareOptions options;
   options.out_dir = (std::filesystem::path(compare.output_dir()) / compare.name()).string();
   options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
@@ -250,9 +251,9 @@ absl::Status CompareCommand(const RunFlags& flags) {
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   if (!flags.quiet) {
-    std::fprintf(stderr, "distsim compare %s: %zu run%s x %d repeat%s, estimated %s%s\n",
-                 compare.name().c_str(), entries.size(), entries.size() == 1 ? "" : "s", repeats,
-                 repeats == 1 ? "" : "s", report::Progress::FormatDuration(estimate).c_str(),
+    std::fprintf(stderr, "distsim compare %s: %zu entr%s, %d run%s with repeats, estimated %s%s\n",
+                 compare.name().c_str(), entries.size(), entries.size() == 1 ? "y" : "ies", runs,
+                 runs == 1 ? "" : "s", report::Progress::FormatDuration(estimate).c_str(),
                  estimate > 600 ? " (long: shorten train.steps or epochs for a quick look)" : "");
   }
   DS_ASSIGN_OR_RETURN(CompareResult result, app::RunCompare(compare, entries, options));

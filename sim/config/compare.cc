@@ -68,6 +68,13 @@ uint32_t CheckCompareFields(const CompareConfig& config, std::vector<std::string
     errors->push_back(
         absl::StrCat("repeats: ", config.repeats(), " is out of range; must be in [1, 20]"));
   }
+  for (int i = 0; i < config.runs_size(); ++i) {
+    if (config.runs(i).repeats() > 20) {
+      errors->push_back(absl::StrCat("runs[", i, "] (", config.runs(i).name(), ").repeats: ",
+                                     config.runs(i).repeats(),
+                                     " is out of range; must be in [1, 20] (0: the comparison's)"));
+    }
+  }
   if (!(config.target_accuracy() > 0 && config.target_accuracy() <= 1)) {
     errors->push_back(absl::StrCat("target_accuracy: ", config.target_accuracy(),
                                    " is out of range; must be in (0, 1]"));
@@ -124,6 +131,7 @@ void ExpandRuns(const CompareConfig& config, std::vector<CompareEntry>* entries)
     entry.group = run.group();
     entry.description = run.description();
     entry.baseline = run.baseline();
+    entry.repeats = static_cast<int>(run.repeats() > 0 ? run.repeats() : config.repeats());
     entry.config = config.base();
     MergeOverrides(run.overrides(), &entry.config);
     entries->push_back(std::move(entry));
@@ -163,6 +171,7 @@ std::optional<CompareEntry> SweepPoint(const CompareConfig& config, const RunCon
                         static_cast<DataConfig::Distribution>(distribution))));
   }
   entry.group = sweep.group();
+  entry.repeats = static_cast<int>(config.repeats());
   return entry;
 }
 

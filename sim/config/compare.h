@@ -18,6 +18,7 @@ struct CompareEntry {
   std::string description;
   std::string baseline;  // the row its scaling efficiency is measured against ("" = default)
   RunConfig config;  // defaults filled and validated; config.name() == name
+  int repeats = 1;   // CompareRun.repeats, else CompareConfig.repeats
 };
 
 // Fills the CompareConfig defaults (output_dir "out", repeats 1, scaling WEAK, target 0.95,

@@ -4,6 +4,7 @@
 
 #include "sim/base/status.h"
 #include "sim/config/instances.h"
+#include "sim/model/job_time.h"
 
 namespace distsim::node {
 
@@ -88,6 +89,53 @@ model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& 
   return spec;
 }
 
+namespace {
+
+// The job around the training (sim/model/job_time.h): each host's download of its objects before
+// it, the model's upload after it, the bill of every host for the whole job.
+absl::Status FillJob(const RunPlan& plan, const model::Timeline& timeline, int hosts,
+                     double price_per_host_hour, ModelledClock* clock) {
+  DS_ASSIGN_OR_RETURN(InstanceTable table, config::BuiltinInstances());
+  const FileModeProfile& file_mode = table.file_mode();
+  // A host downloads at the File-mode rate or its NIC's, whichever is smaller.
+  const double nic_mb_per_s = clock->bandwidth_gbps() * 1e3 / 8;
+  const double mb_per_s = nic_mb_per_s > 0
+                              ? std::min(file_mode.download_mb_per_s(), nic_mb_per_s)
+                              : file_mode.download_mb_per_s();
+  const model::FileModeLink link{mb_per_s * 1e6, file_mode.object_s()};
+  std::vector<model::JobHost> job_hosts(hosts);
+  for (size_t h = 0; h < plan.host_downloads.size() && h < job_hosts.size(); ++h) {
+    job_hosts[h].download_bytes = plan.host_downloads[h].bytes;
+    job_hosts[h].download_objects = plan.host_downloads[h].objects;
+  }
+  // A server is busy to the end; a worker until its last step.
+  for (uint32_t h : plan.shape.server_host) job_hosts[h].busy_until_s = timeline.seconds;
+  for (size_t w = 0; w < plan.shape.worker_host.size(); ++w) {
+    model::JobHost& host = job_hosts[plan.shape.worker_host[w]];
+    const double end = w < timeline.worker_end_s.size() ? timeline.worker_end_s[w] : 0.0;
+    host.busy_until_s = std::max(host.busy_until_s, end);
+  }
+  if (!plan.shape.worker_host.empty()) job_hosts[plan.shape.worker_host[0]].uploads = true;
+  const model::JobTime job = model::ModelJobTime(job_hosts, link, timeline.seconds,
+                                                 4.0 * static_cast<double>(plan.parameters),
+                                                 price_per_host_hour);
+  clock->set_download_mb_per_s(mb_per_s);
+  clock->set_download_seconds(job.download_s_max);
+  clock->set_upload_seconds(job.upload_s);
+  clock->set_job_seconds(job.job_s);
+  clock->set_startup_seconds(file_mode.startup_s());
+  for (size_t h = 0; h < job_hosts.size(); ++h) {
+    clock->add_host_download_seconds(job.download_s[h]);
+    clock->add_host_download_bytes(static_cast<uint64_t>(job_hosts[h].download_bytes));
+  }
+  clock->set_idle_host_seconds(job.idle_host_s);
+  clock->set_cost_usd(job.cost_usd);
+  clock->set_idle_cost_usd(job.idle_cost_usd);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& facts,
                                        std::vector<std::vector<StepRecord>>* records,
                                        model::Timeline* timeline_out) {
@@ -138,12 +186,12 @@ absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& fa
     clock.set_waiting_share(timeline.waiting_s / total);
   }
   clock.set_order(timeline.order);
+  double price = 0;
   if (!cluster.instance_type().empty()) {
     absl::StatusOr<InstanceProfile> instance = config::FindInstance(cluster.instance_type());
-    if (instance.ok()) {
-      clock.set_cost_usd(hosts * instance->price_per_hour_usd() * timeline.seconds / 3600);
-    }
+    if (instance.ok()) price = instance->price_per_hour_usd();
   }
+  DS_RETURN_IF_ERROR(FillJob(plan, timeline, hosts, price, &clock));
   if (timeline_out != nullptr) *timeline_out = std::move(timeline);
   return clock;
 }

@@ -146,6 +146,30 @@ absl::Status FillLength(const data::Dataset& train, RunPlan* plan) {
 
 }  // namespace
 
+absl::StatusOr<std::vector<HostDownload>> HostDownloadsOf(const RunPlan& plan,
+                                                          int64_t train_examples, int rows,
+                                                          int cols) {
+  DS_ASSIGN_OR_RETURN(std::vector<int64_t> sizes,
+                      data::ObjectSizes(train_examples, plan.distribution));
+  uint32_t hosts = 0;
+  for (uint32_t h : plan.shape.worker_host) hosts = std::max(hosts, h + 1);
+  for (uint32_t h : plan.shape.server_host) hosts = std::max(hosts, h + 1);
+  std::vector<HostDownload> downloads(hosts);
+  const bool sharded = plan.distribution.distribution == data::Distribution::kShardedByKey;
+  for (int w = 0; w < plan.shape.workers; ++w) {
+    // A GLOBAL_BATCH_SLICE worker reads slices of the whole set: its host needs every object.
+    const std::vector<int64_t> keys = data::WorkerObjects(
+        sharded ? data::Distribution::kShardedByKey : data::Distribution::kFullyReplicated,
+        plan.distribution.objects, w, plan.shape.workers);
+    HostDownload& host = downloads[plan.shape.worker_host[w]];
+    for (int64_t k : keys) {
+      host.bytes += data::IdxObjectBytes(sizes[k], rows, cols);
+      ++host.objects;
+    }
+  }
+  return downloads;
+}
+
 absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Model<float>& model,
                                     const data::Dataset& train) {
   RunPlan plan;
@@ -166,6 +190,10 @@ absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Mode
   plan.num_classes = std::max(1, train.num_classes());
   plan.parameters = model.layout().size();
   plan.train_flops_per_example = model.TrainFlopsPerExample();
+  if (train.size() > 0) {  // an empty set is refused by the sampler and the trainer
+    DS_ASSIGN_OR_RETURN(plan.host_downloads,
+                        HostDownloadsOf(plan, train.size(), train.rows(), train.cols()));
+  }
   if (c.has_parameter_server()) {
     DS_ASSIGN_OR_RETURN(plan.shards, ShardMapOf(c, model.layout()));
     for (int64_t b : strategy::BytesPerShard(plan.shards)) plan.server_params.push_back(b / 4);

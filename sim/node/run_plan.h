@@ -66,6 +66,20 @@ struct Timeouts {
   absl::Duration peers = absl::Seconds(120);
 };
 
+// What one simulated host downloads before training (SageMaker's File mode): the IDX files of the
+// objects its worker reads. A host that runs only a server downloads nothing.
+struct HostDownload {
+  double bytes = 0;
+  int64_t objects = 0;
+};
+
+// Per simulated host (index = host), for the distribution of `plan`: FULLY_REPLICATED,
+// GLOBAL_BATCH_SLICE and local runs give every worker's host all K objects (the whole set);
+// SHARDED_BY_KEY its worker's keys. `train_examples` N; rows x cols pixels per example.
+absl::StatusOr<std::vector<HostDownload>> HostDownloadsOf(const struct RunPlan& plan,
+                                                          int64_t train_examples, int rows,
+                                                          int cols);
+
 struct RunPlan {
   RunConfig config;  // defaults filled, validated
   ClusterShape shape;
@@ -84,6 +98,8 @@ struct RunPlan {
   double train_flops_per_example = 0;
   strategy::ShardMap shards;           // parameter server only
   std::vector<int64_t> server_params;  // floats per server shard
+
+  std::vector<HostDownload> host_downloads;  // by simulated host (HostDownloadsOf)
 
   // Worker 0's view, for progress and the epoch column.
   int64_t examples_per_epoch = 1;

@@ -16,11 +16,12 @@ namespace {
 
 using testing::MadeRun;
 
-config::CompareEntry EntryOf(const RunResult& run, const std::string& group) {
+config::CompareEntry EntryOf(const RunResult& run, const std::string& group, int repeats = 3) {
   config::CompareEntry e;
   e.name = run.config().name();
   e.group = group;
   e.config = run.config();
+  e.repeats = repeats;
   return e;
 }
 
@@ -117,6 +118,47 @@ TEST(FillRowsTest, ModelledStatsEfficiencyNetworkAndFaults) {
                      "\"0.1 Gbit/s, 50 us, shaped\",worker 3: 4x slower,1\n"),
             std::string::npos)
       << csv;
+}
+
+TEST(FillRowsTest, EntriesWithTheirOwnRepeatsTakeTheirOwnRunsAndTheJobFigures) {
+  // "a" runs twice, "b" once, "c" three times: 6 runs in that order.
+  CompareResult result;
+  std::vector<config::CompareEntry> entries;
+  const struct {
+    const char* name;
+    int repeats;
+  } plan[] = {{"a", 2}, {"b", 1}, {"c", 3}};
+  double job = 1.0;
+  for (const auto& p : plan) {
+    for (int r = 0; r < p.repeats; ++r) {
+      RunResult run = MadeRun(absl::StrCat(p.name, "_r", r + 1), 5, false, 1, false, 0.5, 1000, 2);
+      run.mutable_modelled()->set_job_seconds(job);
+      run.mutable_modelled()->set_download_seconds(job / 10);
+      run.mutable_modelled()->set_cost_usd(job / 100);
+      run.mutable_modelled()->set_idle_cost_usd(job / 1000);
+      run.set_final_test_accuracy(0.5);
+      run.add_evals()->set_test_accuracy(0.5 + job / 100);  // an earlier, better evaluation
+      job += 1.0;
+      if (r == 0) entries.push_back(EntryOf(run, "g", p.repeats));
+      *result.add_runs() = run;
+    }
+    entries.back().name = p.name;
+  }
+  FillRows(entries, &result);
+  ASSERT_EQ(result.rows_size(), 3);
+  // a: jobs 1, 2; b: 3; c: 4, 5, 6.
+  EXPECT_EQ(result.rows(0).run_names_size(), 2);
+  EXPECT_EQ(result.rows(1).run_names(0), "b_r1");
+  EXPECT_EQ(result.rows(2).run_names_size(), 3);
+  EXPECT_DOUBLE_EQ(result.rows(0).modelled_job_seconds().median(), 1.5);
+  EXPECT_DOUBLE_EQ(result.rows(1).modelled_job_seconds().median(), 3.0);
+  EXPECT_DOUBLE_EQ(result.rows(2).modelled_job_seconds().median(), 5.0);
+  EXPECT_DOUBLE_EQ(result.rows(2).modelled_job_seconds().min(), 4.0);
+  EXPECT_DOUBLE_EQ(result.rows(2).modelled_download_seconds().median(), 0.5);
+  EXPECT_DOUBLE_EQ(result.rows(2).modelled_cost_usd().max(), 0.06);
+  EXPECT_DOUBLE_EQ(result.rows(2).modelled_idle_cost_usd().median(), 0.005);
+  EXPECT_DOUBLE_EQ(result.rows(1).best_test_accuracy().median(), 0.53);
+  EXPECT_DOUBLE_EQ(result.rows(1).final_test_accuracy().median(), 0.5);
 }
 
 }  // namespace
