@@ -233,6 +233,7 @@ absl::StatusOr<RunResult> RunRepeat(const CompareConfig& config, const config::C
   common.command_line = options.command_line;
   common.stop = options.stop;
   common.executable = options.executable;
+  common.objects_dir = options.objects_dir;
   absl::StatusOr<RunResult> run =
       node::RunInto(run_config, options.out_dir, options.data_dir(run_config), common);
   if (!run.ok()) return run.status();

@@ -21,6 +21,7 @@ namespace distsim::app {
 struct CompareOptions {
   std::string out_dir;  // out/<compare-name>: runs go in subfolders
   std::function<std::string(const RunConfig&)> data_dir;  // the IDX folder of a run
+  std::string objects_dir;  // the object cache every run shares (node::RunOptions::objects_dir)
   std::FILE* progress = nullptr;                          // nullptr: silent
   std::string command_line;
   const std::atomic<bool>* stop = nullptr;

@@ -105,6 +105,7 @@ absl::StatusOr<RunResult> RunOne(const RunConfig& run_config, const PredictOptio
   common.command_line = options.command_line;
   common.stop = options.stop;
   common.executable = options.executable;
+  common.objects_dir = options.objects_dir;
   return node::RunInto(run_config, options.out_dir, options.data_dir(run_config), common);
 }
 

@@ -33,6 +33,7 @@ namespace distsim::app {
 struct PredictOptions {
   std::string out_dir;  // out/<name>: predict.json, .csv, .txt, .html, and run folders
   std::function<std::string(const RunConfig&)> data_dir;
+  std::string objects_dir;  // the object cache the runs share (node::RunOptions::objects_dir)
   std::FILE* progress = nullptr;
   std::string command_line;
   const std::atomic<bool>* stop = nullptr;

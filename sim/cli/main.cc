@@ -201,6 +201,8 @@ CLI::App* AddRole(CLI::App* app, const char* name, const char* help, Options* o)
   cmd->add_option("--rank", role->rank, "This process's rank")->required();
   cmd->add_option("--coordinator", role->coordinator, "HOST:PORT of the coordinator")->required();
   cmd->add_option("--data-dir", role->data_dir, "Folder with the four IDX files");
+  cmd->add_option("--channel", role->channel_dir,
+                  "Workers: this host's data channels (train/, test/), read instead of --data-dir");
   cmd->add_option("--bind", role->bind_host, "Address this process serves on (default loopback)");
   cmd->add_option("--port", role->bind_port, "Port to serve on (default 0: any free port)")
       ->check(CLI::Range(0, 65535));

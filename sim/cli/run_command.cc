@@ -63,6 +63,9 @@ absl::StatusOr<RunConfig> LoadWithFlags(const RunFlags& flags) {
 }
 
 // Absolute, so that processes started elsewhere find the same folder.
+// The object cache (sim/node/channels.h): beside the MNIST cache, shared by every run.
+std::string ObjectsDir() { return absl::StrCat(CacheRoot(), "/objects"); }
+
 std::string DataDirFor(const RunConfig& config, const RunFlags& flags) {
   std::string dir = flags.data_dir;
   if (dir.empty()) {
@@ -178,6 +181,7 @@ absl::Status RunCommand(const RunFlags& flags) {
   DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags));
   node::RunOptions options;
   options.data_dir = DataDirFor(config, flags);
+  options.objects_dir = ObjectsDir();
   options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
   options.progress = flags.quiet ? nullptr : stderr;
   options.progress_every_steps = config.train().log_every_steps();
@@ -220,6 +224,7 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
   }
   node::DistributedRunOptions options;
   options.data_dir = DataDirFor(config, flags);
+  options.objects_dir = ObjectsDir();
   options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
   options.progress = flags.quiet ? nullptr : stderr;
   options.command_line = flags.command_line;
@@ -245,6 +250,7 @@ absl::Status CompareCommand(const RunFlags& flags) {
   app::CompareOptions options;
   options.out_dir = (std::filesystem::path(compare.output_dir()) / compare.name()).string();
   options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
+  options.objects_dir = ObjectsDir();
   options.progress = flags.quiet ? nullptr : stderr;
   options.command_line = flags.command_line;
   options.stop = &g_stop;
@@ -313,6 +319,7 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
   app::PredictOptions options;
   options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
   options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
+  options.objects_dir = ObjectsDir();
   options.progress = flags.quiet ? nullptr : stderr;
   options.command_line = flags.command_line;
   options.stop = &g_stop;

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "sim/base/check.h"
@@ -16,7 +17,13 @@
 
 namespace distsim::data {
 
-// Examples (image, label) read from an images file and a labels file.
+// Examples (image, label) read from an images file and a labels file, or from several such pairs
+// (the objects of a host's channel, channel.h).
+//
+// Every example has an id: its index in the whole training set. A Dataset opened from one pair
+// holds ids 0 .. size()-1 in file order; one opened from objects holds exactly the ids the objects
+// list, and asking for any other id is a bug of the caller (checked): a worker reads only its own
+// channel.
 //
 // Immutable after Open and safe to read from any number of threads. It holds its mappings through
 // shared_ptrs, so copying a Dataset is cheap and copies share the same pages; pointers returned by
@@ -32,42 +39,69 @@ class Dataset {
                                       const std::string& labels_path, int64_t limit = 0,
                                       int num_classes = 10);
 
+  // One object: its two IDX files and the ids of its examples, in file order.
+  struct ObjectFiles {
+    std::string images_path;
+    std::string labels_path;
+    std::vector<int64_t> ids;
+  };
+  // Maps and validates every object's files as Open does, and checks that each holds exactly
+  // ids.size() examples, that all have the same image size, and that no id is negative, over
+  // 2^31 or held twice (DataLoss naming the file). At least one object (InvalidArgument).
+  static absl::StatusOr<Dataset> OpenObjects(const std::vector<ObjectFiles>& objects,
+                                             int num_classes = 10);
+
   int64_t size() const { return size_; }
+  // One more than the largest id held: size() when the ids are 0 .. size()-1.
+  int64_t id_limit() const { return id_limit_; }
+  // True when every id in [0, id_limit()) is held.
+  bool dense() const { return id_limit_ == size_; }
+  bool holds(int64_t id) const {
+    return id >= 0 && id < id_limit_ && (by_id_.empty() || by_id_[id].pixels != nullptr);
+  }
   int rows() const { return rows_; }
   int cols() const { return cols_; }
   int example_dim() const { return rows_ * cols_; }
   int num_classes() const { return num_classes_; }
+  // The first object's files (Open: the two files).
   const std::string& images_path() const { return images_path_; }
   const std::string& labels_path() const { return labels_path_; }
 
-  // The example_dim() raw pixels (0..255, row-major) of example i. Precondition: 0 <= i < size().
-  const uint8_t* image(int64_t i) const {
-    DS_CHECK(i >= 0 && i < size_);
-    return pixels_ + i * example_dim();
+  // The example_dim() raw pixels (0..255, row-major) of example `id`. Precondition: holds(id).
+  const uint8_t* image(int64_t id) const {
+    DS_CHECK(holds(id));
+    return by_id_.empty() ? pixels_ + id * example_dim() : by_id_[id].pixels;
   }
-  // The label of example i, in [0, num_classes()). Precondition: 0 <= i < size().
-  int32_t label(int64_t i) const {
-    DS_CHECK(i >= 0 && i < size_);
-    return label_bytes_[i];
+  // The label of example `id`, in [0, num_classes()). Precondition: holds(id).
+  int32_t label(int64_t id) const {
+    DS_CHECK(holds(id));
+    return by_id_.empty() ? label_bytes_[id] : *by_id_[id].label;
   }
 
-  // Copies the examples `indices` (any order, repeats allowed) into a column-major
-  // example_dim() x indices.size() matrix `x` (example j occupies x[j*example_dim() ..
+  // Copies the examples `ids` (any order, repeats allowed) into a column-major
+  // example_dim() x ids.size() matrix `x` (example j occupies x[j*example_dim() ..
   // (j+1)*example_dim()), pixels scaled to [0, 1] as p / 255) and their labels into labels[j].
-  // `x` must hold example_dim() * indices.size() values and `labels` indices.size(); `labels` may
-  // be nullptr. Every index must be in [0, size()) (checked). Instantiated for float and double.
+  // `x` must hold example_dim() * ids.size() values and `labels` ids.size(); `labels` may
+  // be nullptr. Every id must be held (checked). Instantiated for float and double.
   template <typename T>
-  void Gather(std::span<const int64_t> indices, T* x, int32_t* labels) const;
+  void Gather(std::span<const int64_t> ids, T* x, int32_t* labels) const;
 
  private:
+  // Where one example of an object Dataset lies; pixels == nullptr for an id not held.
+  struct Where {
+    const uint8_t* pixels = nullptr;
+    const uint8_t* label = nullptr;
+  };
+
   // A default-constructed Dataset is empty (size() 0); only Open makes a usable one.
   std::string images_path_;
   std::string labels_path_;
-  std::shared_ptr<const MappedFile> images_;
-  std::shared_ptr<const MappedFile> labels_;
-  const uint8_t* pixels_ = nullptr;
+  std::vector<std::shared_ptr<const MappedFile>> files_;  // every mapping the views point into
+  const uint8_t* pixels_ = nullptr;       // Open: ids are positions in the one file
   const uint8_t* label_bytes_ = nullptr;
+  std::vector<Where> by_id_;              // OpenObjects: indexed by id; empty for Open
   int64_t size_ = 0;
+  int64_t id_limit_ = 0;
   int rows_ = 0;
   int cols_ = 0;
   int num_classes_ = 0;

@@ -149,6 +149,7 @@ const char* GroupingName(Grouping grouping) {
 }
 
 std::vector<int32_t> Labels(const Dataset& dataset) {
+  DS_CHECK(dataset.dense());
   std::vector<int32_t> labels(dataset.size());
   for (int64_t i = 0; i < dataset.size(); ++i) labels[i] = dataset.label(i);
   return labels;
@@ -227,11 +228,6 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const in
   return result;
 }
 
-double IdxObjectBytes(int64_t examples, int rows, int cols) {
-  const double n = static_cast<double>(examples);
-  return 16 + n * rows * cols + 8 + n;
-}
-
 std::vector<int64_t> ExamplesOf(const std::vector<std::vector<int64_t>>& objects,
                                 const std::vector<int64_t>& ids) {
   std::vector<int64_t> examples;
@@ -257,6 +253,24 @@ std::vector<int64_t> WorkerObjects(Distribution distribution, int64_t objects, i
       break;
   }
   return ids;
+}
+
+absl::StatusOr<WorkerEpoch> WorkerEpochOf(const DistributionSpec& spec, int64_t n, int worker,
+                                          int workers, int64_t batch) {
+  DS_RETURN_IF_ERROR(CheckArguments(n, worker, workers, batch));
+  DS_RETURN_IF_ERROR(CheckShardable(spec, workers));
+  DS_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, ObjectSizes(n, spec));
+  WorkerEpoch epoch;
+  if (spec.distribution == Distribution::kGlobalBatchSlice) {
+    epoch.examples = (n + workers - 1) / workers;
+    epoch.steps = static_cast<double>(n) / static_cast<double>(batch * workers);
+    return epoch;
+  }
+  for (int64_t k : WorkerObjects(spec.distribution, spec.objects, worker, workers)) {
+    epoch.examples += sizes[k];
+  }
+  epoch.steps = static_cast<double>(epoch.examples) / static_cast<double>(batch);
+  return epoch;
 }
 
 uint64_t WorkerSeed(uint64_t seed, int worker) {
@@ -297,6 +311,35 @@ absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const Distribut
   const int64_t count = static_cast<int64_t>(examples.size());
   return std::unique_ptr<WorkerSampler>(std::make_unique<ListSampler>(
       std::move(examples), count, batch, WorkerSeed(seed, worker), shuffle));
+}
+
+absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeHeldSampler(
+    Distribution distribution, const std::vector<std::vector<int64_t>>& held, int worker,
+    int workers, int64_t batch, uint64_t seed, bool shuffle) {
+  std::vector<int64_t> all(held.size());
+  std::iota(all.begin(), all.end(), 0);
+  std::vector<int64_t> examples = ExamplesOf(held, all);
+  const int64_t n = static_cast<int64_t>(examples.size());
+  DS_RETURN_IF_ERROR(CheckArguments(n, worker, workers, batch));
+  const bool whole_set = distribution == Distribution::kGlobalBatchSlice ||
+                         (distribution == Distribution::kFullyReplicated && shuffle);
+  if (whole_set) {
+    // These read ids 0..N-1 of the whole set, not the objects: the channel must hold them all.
+    int64_t largest = -1;
+    for (int64_t id : examples) largest = std::max(largest, id);
+    if (largest != n - 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          DistributionName(distribution), " reads the whole training set, but the channel holds ",
+          n, " examples with ids up to ", largest, "; it must hold every object"));
+    }
+  }
+  if (distribution == Distribution::kGlobalBatchSlice) {
+    return std::unique_ptr<WorkerSampler>(
+        std::make_unique<SliceSampler>(n, worker, workers, batch, seed, shuffle));
+  }
+  if (whole_set) examples.clear();  // the identity over 0..N-1, as MakeWorkerSampler
+  return std::unique_ptr<WorkerSampler>(std::make_unique<ListSampler>(
+      std::move(examples), n, batch, WorkerSeed(seed, worker), shuffle));
 }
 
 absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const DistributionSpec& spec,

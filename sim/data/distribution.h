@@ -47,6 +47,7 @@ struct DistributionSpec {
 };
 
 // The labels of every example of `dataset`, in order (a copy: N bytes widened to int32).
+// Precondition: dataset.dense() (ids 0..N-1), checked.
 std::vector<int32_t> Labels(const Dataset& dataset);
 
 // Cuts N = labels.size() examples into spec.objects (K) lists of example indices that together
@@ -70,10 +71,6 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> MakeObjects(std::span<const in
 // them (sizes do not depend on the labels). Errors as MakeObjects.
 absl::StatusOr<std::vector<int64_t>> ObjectSizes(int64_t n, const DistributionSpec& spec);
 
-// The bytes of an object of `examples` examples of rows x cols pixels as SageMaker would store it:
-// an IDX images file and an IDX labels file (headers 16 and 8 bytes, one byte per pixel and label).
-double IdxObjectBytes(int64_t examples, int rows, int cols);
-
 // The objects worker `worker` of `workers` reads: all of 0..K-1 for kFullyReplicated,
 // worker, worker + workers, ... for kShardedByKey, none for kGlobalBatchSlice (it reads slices of
 // the whole set, not objects). Preconditions (checked): 0 <= worker < workers, objects >= 1.
@@ -83,6 +80,16 @@ std::vector<int64_t> WorkerObjects(Distribution distribution, int64_t objects, i
 // The examples of objects `ids` (indices into `objects`), concatenated in the order of `ids`.
 std::vector<int64_t> ExamplesOf(const std::vector<std::vector<int64_t>>& objects,
                                 const std::vector<int64_t>& ids);
+
+// What one worker's epoch is, from the sizes alone (no labels needed): the examples() and
+// steps_per_epoch() of the worker's sampler (MakeWorkerSampler) over n examples. Errors as
+// MakeWorkerSampler.
+struct WorkerEpoch {
+  int64_t examples = 0;
+  double steps = 0;
+};
+absl::StatusOr<WorkerEpoch> WorkerEpochOf(const DistributionSpec& spec, int64_t n, int worker,
+                                          int workers, int64_t batch);
 
 // The seed of worker `worker`'s private orders (FULLY_REPLICATED and SHARDED_BY_KEY): `seed` itself
 // for worker 0, a different stream for every other worker, so that replicated workers do not read
@@ -145,6 +152,16 @@ absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeWorkerSampler(const Distribut
                                                                  const Dataset& train, int worker,
                                                                  int workers, int64_t batch,
                                                                  uint64_t seed, bool shuffle);
+
+// The sampler of worker `worker` of `workers` that holds only the objects `held` (each object's
+// example ids, in key order): its channel. It gives the batches MakeWorkerSampler gives when
+// `held` are the objects WorkerObjects names for the worker: all K under FULLY_REPLICATED and
+// GLOBAL_BATCH_SLICE, whose ids must then be exactly 0..N-1 (InvalidArgument naming the channel's
+// count otherwise); under SHARDED_BY_KEY the objects held are read as they are, whichever keys.
+// Errors for workers, worker and batch as MakeWorkerSampler.
+absl::StatusOr<std::unique_ptr<WorkerSampler>> MakeHeldSampler(
+    Distribution distribution, const std::vector<std::vector<int64_t>>& held, int worker,
+    int workers, int64_t batch, uint64_t seed, bool shuffle);
 
 }  // namespace distsim::data
 

@@ -1,6 +1,7 @@
 #include "sim/data/distribution_summary.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <utility>
 
@@ -12,18 +13,6 @@
 
 namespace distsim::data {
 namespace {
-
-// Histogram of the labels of `examples` over [0, num_classes); out-of-range labels are a bug of
-// the caller (Dataset guarantees the range).
-std::vector<int64_t> LabelCounts(std::span<const int32_t> labels,
-                                 const std::vector<int64_t>& examples, int num_classes) {
-  std::vector<int64_t> counts(num_classes, 0);
-  for (int64_t i : examples) {
-    DS_CHECK(labels[i] >= 0 && labels[i] < num_classes);
-    ++counts[labels[i]];
-  }
-  return counts;
-}
 
 // "0,2,4 (3 objects)"; lists longer than 12 keep the first 10 and say how many there are.
 std::string FormatIds(const std::vector<int64_t>& ids) {
@@ -44,6 +33,31 @@ std::string FormatCounts(const std::vector<int64_t>& counts) {
 }
 
 }  // namespace
+
+std::vector<int64_t> LabelCounts(std::span<const int32_t> labels,
+                                 const std::vector<int64_t>& examples, int num_classes) {
+  std::vector<int64_t> counts(num_classes, 0);
+  for (int64_t i : examples) {
+    DS_CHECK(labels[i] >= 0 && labels[i] < num_classes);
+    ++counts[labels[i]];
+  }
+  return counts;
+}
+
+double MeanLabelEntropyBits(const std::vector<std::vector<int64_t>>& objects,
+                            std::span<const int32_t> labels, int num_classes) {
+  if (objects.empty()) return 0;
+  double sum = 0;
+  for (const std::vector<int64_t>& object : objects) {
+    const std::vector<int64_t> counts = LabelCounts(labels, object, num_classes);
+    for (int64_t c : counts) {
+      if (c == 0) continue;
+      const double p = static_cast<double>(c) / static_cast<double>(object.size());
+      sum -= p * std::log2(p);
+    }
+  }
+  return sum / static_cast<double>(objects.size());
+}
 
 absl::StatusOr<DistributionSummary> SummarizeDistribution(const DistributionSpec& spec,
                                                           std::span<const int32_t> labels,

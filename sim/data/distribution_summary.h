@@ -39,6 +39,16 @@ absl::StatusOr<DistributionSummary> SummarizeDistribution(const DistributionSpec
                                                           int64_t batch, uint64_t seed,
                                                           bool shuffle);
 
+// Histogram of the labels of examples `ids` over [0, num_classes) (labels out of range are a bug
+// of the caller, checked).
+std::vector<int64_t> LabelCounts(std::span<const int32_t> labels, const std::vector<int64_t>& ids,
+                                 int num_classes);
+
+// The mean over `objects` of the Shannon entropy of each object's labels, in bits: log2(classes)
+// for objects holding every class equally, 0 for single-class objects.
+double MeanLabelEntropyBits(const std::vector<std::vector<int64_t>>& objects,
+                            std::span<const int32_t> labels, int num_classes);
+
 // A few lines of text for a terminal, e.g.
 //   data: 60000 examples in 10 objects (5999-6001 each), SHARDED_BY_KEY, BY_LABEL
 //     worker 0: objects 0,2,4,6,8 (5 objects), 30000 examples; labels 0:5923 1:0 2:5958 ...

@@ -229,20 +229,24 @@ absl::StatusOr<IdxLabels> ParseIdxLabels(const MappedFile& file, int num_classes
   return ParseIdxLabels(file.path(), file.bytes(), num_classes);
 }
 
-absl::Status WriteIdxFile(const std::string& path, std::span<const uint32_t> dims,
-                          std::span<const uint8_t> payload) {
+namespace {
+
+// WriteIdxFile for any element type (0x08 unsigned byte: 1 byte each; 0x0C int32: 4 bytes,
+// already big-endian in `payload`).
+absl::Status WriteIdxTyped(const std::string& path, uint8_t type, std::span<const uint32_t> dims,
+                           std::span<const uint8_t> payload) {
   if (dims.empty() || dims.size() > 4) {
     return absl::InvalidArgumentError(
         absl::StrCat("WriteIdxFile ", path, ": ", dims.size(), " dimensions, expected 1 to 4"));
   }
-  uint64_t elements = 1;
+  uint64_t elements = type == kIdxUnsignedByte ? 1 : 4;  // bytes per element
   for (uint32_t dim : dims) elements *= dim;
   if (elements != payload.size()) {
     return absl::InvalidArgumentError(absl::StrCat("WriteIdxFile ", path, ": dimensions hold ",
                                                    elements, " bytes, payload has ",
                                                    payload.size()));
   }
-  std::vector<uint8_t> header = {0, 0, kIdxUnsignedByte, static_cast<uint8_t>(dims.size())};
+  std::vector<uint8_t> header = {0, 0, type, static_cast<uint8_t>(dims.size())};
   for (uint32_t dim : dims) {
     for (int shift = 24; shift >= 0; shift -= 8) header.push_back((dim >> shift) & 0xff);
   }
@@ -258,6 +262,13 @@ absl::Status WriteIdxFile(const std::string& path, std::span<const uint32_t> dim
   }
   if (!ok) return IoError("cannot write", path, err);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WriteIdxFile(const std::string& path, std::span<const uint32_t> dims,
+                          std::span<const uint8_t> payload) {
+  return WriteIdxTyped(path, kIdxUnsignedByte, dims, payload);
 }
 
 absl::Status WriteIdxImages(const std::string& path, int rows, int cols,
@@ -276,6 +287,45 @@ absl::Status WriteIdxImages(const std::string& path, int rows, int cols,
 absl::Status WriteIdxLabels(const std::string& path, std::span<const uint8_t> labels) {
   const uint32_t dims[] = {static_cast<uint32_t>(labels.size())};
   return WriteIdxFile(path, dims, labels);
+}
+
+absl::Status WriteIdxIds(const std::string& path, std::span<const int64_t> ids) {
+  std::vector<uint8_t> payload;
+  payload.reserve(4 * ids.size());
+  for (int64_t id : ids) {
+    if (id < 0 || id >= (int64_t{1} << 31)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("WriteIdxIds ", path, ": id ", id, " is out of range [0, 2^31)"));
+    }
+    for (int shift = 24; shift >= 0; shift -= 8) payload.push_back((id >> shift) & 0xff);
+  }
+  const uint32_t dims[] = {static_cast<uint32_t>(ids.size())};
+  return WriteIdxTyped(path, 0x0C, dims, payload);
+}
+
+absl::StatusOr<std::vector<int64_t>> ReadIdxIds(const std::string& path) {
+  DS_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+  const uint8_t* p = file.data();
+  if (file.size() < 8 || ReadBigEndian32(p) != kIdxIdsMagic) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": not an IDX ids file (expected magic ", HexMagic(kIdxIdsMagic), ", ",
+        file.size() < 4 ? "file too short" : HexMagic(ReadBigEndian32(p)), ")"));
+  }
+  const uint64_t count = ReadBigEndian32(p + 4);
+  if (file.size() != 8 + 4 * count) {
+    return absl::DataLossError(absl::StrCat(path, ": header says ", count, " ids (", 8 + 4 * count,
+                                            " bytes) but the file has ", file.size(), " bytes"));
+  }
+  std::vector<int64_t> ids(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint32_t v = ReadBigEndian32(p + 8 + 4 * i);
+    if (v >= (uint32_t{1} << 31)) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": id ", i, " (byte offset ", 8 + 4 * i, ") is negative"));
+    }
+    ids[i] = v;
+  }
+  return ids;
 }
 
 }  // namespace distsim::data

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -83,6 +84,17 @@ absl::Status WriteIdxImages(const std::string& path, int rows, int cols,
 
 // Writes labels.size() labels.
 absl::Status WriteIdxLabels(const std::string& path, std::span<const uint8_t> labels);
+
+// Example ids (an object's list of the indices its examples have in the whole training set): a
+// 1-dimensional IDX file of big-endian 32-bit integers, magic 0x00000C01.
+inline constexpr uint32_t kIdxIdsMagic = 0x00000C01;
+
+// Writes `ids`, each in [0, 2^31) (InvalidArgument otherwise).
+absl::Status WriteIdxIds(const std::string& path, std::span<const int64_t> ids);
+
+// Reads an ids file: DataLoss naming the file for a wrong magic, a length other than 8 + 4 x count
+// or a negative id; NotFound for a missing file.
+absl::StatusOr<std::vector<int64_t>> ReadIdxIds(const std::string& path);
 
 }  // namespace distsim::data
 

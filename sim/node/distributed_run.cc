@@ -16,6 +16,7 @@
 #include "sim/comm/coordinator_rpc.h"
 #include "sim/comm/nic.h"
 #include "sim/comm/rpc_server.h"
+#include "sim/node/channels.h"
 #include "sim/node/coordinator.h"
 #include "sim/node/exchange_factory.h"
 #include "sim/node/launcher.h"
@@ -108,17 +109,25 @@ struct RoleArgs {
   std::string coordinator;
   std::string token;
   std::string data_dir;
+  std::vector<std::string> host_data_dirs;  // each worker host's channels (channels.h)
   double run_start_unix = 0;
   std::string nic_path;
   comm::TlsFiles tls;  // the coordinator's (roles started by hand get the flags printed)
 };
 
-std::vector<std::string> RoleArgv(const RoleArgs& args, const char* role, uint32_t rank) {
+// A worker is given its host's channels and reads only those; a server the data folder (it reads
+// no example, only the images' shape).
+std::vector<std::string> RoleArgv(const RoleArgs& args, const char* role, uint32_t rank,
+                                  const std::string& channel = "") {
   std::vector<std::string> argv = {
       args.executable, role, "--config", args.config_path, "--rank", std::to_string(rank),
       "--coordinator", args.coordinator, "--data-dir", args.data_dir,
       "--parent-pid", std::to_string(getpid()), "--run-start",
       absl::StrFormat("%.6f", args.run_start_unix)};
+  if (!channel.empty()) {
+    argv.push_back("--channel");
+    argv.push_back(channel);
+  }
   if (!args.nic_path.empty()) {
     argv.push_back("--nic");
     argv.push_back(args.nic_path);
@@ -137,7 +146,8 @@ absl::StatusOr<std::map<pid_t, ChildRole>> SpawnRoles(const RunPlan& plan, const
     roles[pid] = {ProcessInfo::SERVER, static_cast<uint32_t>(r)};
   }
   for (int r = 0; r < plan.shape.workers; ++r) {
-    DS_ASSIGN_OR_RETURN(pid_t pid, children->Spawn(RoleArgv(args, "worker", r), env));
+    const std::string& channel = args.host_data_dirs[plan.shape.worker_host[r]];
+    DS_ASSIGN_OR_RETURN(pid_t pid, children->Spawn(RoleArgv(args, "worker", r, channel), env));
     roles[pid] = {ProcessInfo::WORKER, static_cast<uint32_t>(r)};
   }
   return roles;
@@ -168,6 +178,10 @@ absl::Status AnnounceForHands(const RunPlan& plan, const RoleArgs& args,
                  "TLS: those are this coordinator's files; a role on another host gives a "
                  "certificate naming that host, chaining to the same --tls-ca\n");
   }
+  for (int r = 0; r < plan.shape.workers; ++r) {
+    std::fprintf(out, "worker %d reads its host's channels: add --channel %s\n", r,
+                 fs::absolute(args.host_data_dirs[plan.shape.worker_host[r]]).c_str());
+  }
   if (!args.nic_path.empty()) {
     std::fprintf(out, "shaped network: add --nic %s to each role's command\n",
                  args.nic_path.c_str());
@@ -183,6 +197,15 @@ absl::Status CheckTls(const RunConfig& config, const DistributedRunOptions& opti
         "TLS needs a coordinator that roles started by hand connect to (`distsim coordinator`)");
   }
   return CheckTlsTransport(config, options.tls.enabled());
+}
+
+SupervisorOptions WatchOptionsOf(const DistributedRunOptions& options) {
+  SupervisorOptions watch;
+  watch.stop = options.stop;
+  watch.progress = options.progress;
+  watch.registration_deadline = absl::Now() + absl::Seconds(options.registration_timeout_s);
+  watch.spawned = options.listen.empty();
+  return watch;
 }
 
 }  // namespace
@@ -205,6 +228,9 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   const ModelFacts facts = ModelFactsOf(
       plan, NeedsHostSpeed(plan.config) ? kernels::MeasureGemmGflops() : 0.0);
   DS_ASSIGN_OR_RETURN(args.config_path, WriteEffectiveConfig(plan.config, options.out_dir));
+  DS_ASSIGN_OR_RETURN(RunChannels channels, PrepareChannels(plan, in.train, in.test,
+                                                            options.objects_dir, options.out_dir));
+  args.host_data_dirs = channels.host_data_dirs;
   args.token = RandomHex();
   Coordinator coordinator(plan.shape.servers, plan.shape.workers, plan.timeouts.heartbeat);
   comm::CoordinatorService service(&coordinator, args.token);
@@ -228,24 +254,19 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
                                                           .string()));
   RunRecorder recorder(plan, facts, std::move(csv), options.progress,
                        options.progress_every_steps, &clock);
-  SupervisorOptions watch;
-  watch.stop = options.stop;
-  watch.progress = options.progress;
-  watch.registration_deadline = absl::Now() + absl::Seconds(options.registration_timeout_s);
-  watch.spawned = spawn;
   Supervisor supervisor(
       plan, &coordinator, &children, std::move(roles), &recorder,
       [&](uint64_t step, uint64_t samples) {
         return EvaluateForDeadChief(in, coordinator, args.token, args.tls, step, samples,
                                     clock.Seconds());
       },
-      watch);
+      WatchOptionsOf(options));
   const absl::Status watched = supervisor.Watch();
   DS_RETURN_IF_ERROR(recorder.Close());
   server->Shutdown(0.2);
   DS_RETURN_IF_ERROR(watched);
-  return FinishDistributedRun(plan, facts, coordinator, supervisor.lost(), recorder, options,
-                              clock);
+  return FinishDistributedRun(plan, facts, coordinator, supervisor.lost(), recorder,
+                              channels.summary, options, clock);
 }
 
 }  // namespace distsim::node

@@ -15,8 +15,10 @@
 #include "kernels/probe.h"
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
+#include "sim/data/channel.h"
 #include "sim/data/dataset.h"
 #include "sim/data/sampler.h"
+#include "sim/node/channels.h"
 #include "sim/node/factory.h"
 #include "sim/node/modelled.h"
 #include "sim/node/provenance.h"
@@ -190,6 +192,20 @@ absl::StatusOr<std::optional<report::StepsCsvWriter>> OpenCsv(const std::string&
   return std::optional<report::StepsCsvWriter>(std::move(writer));
 }
 
+// With a results folder, the run reads its training set through its one host's channel, as a
+// SageMaker job would (channels.h), and returns the data summary; without one it writes nothing
+// and reads the set in place.
+absl::StatusOr<std::optional<DataSummary>> UseChannel(const LocalRunOptions& options,
+                                                      RunInputs* in) {
+  if (options.out_dir.empty()) return std::nullopt;
+  DS_ASSIGN_OR_RETURN(RunChannels channels, PrepareChannels(in->plan, in->train, in->test,
+                                                            options.objects_dir, options.out_dir));
+  DS_ASSIGN_OR_RETURN(data::Channel channel,
+                      data::OpenTrainChannel(channels.host_data_dirs[0] + "/train"));
+  in->train = std::move(channel.data);
+  return std::optional<DataSummary>(std::move(channels.summary));
+}
+
 LoopConfig LocalLoopConfig(const RunPlan& plan, const std::atomic<bool>* stop) {
   LoopConfig loop;
   loop.batch = plan.batch;
@@ -217,6 +233,7 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   if (in.train.size() == 0) {
     return absl::DataLossError(absl::StrCat(options.data_dir, ": the training set is empty"));
   }
+  DS_ASSIGN_OR_RETURN(std::optional<DataSummary> data, UseChannel(options, &in));
   DS_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(plan.config.optimizer(), plan.parameters));
   strategy::LocalExchange exchange(std::move(optimizer),
                                    LearningRateScheduleOf(plan.config.optimizer()));
@@ -245,8 +262,10 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   for (const StepRecord& r : records[0]) {
     result.set_compute_cpu_seconds(result.compute_cpu_seconds() + r.compute_cpu_s());
   }
-  DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
-                      ModelRun(plan, facts, &records));
+  if (data) *result.mutable_data() = std::move(*data);
+  model::Timeline timeline;
+  DS_ASSIGN_OR_RETURN(*result.mutable_modelled(), ModelRun(plan, facts, &records, &timeline));
+  SetModelledEvalTimes(timeline, result.modelled(), &result);
   if (csv) DS_RETURN_IF_ERROR(csv->Close());
   if (!options.out_dir.empty()) {
     DS_RETURN_IF_ERROR(WriteLocalResults(result, observer.trace(), options.out_dir));

@@ -60,6 +60,12 @@ absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& fa
                                        std::vector<std::vector<StepRecord>>* records,
                                        model::Timeline* timeline = nullptr);
 
+// Sets each evaluation's EvalPoint.modelled_seconds: the job's download (clock.download_seconds),
+// then the end of worker 0's step it follows on `timeline` (the evaluation itself is not
+// modelled). An evaluation after the last step worker 0 has on the timeline takes its end.
+void SetModelledEvalTimes(const model::Timeline& timeline, const ModelledClock& clock,
+                          RunResult* result);
+
 // The steps of worker `w` on the modelled clock, as records the trace draws (trace.json gets a
 // "worker w (modelled)" track beside each measured one): end_s and step_s from the timeline, the
 // compute, and in lockstep runs the pull and push phases (PS) or the allreduce (ring) and the

@@ -64,6 +64,7 @@ absl::StatusOr<RunInputs> OpenRoleRun(const RoleFlags& flags, ProcessInfo::Role 
   if (absl::Status fits = CheckTlsTransport(config, flags.tls.enabled()); !fits.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(flags.config_path, ": ", fits.message()));
   }
+  if (!server && !flags.channel_dir.empty()) return OpenChannelRun(config, flags.channel_dir);
   return OpenRun(config, flags.data_dir);
 }
 

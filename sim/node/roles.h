@@ -15,6 +15,10 @@ namespace distsim::node {
 struct RoleFlags {
   std::string config_path;
   std::string data_dir;          // resolved folder with the four IDX files
+  // A worker's host's channels (channels.h: <run>/hosts/algo-<h>/input/data, given by the
+  // launcher): the worker reads its training set from <channel>/train and the test set from
+  // <channel>/test, not from data_dir. Empty: it reads the whole set from data_dir.
+  std::string channel_dir;
   std::string coordinator;       // host:port of the coordinator
   std::string token;             // the run token
   std::string bind_host = "127.0.0.1";

@@ -149,6 +149,8 @@ void FillMemory(const std::vector<ProcessSummary>& workers,
   for (int i = 0; i < result->worker_stats_size() && i < static_cast<int>(workers.size()); ++i) {
     result->mutable_worker_stats(i)->set_pss_bytes(workers[i].pss_bytes());
     result->mutable_worker_stats(i)->set_max_rss_bytes(workers[i].max_rss_bytes());
+    result->mutable_worker_stats(i)->set_distinct_examples(workers[i].distinct_examples());
+    result->mutable_worker_stats(i)->set_channel_examples(workers[i].channel_examples());
   }
 }
 

@@ -12,6 +12,9 @@ namespace distsim::node {
 
 struct RunOptions {
   std::string data_dir;           // resolved folder of the four IDX files
+  // The object cache (channels.h): where the training set's objects are written once and shared
+  // by runs. Empty: <out_dir>/objects.
+  std::string objects_dir;
   std::string out_dir;            // result.json, steps.csv, trace.json; local runs: empty writes
                                   // nothing
   std::FILE* progress = nullptr;  // progress lines; nullptr: silent

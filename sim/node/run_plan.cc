@@ -8,6 +8,9 @@
 #include "sim/base/status.h"
 #include "sim/config/config.h"
 #include "sim/config/instances.h"
+#include "sim/data/channel.h"
+#include "sim/data/idx.h"
+#include "sim/data/object_store.h"
 #include "sim/node/factory.h"
 #include "sim/node/train_loop.h"
 
@@ -107,11 +110,15 @@ RunLength LengthOf(const RunConfig& config, double steps_per_epoch) {
   return length;
 }
 
-absl::StatusOr<std::unique_ptr<data::WorkerSampler>> WorkerSamplerOf(const RunPlan& plan,
-                                                                     const data::Dataset& train,
+absl::StatusOr<std::unique_ptr<data::WorkerSampler>> WorkerSamplerOf(const RunInputs& in,
                                                                      int worker) {
-  return data::MakeWorkerSampler(plan.distribution, train, worker, plan.shape.workers, plan.batch,
-                                 plan.data_seed, plan.shuffle);
+  const RunPlan& plan = in.plan;
+  if (!in.channel_ids.empty()) {
+    return data::MakeHeldSampler(plan.distribution.distribution, in.channel_ids, worker,
+                                 plan.shape.workers, plan.batch, plan.data_seed, plan.shuffle);
+  }
+  return data::MakeWorkerSampler(plan.distribution, in.train, worker, plan.shape.workers,
+                                 plan.batch, plan.data_seed, plan.shuffle);
 }
 
 namespace {
@@ -124,18 +131,22 @@ Timeouts TimeoutsOf(const SupervisionConfig& sup) {
   return t;
 }
 
-// Worker 0's epoch and length, and what the progress bar counts.
-absl::Status FillLength(const data::Dataset& train, RunPlan* plan) {
+// Worker 0's epoch and length, and what the progress bar counts. Left out (zero) in a process
+// that does not know N.
+absl::Status FillLength(const DataFacts& facts, RunPlan* plan) {
+  if (facts.train_examples == 0) return absl::OkStatus();
   const RunConfig& config = plan->config;
   double steps_per_epoch = 0;
   if (IsDistributed(config)) {
-    DS_ASSIGN_OR_RETURN(auto sampler, WorkerSamplerOf(*plan, train, 0));
-    plan->examples_per_epoch = std::max<int64_t>(1, sampler->examples());
-    steps_per_epoch = sampler->steps_per_epoch();
+    DS_ASSIGN_OR_RETURN(data::WorkerEpoch epoch,
+                        data::WorkerEpochOf(plan->distribution, facts.train_examples, 0,
+                                            plan->shape.workers, plan->batch));
+    plan->examples_per_epoch = std::max<int64_t>(1, epoch.examples);
+    steps_per_epoch = epoch.steps;
   } else {
     // One process reads the whole set: its epoch is N / batch steps.
-    plan->examples_per_epoch = std::max<int64_t>(1, train.size());
-    steps_per_epoch = static_cast<double>(train.size()) / plan->batch;
+    plan->examples_per_epoch = facts.train_examples;
+    steps_per_epoch = static_cast<double>(facts.train_examples) / plan->batch;
   }
   plan->length = LengthOf(config, steps_per_epoch);
   plan->progress_counts_all = plan->length.global_steps > 0;
@@ -144,34 +155,49 @@ absl::Status FillLength(const data::Dataset& train, RunPlan* plan) {
   return absl::OkStatus();
 }
 
+DataFacts FactsOf(const data::Dataset& train, const data::Dataset& test) {
+  DataFacts facts;
+  facts.train_examples = train.size();
+  facts.test_examples = test.size();
+  facts.rows = train.rows();
+  facts.cols = train.cols();
+  facts.num_classes = std::max(1, train.num_classes());
+  return facts;
+}
+
 }  // namespace
 
+std::vector<int64_t> HostKeys(const RunPlan& plan, int worker) {
+  const bool sharded = plan.distribution.distribution == data::Distribution::kShardedByKey;
+  return data::WorkerObjects(
+      sharded ? data::Distribution::kShardedByKey : data::Distribution::kFullyReplicated,
+      plan.distribution.objects, worker, plan.shape.workers);
+}
+
 absl::StatusOr<std::vector<HostDownload>> HostDownloadsOf(const RunPlan& plan,
-                                                          int64_t train_examples, int rows,
-                                                          int cols) {
+                                                          const DataFacts& facts) {
   DS_ASSIGN_OR_RETURN(std::vector<int64_t> sizes,
-                      data::ObjectSizes(train_examples, plan.distribution));
+                      data::ObjectSizes(facts.train_examples, plan.distribution));
   uint32_t hosts = 0;
   for (uint32_t h : plan.shape.worker_host) hosts = std::max(hosts, h + 1);
   for (uint32_t h : plan.shape.server_host) hosts = std::max(hosts, h + 1);
   std::vector<HostDownload> downloads(hosts);
-  const bool sharded = plan.distribution.distribution == data::Distribution::kShardedByKey;
+  const double test_bytes = data::kIdxImagesHeaderBytes + data::kIdxLabelsHeaderBytes +
+                            static_cast<double>(facts.test_examples) * (facts.rows * facts.cols + 1);
   for (int w = 0; w < plan.shape.workers; ++w) {
-    // A GLOBAL_BATCH_SLICE worker reads slices of the whole set: its host needs every object.
-    const std::vector<int64_t> keys = data::WorkerObjects(
-        sharded ? data::Distribution::kShardedByKey : data::Distribution::kFullyReplicated,
-        plan.distribution.objects, w, plan.shape.workers);
     HostDownload& host = downloads[plan.shape.worker_host[w]];
-    for (int64_t k : keys) {
-      host.bytes += data::IdxObjectBytes(sizes[k], rows, cols);
+    for (int64_t k : HostKeys(plan, w)) {
+      host.bytes += data::ObjectFileBytes(sizes[k], facts.rows, facts.cols);
       ++host.objects;
     }
+    host.bytes += test_bytes;
+    ++host.objects;  // the test set, one object of its channel
   }
   return downloads;
 }
 
 absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Model<float>& model,
-                                    const data::Dataset& train) {
+                                    const DataFacts& facts) {
   RunPlan plan;
   // Defaulting is idempotent: a config the CLI defaulted stays as it is, and one built by hand
   // (tests, compare's generated runs) gets the same defaults every role would see.
@@ -187,18 +213,17 @@ absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Mode
   plan.faults = config::FaultsByWorker(c);
   plan.continue_on_worker_loss =
       c.supervision().on_worker_failure() == SupervisionConfig::CONTINUE;
-  plan.num_classes = std::max(1, train.num_classes());
+  plan.num_classes = std::max(1, facts.num_classes);
   plan.parameters = model.layout().size();
   plan.train_flops_per_example = model.TrainFlopsPerExample();
-  if (train.size() > 0) {  // an empty set is refused by the sampler and the trainer
-    DS_ASSIGN_OR_RETURN(plan.host_downloads,
-                        HostDownloadsOf(plan, train.size(), train.rows(), train.cols()));
+  if (facts.train_examples > 0) {  // unknown in a channel's worker
+    DS_ASSIGN_OR_RETURN(plan.host_downloads, HostDownloadsOf(plan, facts));
   }
   if (c.has_parameter_server()) {
     DS_ASSIGN_OR_RETURN(plan.shards, ShardMapOf(c, model.layout()));
     for (int64_t b : strategy::BytesPerShard(plan.shards)) plan.server_params.push_back(b / 4);
   }
-  DS_RETURN_IF_ERROR(FillLength(train, &plan));
+  DS_RETURN_IF_ERROR(FillLength(facts, &plan));
   return plan;
 }
 
@@ -254,9 +279,26 @@ absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& da
                                                   config.data().test_limit()));
   DS_ASSIGN_OR_RETURN(auto model, MakeModel(config.model(), sets.first.rows(), sets.first.cols(),
                                             sets.first.num_classes()));
-  DS_ASSIGN_OR_RETURN(RunPlan plan, MakeRunPlan(config, *model, sets.first));
+  DS_ASSIGN_OR_RETURN(RunPlan plan,
+                      MakeRunPlan(config, *model, FactsOf(sets.first, sets.second)));
   return RunInputs{std::move(sets.first), std::move(sets.second), std::move(model),
-                   std::move(plan)};
+                   std::move(plan), {}};
+}
+
+absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config,
+                                         const std::string& host_data_dir) {
+  DS_ASSIGN_OR_RETURN(data::Channel channel,
+                      data::OpenTrainChannel(absl::StrCat(host_data_dir, "/train")));
+  DS_ASSIGN_OR_RETURN(data::Dataset test,
+                      data::OpenTestChannel(absl::StrCat(host_data_dir, "/test"),
+                                            config.data().test_limit()));
+  DS_ASSIGN_OR_RETURN(auto model, MakeModel(config.model(), channel.data.rows(),
+                                            channel.data.cols(), channel.data.num_classes()));
+  DataFacts facts = FactsOf(channel.data, test);
+  facts.train_examples = 0;  // its channel, not the whole set
+  DS_ASSIGN_OR_RETURN(RunPlan plan, MakeRunPlan(config, *model, facts));
+  return RunInputs{std::move(channel.data), std::move(test), std::move(model), std::move(plan),
+                   std::move(channel.ids)};
 }
 
 }  // namespace distsim::node

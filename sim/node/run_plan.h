@@ -66,19 +66,32 @@ struct Timeouts {
   absl::Duration peers = absl::Seconds(120);
 };
 
-// What one simulated host downloads before training (SageMaker's File mode): the IDX files of the
-// objects its worker reads. A host that runs only a server downloads nothing.
-struct HostDownload {
-  double bytes = 0;
-  int64_t objects = 0;
+// What a process knows of the run's data before reading it: sizes and shapes.
+struct DataFacts {
+  // N, the whole training set; 0 in a worker that opened only its channel (a sharded host does
+  // not know the others' data): its plan then leaves out worker 0's epoch and the downloads.
+  int64_t train_examples = 0;
+  int64_t test_examples = 0;
+  int rows = 0;
+  int cols = 0;
+  int num_classes = 10;
 };
 
-// Per simulated host (index = host), for the distribution of `plan`: FULLY_REPLICATED,
-// GLOBAL_BATCH_SLICE and local runs give every worker's host all K objects (the whole set);
-// SHARDED_BY_KEY its worker's keys. `train_examples` N; rows x cols pixels per example.
+// What one simulated host downloads before training (SageMaker's File mode): the files of its
+// channels (channel.h): its objects' three files each and the test set. A host that runs only a
+// server downloads nothing.
+struct HostDownload {
+  double bytes = 0;
+  int64_t objects = 0;  // the training objects and the test set (one object)
+};
+
+// Which objects worker `worker`'s host downloads: its keys under SHARDED_BY_KEY, all K otherwise
+// (FULLY_REPLICATED, GLOBAL_BATCH_SLICE and local runs read the whole set).
+std::vector<int64_t> HostKeys(const struct RunPlan& plan, int worker);
+
+// Per simulated host (index = host), for the distribution of `plan` and the data `facts`.
 absl::StatusOr<std::vector<HostDownload>> HostDownloadsOf(const struct RunPlan& plan,
-                                                          int64_t train_examples, int rows,
-                                                          int cols);
+                                                          const DataFacts& facts);
 
 struct RunPlan {
   RunConfig config;  // defaults filled, validated
@@ -108,9 +121,10 @@ struct RunPlan {
   bool progress_counts_all = false;  // ASYNC/SSP global steps: the steps of all workers count
 };
 
-// Derives the plan of `config` (defaults filled, validated) for `model` (built for `train`).
+// Derives the plan of `config` (defaults filled, validated) for `model` (built for the data
+// `facts` describe).
 absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Model<float>& model,
-                                    const data::Dataset& train);
+                                    const DataFacts& facts);
 
 // Bytes the run's processes hold for the model, all together: each worker's parameters and
 // gradients (and, where the worker applies the update itself, local and the ring, the optimizer's
@@ -128,19 +142,27 @@ double AvailableMemoryBytes();
 // Everything a process of the run derives from its config, opened and built once: the data, the
 // model for it, and the plan.
 struct RunInputs {
-  data::Dataset train;
+  data::Dataset train;  // the whole set, or a worker's channel
   data::Dataset test;
   std::unique_ptr<kernels::Model<float>> model;
   RunPlan plan;
+  // A worker that opened its channel: the ids of each object it holds, in key order. Empty when
+  // `train` is the whole set.
+  std::vector<std::vector<int64_t>> channel_ids;
 };
 
 // Opens the IDX files of `data_dir` (with the config's limits), builds the model for their shape
 // and derives the plan.
 absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& data_dir);
 
-// The sampler of `worker` under the plan's distribution, batch, seed and shuffle.
-absl::StatusOr<std::unique_ptr<data::WorkerSampler>> WorkerSamplerOf(const RunPlan& plan,
-                                                                     const data::Dataset& train,
+// A worker's inputs from its host's channels (channel.h): `host_data_dir`/train (its objects)
+// and `host_data_dir`/test (cut to the config's test_limit).
+absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config,
+                                         const std::string& host_data_dir);
+
+// The sampler of `worker` under the plan's distribution, batch, seed and shuffle: over the
+// channel's objects when `in` holds a channel, else over the whole set.
+absl::StatusOr<std::unique_ptr<data::WorkerSampler>> WorkerSamplerOf(const RunInputs& in,
                                                                      int worker);
 
 }  // namespace distsim::node

@@ -125,7 +125,7 @@ absl::StatusOr<EvalRecord> EvaluateForDeadChief(RunInputs& in, Coordinator& coor
 absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts facts,
                                                const Coordinator& coordinator,
                                                const std::vector<uint32_t>& lost,
-                                               RunRecorder& recorder,
+                                               RunRecorder& recorder, const DataSummary& data,
                                                const DistributedRunOptions& options,
                                                const Stopwatch& clock) {
   RunResult result;
@@ -141,6 +141,8 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
                       ModelRun(plan, facts, &recorder.aggregate().records(),
                                &timeline));
+  SetModelledEvalTimes(timeline, result.modelled(), &result);
+  *result.mutable_data() = data;
   for (size_t w = 0; w < timeline.worker_end_s.size() &&
                      w < static_cast<size_t>(result.worker_stats_size());
        ++w) {

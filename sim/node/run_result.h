@@ -33,7 +33,7 @@ absl::StatusOr<EvalRecord> EvaluateForDeadChief(RunInputs& in, Coordinator& coor
 absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts facts,
                                                const Coordinator& coordinator,
                                                const std::vector<uint32_t>& lost,
-                                               RunRecorder& recorder,
+                                               RunRecorder& recorder, const DataSummary& data,
                                                const DistributedRunOptions& options,
                                                const Stopwatch& clock);
 

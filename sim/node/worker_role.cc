@@ -104,8 +104,8 @@ class WorkerRole {
     DS_RETURN_IF_ERROR(SetComputeThreads(in_.plan.config.train().threads()));
     params_.resize(in_.plan.parameters);
     in_.model->Init(in_.plan.config.seed(), params_.data());
-    DS_ASSIGN_OR_RETURN(sampler_,
-                        WorkerSamplerOf(in_.plan, in_.train, static_cast<int>(flags_.rank)));
+    DS_ASSIGN_OR_RETURN(sampler_, WorkerSamplerOf(in_, static_cast<int>(flags_.rank)));
+    seen_.assign(in_.train.id_limit(), false);
     DS_RETURN_IF_ERROR(coordinator_.WaitUntilReachable(in_.plan.timeouts.peers));
     DS_ASSIGN_OR_RETURN(transport_, StartWorkerTransport(in_.plan, transport));
     return absl::OkStatus();
@@ -137,7 +137,14 @@ class WorkerRole {
     HeartbeatObserver observer(heartbeater_.get());
     return RunTrainLoop(
         *in_.model, params_, in_.train, flags_.rank == 0 ? &in_.test : nullptr,
-        [this](std::span<int64_t> out) { sampler_->Next(out); }, *exchange_, loop, observer,
+        [this](std::span<int64_t> out) {
+          sampler_->Next(out);
+          for (int64_t id : out) {
+            if (!seen_[id]) ++distinct_;
+            seen_[id] = true;
+          }
+        },
+        *exchange_, loop, observer,
         clock_offset_ + clock_.Seconds());
   }
 
@@ -157,6 +164,8 @@ class WorkerRole {
     summary.set_pss_bytes(memory.pss_bytes);
     summary.set_max_rss_bytes(memory.max_rss_bytes);
     summary.set_eval_s(result.eval_s);
+    summary.set_distinct_examples(distinct_);
+    summary.set_channel_examples(in_.train.size());
     heartbeater_->Stop();
     heartbeater_->Flush();
     DS_RETURN_IF_ERROR(coordinator_.Finish(summary));
@@ -177,6 +186,8 @@ class WorkerRole {
   comm::CoordinatorClient coordinator_;
   std::vector<float> params_;
   std::unique_ptr<data::WorkerSampler> sampler_;
+  std::vector<bool> seen_;  // by example id: read at least once (a bitmap, N bits)
+  uint64_t distinct_ = 0;   // how many ids seen_ holds
   ProcessInfo self_;
   std::atomic<bool> stop_{false};
   std::unique_ptr<WorkerTransport> transport_;

@@ -295,6 +295,27 @@ TEST(WorkerSamplerTest, SameSeedSameBatchesDifferentSeedDifferent) {
   }
 }
 
+// The epoch computed from sizes alone is the sampler's, for every distribution, with unequal
+// objects and a worker count that does not divide them.
+TEST(WorkerEpochTest, EqualsTheSamplersEpoch) {
+  const std::vector<int32_t> labels = CyclicLabels(301, 10);
+  for (Distribution d : {Distribution::kFullyReplicated, Distribution::kShardedByKey,
+                         Distribution::kGlobalBatchSlice}) {
+    DistributionSpec spec = Spec(d, 7, Grouping::kByLabel);
+    spec.object_weights = {1, 2, 3, 1, 1, 5, 1};
+    for (int w = 0; w < 3; ++w) {
+      std::unique_ptr<WorkerSampler> sampler = Make(spec, labels, w, 3, 16, 5);
+      absl::StatusOr<WorkerEpoch> epoch = WorkerEpochOf(spec, 301, w, 3, 16);
+      ASSERT_TRUE(epoch.ok()) << epoch.status();
+      EXPECT_EQ(epoch->examples, sampler->examples()) << DistributionName(d) << " " << w;
+      EXPECT_DOUBLE_EQ(epoch->steps, sampler->steps_per_epoch()) << DistributionName(d);
+    }
+  }
+  EXPECT_FALSE(WorkerEpochOf(Spec(Distribution::kShardedByKey, 2, Grouping::kShuffled), 301, 0, 3,
+                             16)
+                   .ok());
+}
+
 TEST(WorkerSamplerTest, BadArgumentsRefused) {
   const std::vector<int32_t> labels = CyclicLabels(100, 10);
   const DistributionSpec spec;
