@@ -9,6 +9,7 @@
 #include "kernels/param_layout.h"
 #include "sim/base/status.h"
 #include "sim/config/instances.h"
+#include "sim/data/channel.h"
 #include "sim/data/dataset.h"
 #include "sim/data/distribution.h"
 #include "sim/data/distribution_summary.h"
@@ -58,15 +59,53 @@ std::string Bytes(double b) {
 }
 
 // The processes of the run and the simulated host each runs on.
-std::string ProcessesText(const ClusterShape& shape) {
+std::string ProcessesText(const RunConfig& config, const ClusterShape& shape) {
   std::string out = "\nprocesses:\n  coordinator (inside the launcher)\n";
   for (int i = 0; i < shape.servers; ++i) {
-    absl::StrAppendFormat(&out, "  server %d on host %d\n", i, shape.server_host[i]);
+    absl::StrAppendFormat(&out, "  server %d on host %d (%s)\n", i, shape.server_host[i],
+                          data::HostName(static_cast<int>(shape.server_host[i])));
   }
+  const ClusterConfig& cluster = config.cluster();
   for (int i = 0; i < shape.workers; ++i) {
-    absl::StrAppendFormat(&out, "  worker %d on host %d%s\n", i, shape.worker_host[i],
+    absl::StrAppendFormat(&out, "  worker %d on host %d (%s)%s", i, shape.worker_host[i],
+                          data::HostName(static_cast<int>(shape.worker_host[i])),
                           i == 0 ? " (chief: evaluates)" : "");
+    const double late = std::min(cluster.start_stagger_max_s(), i * cluster.start_stagger_s());
+    if (late > 0) absl::StrAppendFormat(&out, " starts %g s late (modelled)", late);
+    absl::StrAppend(&out, "\n");
   }
+  const int first_idle = static_cast<int>(shape.worker_host.back()) + 1;
+  for (int h = first_idle; h < shape.hosts; ++h) {
+    absl::StrAppendFormat(&out, "  host %d (%s): no object to train on; started and billed "
+                          "(data.allow_idle_hosts)\n", h, data::HostName(h));
+  }
+  return out;
+}
+
+// What each host downloads before training (SageMaker's File mode) and how long it takes.
+std::string DownloadText(const node::RunPlan& plan) {
+  FileModeProfile profile;
+  absl::StatusOr<model::FileModeLink> link = node::FileModeLinkOf(plan.config, &profile);
+  if (!link.ok() || plan.host_downloads.empty()) return "";
+  std::string out = absl::StrFormat(
+      "\ndownload before training (File mode: %.0f MB/s per host, %g s per object):\n",
+      link->bytes_per_s / 1e6, link->object_s);
+  constexpr int kShown = 8;
+  int shown = 0;
+  for (size_t h = 0; h < plan.host_downloads.size(); ++h) {
+    const node::HostDownload& d = plan.host_downloads[h];
+    if (d.objects == 0) continue;
+    if (++shown > kShown) {
+      absl::StrAppend(&out, "  ...\n");
+      break;
+    }
+    absl::StrAppendFormat(&out, "  %s: %s (%d training object%s and the test set), %.2f s\n",
+                          data::HostName(static_cast<int>(h)), Bytes(d.bytes), d.objects - 1,
+                          d.objects == 2 ? "" : "s",
+                          d.bytes / link->bytes_per_s + d.objects * link->object_s);
+  }
+  absl::StrAppendFormat(&out, "  start-up before it (provisioning): %g s, reported apart\n",
+                        profile.startup_s());
   return out;
 }
 
@@ -166,14 +205,15 @@ absl::StatusOr<std::string> FormatPlan(const RunConfig& run_config,
                                     config.name(), node::DescribeStrategy(config),
                                     in.model->name(), plan.parameters,
                                     Bytes(4.0 * plan.parameters));
-  absl::StrAppend(&out, ProcessesText(plan.shape));
+  absl::StrAppend(&out, ProcessesText(config, plan.shape));
   const strategy::ShardMap* shard_map = config.has_parameter_server() ? &plan.shards : nullptr;
   if (shard_map != nullptr) absl::StrAppend(&out, ShardMapText(config, *shard_map, layout));
   DS_ASSIGN_OR_RETURN(auto summary, data::SummarizeDistribution(
                                         plan.distribution, data::Labels(in.train),
                                         in.train.num_classes(), plan.shape.workers, plan.batch,
-                                        config.seed(), plan.shuffle));
+                                        plan.data_seed, plan.shuffle));
   absl::StrAppend(&out, "\n", data::FormatDistributionSummary(summary));
+  absl::StrAppend(&out, DownloadText(plan));
   absl::StrAppend(&out, ExpectedBytesText(config, ExpectBytes(config, plan.parameters, shard_map)));
   absl::StrAppend(&out, "\n", FormatCluster(config, plan.parameters, shard_map,
                                             plan.train_flops_per_example));

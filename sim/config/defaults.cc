@@ -58,6 +58,9 @@ void FillCluster(ClusterConfig* cluster) {
   if (cluster->clock() == ClusterConfig::CLOCK_MODE_UNSPECIFIED) {
     cluster->set_clock(ClusterConfig::CPU_TIME);
   }
+  if (cluster->start_stagger_s() > 0 && cluster->start_stagger_max_s() == 0) {
+    cluster->set_start_stagger_max_s(60);  // tf.estimator's cap
+  }
 }
 
 void FillSupervision(SupervisionConfig* supervision) {

@@ -36,6 +36,8 @@ void CheckCluster(const RunConfig& config, Problems* problems) {
   if (cluster.gemm_gflops() != 0) {
     problems->CheckReal("cluster.gemm_gflops", cluster.gemm_gflops(), kGflopsRange);
   }
+  problems->CheckReal("cluster.start_stagger_s", cluster.start_stagger_s(), kPauseRange);
+  problems->CheckReal("cluster.start_stagger_max_s", cluster.start_stagger_max_s(), kPauseRange);
   if (cluster.clock() == ClusterConfig::FLOPS && cluster.gemm_gflops() == 0) {
     problems->Add("cluster.clock",
                   "FLOPS needs the instance's speed: set cluster.instance_type "

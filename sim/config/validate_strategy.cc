@@ -100,12 +100,15 @@ void CheckWorkers(const RunConfig& config, Problems* problems) {
   }
   const DataConfig& data = config.data();
   if (data.distribution() == DataConfig::SHARDED_BY_KEY && data.objects() >= 1 &&
-      workers > data.objects()) {
+      workers > data.objects() && !data.allow_idle_hosts()) {
     problems->Add("data.objects",
                   absl::StrCat(data.objects(), " objects cannot feed ", workers,
                                " workers under SHARDED_BY_KEY; objects are never split, so "
                                "data.objects must be >= workers (",
-                               workers, ")"));
+                               workers, "), or set data.allow_idle_hosts to start (and pay for) ",
+                               workers - data.objects(), " host",
+                               workers - data.objects() == 1 ? "" : "s",
+                               " with nothing to train on, as SageMaker would"));
   }
 }
 

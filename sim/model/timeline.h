@@ -39,6 +39,11 @@ struct TimelineSpec {
   std::vector<double> shard_bytes;  // PS: payload bytes of each server's shard (push = pull)
   double model_bytes = 0;           // ring: S
   std::vector<bool> worker_lost;    // workers that died (empty: none); they end early
+  // When each worker starts, seconds (empty: all at 0): TensorFlow's start stagger. Replays
+  // shift a worker's first step to its start; lockstep runs start when the last worker does.
+  // Either way the wait counts as the worker's waiting. (TensorFlow would also let the early
+  // workers take more of a shared global step; the replay keeps each worker's real steps.)
+  std::vector<double> worker_start_s;
   Network net;
 };
 

@@ -61,9 +61,7 @@ absl::StatusOr<RunChannels> PrepareChannels(const RunPlan& plan, const data::Dat
   const std::vector<int32_t> labels = data::Labels(train);
   RunChannels channels;
   channels.summary = SummaryOf(plan, store, labels);
-  uint32_t hosts = 0;
-  for (uint32_t h : plan.shape.worker_host) hosts = std::max(hosts, h + 1);
-  channels.host_data_dirs.assign(hosts, "");
+  channels.host_data_dirs.assign(plan.shape.hosts, "");
   for (int w = 0; w < plan.shape.workers; ++w) {
     const int host = static_cast<int>(plan.shape.worker_host[w]);
     const std::string dir = data::HostDataDir(run_dir, host);
@@ -75,6 +73,14 @@ absl::StatusOr<RunChannels> PrepareChannels(const RunPlan& plan, const data::Dat
     data.set_channel_dir(absl::StrCat(dir, "/train"));
     *channels.summary.add_hosts() = std::move(data);
     channels.host_data_dirs[host] = dir;
+  }
+  // Hosts started with nothing to train on (data.allow_idle_hosts): billed, and said so.
+  const int first_idle = plan.shape.worker_host.back() + 1;
+  for (int host = first_idle; host < plan.shape.hosts; ++host) {
+    HostData* idle = channels.summary.add_hosts();
+    idle->set_host(host);
+    idle->set_name(data::HostName(host));
+    idle->set_idle(true);
   }
   return channels;
 }

@@ -85,9 +85,7 @@ class NicFile {
   }
   absl::Status Create(const RunPlan& plan) {
     if (!plan.config.cluster().network().shape()) return absl::OkStatus();
-    int hosts = 0;
-    for (uint32_t h : plan.shape.server_host) hosts = std::max(hosts, static_cast<int>(h) + 1);
-    for (uint32_t h : plan.shape.worker_host) hosts = std::max(hosts, static_cast<int>(h) + 1);
+    const int hosts = plan.shape.hosts;
     path_ = (fs::temp_directory_path() /
              absl::StrCat("distsim-nic-", getpid(), "-", RandomHex().substr(0, 8)))
                 .string();

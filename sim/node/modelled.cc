@@ -68,6 +68,12 @@ model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& 
   for (int64_t p : facts.server_params) spec.shard_bytes.push_back(4.0 * p);
   spec.model_bytes = 4.0 * facts.parameters;
   spec.worker_lost = facts.worker_lost;
+  if (const ClusterConfig& c = config.cluster(); c.start_stagger_s() > 0) {
+    // TensorFlow: the chief at once, worker task i (our worker i + 1) after 5 s x (i + 1).
+    for (int w = 0; w < shape.workers; ++w) {
+      spec.worker_start_s.push_back(std::min(c.start_stagger_max_s(), w * c.start_stagger_s()));
+    }
+  }
   if (config.has_allreduce()) {
     spec.kind = model::TimelineSpec::kRing;
   } else if (config.has_parameter_server()) {
@@ -89,20 +95,28 @@ model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& 
   return spec;
 }
 
+absl::StatusOr<model::FileModeLink> FileModeLinkOf(const RunConfig& config,
+                                                   FileModeProfile* profile) {
+  DS_ASSIGN_OR_RETURN(InstanceTable table, config::BuiltinInstances());
+  const FileModeProfile& file_mode = table.file_mode();
+  if (profile != nullptr) *profile = file_mode;
+  // A host downloads at the File-mode rate or its NIC's, whichever is smaller.
+  const double nic_mb_per_s = config.cluster().network().bandwidth_gbps() * 1e3 / 8;
+  const double mb_per_s = nic_mb_per_s > 0
+                              ? std::min(file_mode.download_mb_per_s(), nic_mb_per_s)
+                              : file_mode.download_mb_per_s();
+  return model::FileModeLink{mb_per_s * 1e6, file_mode.object_s()};
+}
+
 namespace {
 
 // The job around the training (sim/model/job_time.h): each host's download of its objects before
 // it, the model's upload after it, the bill of every host for the whole job.
 absl::Status FillJob(const RunPlan& plan, const model::Timeline& timeline, int hosts,
                      double price_per_host_hour, ModelledClock* clock) {
-  DS_ASSIGN_OR_RETURN(InstanceTable table, config::BuiltinInstances());
-  const FileModeProfile& file_mode = table.file_mode();
-  // A host downloads at the File-mode rate or its NIC's, whichever is smaller.
-  const double nic_mb_per_s = clock->bandwidth_gbps() * 1e3 / 8;
-  const double mb_per_s = nic_mb_per_s > 0
-                              ? std::min(file_mode.download_mb_per_s(), nic_mb_per_s)
-                              : file_mode.download_mb_per_s();
-  const model::FileModeLink link{mb_per_s * 1e6, file_mode.object_s()};
+  FileModeProfile file_mode;
+  DS_ASSIGN_OR_RETURN(const model::FileModeLink link, FileModeLinkOf(plan.config, &file_mode));
+  const double mb_per_s = link.bytes_per_s / 1e6;
   std::vector<model::JobHost> job_hosts(hosts);
   for (size_t h = 0; h < plan.host_downloads.size() && h < job_hosts.size(); ++h) {
     job_hosts[h].download_bytes = plan.host_downloads[h].bytes;
@@ -169,9 +183,7 @@ absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& fa
     steps += s;
     max_steps = std::max(max_steps, s);
   }
-  int hosts = 0;
-  for (int h : spec.worker_host) hosts = std::max(hosts, h + 1);
-  for (int h : spec.server_host) hosts = std::max(hosts, h + 1);
+  const int hosts = plan.shape.hosts;  // idle hosts included: they are billed
   clock.set_hosts(hosts);
   clock.set_seconds(timeline.seconds);
   if (timeline.window_s > 0) {

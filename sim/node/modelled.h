@@ -14,6 +14,7 @@
 #include "distsim/result.pb.h"
 #include "sim/comm/nic.h"
 #include "sim/model/cost_model.h"
+#include "sim/model/job_time.h"
 #include "sim/model/timeline.h"
 #include "sim/node/run_plan.h"
 
@@ -65,6 +66,12 @@ absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& fa
 // modelled). An evaluation after the last step worker 0 has on the timeline takes its end.
 void SetModelledEvalTimes(const model::Timeline& timeline, const ModelledClock& clock,
                           RunResult* result);
+
+// SageMaker's File mode on `config`'s cluster: one host's download rate (the profile's, or its
+// NIC's when smaller) and the cost per object (configs/instances.textproto); the profile itself
+// in *profile when not null.
+absl::StatusOr<model::FileModeLink> FileModeLinkOf(const RunConfig& config,
+                                                   FileModeProfile* profile = nullptr);
 
 // The steps of worker `w` on the modelled clock, as records the trace draws (trace.json gets a
 // "worker w (modelled)" track beside each measured one): end_s and step_s from the timeline, the

@@ -22,11 +22,17 @@ bool IsDistributed(const RunConfig& config) {
 
 ClusterShape ShapeOf(const RunConfig& config) {
   ClusterShape shape;
-  shape.workers = static_cast<int>(std::max<uint32_t>(1, config.workers()));
+  const int requested = static_cast<int>(std::max<uint32_t>(1, config.workers()));
+  const DataConfig& data = config.data();
+  const bool idle_allowed = data.distribution() == DataConfig::SHARDED_BY_KEY &&
+                            data.allow_idle_hosts() && data.objects() >= 1;
+  shape.workers = idle_allowed ? std::min(requested, static_cast<int>(data.objects())) : requested;
+  shape.hosts = requested;
   if (config.has_parameter_server()) {
     const auto& ps = config.parameter_server();
     const bool colocated = ps.placement() == ParameterServerStrategy::COLOCATED;
-    shape.servers = colocated ? shape.workers : static_cast<int>(std::max<uint32_t>(1, ps.servers()));
+    shape.servers = colocated ? requested : static_cast<int>(std::max<uint32_t>(1, ps.servers()));
+    if (!colocated) shape.hosts += shape.servers;
     for (int i = 0; i < shape.servers; ++i) shape.server_host.push_back(i);
     for (int i = 0; i < shape.workers; ++i) {
       shape.worker_host.push_back(colocated ? i : shape.servers + i);
@@ -178,10 +184,7 @@ absl::StatusOr<std::vector<HostDownload>> HostDownloadsOf(const RunPlan& plan,
                                                           const DataFacts& facts) {
   DS_ASSIGN_OR_RETURN(std::vector<int64_t> sizes,
                       data::ObjectSizes(facts.train_examples, plan.distribution));
-  uint32_t hosts = 0;
-  for (uint32_t h : plan.shape.worker_host) hosts = std::max(hosts, h + 1);
-  for (uint32_t h : plan.shape.server_host) hosts = std::max(hosts, h + 1);
-  std::vector<HostDownload> downloads(hosts);
+  std::vector<HostDownload> downloads(plan.shape.hosts);
   const double test_bytes = data::kIdxImagesHeaderBytes + data::kIdxLabelsHeaderBytes +
                             static_cast<double>(facts.test_examples) * (facts.rows * facts.cols + 1);
   for (int w = 0; w < plan.shape.workers; ++w) {

@@ -24,13 +24,16 @@ namespace distsim::node {
 
 struct ClusterShape {
   int servers = 0;  // parameter-server processes (0 unless parameter_server)
-  int workers = 1;
+  int workers = 1;  // worker processes: those with data to train on
+  int hosts = 1;    // simulated hosts, idle ones included
   std::vector<uint32_t> server_host;  // simulated host of each server
   std::vector<uint32_t> worker_host;  // simulated host of each worker
 };
 
-// DEDICATED: servers on hosts 0..k-1, workers on hosts k..k+n-1. COLOCATED: server i and worker i
-// on host i. Allreduce and local: worker i on host i.
+// `workers` hosts each run one worker: DEDICATED: servers on hosts 0..k-1, workers on hosts
+// k..k+n-1. COLOCATED: server i and worker i on host i. Allreduce and local: worker i on host i.
+// Under SHARDED_BY_KEY with allow_idle_hosts and n > K objects, only the first K of those hosts
+// run a worker; the other n - K are idle (under COLOCATED they still serve their shard).
 ClusterShape ShapeOf(const RunConfig& config);
 
 bool IsDistributed(const RunConfig& config);

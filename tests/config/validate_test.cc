@@ -371,7 +371,12 @@ TEST(ValidateRunConfig, ShardedByKeyNeedsAsManyObjectsAsWorkers) {
   EXPECT_EQ(
       Refusal(GoodWith("workers: 5 allreduce {} data { distribution: SHARDED_BY_KEY objects: 4 }")),
       "data.objects: 4 objects cannot feed 5 workers under SHARDED_BY_KEY; objects are never "
-      "split, so data.objects must be >= workers (5)");
+      "split, so data.objects must be >= workers (5), or set data.allow_idle_hosts to start (and "
+      "pay for) 1 host with nothing to train on, as SageMaker would");
+  // Asked for, the idle hosts are allowed (they are billed; ShapeOf gives them no worker).
+  EXPECT_TRUE(ValidateRunConfig(GoodWith("workers: 5 allreduce {} data { distribution: "
+                                         "SHARDED_BY_KEY objects: 4 allow_idle_hosts: true }"))
+                  .ok());
   EXPECT_TRUE(
       ValidateRunConfig(
           GoodWith("workers: 4 allreduce {} data { distribution: SHARDED_BY_KEY objects: 4 }"))

@@ -154,6 +154,42 @@ TEST(TimelineTest, AsyncReplayQueuesAtTheServerNic) {
   EXPECT_TRUE(tl->step_end_s.empty());
 }
 
+// TensorFlow's start stagger: worker 1 starts 0.05 s late. The same two steps as above, but
+// worker 1's pull can only be asked for at 0.05 (its request lands 0.051; the server NIC is free
+// then: [0.051, 0.061], arrives 0.062), it computes to 0.102 and pushes [0.102, 0.112], acked
+// 0.114. Worker 0 is unchanged (pull arrives 0.012, push [0.062, 0.072] acked 0.074).
+TEST(TimelineTest, AsyncReplayStartsAStaggeredWorkerLate) {
+  TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
+  spec.worker_start_s = {0, 0.05};
+  const std::vector<std::vector<StepRecord>> steps = {{Step(1, 0.05, 0.000, 0.100)},
+                                                      {Step(1, 0.04, 0.001, 0.101)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_NEAR(tl->worker_end_s[0], 0.074, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.114, kTol);
+  EXPECT_NEAR(tl->seconds, 0.114, kTol);
+  EXPECT_NEAR(tl->waiting_s, 0.05, kTol);  // worker 1 before its start
+  EXPECT_NEAR(tl->compute_s + tl->communication_s + tl->waiting_s, 0.074 + 0.114, kTol);
+}
+
+// In lockstep everybody waits for the last to start: the hand computation of
+// SyncPsMatchesHandComputation shifted by 0.1 s, and 0.1 s more waiting for each worker.
+TEST(TimelineTest, LockstepStartsWhenTheLastWorkerStarts) {
+  TimelineSpec spec = OneServer(TimelineSpec::kPsSync, 2);
+  spec.worker_start_s = {0, 0.1};
+  const std::vector<std::vector<StepRecord>> steps = {
+      {Step(1, 0.010), Step(2, 0.020), Step(3, 0.010)},
+      {Step(1, 0.030), Step(2, 0.030), Step(3, 0.005, 0, 0, 0.010)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_NEAR(tl->step_end_s[0], 0.174, kTol);
+  EXPECT_NEAR(tl->seconds, 0.307, kTol);
+  EXPECT_NEAR(tl->waiting_s, 0.035 + 2 * 0.1, kTol);
+  EXPECT_NEAR(tl->compute_s + tl->communication_s + tl->waiting_s, 2 * 0.307, kTol);
+  spec.worker_start_s = {0};
+  EXPECT_FALSE(BuildTimeline(spec, steps).ok());
+}
+
 TEST(TimelineTest, AsyncReplayFollowsTheRealPushOrder) {
   const TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
   // As above, but the server really received worker 1's push first: it goes first at the NIC.

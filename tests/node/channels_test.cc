@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sim/config/instances.h"
 #include "sim/data/dataset.h"
 #include "sim/report/result_io.h"
 #include "tests/node/process_util.h"
@@ -115,6 +116,42 @@ TEST_F(ChannelsTest, AReplicatedHostHoldsEveryObject) {
   EXPECT_EQ(r.modelled().host_download_bytes(0), 0u);
   EXPECT_EQ(r.modelled().host_download_bytes(1), r.modelled().host_download_bytes(2));
   EXPECT_EQ(r.modelled().host_download_bytes(1), r.data().hosts(0).channel_bytes());
+}
+
+// Three hosts for two objects: SageMaker starts and bills the third, which has nothing to train
+// on. The bill counts every host for the whole job; the idle one is idle all of it.
+TEST_F(ChannelsTest, AnIdleHostIsStartedBilledAndNamed) {
+  const std::string path = (dir_ / "idle.textproto").string();
+  std::ofstream(path) << "name: \"idle\"\nseed: 3\nworkers: 3\n"
+                      << "model { mlp { hidden: 16 } }\n"
+                      << "data { dataset: IDX dir: \"data\" distribution: SHARDED_BY_KEY objects: 2 "
+                      << "allow_idle_hosts: true }\n"
+                      << "optimizer { sgd { learning_rate: 0.1 } }\n"
+                      << "train { batch_size: 32 steps: 5 eval_every_steps: 0 }\n"
+                      << "cluster { instance_type: \"ml.c4.xlarge\" clock: FLOPS }\n"
+                      << "parameter_server { mode: ASYNC placement: COLOCATED }\n";
+  testing::Finished done =
+      testing::Run({DISTSIM_BINARY, "run", path, "-q", "--out", out()}, 120);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  auto r = report::ReadResultJson((fs::path(out()) / "idle" / "result.json").string());
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Two workers train; three hosts (each with a shard) are modelled and billed.
+  EXPECT_EQ(r->worker_stats_size(), 2);
+  EXPECT_EQ(r->servers(), 3u);
+  EXPECT_EQ(r->modelled().hosts(), 3u);
+  ASSERT_EQ(r->data().hosts_size(), 3);
+  EXPECT_TRUE(r->data().hosts(2).idle());
+  EXPECT_EQ(r->data().hosts(2).name(), "algo-3");
+  EXPECT_EQ(r->data().hosts(2).examples(), 0u);
+  EXPECT_FALSE(fs::exists(fs::path(out()) / "idle/hosts/algo-3/input/data/train"));
+  // The bill: 3 hosts x the job's seconds x the instance's price per hour.
+  auto instance = config::FindInstance("ml.c4.xlarge");
+  ASSERT_TRUE(instance.ok());
+  const ModelledClock& m = r->modelled();
+  EXPECT_NEAR(m.cost_usd(), 3 * m.job_seconds() * instance->price_per_hour_usd() / 3600, 1e-12);
+  EXPECT_DOUBLE_EQ(m.job_seconds(), m.download_seconds() + m.seconds() + m.upload_seconds());
+  EXPECT_EQ(m.host_download_bytes(2), 0u);
+  EXPECT_GT(m.idle_cost_usd(), 0);
 }
 
 }  // namespace
