@@ -152,6 +152,7 @@ RunResult LocalResult(const RunPlan& plan, const LoopResult& loop, const std::st
   *result.mutable_provenance() = CollectProvenance(1, command_line);
   result.set_parameter_count(static_cast<uint64_t>(plan.parameters));
   result.set_chance_accuracy(1.0 / plan.num_classes);
+  result.set_run_length(RunLengthText(plan.config));
   result.set_steps(loop.steps);
   result.set_samples(loop.steps * static_cast<uint64_t>(plan.batch));
   result.set_epochs(static_cast<double>(result.samples()) /

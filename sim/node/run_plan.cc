@@ -116,6 +116,27 @@ RunLength LengthOf(const RunConfig& config, double steps_per_epoch) {
   return length;
 }
 
+std::string RunLengthText(const RunConfig& config) {
+  const TrainConfig& t = config.train();
+  const bool one = !IsDistributed(config);
+  switch (t.length_case()) {
+    case TrainConfig::kGlobalSteps:
+      return absl::StrCat(t.global_steps(),
+                          " global steps (TensorFlow's shared step: updates at the servers)");
+    case TrainConfig::kEpochs: {
+      const char* over = "the whole set";
+      if (config.data().distribution() == DataConfig::SHARDED_BY_KEY) over = "its own objects";
+      if (config.data().distribution() == DataConfig::GLOBAL_BATCH_SLICE && !one) {
+        over = "its slices of the set";
+      }
+      return absl::StrFormat("%g epoch%s%s, each over %s", t.epochs(), t.epochs() == 1 ? "" : "s",
+                             one ? "" : " per worker", one ? "the whole set" : over);
+    }
+    default:
+      return absl::StrCat(t.steps(), t.steps() == 1 ? " step" : " steps", one ? "" : " per worker");
+  }
+}
+
 absl::StatusOr<std::unique_ptr<data::WorkerSampler>> WorkerSamplerOf(const RunInputs& in,
                                                                      int worker) {
   const RunPlan& plan = in.plan;

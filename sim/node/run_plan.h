@@ -59,6 +59,11 @@ struct RunLength {
 // on the servers' updates, under SYNC (one averaged update per step of every worker) as steps.
 RunLength LengthOf(const RunConfig& config, double steps_per_epoch);
 
+// How the config's run stops, in words for RunResult.run_length and the tables: "1000 steps per
+// worker", "2 epochs per worker, each over its own objects" (SHARDED_BY_KEY: linear-learner's
+// epochs), "1000 global steps (TensorFlow's shared step: updates at the servers)".
+std::string RunLengthText(const RunConfig& config);
+
 // The supervision section of the defaulted config, as durations.
 struct Timeouts {
   absl::Duration heartbeat;  // a registered process silent this long is dead

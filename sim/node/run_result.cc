@@ -52,9 +52,7 @@ void Describe(const RunPlan& plan, const DistributedRunOptions& options, RunResu
   result->set_strategy(DescribeStrategy(config));
   result->set_workers(plan.shape.workers);
   result->set_servers(plan.shape.servers);
-  result->set_run_length(config.train().length_case() == TrainConfig::kGlobalSteps
-                             ? "global steps (updates at the servers)"
-                             : "steps per worker");
+  result->set_run_length(RunLengthText(config));
   result->set_parameter_count(plan.parameters);
   result->set_chance_accuracy(1.0 / plan.num_classes);
   for (const std::string& line : config::DescribeFaults(plan.faults)) result->add_faults(line);

@@ -188,5 +188,24 @@ TEST(LengthOf, GlobalStepsLimitTheServersUpdatesExceptUnderSync) {
   EXPECT_EQ(LengthOf(c, 10).max_steps, 300u);
 }
 
+// The table's words for each way a run stops: whose epochs they are is what the workshop's
+// data-distribution module turns on.
+TEST(RunLengthText, SaysWhoseEpochsAndWhichSteps) {
+  RunConfig c;
+  c.mutable_train()->set_epochs(2);
+  EXPECT_EQ(RunLengthText(c), "2 epochs, each over the whole set");  // local
+  c.mutable_parameter_server()->set_mode(ParameterServerStrategy::ASYNC);
+  c.mutable_data()->set_distribution(DataConfig::SHARDED_BY_KEY);
+  EXPECT_EQ(RunLengthText(c), "2 epochs per worker, each over its own objects");
+  c.mutable_data()->set_distribution(DataConfig::FULLY_REPLICATED);
+  c.mutable_train()->set_epochs(1);
+  EXPECT_EQ(RunLengthText(c), "1 epoch per worker, each over the whole set");
+  c.mutable_train()->set_global_steps(1000);
+  EXPECT_EQ(RunLengthText(c),
+            "1000 global steps (TensorFlow's shared step: updates at the servers)");
+  c.mutable_train()->set_steps(400);
+  EXPECT_EQ(RunLengthText(c), "400 steps per worker");
+}
+
 }  // namespace
 }  // namespace distsim::node
