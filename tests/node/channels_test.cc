@@ -152,6 +152,14 @@ TEST_F(ChannelsTest, AnIdleHostIsStartedBilledAndNamed) {
   EXPECT_DOUBLE_EQ(m.job_seconds(), m.download_seconds() + m.seconds() + m.upload_seconds());
   EXPECT_EQ(m.host_download_bytes(2), 0u);
   EXPECT_GT(m.idle_cost_usd(), 0);
+  // The download by hand: the bytes really linked into host 0's channels, at the File-mode rate
+  // (200 MB/s, or the NIC's when smaller), plus 0.1 s for each of its 2 objects (its key and the
+  // test set).
+  const double rate = std::min(200e6, instance->network_gbps() * 1e9 / 8);
+  const double bytes = static_cast<double>(r->data().hosts(0).channel_bytes());
+  EXPECT_NEAR(m.host_download_seconds(0), bytes / rate + 2 * 0.1, 1e-9);
+  EXPECT_NEAR(m.download_seconds(),
+              std::max(m.host_download_seconds(0), m.host_download_seconds(1)), 1e-12);
 }
 
 }  // namespace
