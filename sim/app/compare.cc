@@ -13,11 +13,13 @@
 #include "sim/node/provenance.h"
 #include "sim/node/run.h"
 #include "sim/node/run_plan.h"
+#include "sim/report/claims.h"
 #include "sim/report/compare_findings.h"
 #include "sim/report/compare_table.h"
 #include "sim/report/html_report.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
+#include "sim/report/row_facts.h"
 #include "sim/report/stats.h"
 
 namespace distsim::app {
@@ -287,6 +289,7 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
     }
   }
   FillRows(entries, &result);
+  for (ClaimCheck& check : report::CheckClaims(result)) *result.add_claims() = std::move(check);
   for (std::string& finding : report::Findings(result)) result.add_findings(std::move(finding));
   result.set_wall_seconds(clock.Seconds());
   DS_RETURN_IF_ERROR(WriteCompareFiles(result, options.out_dir));

@@ -28,7 +28,8 @@ struct CompareOptions {
   std::string executable;  // the distsim binary distributed runs spawn (default: this one)
 };
 
-// Runs every entry `config.repeats()` times and returns the comparison. Writes, into
+// Runs every entry `config.repeats()` times and returns the comparison: its rows, its claims
+// checked on them (report::CheckClaims) and its findings. Writes, into
 // options.out_dir: compare.json, compare.csv and report.html, and each run's own folder.
 absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
                                          const std::vector<config::CompareEntry>& entries,

@@ -70,8 +70,8 @@ uint32_t CheckCompareFields(const CompareConfig& config, std::vector<std::string
   }
   for (int i = 0; i < config.runs_size(); ++i) {
     if (config.runs(i).repeats() > 20) {
-      errors->push_back(absl::StrCat("runs[", i, "] (", config.runs(i).name(), ").repeats: ",
-                                     config.runs(i).repeats(),
+      errors->push_back(absl::StrCat("runs[", i, "] (", config.runs(i).name(),
+                                     ").repeats: ", config.runs(i).repeats(),
                                      " is out of range; must be in [1, 20] (0: the comparison's)"));
     }
   }
@@ -227,6 +227,47 @@ void CheckEntries(const CompareConfig& config, std::vector<CompareEntry>* entrie
   }
 }
 
+// The claims: each names two different runs of the comparison (in its group, when it names one),
+// a measure and a figure that is not negative.
+void CheckClaims(const CompareConfig& config, const std::vector<CompareEntry>& entries,
+                 std::vector<std::string>* errors) {
+  std::vector<std::string> names;
+  for (const CompareEntry& entry : entries) names.push_back(entry.name);
+  // The errors of claims[i].`key`, which names the run `name`.
+  auto check_run = [&](const std::string& field, const Claim& claim, const std::string& name) {
+    auto entry = std::find_if(entries.begin(), entries.end(),
+                              [&name](const CompareEntry& e) { return e.name == name; });
+    if (name.empty()) {
+      errors->push_back(absl::StrCat(field, ": is empty; name a run of this comparison"));
+    } else if (entry == entries.end()) {
+      errors->push_back(absl::StrCat(field, ": \"", name,
+                                     "\" is not a run of this comparison; runs are ",
+                                     absl::StrJoin(names, ", ")));
+    } else if (!claim.group().empty() && entry->group != claim.group()) {
+      errors->push_back(absl::StrCat(field, ": \"", name, "\" is in group \"", entry->group,
+                                     "\", not in the claim's group \"", claim.group(), "\""));
+    }
+  };
+  for (int i = 0; i < config.claims_size(); ++i) {
+    const Claim& claim = config.claims(i);
+    const std::string field = absl::StrCat("claims[", i, "].");
+    check_run(field + "run", claim, claim.run());
+    check_run(field + "other", claim, claim.other());
+    if (!claim.run().empty() && claim.run() == claim.other()) {
+      errors->push_back(absl::StrCat(field, "other: \"", claim.other(),
+                                     "\" is the claim's run too; a claim compares two runs"));
+    }
+    if (claim.measure() == Claim::MEASURE_UNSPECIFIED) {
+      errors->push_back(absl::StrCat(field, "measure: is unset; set SPEEDUP or ACCURACY_GAP"));
+    }
+    if (!(claim.value() >= 0) || !std::isfinite(claim.value())) {
+      errors->push_back(absl::StrCat(field, "value: ", claim.value(),
+                                     " is out of range; must be >= 0 (0: only the direction "
+                                     "is claimed)"));
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& config,
@@ -241,6 +282,7 @@ absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& con
     if (config.has_sweep()) ExpandSweep(config, sweep_warmup, &entries);
     if (entries.empty()) errors.push_back("runs, sweep: the comparison has no runs");
     CheckEntries(config, &entries, &errors);
+    CheckClaims(config, entries, &errors);
   }
   if (!errors.empty()) {
     for (std::string& e : errors) e = absl::StrCat(origin, ": ", e);

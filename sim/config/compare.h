@@ -17,8 +17,8 @@ struct CompareEntry {
   std::string group;
   std::string description;
   std::string baseline;  // the row its scaling efficiency is measured against ("" = default)
-  RunConfig config;  // defaults filled and validated; config.name() == name
-  int repeats = 1;   // CompareRun.repeats, else CompareConfig.repeats
+  RunConfig config;      // defaults filled and validated; config.name() == name
+  int repeats = 1;       // CompareRun.repeats, else CompareConfig.repeats
 };
 
 // Fills the CompareConfig defaults (output_dir "out", repeats 1, scaling WEAK, target 0.95,
@@ -36,7 +36,9 @@ inline constexpr uint64_t kMaxCompareRuns = 1000;
 // of them at once, prefixed by `origin` (the file). A `local` strategy is swept at 1 worker only.
 // With lr_scaling LINEAR or SQRT, a nonzero sweep.warmup_steps replaces optimizer.warmup_steps of
 // every sweep entry (explicit runs are untouched); with NONE it is an error. More than
-// kMaxCompareRuns runs is an error found before anything is expanded.
+// kMaxCompareRuns runs is an error found before anything is expanded. Each of `claims` must name
+// two different entries (run, other) of the comparison, within its group when it names one, a
+// measure, and a value >= 0.
 absl::StatusOr<std::vector<CompareEntry>> ExpandCompare(const CompareConfig& config,
                                                         const std::string& origin);
 

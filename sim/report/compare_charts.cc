@@ -1,114 +1,170 @@
 #include "sim/report/compare_charts.h"
 
 #include <algorithm>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "sim/report/modelled_charts.h"
 #include "sim/report/strategy_names.h"
 #include "sim/report/svg_chart.h"
 
 namespace distsim::report {
-namespace {
 
 std::string PercentTick(double value, double step) {
   return FormatPercent(value, std::max(0, TickDecimals(step) - 2));
 }
 
-struct RunStyle {
-  std::string colour, dash;
-  double opacity = 1;
-};
-
-RunStyle StyleOfRun(const CompareFacts& ctx, int run_index) {
-  const std::string& name = ctx.result->runs(run_index).config().name();
-  int row = ctx.result->rows_size() + run_index, repeat = 0;
-  if (auto it = ctx.run_row.find(name); it != ctx.run_row.end()) {
-    std::tie(row, repeat) = it->second;
+RunStyle StyleOfRun(const GroupView& view, const RunResult& run) {
+  int row = static_cast<int>(view.rows.size()), repeat = 0;
+  if (auto it = view.run_row.find(run.config().name()); it != view.run_row.end()) {
+    row = it->second.first, repeat = it->second.second;
   }
   return {PaletteColour(row), DashPattern(row / 8), repeat == 0 ? 1.0 : 0.55};
 }
 
-std::string AccuracyChart(const CompareFacts& ctx, bool by_samples) {
+bool EvalsModelled(const GroupView& view) {
+  bool any = false;
+  for (const RunResult* run : view.runs) {
+    for (const EvalPoint& e : run->evals()) {
+      if (e.modelled_seconds() <= 0) return false;
+      any = true;
+    }
+  }
+  return any;
+}
+
+namespace {
+
+// The chart's id, x axis, title and caption for `x` (`modelled`: the evaluations have a
+// modelled time).
+void SetAccuracyAxis(AccuracyX x, bool modelled, LineChart* chart, std::string* title,
+                     std::string* caption) {
+  switch (x) {
+    case AccuracyX::kSamples:
+      chart->id = "accuracy-vs-samples";
+      chart->x.label = "samples processed, all workers together";
+      *title = "Test accuracy against samples processed";
+      *caption =
+          "Each line is one run (repeats paler): its test accuracy against the training samples "
+          "all its workers had processed. It shows how much each set-up learns per sample, "
+          "whatever its speed; higher is better.";
+      return;
+    case AccuracyX::kWallTime:
+      chart->id = "accuracy-vs-time";
+      chart->x.label = "wall time here (s)";
+      *title = "Test accuracy against wall time here";
+      *caption =
+          "Each line is one run (repeats paler): its test accuracy at every evaluation against "
+          "the wall time since it started on this machine, where all processes share its cores. "
+          "Higher and further left is better. The dashed line is the target.";
+      return;
+    case AccuracyX::kModelledJobTime:
+      chart->id = "accuracy-vs-job-time";
+      *title = "Test accuracy against modelled job time";
+      chart->x.label = modelled ? "modelled job time, download included (s)"
+                                : "wall time here (s): these runs have no modelled clock";
+      *caption =
+          modelled
+              ? "Each line is one run (repeats paler): its test accuracy at every evaluation "
+                "against the time on the simulated cluster since the job started, the File-mode "
+                "download of its data included (training starts when the slowest host has its "
+                "data). Higher and further left is better."
+              : "<b>No modelled clock:</b> these runs' evaluations carry no modelled time "
+                "(EvalPoint.modelled_seconds), so this chart falls back to the wall time here. "
+                "Each line is one run (repeats paler).";
+      return;
+  }
+}
+
+double XOf(AccuracyX x, bool modelled, const EvalPoint& e) {
+  if (x == AccuracyX::kSamples) return static_cast<double>(e.samples());
+  if (x == AccuracyX::kModelledJobTime && modelled) return e.modelled_seconds();
+  return e.wall_seconds();
+}
+
+}  // namespace
+
+std::string AccuracyChart(const CompareFacts& ctx, const GroupView& view, AccuracyX x) {
+  const bool modelled = x == AccuracyX::kModelledJobTime && EvalsModelled(view);
   LineChart chart;
-  chart.id = by_samples ? "accuracy-vs-samples" : "accuracy-vs-time";
-  chart.x.label = by_samples ? "samples processed, all workers together" : "wall time (s)";
+  std::string title, caption;
+  SetAccuracyAxis(x, modelled, &chart, &title, &caption);
   chart.x.include_zero = true;
   chart.y.label = "test accuracy (%)";
   chart.y.format = PercentTick;
   chart.y.clamp_max = 1;
   chart.y_lines.push_back({ctx.target, absl::StrCat("target ", FormatPercent(ctx.target, 1))});
   chart.empty_text = "no run was evaluated";
-  std::vector<LegendEntry> legend;
-  for (int i = 0; i < ctx.result->runs_size(); ++i) {
-    const RunResult& run = ctx.result->runs(i);
-    const RunStyle style = StyleOfRun(ctx, i);
+  const std::string clock = x == AccuracyX::kSamples ? "samples" : modelled ? "modelled" : "wall";
+  for (const RunResult* run : view.runs) {
+    const RunStyle style = StyleOfRun(view, *run);
     Series series;
-    series.label = run.config().name();
+    series.label = run->config().name();
     series.colour = style.colour, series.dash = style.dash, series.opacity = style.opacity;
-    series.attrs = {{"data-run", run.config().name()}};
-    for (const EvalPoint& e : run.evals()) {
+    series.attrs = {{"data-run", run->config().name()}, {"data-clock", clock}};
+    for (const EvalPoint& e : run->evals()) {
       ChartPoint p;
-      p.x = by_samples ? static_cast<double>(e.samples()) : e.wall_seconds();
+      p.x = XOf(x, modelled, e);
       p.y = e.test_accuracy();
-      p.tip = absl::StrFormat("%s: %s at %s, step %d, %s samples", run.config().name(),
-                              FormatPercent(e.test_accuracy(), 2), FormatSeconds(e.wall_seconds()),
-                              e.step(), FormatGrouped(static_cast<double>(e.samples())));
+      p.tip = absl::StrFormat(
+          "%s: %s at step %d, %s samples, %s here%s", run->config().name(),
+          FormatPercent(e.test_accuracy(), 2), e.step(),
+          FormatGrouped(static_cast<double>(e.samples())), FormatSeconds(e.wall_seconds()),
+          e.modelled_seconds() > 0
+              ? absl::StrCat(", ", FormatSeconds(e.modelled_seconds()), " modelled")
+              : "");
       series.points.push_back(std::move(p));
     }
-    legend.push_back(
-        {run.evals_size() == 0 ? absl::StrCat(series.label, " (no evaluations)") : series.label,
-         style.colour, style.dash, style.opacity});
     chart.series.push_back(std::move(series));
   }
-  const std::string caption =
-      by_samples
-          ? "Each line is one run: its test accuracy against the training samples all its "
-            "workers had processed. It shows how much each set-up learns per sample, whatever "
-            "its speed; higher is better. Stale asynchronous updates or unlike data shards show "
-            "up here as lines below the others."
-          : "Each line is one run (repeats paler): its test accuracy at every evaluation against "
-            "the wall time since it started. Higher and further left is better: it reached that "
-            "accuracy sooner. The dashed line is the target.";
-  return RenderFigureHtml(
-      chart.id,
-      by_samples ? "Test accuracy against samples processed" : "Test accuracy against wall time",
-      RenderLineChartSvg(chart), RenderLegendHtml(legend), caption);
+  // The legend names rows: a row's repeats share its colour.
+  std::vector<LegendEntry> legend;
+  for (size_t i = 0; i < view.rows.size(); ++i) {
+    const CompareRow& row = *view.rows[i];
+    std::string label = row.name();
+    if (row.run_names_size() > 1) absl::StrAppend(&label, " (", row.run_names_size(), " repeats)");
+    const bool evaluated = std::any_of(view.runs.begin(), view.runs.end(), [&](const RunResult* r) {
+      const auto it = view.run_row.find(r->config().name());
+      return it != view.run_row.end() && it->second.first == static_cast<int>(i) &&
+             r->evals_size() > 0;
+    });
+    if (!evaluated) absl::StrAppend(&label, " (no evaluations)");
+    legend.push_back(
+        {label, PaletteColour(static_cast<int>(i)), DashPattern(static_cast<int>(i) / 8), 1});
+  }
+  return RenderFigureHtml(chart.id, title, RenderLineChartSvg(chart), RenderLegendHtml(legend),
+                          caption);
 }
 
+namespace {
 // The rows of one strategy at several worker counts.
 struct WorkerSeries {
   std::string group, family, distribution, label;
   std::vector<const CompareRow*> rows;
 };
 
-std::vector<WorkerSeries> GroupByStrategy(const CompareResult& result) {
+std::vector<WorkerSeries> GroupByStrategy(const GroupView& view) {
   std::vector<WorkerSeries> out;
-  for (const CompareRow& row : result.rows()) {
-    const std::string family = StrategyFamily(row.strategy());
+  for (const CompareRow* row : view.rows) {
+    const std::string family = StrategyFamily(row->strategy());
     auto it = std::find_if(out.begin(), out.end(), [&](const WorkerSeries& s) {
-      return s.group == row.group() && s.family == family && s.distribution == row.distribution();
+      return s.family == family && s.distribution == row->distribution();
     });
     if (it == out.end()) {
-      out.push_back({row.group(), family, row.distribution(), family, {}});
+      out.push_back({row->group(), family, row->distribution(), family, {}});
       it = out.end() - 1;
     }
-    it->rows.push_back(&row);
+    it->rows.push_back(row);
   }
   // Name a series by more than its strategy only where the strategy alone is ambiguous.
   for (WorkerSeries& s : out) {
-    bool other_distribution = false, other_group = false;
+    bool other_distribution = false;
     for (const WorkerSeries& t : out) {
-      if (&s == &t || s.family != t.family) continue;
-      other_distribution |= s.distribution != t.distribution;
-      other_group |= s.group != t.group;
+      if (&s != &t && s.family == t.family) other_distribution |= s.distribution != t.distribution;
     }
     if (other_distribution) absl::StrAppend(&s.label, " · ", s.distribution);
-    if (other_group) absl::StrAppend(&s.label, " [", s.group, "]");
     std::stable_sort(s.rows.begin(), s.rows.end(), [](const CompareRow* a, const CompareRow* b) {
       return a->workers() < b->workers();
     });
@@ -148,8 +204,23 @@ Series WorkersSeriesOf(const WorkerSeries& ws, size_t index, bool efficiency, in
   return series;
 }
 
+// The baseline of the group's rows, or the list of them when they differ.
+std::string BaselineOf(const CompareFacts& ctx, const GroupView& view) {
+  std::vector<std::string> baselines;
+  for (const CompareRow* row : view.rows) {
+    if (!row->baseline().empty() &&
+        std::find(baselines.begin(), baselines.end(), row->baseline()) == baselines.end()) {
+      baselines.push_back(row->baseline());
+    }
+  }
+  if (baselines.empty()) return ctx.baseline;
+  if (baselines.size() == 1) return baselines[0];
+  return absl::StrCat("each run's own (", absl::StrJoin(baselines, ", "), ")");
+}
+
 // What the workers chart shows, and that all processes share this machine.
-std::string WorkersCaption(const CompareFacts& ctx, bool efficiency, int undefined) {
+std::string WorkersCaption(const CompareFacts& ctx, const GroupView& view, bool efficiency,
+                           int undefined) {
   const int cores = ctx.result->provenance().cpu_cores();
   const std::string machine =
       cores > 0 ? absl::StrFormat("all processes share this machine's %d cores", cores)
@@ -165,7 +236,7 @@ std::string WorkersCaption(const CompareFacts& ctx, bool efficiency, int undefin
       "Each line is one strategy: its %s scaling efficiency against the number of workers, "
       "measured against <b>%s</b>; the dashed line at 100%% is perfect scaling. Here %s, so "
       "the curve shows overhead more than what a cluster would gain.",
-      ctx.strong ? "strong" : "weak", EscapeHtml(ctx.baseline), machine);
+      ctx.strong ? "strong" : "weak", EscapeHtml(BaselineOf(ctx, view)), machine);
   if (undefined > 0) {
     absl::StrAppendFormat(&caption, " %d row%s without a defined efficiency %s left out.",
                           undefined, undefined == 1 ? "" : "s", undefined == 1 ? "is" : "are");
@@ -173,7 +244,9 @@ std::string WorkersCaption(const CompareFacts& ctx, bool efficiency, int undefin
   return caption;
 }
 
-std::string WorkersChart(const CompareFacts& ctx, bool efficiency) {
+}  // namespace
+
+std::string WorkersChart(const CompareFacts& ctx, const GroupView& view, bool efficiency) {
   LineChart chart;
   chart.id = efficiency ? "efficiency-vs-workers" : "throughput-vs-workers";
   chart.x.label = "workers";
@@ -191,7 +264,7 @@ std::string WorkersChart(const CompareFacts& ctx, bool efficiency) {
   chart.empty_text = "no row has a defined scaling efficiency";
   std::vector<LegendEntry> legend;
   int undefined = 0;
-  const std::vector<WorkerSeries> groups = GroupByStrategy(*ctx.result);
+  const std::vector<WorkerSeries> groups = GroupByStrategy(view);
   for (size_t i = 0; i < groups.size(); ++i) {
     Series series = WorkersSeriesOf(groups[i], i, efficiency, &undefined);
     legend.push_back({series.label, series.colour, series.dash, 1});
@@ -200,98 +273,8 @@ std::string WorkersChart(const CompareFacts& ctx, bool efficiency) {
   return RenderFigureHtml(
       chart.id, efficiency ? "Scaling efficiency against workers" : "Throughput against workers",
       RenderLineChartSvg(chart), RenderLegendHtml(legend),
-      WorkersCaption(ctx, efficiency, undefined));
+      WorkersCaption(ctx, view, efficiency, undefined));
 }
-
-std::string TimeSplitChart(const CompareFacts& ctx) {
-  struct Part {
-    const char* name;
-    double (TimeSplit::*get)() const;
-    const char* colour;
-  };
-  static constexpr Part kParts[] = {{"compute", &TimeSplit::compute, "#0072B2"},
-                                    {"communication", &TimeSplit::communication, "#E69F00"},
-                                    {"waiting", &TimeSplit::waiting, "#D55E00"},
-                                    {"data", &TimeSplit::data, "#56B4E9"},
-                                    {"update", &TimeSplit::update, "#009E73"}};
-  BarChart chart;
-  chart.id = "time-split";
-  chart.x.label = "share of the workers' step time (%)";
-  chart.x.format = PercentTick;
-  chart.x.clamp_max = 1;
-  std::vector<bool> present(std::size(kParts), false);
-  for (const CompareRow& row : ctx.result->rows()) {
-    Bar bar;
-    bar.label = row.name();
-    bar.attrs = {{"data-row", row.name()}};
-    double total = 0;
-    for (size_t i = 0; i < std::size(kParts); ++i) {
-      const double v = (row.time_split().*kParts[i].get)();
-      total += v;
-      present[i] = present[i] || v > 0;
-      bar.segments.push_back(
-          {kParts[i].name, v, kParts[i].colour, FormatPercent(v, 0),
-           absl::StrFormat("%s: %s %s", row.name(), kParts[i].name, FormatPercent(v, 1))});
-    }
-    if (total <= 0) bar.end_text = "no step times";
-    chart.bars.push_back(std::move(bar));
-  }
-  std::vector<LegendEntry> legend;
-  const bool none = std::none_of(present.begin(), present.end(), [](bool b) { return b; });
-  for (size_t i = 0; i < std::size(kParts); ++i) {
-    if (present[i] || none) legend.push_back({kParts[i].name, kParts[i].colour, "", 1, true});
-  }
-  return RenderFigureHtml(
-      chart.id, "Where the step time goes", RenderBarChartSvg(chart), RenderLegendHtml(legend),
-      "Each bar is one row (its first repeat): the shares of the workers' step time "
-      "spent computing (forward and backward), communicating, waiting for other "
-      "workers, reading data and updating the parameters locally. Local runs have "
-      "compute and update only; a long orange or red part is time a cluster's "
-      "network or a slow peer would cost.");
-}
-
-std::string BytesChart(const CompareFacts& ctx) {
-  double hi = 0;
-  for (const CompareRow& row : ctx.result->rows()) hi = std::max(hi, row.bytes_per_worker_step());
-  static constexpr struct {
-    double scale;
-    const char* unit;
-  } kUnits[] = {{1e9, "GB"}, {1e6, "MB"}, {1e3, "kB"}, {1, "B"}};
-  double scale = 1;
-  const char* unit = "B";
-  for (const auto& u : kUnits) {
-    if (hi >= u.scale) {
-      scale = u.scale, unit = u.unit;
-      break;
-    }
-  }
-  BarChart chart;
-  chart.id = "bytes-per-step";
-  chart.x.label = absl::StrFormat("bytes on the wire per worker per step (%s)", unit);
-  chart.x.format = [scale](double v, double step) {
-    return absl::StrFormat("%.*f", TickDecimals(step / scale), v / scale);
-  };
-  for (const CompareRow& row : ctx.result->rows()) {
-    Bar bar;
-    bar.label = row.name();
-    bar.attrs = {{"data-row", row.name()}};
-    const double v = row.bytes_per_worker_step();
-    bar.segments.push_back(
-        {"bytes", v, PaletteColour(0), "",
-         absl::StrFormat("%s: %s per worker per step", row.name(), FormatBytes(v))});
-    bar.end_text = FormatBytes(v);
-    chart.bars.push_back(std::move(bar));
-  }
-  return RenderFigureHtml(
-      chart.id, "Bytes on the wire per worker per step", RenderBarChartSvg(chart),
-      RenderLegendHtml({{"sent + received, mean over workers", PaletteColour(0), "", 1, true}}),
-      "Each bar is one row: the bytes a worker sent plus received per training step, "
-      "as the transport counted them (mean over workers; 1 kB = 1000 B). A ring "
-      "allreduce moves 2(n-1)/n of the gradient each way, a parameter server two model "
-      "sizes per worker; local runs move nothing.");
-}
-
-}  // namespace
 
 CompareFacts MakeCompareFacts(const CompareResult& result) {
   CompareFacts ctx;
@@ -328,10 +311,35 @@ CompareFacts MakeCompareFacts(const CompareResult& result) {
   return ctx;
 }
 
-std::string RenderCompareCharts(const CompareFacts& facts) {
-  return absl::StrCat(AccuracyChart(facts, false), AccuracyChart(facts, true),
-                      WorkersChart(facts, false), WorkersChart(facts, true), TimeSplitChart(facts),
-                      ModelledStepChart(facts), BytesChart(facts), ModelledThroughputChart(facts));
+bool SeveralWorkerCounts(const GroupView& view) {
+  for (const CompareRow* row : view.rows) {
+    if (row->workers() != view.rows.front()->workers()) return true;
+  }
+  return false;
+}
+
+std::vector<GroupView> GroupViews(const CompareFacts& facts) {
+  const CompareResult& result = *facts.result;
+  std::vector<GroupView> views;
+  for (const CompareRow& row : result.rows()) {
+    auto it = std::find_if(views.begin(), views.end(),
+                           [&row](const GroupView& v) { return v.group == row.group(); });
+    if (it == views.end()) {
+      views.push_back(GroupView{row.group(), {}, {}, {}});
+      it = views.end() - 1;
+    }
+    const int index = static_cast<int>(it->rows.size());
+    it->rows.push_back(&row);
+    for (int k = 0; k < row.run_names_size(); ++k) {
+      for (const RunResult& run : result.runs()) {
+        if (run.config().name() != row.run_names(k)) continue;
+        it->runs.push_back(&run);
+        it->run_row.emplace(run.config().name(), std::make_pair(index, k));
+        break;
+      }
+    }
+  }
+  return views;
 }
 
 }  // namespace distsim::report

@@ -1,12 +1,13 @@
-// The eight charts of report.html (see html_report.h for what the first six draw and how their
-// data can be read back; the two of the modelled clock are described below), and the facts about
-// a comparison that the page's header, table and charts share.
+// The charts of one group of report.html (html_report.h says what each draws and how its data
+// can be read back), the groups themselves, and the facts about a comparison that the page's
+// header, tables and charts share.
 #ifndef DISTSIM_SIM_REPORT_COMPARE_CHARTS_H_
 #define DISTSIM_SIM_REPORT_COMPARE_CHARTS_H_
 
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "distsim/result.pb.h"
 
@@ -24,16 +25,49 @@ struct CompareFacts {
 // runs, else 0.95; baseline from the config, else the first row.
 CompareFacts MakeCompareFacts(const CompareResult& result);
 
-// Eight <figure> elements, in order (two per line of the page): accuracy-vs-time,
-// accuracy-vs-samples, throughput-vs-workers, efficiency-vs-workers, time-split,
-// modelled-step-time, bytes-per-step, modelled-throughput.
-//   modelled-step-time   one series per CompareRow, data-row; <rect data-part data-value> for
-//       compute, communication, waiting in ms: modelled_step_ms x the first repeat's
-//       ModelledClock shares (all 0 for a row without a modelled clock)
-//   modelled-throughput   two series per CompareRow, both data-row, data-clock "measured" then
-//       "modelled"; one <rect data-part="measured"|"modelled" data-value> each =
-//       samples_per_second.median | modelled_samples_per_second.median
-std::string RenderCompareCharts(const CompareFacts& facts);
+// One group of the comparison (CompareRow.group): its rows in config order and the runs of
+// their repeats (row by row, repeats in order).
+struct GroupView {
+  std::string group;
+  std::vector<const CompareRow*> rows;  // not owned: the CompareFacts' result's
+  std::vector<const RunResult*> runs;
+  // run name -> (index of its row in `rows`, repeat index): colours follow the row in the group.
+  std::map<std::string, std::pair<int, int>> run_row;
+};
+
+// The groups in order of their first row.
+std::vector<GroupView> GroupViews(const CompareFacts& facts);
+
+// What the x axis of an accuracy chart is.
+enum class AccuracyX {
+  kModelledJobTime,  // "accuracy-vs-job-time": EvalPoint.modelled_seconds
+  kWallTime,         // "accuracy-vs-time": EvalPoint.wall_seconds
+  kSamples,          // "accuracy-vs-samples": EvalPoint.samples
+};
+
+// Whether every run of the group that was evaluated has its evaluations on the modelled clock
+// (EvalPoint.modelled_seconds > 0), and at least one was.
+bool EvalsModelled(const GroupView& view);
+
+// The <figure> of the group's test accuracy against `x`: one series per run. kModelledJobTime
+// falls back to the wall time, and says so, when !EvalsModelled(view).
+std::string AccuracyChart(const CompareFacts& facts, const GroupView& view, AccuracyX x);
+
+// Whether the group's rows run at two or more worker counts (then it gets the workers charts).
+bool SeveralWorkerCounts(const GroupView& view);
+
+// The <figure> "throughput-vs-workers" (efficiency false) or "efficiency-vs-workers".
+std::string WorkersChart(const CompareFacts& facts, const GroupView& view, bool efficiency);
+
+// The colour, dash and opacity of a run's line: its row's place in the group; repeats paler.
+struct RunStyle {
+  std::string colour, dash;
+  double opacity = 1;
+};
+RunStyle StyleOfRun(const GroupView& view, const RunResult& run);
+
+// A percentage tick label, as many decimals as the step needs.
+std::string PercentTick(double value, double step);
 
 }  // namespace distsim::report
 

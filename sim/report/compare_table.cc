@@ -7,6 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "sim/report/claims.h"
+#include "sim/report/row_facts.h"
 #include "sim/report/strategy_names.h"
 
 namespace distsim::report {
@@ -21,16 +24,6 @@ std::string HumanBytes(double b) {
 
 std::string Percent(double x) { return absl::StrFormat("%.0f", 100 * x); }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // "%g" without an exponent for the usual figures: 0.1, 25, 1000.
 std::string Short(double v) { return absl::StrFormat("%g", v); }
 
@@ -38,10 +31,18 @@ void AddUnique(std::vector<std::string>* v, const std::string& s) {
   if (std::find(v->begin(), v->end(), s) == v->end()) v->push_back(s);
 }
 
+// The widest the terminal table tries to be.
+constexpr size_t kTableColumns = 160;
+
 // What the rows hold, which decides the columns and the footnotes.
 struct TableFacts {
   bool spread = false;  // repeats: medians get [min-max]
   bool reached = false, stale = false, modelled = false, faults = false, lost = false;
+  bool best = false, job = false, cost = false;
+  // How much is left out to fit kTableColumns: 0 nothing; 1 the [min-max] of every column but
+  // the accuracy; 2 also the modelled samples/s (the modelled job and step stay).
+  int compact = 0;
+  std::vector<std::string> lengths;
   std::vector<std::string> distributions, networks, fault_texts, baselines;
 };
 
@@ -49,10 +50,15 @@ TableFacts TableFactsOf(const CompareResult& result) {
   TableFacts f;
   f.spread = result.config().repeats() > 1;
   for (const CompareRow& r : result.rows()) {
+    f.spread |= r.run_names_size() > 1;
     f.reached |= r.reached_target() > 0;
     f.stale |= r.staleness().updates() > 0 && r.staleness().max() > 0;
     f.modelled |= r.modelled_seconds().median() > 0;
     f.lost |= r.workers_lost() > 0;
+    f.best |= BestAboveFinal(r);
+    f.job |= r.modelled_job_seconds().median() > 0;
+    f.cost |= r.modelled_cost_usd().median() > 0;
+    AddUnique(&f.lengths, RunLengthText(result, r));
     AddUnique(&f.distributions, r.distribution());
     if (!r.network().empty()) AddUnique(&f.networks, r.network());
     if (r.faults_size() > 0) {
@@ -72,7 +78,7 @@ struct Column {
 using Columns = std::vector<Column>;
 
 // What ran: the run's name, strategy, worker count and (when the rows differ in it) data.
-void AddRunColumns(const TableFacts& f, Columns* columns) {
+void AddRunColumns(const CompareResult& result, const TableFacts& f, Columns* columns) {
   columns->push_back({"", "run", true, [](const CompareRow& r) { return r.name(); }});
   columns->push_back(
       {"", "strategy", true, [](const CompareRow& r) { return ShortStrategy(r.strategy()); }});
@@ -85,6 +91,10 @@ void AddRunColumns(const TableFacts& f, Columns* columns) {
                           if (r.distribution() == "GLOBAL_BATCH_SLICE") return "slice";
                           return r.distribution();
                         }});
+  }
+  if (f.lengths.size() > 1 || (f.lengths.size() == 1 && !f.lengths[0].empty())) {
+    columns->push_back(
+        {"", "length", true, [&result](const CompareRow& r) { return RunLengthText(result, r); }});
   }
 }
 
@@ -100,6 +110,13 @@ void AddAccuracyColumns(const CompareResult& result, const TableFacts& f, Column
          }
          return acc;
        }});
+  if (f.best) {
+    columns->push_back(
+        {"best", "acc %", false, [](const CompareRow& r) {
+           return BestAboveFinal(r) ? absl::StrFormat("%.2f", 100 * r.best_test_accuracy().median())
+                                    : std::string();
+         }});
+  }
   if (!f.reached) return;
   columns->push_back(
       {"to", absl::StrFormat("%.0f%%", 100 * result.config().target_accuracy()), false,
@@ -116,7 +133,7 @@ void AddAccuracyColumns(const CompareResult& result, const TableFacts& f, Column
 // How fast it ran here: samples/s, the measured efficiency (only without a modelled clock), the
 // shares of the step, the bytes per step and the staleness.
 void AddMeasuredColumns(const TableFacts& f, Columns* columns) {
-  const bool spread = f.spread;
+  const bool spread = f.spread && f.compact == 0;
   columns->push_back({"", "samples/s", false, [spread](const CompareRow& r) {
                         std::string sps = absl::StrFormat("%.0f", r.samples_per_second().median());
                         if (spread) {
@@ -154,9 +171,9 @@ void AddMeasuredColumns(const TableFacts& f, Columns* columns) {
 // The modelled clock on the simulated cluster: seconds, samples/s, ms per step, efficiency.
 void AddModelledColumns(const TableFacts& f, Columns* columns) {
   if (!f.modelled) return;
-  const bool spread = f.spread;
+  const bool spread = f.spread && f.compact == 0;
   auto has = [](const CompareRow& r) { return r.modelled_seconds().median() > 0; };
-  columns->push_back({"model", "s", false, [has, spread](const CompareRow& r) {
+  columns->push_back({"model", "train s", false, [has, spread](const CompareRow& r) {
                         if (!has(r)) return std::string("-");
                         const Stat& s = r.modelled_seconds();
                         std::string out =
@@ -166,15 +183,17 @@ void AddModelledColumns(const TableFacts& f, Columns* columns) {
                         }
                         return out;
                       }});
-  columns->push_back({"model", "samples/s", false, [has, spread](const CompareRow& r) {
-                        if (!has(r)) return std::string("-");
-                        const Stat& s = r.modelled_samples_per_second();
-                        std::string out = absl::StrFormat("%.0f", s.median());
-                        if (spread && s.min() != s.max()) {
-                          absl::StrAppendFormat(&out, " [%.0f-%.0f]", s.min(), s.max());
-                        }
-                        return out;
-                      }});
+  if (f.compact < 2 || !f.job) {
+    columns->push_back({"model", "samples/s", false, [has, spread](const CompareRow& r) {
+                          if (!has(r)) return std::string("-");
+                          const Stat& s = r.modelled_samples_per_second();
+                          std::string out = absl::StrFormat("%.0f", s.median());
+                          if (spread && s.min() != s.max()) {
+                            absl::StrAppendFormat(&out, " [%.0f-%.0f]", s.min(), s.max());
+                          }
+                          return out;
+                        }});
+  }
   columns->push_back({"model", "ms/step", false, [has](const CompareRow& r) {
                         if (!has(r) || r.modelled_step_ms() <= 0) return std::string("-");
                         const double ms = r.modelled_step_ms();
@@ -184,6 +203,31 @@ void AddModelledColumns(const TableFacts& f, Columns* columns) {
                         return r.modelled_scaling_efficiency() > 0
                                    ? absl::StrFormat("%.2f", r.modelled_scaling_efficiency())
                                    : std::string("-");
+                      }});
+}
+
+// The modelled job: download + training + upload seconds, and its bill in USD (the idle hosts'
+// share is a footnote).
+void AddJobColumns(const TableFacts& f, Columns* columns) {
+  if (!f.job) return;
+  const bool spread = f.spread && f.compact == 0;
+  columns->push_back(
+      {"model", "job s", false, [spread](const CompareRow& r) {
+         const Stat& s = r.modelled_job_seconds();
+         if (s.median() <= 0) return std::string("-");
+         std::string out = absl::StrFormat(s.median() >= 100 ? "%.0f" : "%.1f", s.median());
+         if (spread && s.min() != s.max()) {
+           absl::StrAppendFormat(&out, s.max() >= 100 ? " [%.0f-%.0f]" : " [%.1f-%.1f]", s.min(),
+                                 s.max());
+         }
+         return out;
+       }});
+  if (!f.cost) return;
+  columns->push_back({"model", "cost $", false, [](const CompareRow& r) {
+                        const double usd = r.modelled_cost_usd().median();
+                        if (usd <= 0) return std::string("-");
+                        const char* format = usd >= 1 ? "%.2f" : usd >= 0.01 ? "%.3f" : "%.4f";
+                        return absl::StrFormat(format, usd);
                       }});
 }
 
@@ -260,6 +304,11 @@ std::string MeasureFootnotes(const CompareResult& result, const TableFacts& f) {
       f.modelled ? "model eff" : "eff", CompareConfig::Scaling_Name(result.config().scaling()),
       f.baselines.size() > 1 ? "each run's baseline: " : "", absl::StrJoin(f.baselines, ", "),
       f.spread ? " [min-max] over repeats" : "");
+  if (f.best) {
+    absl::StrAppend(&out,
+                    "best acc: the best evaluation's, where it is 0.5 points or more above "
+                    "the final one\n");
+  }
   if (!f.reached && !result.rows().empty()) {
     absl::StrAppendFormat(&out, "no run reached the target test accuracy (%.0f%%)\n",
                           100 * result.config().target_accuracy());
@@ -286,6 +335,17 @@ std::string ClusterFootnotes(const CompareResult& result, const TableFacts& f) {
     }
     absl::StrAppend(&out, "model: on the simulated cluster (", cluster,
                     "); measured eff: compare.csv, report.html\n");
+    if (f.job) {
+      absl::StrAppend(&out, "train s: first step to last; job s: download + training + upload",
+                      f.cost ? "; cost: every host for the whole job, on-demand price" : "", "\n");
+    }
+    for (const CompareRow& r : result.rows()) {
+      const double idle = r.modelled_idle_cost_usd().median();
+      if (idle <= 0) continue;
+      absl::StrAppendFormat(&out,
+                            "idle hosts: %s paid $%.4f of its $%.4f for hosts with nothing to do\n",
+                            r.name(), idle, r.modelled_cost_usd().median());
+    }
   }
   if (f.networks.size() == 1) {
     absl::StrAppend(&out, "network: ", f.networks[0], "\n");
@@ -299,91 +359,28 @@ std::string ClusterFootnotes(const CompareResult& result, const TableFacts& f) {
   return out;
 }
 
-// One line of compare.csv, in the header's order.
-std::string CsvLine(const CompareRow& r) {
-  const TimeSplit& t = r.time_split();
-  return absl::StrJoin(
-      {CsvField(r.name()),
-       CsvField(r.group()),
-       CsvField(r.strategy()),
-       absl::StrCat(r.workers()),
-       r.distribution(),
-       absl::StrCat(r.run_names_size()),
-       absl::StrCat(r.samples()),
-       absl::StrFormat("%.6f", r.final_test_accuracy().median()),
-       absl::StrFormat("%.6f", r.final_test_accuracy().min()),
-       absl::StrFormat("%.6f", r.final_test_accuracy().max()),
-       r.reached_target() ? absl::StrFormat("%.3f", r.time_to_target_s().median()) : std::string(),
-       absl::StrCat(r.reached_target()),
-       absl::StrFormat("%.1f", r.samples_per_second().median()),
-       absl::StrFormat("%.3f", r.wall_seconds().median()),
-       absl::StrFormat("%.4f", r.scaling_efficiency()),
-       absl::StrFormat("%.4f", t.data()),
-       absl::StrFormat("%.4f", t.compute()),
-       absl::StrFormat("%.4f", t.communication()),
-       absl::StrFormat("%.4f", t.waiting()),
-       absl::StrFormat("%.4f", t.update()),
-       absl::StrFormat("%.0f", r.bytes_per_worker_step()),
-       absl::StrFormat("%.3f", r.staleness().mean()),
-       absl::StrCat(r.staleness().max()),
-       absl::StrFormat("%.4f", r.modelled_seconds().median()),
-       absl::StrFormat("%.4f", r.modelled_seconds().min()),
-       absl::StrFormat("%.4f", r.modelled_seconds().max()),
-       absl::StrFormat("%.1f", r.modelled_samples_per_second().median()),
-       absl::StrFormat("%.1f", r.modelled_samples_per_second().min()),
-       absl::StrFormat("%.1f", r.modelled_samples_per_second().max()),
-       absl::StrFormat("%.4f", r.modelled_step_ms()),
-       absl::StrFormat("%.4f", r.modelled_scaling_efficiency()),
-       CsvField(r.network()),
-       CsvField(absl::StrJoin(r.faults(), "; ")),
-       absl::StrCat(r.workers_lost())},
-      ",");
-}
-
 }  // namespace
 
-std::string DescribeNetwork(const RunResult& run) {
-  const RunConfig& config = run.config();
-  if (config.strategy_case() == RunConfig::kLocal ||
-      config.strategy_case() == RunConfig::STRATEGY_NOT_SET) {
-    return "";  // one process: no network
-  }
-  const NetworkConfig& net = config.cluster().network();
-  const double gbps =
-      net.bandwidth_gbps() > 0 ? net.bandwidth_gbps() : run.modelled().bandwidth_gbps();
-  const double latency = net.has_latency_us() ? net.latency_us() : run.modelled().latency_us();
-  if (gbps <= 0) return "";
-  std::string out = absl::StrCat(Short(gbps), " Gbit/s, ", Short(latency), " us");
-  if (net.jitter_us() > 0) absl::StrAppend(&out, ", jitter ", Short(net.jitter_us()), " us");
-  if (net.loss() > 0) absl::StrAppend(&out, ", loss ", Short(100 * net.loss()), "%");
-  absl::StrAppend(&out, net.shape() ? ", shaped" : ", modelled");
-  return out;
-}
-
 std::string FormatCompareTable(const CompareResult& result) {
-  const TableFacts facts = TableFactsOf(result);
-  Columns columns;
-  AddRunColumns(facts, &columns);
-  AddAccuracyColumns(result, facts, &columns);
-  AddMeasuredColumns(facts, &columns);
-  AddModelledColumns(facts, &columns);
-  AddConditionColumns(facts, &columns);
-  return absl::StrCat(LayOut(result, columns), MeasureFootnotes(result, facts),
-                      ClusterFootnotes(result, facts));
-}
-
-std::string FormatCompareCsv(const CompareResult& result) {
-  std::string out =
-      "run,group,strategy,workers,distribution,repeats,samples,test_accuracy_median,"
-      "test_accuracy_min,test_accuracy_max,time_to_target_s_median,reached_target,"
-      "samples_per_second_median,wall_seconds_median,scaling_efficiency,data_share,"
-      "compute_share,communication_share,waiting_share,update_share,bytes_per_worker_step,"
-      "staleness_mean,staleness_max,modelled_seconds_median,modelled_seconds_min,"
-      "modelled_seconds_max,modelled_samples_per_second_median,modelled_samples_per_second_min,"
-      "modelled_samples_per_second_max,modelled_step_ms,modelled_scaling_efficiency,network,"
-      "faults,workers_lost\n";
-  for (const CompareRow& r : result.rows()) absl::StrAppend(&out, CsvLine(r), "\n");
-  return out;
+  TableFacts facts = TableFactsOf(result);
+  std::string table;
+  // The fullest table that fits kTableColumns, else the most compact.
+  for (facts.compact = 0;; ++facts.compact) {
+    Columns columns;
+    AddRunColumns(result, facts, &columns);
+    AddAccuracyColumns(result, facts, &columns);
+    AddMeasuredColumns(facts, &columns);
+    AddModelledColumns(facts, &columns);
+    AddJobColumns(facts, &columns);
+    AddConditionColumns(facts, &columns);
+    table = LayOut(result, columns);
+    size_t widest = 0;
+    for (absl::string_view line : absl::StrSplit(table, '\n'))
+      widest = std::max(widest, line.size());
+    if (widest <= kTableColumns || facts.compact == 2) break;
+  }
+  return absl::StrCat(table, MeasureFootnotes(result, facts), ClusterFootnotes(result, facts),
+                      FormatClaims(result));
 }
 
 }  // namespace distsim::report

@@ -20,7 +20,6 @@ constexpr double kInset = 8;
 constexpr double kBarWidth = 560;
 constexpr double kBarLabelWidth = 150;
 constexpr double kBarPitch = 28, kBarThickness = 18;
-constexpr double kBarEndRoom = 70;
 constexpr double kCharWidth = 6.6;  // mean advance of a 12px sans-serif character
 
 std::string Px(double v) { return absl::StrFormat("%.1f", v); }
@@ -325,7 +324,7 @@ std::string RenderBarChartSvg(const BarChart& chart) {
   const Ticks xt = AxisTicks(chart.x, 0, hi, 6);
   const double rows = std::max<double>(1, chart.bars.size());
   const double height = kTop + rows * kBarPitch + kBottom;
-  const double left = kBarLabelWidth + 10, right = kBarWidth - kBarEndRoom, top = kTop,
+  const double left = kBarLabelWidth + 10, right = kBarWidth - chart.end_room, top = kTop,
                bottom = height - kBottom;
   const LinearScale sx{xt.lo, xt.hi, left, right};
 

@@ -105,6 +105,7 @@ struct BarChart {
   std::string id;
   AxisSpec x;  // the value axis (horizontal)
   std::vector<Bar> bars;
+  double end_room = 70;  // room right of the longest bar for its end text, in SVG units (of 560)
 };
 std::string RenderBarChartSvg(const BarChart& chart);
 

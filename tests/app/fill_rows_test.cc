@@ -111,11 +111,15 @@ TEST(FillRowsTest, ModelledStatsEfficiencyNetworkAndFaults) {
   EXPECT_NE(csv.find("modelled_seconds_median,modelled_seconds_min,modelled_seconds_max,"
                      "modelled_samples_per_second_median,modelled_samples_per_second_min,"
                      "modelled_samples_per_second_max,modelled_step_ms,"
-                     "modelled_scaling_efficiency,network,faults,workers_lost\n"),
+                     "modelled_scaling_efficiency,network,faults,workers_lost,"
+                     "best_test_accuracy_median,run_length,modelled_job_seconds_median,"
+                     "modelled_download_seconds_median,modelled_cost_usd_median,"
+                     "modelled_idle_cost_usd_median\n"),
             std::string::npos)
       << csv;
   EXPECT_NE(csv.find("3.5000,3.4000,3.8000,12000.0,11000.0,12500.0,20.0000,0.1429,"
-                     "\"0.1 Gbit/s, 50 us, shaped\",worker 3: 4x slower,1\n"),
+                     "\"0.1 Gbit/s, 50 us, shaped\",worker 3: 4x slower,1,0.000000,,0.0000,"
+                     "0.0000,0.000000,0.000000\n"),
             std::string::npos)
       << csv;
 }

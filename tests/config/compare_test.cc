@@ -66,11 +66,11 @@ sweep {
   std::vector<std::string> names;
   for (const auto& e : *entries) names.push_back(e.name);
   // local once per distribution (one process: not swept over workers), ring at every count.
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "local_1w_fully_replicated", "local_1w_global_batch_slice",
-                       "ring_1w_fully_replicated", "ring_1w_global_batch_slice",
-                       "ring_2w_fully_replicated", "ring_2w_global_batch_slice",
-                       "ring_4w_fully_replicated", "ring_4w_global_batch_slice"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"local_1w_fully_replicated", "local_1w_global_batch_slice",
+                                      "ring_1w_fully_replicated", "ring_1w_global_batch_slice",
+                                      "ring_2w_fully_replicated", "ring_2w_global_batch_slice",
+                                      "ring_4w_fully_replicated", "ring_4w_global_batch_slice"}));
   for (const auto& e : *entries) {
     EXPECT_EQ(e.group, "sweep");
     const double lr = e.config.optimizer().sgd().learning_rate();
@@ -185,6 +185,40 @@ TEST(ExpandCompare, RefusesMoreRunsThanTheLimitBeforeExpanding) {
   auto expanded = ExpandCompare(Parse(std::string("name: \"c\"") + kBase + at_limit + runs), "f");
   ASSERT_FALSE(expanded.ok());
   EXPECT_EQ(std::string(expanded.status().message()).find("more than 1000"), std::string::npos);
+}
+
+TEST(ExpandCompare, ClaimsNameTwoRunsOfTheComparisonAMeasureAndAFigure) {
+  const std::string runs = R"(
+runs { name: "m2_sharded" group: "2" overrides { local {} } }
+runs { name: "m2_replicated" group: "2" overrides { local {} } }
+runs { name: "tf_1_host" group: "1" overrides { local {} } }
+)";
+  CompareConfig good = Parse(std::string("name: \"c\"") + kBase + runs + R"(
+claims { group: "2" source: "workshop" text: "trained almost 4 times as fast" measure: SPEEDUP
+         run: "m2_sharded" other: "m2_replicated" value: 4 }
+claims { text: "performs just slightly better" measure: ACCURACY_GAP run: "m2_sharded"
+         other: "m2_replicated" })");
+  auto entries = ExpandCompare(good, "f");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(entries->size(), 3u);
+
+  CompareConfig bad = Parse(std::string("name: \"c\"") + kBase + runs + R"(
+claims { measure: SPEEDUP run: "x" other: "m2_replicated" value: 4 }
+claims { group: "2" measure: ACCURACY_GAP run: "m2_sharded" other: "tf_1_host" }
+claims { run: "m2_sharded" other: "m2_sharded" value: -1 }
+claims { measure: SPEEDUP run: "m2_sharded" })");
+  entries = ExpandCompare(bad, "f");
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(entries.status().message(),
+            "f: claims[0].run: \"x\" is not a run of this comparison; runs are m2_sharded, "
+            "m2_replicated, tf_1_host\n"
+            "f: claims[1].other: \"tf_1_host\" is in group \"1\", not in the claim's group \"2\"\n"
+            "f: claims[2].other: \"m2_sharded\" is the claim's run too; a claim compares two runs\n"
+            "f: claims[2].measure: is unset; set SPEEDUP or ACCURACY_GAP\n"
+            "f: claims[2].value: -1 is out of range; must be >= 0 (0: only the direction is "
+            "claimed)\n"
+            "f: claims[3].other: is empty; name a run of this comparison");
 }
 
 TEST(ExpandCompare, NoRunsIsAnError) {

@@ -21,7 +21,7 @@ using testing::MadeRun;
 
 // The data-distribution lesson in words: which distribution learned better at equal samples and
 // at equal wall time, computed from the rows and the runs' evaluations.
-TEST(FindingsTest, SaysWhichDistributionLearnedBetterAtEqualSamplesAndTime) {
+TEST(CompareFindingsTest, SaysWhichDistributionLearnedBetterAtEqualSamplesAndTime) {
   CompareResult r;
   r.mutable_config()->set_repeats(1);
   r.mutable_config()->set_target_accuracy(0.9);
@@ -92,12 +92,14 @@ CompareRow RowOf(const RunResult& run, const std::string& group) {
   *row.mutable_modelled_samples_per_second() = One(run.modelled().samples_per_second());
   *row.mutable_modelled_seconds() = One(run.modelled().seconds());
   row.set_modelled_step_ms(run.modelled().step_ms_mean());
+  *row.mutable_modelled_job_seconds() = One(run.modelled().job_seconds());
+  *row.mutable_modelled_download_seconds() = One(run.modelled().download_seconds());
   *row.mutable_staleness() = run.staleness();
   for (const std::string& fault : run.faults()) row.add_faults(fault);
   return row;
 }
 
-TEST(FindingsTest, ModelledClockFastestBandwidthAndStraggler) {
+TEST(CompareFindingsTest, ModelledClockFastestBandwidthAndStraggler) {
   CompareResult result;
   result.mutable_config()->set_repeats(1);
   auto add = [&](RunResult run, const std::string& group) {
@@ -160,6 +162,96 @@ TEST(FindingsTest, ModelledClockFastestBandwidthAndStraggler) {
                   "(10000 to 10300 samples/s)."));
   // No bandwidth sentence where the bandwidth does not vary.
   EXPECT_FALSE(Has(f, "1. straggler: modelled step time as the bandwidth falls"));
+}
+
+// A run on `hosts` simulated hosts of ml.c4.xlarge (1 Gbit/s) with a modelled job of `job_s`.
+RunResult JobRun(const std::string& name, uint32_t hosts, double job_s, double step_ms,
+                 double communication_share) {
+  RunResult run = MadeRun(name, hosts, false, 1, false, job_s * 0.9, 1000, step_ms);
+  ModelledClock& m = *run.mutable_modelled();
+  m.set_instance_type("ml.c4.xlarge");
+  m.set_hosts(hosts);
+  m.set_job_seconds(job_s);
+  m.set_download_seconds(job_s * 0.05);
+  m.set_communication_share(communication_share);
+  m.set_compute_share(1 - communication_share);
+  return run;
+}
+
+TEST(CompareFindingsTest, SaysWhetherMoreHostsBeatOneOnTheModelledJobAndWhy) {
+  CompareResult result;
+  auto add = [&](RunResult run, const std::string& group) {
+    *result.add_rows() = RowOf(run, group);
+    *result.add_runs() = std::move(run);
+  };
+  const std::string tf = "1. SageMaker TF job: 2 hosts vs 1";
+  add(JobRun("tf_1_host", 1, 640, 30, 0), tf);
+  // Two colocated hosts: each worker sends and receives 13.1 MB a step (500 steps each).
+  RunResult two = JobRun("tf_2_hosts", 2, 812, 66.1, 0.62);
+  two.set_strategy("parameter_server ASYNC, 2 servers (COLOCATED), 2 workers");
+  for (int w = 0; w < 2; ++w) {
+    WorkerStats& stats = *two.add_worker_stats();
+    stats.set_steps(500);
+    stats.set_bytes_sent(500 * 13'100'000ull);
+    stats.set_bytes_received(500 * 13'100'000ull);
+  }
+  add(two, tf);
+  // Another model on 2 hosts is not compared with the one host.
+  RunResult other = JobRun("mlp_2_hosts", 2, 100, 5, 0.1);
+  other.mutable_config()->mutable_model()->mutable_mlp()->add_hidden(64);
+  add(other, tf);
+  // A group where several hosts win: one sentence for the one host against both.
+  add(JobRun("alone", 1, 100, 10, 0), "3. several");
+  add(JobRun("four", 4, 40, 12, 0.25), "3. several");
+  add(JobRun("eight", 8, 120, 40, 0.8), "3. several");
+  const std::vector<std::string> f = Findings(result);
+  SCOPED_TRACE(Joined(f));
+  EXPECT_TRUE(Has(f,
+                  "1. SageMaker TF job: 2 hosts did not beat 1 on ml.c4.xlarge: tf_2_hosts took "
+                  "812 s of modelled job time against 640 s for tf_1_host (1.3x as long); why: "
+                  "communication is 62% of its modelled step (41.0 ms of 66.1 ms); each worker "
+                  "step moves 13.1 MB out and 13.1 MB in, at least 105 ms at the instance's "
+                  "1 Gbit/s (less: the part for the shard on its own host stays on the host)."));
+  EXPECT_FALSE(Has(f, "mlp_2_hosts took"));
+  EXPECT_TRUE(Has(f,
+                  "3. several: against 1 host (alone, 100 s of modelled job time on "
+                  "ml.c4.xlarge): four on 4 hosts 40.0 s (2.5x as fast; communication is 25% of "
+                  "its modelled step (3.00 ms of 12.0 ms)); eight on 8 hosts 120 s (1.2x as long; "
+                  "communication is 80% of its modelled step (32.0 ms of 40.0 ms))."));
+}
+
+TEST(CompareFindingsTest, DataDistributionPairGetsItsJobSpeedupAndAccuracyGapAtEqualEpochs) {
+  CompareResult result;
+  const std::string group = "2. Data distribution: sharded vs replicated";
+  auto add = [&](const std::string& name, DataConfig::Distribution distribution, double job_s,
+                 double download_s, double accuracy) {
+    RunResult run = JobRun(name + "_r1", 5, job_s, 10, 0.2);
+    run.mutable_config()->mutable_data()->set_distribution(distribution);
+    run.mutable_config()->mutable_train()->set_epochs(2);
+    run.mutable_modelled()->set_download_seconds(download_s);
+    run.set_final_test_accuracy(accuracy);
+    CompareRow row = RowOf(run, group);
+    row.set_name(name);
+    row.add_run_names(name + "_r2");
+    row.add_run_names(name + "_r3");
+    *result.add_rows() = row;
+    *result.add_runs() = std::move(run);
+  };
+  add("m2_sharded", DataConfig::SHARDED_BY_KEY, 52, 4.1, 0.904);
+  add("m2_replicated", DataConfig::FULLY_REPLICATED, 203, 150, 0.912);
+  std::vector<std::string> f = Findings(result);
+  SCOPED_TRACE(Joined(f));
+  EXPECT_TRUE(Has(f,
+                  "2. Data distribution: on the modelled job time (download + training + "
+                  "upload), SHARDED_BY_KEY (m2_sharded) took 52.0 s against 203 s for "
+                  "FULLY_REPLICATED (m2_replicated), 3.9x as fast, of which 4.1 s and 150 s "
+                  "downloading; at equal epochs (2 per worker), FULLY_REPLICATED's final test "
+                  "accuracy is 0.8 points higher (91.2% against 90.4%); medians of 3 repeats "
+                  "each."));
+  // Runs that differ in more than the distribution are no pair.
+  result.mutable_runs(1)->mutable_config()->mutable_train()->set_batch_size(32);
+  f = Findings(result);
+  EXPECT_FALSE(Has(f, "on the modelled job time"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "sim/report/svg_chart.h"
+#include "tests/report/html_scan.h"
 
 namespace distsim::report {
 namespace {
@@ -101,6 +103,20 @@ void SetModelled(CompareRow* row, RunResult* first, double seconds, double sps, 
   m->set_samples_per_second(sps);
   m->set_step_ms_mean(step_ms);
   m->set_compute_share(compute), m->set_communication_share(comm), m->set_waiting_share(wait);
+  // The job around it: a download of a quarter of the training, a 0.5 s upload, $0.72 per host
+  // hour on `first->workers()` hosts; a tenth of it idle where the shares have waiting.
+  m->set_download_seconds(seconds / 4);
+  m->set_upload_seconds(0.5);
+  m->set_job_seconds(seconds / 4 + seconds + 0.5);
+  m->set_cost_usd(m->job_seconds() * first->workers() * 0.72 / 3600);
+  m->set_idle_cost_usd(wait > 0 ? m->cost_usd() / 10 : 0);
+  for (auto [stat, v] :
+       {std::make_pair(row->mutable_modelled_job_seconds(), m->job_seconds()),
+        std::make_pair(row->mutable_modelled_download_seconds(), seconds / 4),
+        std::make_pair(row->mutable_modelled_cost_usd(), m->cost_usd()),
+        std::make_pair(row->mutable_modelled_idle_cost_usd(), m->idle_cost_usd())}) {
+    stat->set_median(v), stat->set_min(v), stat->set_max(v);
+  }
 }
 
 // Five rows: local, PS sync (three repeats, a straggler), PS async (staleness), ring at 2 and 4
@@ -178,8 +194,7 @@ CompareResult SampleCompare() {
   row->mutable_staleness()->set_max(7);
   row->set_reached_target(1);
   row->mutable_time_to_target_s()->set_median(27.8);
-  SetModelled(row, async, 10.125, 25000, 10.24, 0.8138, 0.82, 0.18, 0,
-              "0.1 Gbit/s, 50 us, shaped");
+  SetModelled(row, async, 10.125, 25000, 10.24, 0.8138, 0.82, 0.18, 0, "0.1 Gbit/s, 50 us, shaped");
   row->set_workers_lost(1);
 
   RunResult* ring2 = AddRun(&result, "ring-2w", "allreduce RING, 2 workers", 2);
@@ -207,65 +222,12 @@ CompareResult SampleCompare() {
 // ---------------------------------------------------------------------------------------------
 // Reading the page back with plain string scanning.
 
-std::string Unescape(std::string s) {
-  return absl::StrReplaceAll(
-      s, {{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}});
-}
-
-// The attributes of the tag starting at `tag` (unescaped values).
-std::map<std::string, std::string> Attributes(const std::string& tag) {
-  static const std::regex kAttr("([a-zA-Z-]+)=\"([^\"]*)\"");
-  std::map<std::string, std::string> out;
-  for (auto it = std::sregex_iterator(tag.begin(), tag.end(), kAttr); it != std::sregex_iterator();
-       ++it) {
-    out[(*it)[1]] = Unescape((*it)[2]);
-  }
-  return out;
-}
-
-struct Element {
-  std::map<std::string, std::string> attrs;
-  std::string inner;
-};
-
-// Every element opened by `opening` (e.g. "<circle class=\"point\"") within `text`; its inner
-// text runs to the first `closing` after it.
-std::vector<Element> Find(const std::string& text, const std::string& opening,
-                          const std::string& closing) {
-  std::vector<Element> out;
-  for (size_t at = text.find(opening); at != std::string::npos; at = text.find(opening, at + 1)) {
-    const size_t tag_end = text.find('>', at);
-    const size_t end = text.find(closing, tag_end);
-    out.push_back({Attributes(text.substr(at, tag_end - at)),
-                   text.substr(tag_end + 1, end == std::string::npos ? 0 : end - tag_end - 1)});
-  }
-  return out;
-}
-
-std::vector<Element> SeriesOf(const std::string& html, const std::string& chart) {
-  std::vector<Element> out;
-  for (Element& e : Find(html, "<g class=\"series\"", "</g>")) {
-    if (e.attrs["data-chart"] == chart) out.push_back(std::move(e));
-  }
-  return out;
-}
-
-std::vector<std::pair<double, double>> Points(const Element& series) {
-  std::vector<std::pair<double, double>> out;
-  for (Element& c : Find(series.inner, "<circle class=\"point\"", "</circle>")) {
-    out.emplace_back(std::strtod(c.attrs["data-x"].c_str(), nullptr),
-                     std::strtod(c.attrs["data-y"].c_str(), nullptr));
-  }
-  return out;
-}
-
-std::map<std::string, double> Bars(const Element& series) {
-  std::map<std::string, double> out;
-  for (Element& r : Find(series.inner, "<rect class=\"bar\"", "</rect>")) {
-    out[r.attrs["data-part"]] = std::strtod(r.attrs["data-value"].c_str(), nullptr);
-  }
-  return out;
-}
+using testing::Bars;
+using testing::Element;
+using testing::Find;
+using testing::GroupSections;
+using testing::Points;
+using testing::SeriesOf;
 
 constexpr char kDataOpen[] = "<script type=\"application/json\" id=\"compare-data\">";
 
@@ -388,122 +350,313 @@ TEST_F(HtmlReportTest, EfficiencyVsWorkersHasOneSeriesPerStrategyWithoutUndefine
   EXPECT_NE(html_.find("1 row without a defined efficiency is left out"), std::string::npos);
 }
 
-TEST_F(HtmlReportTest, TimeSplitHasOneBarPerRowWithItsShares) {
-  const std::vector<Element> series = SeriesOf(html_, "time-split");
-  ASSERT_EQ(series.size(), static_cast<size_t>(result_.rows_size()));
-  for (int i = 0; i < result_.rows_size(); ++i) {
-    const CompareRow& row = result_.rows(i);
-    EXPECT_EQ(series[i].attrs.at("data-row"), row.name());
-    const std::map<std::string, double> bars = Bars(series[i]);
-    ASSERT_EQ(bars.size(), 5u);
-    EXPECT_EQ(bars.at("compute"), row.time_split().compute());
-    EXPECT_EQ(bars.at("communication"), row.time_split().communication());
-    EXPECT_EQ(bars.at("waiting"), row.time_split().waiting());
-    EXPECT_EQ(bars.at("data"), row.time_split().data());
-    EXPECT_EQ(bars.at("update"), row.time_split().update());
-  }
-}
-
-TEST_F(HtmlReportTest, BytesPerStepHasOneBarPerRowInHumanUnits) {
-  const std::vector<Element> series = SeriesOf(html_, "bytes-per-step");
-  ASSERT_EQ(series.size(), static_cast<size_t>(result_.rows_size()));
-  for (int i = 0; i < result_.rows_size(); ++i) {
-    EXPECT_EQ(series[i].attrs.at("data-row"), result_.rows(i).name());
-    EXPECT_EQ(Bars(series[i]).at("bytes"), result_.rows(i).bytes_per_worker_step());
-  }
-  EXPECT_NE(html_.find(">814 kB</text>"), std::string::npos);            // 8 x 101770 B
-  EXPECT_NE(html_.find("per worker per step (MB)"), std::string::npos);  // the axis unit
-}
-
-TEST_F(HtmlReportTest, ModelledStepTimeHasOneBarPerRowSplitByTheModelledShares) {
-  const std::vector<Element> series = SeriesOf(html_, "modelled-step-time");
-  ASSERT_EQ(series.size(), static_cast<size_t>(result_.rows_size()));
-  // The first runs of the rows, in row order (ps-sync-4w: its first repeat).
-  const std::vector<int> first_run = {0, 1, 4, 5, 6};
-  for (int i = 0; i < result_.rows_size(); ++i) {
-    const CompareRow& row = result_.rows(i);
-    SCOPED_TRACE(row.name());
-    EXPECT_EQ(series[i].attrs.at("data-row"), row.name());
-    const ModelledClock& m = result_.runs(first_run[i]).modelled();
-    const std::map<std::string, double> bars = Bars(series[i]);
-    ASSERT_EQ(bars.size(), 3u);
-    EXPECT_DOUBLE_EQ(bars.at("compute"), row.modelled_step_ms() * m.compute_share());
-    EXPECT_DOUBLE_EQ(bars.at("communication"), row.modelled_step_ms() * m.communication_share());
-    EXPECT_DOUBLE_EQ(bars.at("waiting"), row.modelled_step_ms() * m.waiting_share());
-  }
-  EXPECT_NE(html_.find(">26.7 ms</text>"), std::string::npos);  // ps-sync-4w's step
-  EXPECT_NE(html_.find(">not modelled</text>"), std::string::npos);  // the last ring row
-  EXPECT_NE(html_.find("1 row without a modelled clock is marked"), std::string::npos);
-}
-
-TEST_F(HtmlReportTest, ModelledThroughputHasAMeasuredAndAModelledBarPerRow) {
-  const std::vector<Element> series = SeriesOf(html_, "modelled-throughput");
-  ASSERT_EQ(series.size(), 2u * result_.rows_size());
-  for (int i = 0; i < result_.rows_size(); ++i) {
-    const CompareRow& row = result_.rows(i);
-    SCOPED_TRACE(row.name());
-    const Element& measured = series[2 * i];
-    const Element& modelled = series[2 * i + 1];
-    EXPECT_EQ(measured.attrs.at("data-row"), row.name());
-    EXPECT_EQ(measured.attrs.at("data-clock"), "measured");
-    EXPECT_EQ(modelled.attrs.at("data-row"), row.name());
-    EXPECT_EQ(modelled.attrs.at("data-clock"), "modelled");
-    EXPECT_EQ(Bars(measured).at("measured"), row.samples_per_second().median());
-    EXPECT_EQ(Bars(modelled).at("modelled"), row.modelled_samples_per_second().median());
-  }
-}
-
 TEST_F(HtmlReportTest, TableHasTheModelledClockNetworkAndFaults) {
   const std::vector<Element> rows = Find(html_, "<tr class=\"row\"", "</tr>");
   ASSERT_EQ(rows.size(), static_cast<size_t>(result_.rows_size()));
-  for (const char* column : {"modelled time", "modelled samples/s", "modelled step",
-                             "modelled efficiency", "network, faults"}) {
+  for (const char* column : {"samples, length", "final test accuracy", "best test accuracy",
+                             "scaling efficiency here / modelled", "modelled training, step",
+                             "modelled job, download", "modelled cost", "strategy, network"}) {
     EXPECT_NE(html_.find(absl::StrCat("<th>", column, "</th>")), std::string::npos) << column;
   }
   // ps-sync-4w: the modelled time over its repeats, its step, efficiency, network and fault.
   const std::string& sync = rows[1].inner;
   EXPECT_NE(sync.find("<td class=\"modelled\"><span class=\"value\">40.25 s</span>"
-                      "<span class=\"spread\">39.50–41.00 s</span>"),
+                      "<span class=\"spread\">39.50–41.00 s</span>"
+                      "<span class=\"spread\">26.7 ms/step</span></td>"),
             std::string::npos)
       << sync;
-  EXPECT_NE(sync.find("<td>26.7 ms</td>"), std::string::npos) << sync;
-  EXPECT_NE(sync.find("<td>31%</td>"), std::string::npos) << sync;
-  EXPECT_NE(sync.find("10 Gbit/s, 50 us, modelled<div class=\"desc fault\">worker 3: 4x slower"),
+  // Its modelled job (download + training + upload: 10.0625 + 40.25 + 0.5 s) with the download
+  // below, and the bill of 4 hosts at $0.72 an hour with its idle tenth below.
+  EXPECT_NE(sync.find("<td class=\"job\"><span class=\"value\">50.8 s</span><span "
+                      "class=\"spread\">10.1 s download</span></td><td class=\"cost\">$0.041"
+                      "<span class=\"spread missed\">$0.004 idle</span></td>"),
+            std::string::npos)
+      << sync;
+  EXPECT_NE(sync.find("<td>17% / 31%</td>"), std::string::npos) << sync;  // here / modelled
+  EXPECT_NE(sync.find("ps SYNC<div class=\"desc network\">10 Gbit/s, 50 us, modelled</div>"
+                      "<div class=\"desc fault\">worker 3: 4x slower"),
             std::string::npos)
       << sync;
   EXPECT_NE(rows[2].inner.find("0.1 Gbit/s, 50 us, shaped"), std::string::npos);
   EXPECT_NE(rows[2].inner.find("1 worker lost"), std::string::npos);
-  EXPECT_NE(rows[2].inner.find(absl::StrCat("<td><span class=\"value\">", FormatRate(25000),
-                                            "</span></td><td>10.2 ms</td><td>81%</td>")),
+  EXPECT_NE(rows[2].inner.find("<td>22% / 81%</td>"), std::string::npos) << rows[2].inner;
+  EXPECT_NE(rows[2].inner.find("<span class=\"spread\">10.2 ms/step</span></td>"),
             std::string::npos)
       << rows[2].inner;
   // The last ring row has no modelled clock: dashes, not zeros.
-  EXPECT_NE(rows[4].inner.find("<td class=\"modelled\">–</td><td>–</td><td>–</td><td>–</td>"),
+  EXPECT_NE(rows[4].inner.find("<td>– / –</td>"), std::string::npos) << rows[4].inner;
+  EXPECT_NE(rows[4].inner.find("<td class=\"modelled\">–</td><td class=\"job\">–</td><td>–</td>"),
             std::string::npos)
       << rows[4].inner;
   EXPECT_NE(html_.find("<b>Modelled clock</b> (one ml.c5.xlarge per host, FLOPS clock)"),
             std::string::npos);
 }
 
-TEST_F(HtmlReportTest, EveryChartHasTitleAxisLabelsLegendAndCaption) {
-  const std::vector<Element> figures = Find(html_, "<figure class=\"chart", "</figure>");
-  ASSERT_EQ(figures.size(), 8u);
-  const std::vector<std::string> ids = {
-      "accuracy-vs-time",   "accuracy-vs-samples", "throughput-vs-workers",
-      "efficiency-vs-workers", "time-split",       "modelled-step-time",
-      "bytes-per-step",     "modelled-throughput"};
-  for (size_t i = 0; i < ids.size(); ++i) {
-    SCOPED_TRACE(ids[i]);
-    const Element& f = figures[i];
-    EXPECT_EQ(f.attrs.at("data-chart"), ids[i]);
-    EXPECT_NE(f.inner.find("<h3>"), std::string::npos);
-    EXPECT_GE(Find(f.inner, "<text class=\"axis-label\"", "</text>").size(), 1u);
-    EXPECT_GE(Find(f.inner, "<text class=\"tick\"", "</text>").size(), 2u);
-    EXPECT_GE(Find(f.inner, "<li>", "</li>").size(), 1u);
-    const auto caption = Find(f.inner, "<figcaption", "</figcaption>");
-    ASSERT_EQ(caption.size(), 1u);
-    EXPECT_GT(caption[0].inner.size(), 60u);
+// Every data-row and data-run attribute inside `section`, unescaped.
+std::set<std::string> Named(const std::string& section, const std::string& attribute) {
+  static const std::regex kAny("data-(row|run)=\"([^\"]*)\"");
+  std::set<std::string> out;
+  for (auto it = std::sregex_iterator(section.begin(), section.end(), kAny);
+       it != std::sregex_iterator(); ++it) {
+    if ((*it)[1] == attribute) out.insert(testing::Unescape((*it)[2]));
   }
+  return out;
+}
+
+TEST_F(HtmlReportTest, EachGroupSectionHoldsOnlyItsOwnRowsAndRuns) {
+  const auto sections = GroupSections(html_);
+  ASSERT_EQ(sections.size(), 2u);
+  EXPECT_EQ(sections[0].first, "strategies");  // config order
+  EXPECT_EQ(sections[1].first, "ring sweep");
+  for (const auto& [group, section] : sections) {
+    SCOPED_TRACE(group);
+    std::set<std::string> rows, runs;
+    for (const CompareRow& row : result_.rows()) {
+      if (row.group() != group) continue;
+      rows.insert(row.name());
+      runs.insert(row.run_names().begin(), row.run_names().end());
+    }
+    EXPECT_EQ(Named(section, "row"), rows);
+    EXPECT_EQ(Named(section, "run"), runs);
+    EXPECT_EQ(Find(section, "<tr class=\"row\"", "</tr>").size(), rows.size());
+    EXPECT_EQ(SeriesOf(section, "job-time").size(), rows.size());
+    EXPECT_EQ(SeriesOf(section, "accuracy-vs-time").size(), runs.size());
+  }
+  // strategies: local-1w, ps-sync-4w (3 repeats), ps-async-4w.
+  EXPECT_EQ(SeriesOf(sections[0].second, "accuracy-vs-samples").size(), 5u);
+}
+
+TEST_F(HtmlReportTest, JobTimeHasOneBarPerRowSplitAsTheModelledJobWithItsCost) {
+  const std::vector<Element> bars = SeriesOf(html_, "job-time");
+  ASSERT_EQ(bars.size(), static_cast<size_t>(result_.rows_size()));
+  // ps-sync-4w, by hand from SampleCompare: 40.25 s of training at shares 0.3 / 0.1 / 0.6 after
+  // a download of a quarter of it, then a 0.5 s upload; 4 hosts at $0.72 an hour, a tenth idle.
+  const Element& sync = bars[1];
+  EXPECT_EQ(sync.attrs.at("data-row"), "ps-sync-4w");
+  const std::map<std::string, double> parts = Bars(sync);
+  ASSERT_EQ(parts.size(), 5u);
+  EXPECT_DOUBLE_EQ(parts.at("download"), 10.0625);
+  EXPECT_DOUBLE_EQ(parts.at("compute"), 40.25 * 0.3);
+  EXPECT_DOUBLE_EQ(parts.at("communication"), 40.25 * 0.1);
+  EXPECT_DOUBLE_EQ(parts.at("waiting"), 40.25 * 0.6);
+  EXPECT_DOUBLE_EQ(parts.at("upload"), 0.5);
+  const double cost = (10.0625 + 40.25 + 0.5) * 4 * 0.72 / 3600;
+  EXPECT_DOUBLE_EQ(std::stod(sync.attrs.at("data-cost-usd")), cost);
+  EXPECT_DOUBLE_EQ(std::stod(sync.attrs.at("data-idle-cost-usd")), cost / 10);
+  EXPECT_NE(sync.inner.find(absl::StrFormat(">$%.3f (idle $%.4f)</text>", cost, cost / 10)),
+            std::string::npos)
+      << sync.inner;
+  // local-1w: no waiting, nothing idle, and the end text says the cost alone.
+  EXPECT_EQ(Bars(bars[0]).at("waiting"), 0);
+  EXPECT_EQ(bars[0].inner.find("idle"), std::string::npos);
+  EXPECT_NE(html_.find("<b>Idle hosts:</b>"), std::string::npos);
+  // The ring row without a modelled clock: zeros, said in words.
+  for (const auto& [part, value] : Bars(bars[4])) EXPECT_EQ(value, 0) << part;
+  EXPECT_NE(bars[4].inner.find(">not modelled</text>"), std::string::npos);
+  EXPECT_NE(html_.find("1 row without a modelled job is marked"), std::string::npos);
+}
+
+TEST_F(HtmlReportTest, AccuracyAgainstJobTimeUsesTheModelledClockOrSaysItFellBack) {
+  // No evaluation has a modelled time: the wall time, said in the axis label and caption.
+  for (const Element& s : SeriesOf(html_, "accuracy-vs-job-time")) {
+    EXPECT_EQ(s.attrs.at("data-clock"), "wall");
+  }
+  EXPECT_NE(html_.find("these runs have no modelled clock"), std::string::npos);
+  EXPECT_NE(html_.find("<b>No modelled clock:</b>"), std::string::npos);
+
+  // Every evaluation of the strategies group on the modelled clock: that group draws it.
+  CompareResult modelled = result_;
+  for (RunResult& run : *modelled.mutable_runs()) {
+    if (run.config().name().rfind("ring", 0) == 0) continue;
+    for (EvalPoint& e : *run.mutable_evals()) e.set_modelled_seconds(5 + 2 * e.wall_seconds());
+  }
+  const std::string html = RenderCompareReport(modelled);
+  const auto sections = GroupSections(html);
+  ASSERT_EQ(sections.size(), 2u);
+  const std::vector<Element> series = SeriesOf(sections[0].second, "accuracy-vs-job-time");
+  ASSERT_EQ(series.size(), 5u);
+  for (const Element& s : series) {
+    SCOPED_TRACE(s.attrs.at("data-run"));
+    EXPECT_EQ(s.attrs.at("data-clock"), "modelled");
+    const RunResult* run = nullptr;
+    for (const RunResult& r : modelled.runs()) {
+      if (r.config().name() == s.attrs.at("data-run")) run = &r;
+    }
+    ASSERT_NE(run, nullptr);
+    const auto points = Points(s);
+    ASSERT_EQ(points.size(), static_cast<size_t>(run->evals_size()));
+    for (int i = 0; i < run->evals_size(); ++i) {
+      EXPECT_EQ(points[i].first, 5 + 2 * run->evals(i).wall_seconds());
+      EXPECT_EQ(points[i].second, run->evals(i).test_accuracy());
+    }
+  }
+  EXPECT_NE(sections[0].second.find("modelled job time, download included (s)"), std::string::npos);
+  for (const Element& s : SeriesOf(sections[1].second, "accuracy-vs-job-time")) {
+    EXPECT_EQ(s.attrs.at("data-clock"), "wall");  // ring sweep: still none
+  }
+}
+
+TEST_F(HtmlReportTest, ClaimsAndFindingsSitInTheirGroupsSection) {
+  CompareResult result = result_;
+  ClaimCheck* check = result.add_claims();  // group from its run's row
+  check->mutable_claim()->set_measure(Claim::SPEEDUP);
+  check->mutable_claim()->set_run("ps-async-4w");
+  check->mutable_claim()->set_other("ps-sync-4w");
+  check->set_modelled(3.75);
+  check->set_measured(1.25);
+  check->set_holds(true);
+  check->set_summary("workshop: \"faster\" (4x); here: 3.8x modelled, 1.2x measured");
+  ClaimCheck* named = result.add_claims();  // its own group
+  *named = *check;
+  named->mutable_claim()->set_group("ring sweep");
+  named->set_holds(false);
+  result.add_findings("strategies: highest final test accuracy local-1w.");
+  result.add_findings("ring sweep: fastest ring-2w.");
+  result.add_findings("across everything: a sentence of no group.");
+  const std::string html = RenderCompareReport(result);
+  const auto sections = GroupSections(html);
+  ASSERT_EQ(sections.size(), 2u);
+  const auto claims = Find(sections[0].second, "<li class=\"claim", "</li>");
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_EQ(claims[0].attrs.at("class"), "claim holds");
+  EXPECT_EQ(claims[0].attrs.at("data-measure"), "SPEEDUP");
+  EXPECT_EQ(claims[0].attrs.at("data-run"), "ps-async-4w");
+  EXPECT_EQ(claims[0].attrs.at("data-other"), "ps-sync-4w");
+  EXPECT_EQ(std::stod(claims[0].attrs.at("data-modelled")), 3.75);
+  EXPECT_EQ(std::stod(claims[0].attrs.at("data-measured")), 1.25);
+  EXPECT_NE(claims[0].inner.find("workshop: &quot;faster&quot; (4x); here: 3.8x modelled"),
+            std::string::npos);
+  // The claims come first in their section, before the findings and the table.
+  EXPECT_LT(sections[0].second.find("<ul class=\"claims\">"),
+            sections[0].second.find("<div class=\"findings\">"));
+  EXPECT_LT(sections[0].second.find("<div class=\"findings\">"),
+            sections[0].second.find("<table class=\"results\""));
+  const auto ring_claims = Find(sections[1].second, "<li class=\"claim", "</li>");
+  ASSERT_EQ(ring_claims.size(), 1u);
+  EXPECT_EQ(ring_claims[0].attrs.at("data-holds"), "false");
+  // Findings lose their group's prefix in its section; the sentence of no group sits above.
+  EXPECT_NE(sections[0].second.find("<li>Highest final test accuracy local-1w.</li>"),
+            std::string::npos);
+  EXPECT_EQ(sections[0].second.find("ring-2w."), std::string::npos);
+  EXPECT_NE(sections[1].second.find("<li>Fastest ring-2w.</li>"), std::string::npos);
+  const auto across = Find(html, "<section class=\"across\"", "</section>");
+  ASSERT_EQ(across.size(), 1u);
+  EXPECT_NE(across[0].inner.find("across everything: a sentence of no group."), std::string::npos);
+}
+
+TEST_F(HtmlReportTest, RowsShowFinalAndBestAccuracyAndWhyTheFinalIsLower) {
+  CompareResult result = result_;
+  for (CompareRow& row : *result.mutable_rows()) {
+    *row.mutable_best_test_accuracy() = row.final_test_accuracy();
+  }
+  CompareRow& async = *result.mutable_rows(2);
+  async.mutable_best_test_accuracy()->set_median(async.final_test_accuracy().median() + 0.021);
+  // Its run: sharded, label-grouped objects, asynchronous; its best evaluation the fifth.
+  RunResult& run = *result.mutable_runs(4);
+  ASSERT_EQ(run.config().name(), "ps-async-4w");
+  run.mutable_config()->mutable_data()->set_distribution(DataConfig::SHARDED_BY_KEY);
+  run.mutable_config()->mutable_data()->set_grouping(DataConfig::BY_LABEL);
+  run.mutable_config()->mutable_parameter_server()->set_mode(ParameterServerStrategy::ASYNC);
+  run.mutable_evals(4)->set_test_accuracy(0.97);
+  const std::string html = RenderCompareReport(result);
+  const auto notes = Find(html, "<ul class=\"best-notes\"", "</ul>");
+  ASSERT_EQ(notes.size(), 1u);
+  const auto items = Find(notes[0].inner, "<li", "</li>");
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].attrs.at("data-row"), "ps-async-4w");
+  EXPECT_NE(items[0].inner.find(absl::StrFormat(
+                "final is 2.1 points below its best: 97.0%% at step 250 against %.1f%% at the "
+                "last evaluation (step 500); the last updates were applied, on arrival, by "
+                "workers that each saw only their own shard (SHARDED_BY_KEY, objects grouped "
+                "by label)",
+                100 * run.evals(9).test_accuracy())),
+            std::string::npos)
+      << items[0].inner;
+  // Its best cell is marked, the others' are not; both accuracies are in every row.
+  for (const Element& tr : Find(html, "<tr class=\"row\"", "</tr>")) {
+    const auto best = Find(tr.inner, "<td class=\"best\"", "</td>");
+    ASSERT_EQ(best.size(), 1u);
+    const bool marked = best[0].inner.find("best-gap") != std::string::npos;
+    EXPECT_EQ(marked, tr.attrs.at("data-row") == "ps-async-4w") << tr.attrs.at("data-row");
+  }
+}
+
+TEST_F(HtmlReportTest, DataSummaryDrawsEachHostsLabelsAndSaysWhichIsIdle) {
+  CompareResult result = result_;
+  RunResult& run = *result.mutable_runs(4);  // ps-async-4w
+  DataSummary& data = *run.mutable_data();
+  data.set_distribution("SHARDED_BY_KEY");
+  data.set_grouping("BY_LABEL");
+  data.set_mean_object_label_entropy(0.25);
+  for (int k = 0; k < 5; ++k) data.add_object_sizes(1200);
+  for (int h = 0; h < 4; ++h) {
+    HostData& host = *data.add_hosts();
+    host.set_host(h);
+    host.set_name(absl::StrCat("algo-", h + 1));
+    host.set_idle(h == 3);
+    if (h == 3) continue;
+    host.add_objects(h);
+    if (h == 0) host.add_objects(3);
+    for (int label = 0; label < 10; ++label) {
+      host.add_label_counts(label / 2 == h || (h == 0 && label / 2 == 3) ? 600 : 0);
+    }
+    host.set_examples(h == 0 ? 2400 : 1200);
+  }
+  const std::string html = RenderCompareReport(result);
+  const auto sections = GroupSections(html);
+  ASSERT_EQ(sections.size(), 2u);
+  EXPECT_EQ(sections[1].second.find("data-summary"), std::string::npos);  // ring sweep: no data
+  const std::string& section = sections[0].second;
+  const auto cards = Find(section, "<div class=\"data-run\"", "</table>");
+  ASSERT_EQ(cards.size(), 1u);
+  EXPECT_EQ(cards[0].attrs.at("data-row"), "ps-async-4w");
+  EXPECT_EQ(std::stod(cards[0].attrs.at("data-entropy")), 0.25);
+  const auto histograms = SeriesOf(section, "label-histogram");
+  ASSERT_EQ(histograms.size(), 3u);  // the idle host has none
+  for (int h = 0; h < 3; ++h) {
+    const HostData& host = data.hosts(h);
+    EXPECT_EQ(histograms[h].attrs.at("data-host"), host.name());
+    EXPECT_EQ(histograms[h].attrs.at("data-run"), "ps-async-4w");
+    const std::map<std::string, double> bars = Bars(histograms[h]);
+    ASSERT_EQ(bars.size(), 10u);
+    for (int label = 0; label < 10; ++label) {
+      EXPECT_EQ(bars.at(absl::StrCat(label)), host.label_counts(label)) << host.name() << label;
+    }
+  }
+  const auto hosts = Find(section, "<tr data-host", "</tr>");
+  ASSERT_EQ(hosts.size(), 4u);
+  EXPECT_EQ(hosts[0].attrs.at("data-objects"), "2");
+  EXPECT_EQ(hosts[0].attrs.at("data-examples"), "2400");
+  EXPECT_EQ(hosts[3].attrs.at("data-idle"), "true");
+  EXPECT_NE(hosts[3].inner.find("idle: started and billed, nothing to train on"),
+            std::string::npos);
+  EXPECT_NE(section.find("SHARDED_BY_KEY, 5 objects grouped by label"), std::string::npos);
+}
+
+TEST_F(HtmlReportTest, EveryChartHasTitleAxisLabelsLegendAndCaption) {
+  // Both groups run at two worker counts: each has the workers charts too.
+  const std::vector<std::string> ids = {
+      "accuracy-vs-job-time", "accuracy-vs-time",      "job-time",
+      "accuracy-vs-samples",  "throughput-vs-workers", "efficiency-vs-workers"};
+  const auto sections = GroupSections(html_);
+  ASSERT_EQ(sections.size(), 2u);
+  for (const auto& [group, section] : sections) {
+    const std::vector<Element> figures = Find(section, "<figure class=\"chart", "</figure>");
+    ASSERT_EQ(figures.size(), ids.size()) << group;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      SCOPED_TRACE(group + " " + ids[i]);
+      const Element& f = figures[i];
+      EXPECT_EQ(f.attrs.at("data-chart"), ids[i]);
+      EXPECT_NE(f.inner.find("<h3>"), std::string::npos);
+      EXPECT_GE(Find(f.inner, "<text class=\"axis-label\"", "</text>").size(), 1u);
+      EXPECT_GE(Find(f.inner, "<text class=\"tick\"", "</text>").size(), 2u);
+      EXPECT_GE(Find(f.inner, "<li>", "</li>").size(), 1u);
+      const auto caption = Find(f.inner, "<figcaption", "</figcaption>");
+      ASSERT_EQ(caption.size(), 1u);
+      EXPECT_GT(caption[0].inner.size(), 60u);
+    }
+  }
+  EXPECT_EQ(Find(html_, "<figure class=\"chart", "</figure>").size(), 2 * ids.size());
 }
 
 TEST_F(HtmlReportTest, TableHasOneRowPerCompareRowWithItsAccuracy) {
@@ -538,9 +691,9 @@ TEST_F(HtmlReportTest, TableHasOneRowPerCompareRowWithItsAccuracy) {
   EXPECT_NE(html_.find("2 of 3 reached"), std::string::npos);
   EXPECT_NE(html_.find("2.71 / 7"), std::string::npos);  // async staleness
   // Groups as headings, the target and the scaling mode stated.
-  EXPECT_NE(html_.find("<tr class=\"group\"><th colspan=\"17\">strategies</th>"),
+  EXPECT_NE(html_.find("<section class=\"group\" data-group=\"strategies\"><h2>strategies</h2>"),
             std::string::npos);
-  EXPECT_NE(html_.find("<tr class=\"group\"><th colspan=\"17\">ring sweep</th>"),
+  EXPECT_NE(html_.find("<section class=\"group\" data-group=\"ring sweep\"><h2>ring sweep</h2>"),
             std::string::npos);
   EXPECT_NE(html_.find("Target test accuracy 90.0%"), std::string::npos);
   EXPECT_NE(html_.find("Scaling: weak"), std::string::npos);
@@ -573,22 +726,23 @@ TEST(HtmlReportEdgeTest, OneRunWithoutEvalsSameWorkersZeroValuesLongName) {
   CompareRow* row = AddRow(&result, long_name, "", *run);
   row->add_run_names(long_name);
   const std::string html = RenderCompareReport(result);
-  for (const char* chart : {"accuracy-vs-time", "accuracy-vs-samples", "throughput-vs-workers",
-                            "efficiency-vs-workers", "time-split", "modelled-step-time",
-                            "bytes-per-step"}) {
+  for (const char* chart :
+       {"accuracy-vs-job-time", "accuracy-vs-time", "accuracy-vs-samples", "job-time"}) {
     SCOPED_TRACE(chart);
     const auto series = SeriesOf(html, chart);
     ASSERT_EQ(series.size(), 1u);
   }
-  EXPECT_EQ(SeriesOf(html, "modelled-throughput").size(), 2u);  // measured and modelled
+  // One worker count: no workers charts.
+  EXPECT_TRUE(SeriesOf(html, "throughput-vs-workers").empty());
+  EXPECT_TRUE(SeriesOf(html, "efficiency-vs-workers").empty());
   EXPECT_TRUE(Points(SeriesOf(html, "accuracy-vs-time")[0]).empty());
-  const auto throughput = Points(SeriesOf(html, "throughput-vs-workers")[0]);
-  ASSERT_EQ(throughput.size(), 1u);
-  EXPECT_EQ(throughput[0], std::make_pair(1.0, 0.0));
+  EXPECT_EQ(Bars(SeriesOf(html, "job-time")[0]).at("download"), 0);
+  EXPECT_NE(html.find(">not modelled</text>"), std::string::npos);
   EXPECT_NE(html.find("no run was evaluated"), std::string::npos);
   EXPECT_NE(html.find("(no evaluations)"), std::string::npos);
   EXPECT_NE(html.find("not reached"), std::string::npos);
-  EXPECT_EQ(html.find("<tr class=\"group\""), std::string::npos);  // no group, no heading
+  EXPECT_NE(html.find("<section class=\"group\" data-group=\"\"><h2>Runs</h2>"),
+            std::string::npos);  // no group: one section
   EXPECT_NE(html.find(absl::StrCat(std::string(21, 'x'), "…")), std::string::npos);
   EXPECT_FALSE(HasNonFinite(html));
 }
