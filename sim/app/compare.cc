@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
 #include "kernels/model.h"
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
@@ -262,6 +265,40 @@ absl::Status WriteCompareFiles(const CompareResult& result, const std::string& o
 
 }  // namespace
 
+namespace {
+
+// Rows, claims and findings of `result`, whose runs are all there.
+void Conclude(const std::vector<config::CompareEntry>& entries, CompareResult* result) {
+  FillRows(entries, result);
+  result->clear_claims();
+  for (ClaimCheck& check : report::CheckClaims(*result)) *result->add_claims() = std::move(check);
+  result->clear_findings();
+  for (std::string& finding : report::Findings(*result)) result->add_findings(std::move(finding));
+}
+
+}  // namespace
+
+absl::StatusOr<CompareResult> ReportCompare(const std::string& path, std::string* out_dir) {
+  std::filesystem::path file(path);
+  if (std::filesystem::is_directory(file)) file /= "compare.json";
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(file.string(), ": no compare.json there"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  CompareResult result;
+  if (!google::protobuf::util::JsonStringToMessage(text.str(), &result).ok()) {
+    return absl::DataLossError(absl::StrCat(file.string(), ": not a compare.json (CompareResult)"));
+  }
+  DS_ASSIGN_OR_RETURN(std::vector<config::CompareEntry> entries,
+                      config::ExpandCompare(result.config(), file.string()));
+  Conclude(entries, &result);
+  *out_dir = file.parent_path().string();
+  DS_RETURN_IF_ERROR(WriteCompareFiles(result, *out_dir));
+  return result;
+}
+
 absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
                                          const std::vector<config::CompareEntry>& entries,
                                          const CompareOptions& options) {
@@ -288,9 +325,7 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
       ++done;
     }
   }
-  FillRows(entries, &result);
-  for (ClaimCheck& check : report::CheckClaims(result)) *result.add_claims() = std::move(check);
-  for (std::string& finding : report::Findings(result)) result.add_findings(std::move(finding));
+  Conclude(entries, &result);
   result.set_wall_seconds(clock.Seconds());
   DS_RETURN_IF_ERROR(WriteCompareFiles(result, options.out_dir));
   return result;

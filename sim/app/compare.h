@@ -39,6 +39,13 @@ absl::StatusOr<CompareResult> RunCompare(const CompareConfig& config,
 // order, `repeats` runs each). Exposed for tests.
 void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* result);
 
+// `distsim report`: reads the compare.json at `path` (or in the folder `path`), recomputes its
+// rows, claims and findings from its runs with this version's code, and rewrites compare.json,
+// compare.csv and report.html beside it. Nothing is trained. NotFound for a missing file;
+// DataLoss (exit 65) for one that is not a CompareResult; InvalidArgument when its config no
+// longer expands.
+absl::StatusOr<CompareResult> ReportCompare(const std::string& path, std::string* out_dir);
+
 // A rough estimate of a comparison's run time in seconds (model FLOPs per sample times samples,
 // at a conservative speed for this machine, plus start-up per run; each entry times its repeats),
 // for the warning before a

@@ -47,6 +47,7 @@ struct Subcommands {
   CLI::App* server = nullptr;
   CLI::App* predict = nullptr;
   CLI::App* check = nullptr;
+  CLI::App* report = nullptr;
 };
 
 CLI::App* AddRun(CLI::App* app, distsim::cli::RunFlags* flags) {
@@ -72,6 +73,17 @@ CLI::App* AddCompare(CLI::App* app, distsim::cli::RunFlags* flags) {
                       "Results folder (default: output_dir, else out/)");
   compare->add_flag("-q,--quiet", flags->quiet, "No progress lines");
   return compare;
+}
+
+CLI::App* AddReport(CLI::App* app, distsim::cli::RunFlags* flags) {
+  CLI::App* report = app->add_subcommand(
+      "report",
+      "Re-render an earlier comparison: recompute its rows, claims and findings from the runs "
+      "in its compare.json and rewrite compare.json, compare.csv and report.html beside it. "
+      "Trains nothing. Example: distsim report out/workshop");
+  report->add_option("path", flags->config_path, "compare.json, or the folder holding it")
+      ->required();
+  return report;
 }
 
 CLI::App* AddPlan(CLI::App* app, distsim::cli::RunFlags* flags) {
@@ -254,6 +266,7 @@ Subcommands AddSubcommands(CLI::App* app, Options* o) {
   c.server = AddRole(app, "server", "One parameter-server shard of a distributed run", o);
   c.predict = AddPredict(app, o);
   c.check = AddCheck(app, &o->flags);
+  c.report = AddReport(app, &o->flags);
   return c;
 }
 
@@ -266,6 +279,8 @@ int Dispatch(const Subcommands& c, const Options& o) {
     status = distsim::cli::CheckCommand(o.flags);
   } else if (c.compare->parsed()) {
     status = distsim::cli::CompareCommand(o.flags);
+  } else if (c.report->parsed()) {
+    status = distsim::cli::ReportCommand(o.flags.config_path);
   } else if (c.predict->parsed()) {
     status = distsim::cli::PredictCommand(o.flags, o.predict);
   } else if (c.plan->parsed()) {

@@ -80,6 +80,13 @@ std::string DataDirFor(const RunConfig& config, const RunFlags& flags) {
   return ec ? dir : absolute.lexically_normal().string();
 }
 
+// A comparison's table (claims included) and its findings, on stdout.
+void PrintCompare(const CompareResult& result) {
+  std::printf("\n%s", report::FormatCompareTable(result).c_str());
+  if (result.findings_size() > 0) std::printf("\nwhat the numbers show:\n");
+  for (const std::string& finding : result.findings()) std::printf("  - %s\n", finding.c_str());
+}
+
 // The distributed run's step split, bytes per step and staleness.
 void PrintExchange(const RunResult& r) {
   if (r.worker_stats_size() == 0) return;
@@ -263,12 +270,19 @@ absl::Status CompareCommand(const RunFlags& flags) {
                  estimate > 600 ? " (long: shorten train.steps or epochs for a quick look)" : "");
   }
   DS_ASSIGN_OR_RETURN(CompareResult result, app::RunCompare(compare, entries, options));
-  std::printf("\n%s", report::FormatCompareTable(result).c_str());
-  if (result.findings_size() > 0) std::printf("\nwhat the numbers show:\n");
-  for (const std::string& finding : result.findings()) std::printf("  - %s\n", finding.c_str());
+  PrintCompare(result);
   std::printf("took %s; wrote %s/compare.json, compare.csv and report.html\n",
               report::Progress::FormatDuration(result.wall_seconds()).c_str(),
               options.out_dir.c_str());
+  return absl::OkStatus();
+}
+
+absl::Status ReportCommand(const std::string& path) {
+  std::string out_dir;
+  DS_ASSIGN_OR_RETURN(CompareResult result, app::ReportCompare(path, &out_dir));
+  PrintCompare(result);
+  std::printf("wrote %s/compare.json, compare.csv and report.html (%d runs, none trained again)\n",
+              out_dir.c_str(), result.runs_size());
   return absl::OkStatus();
 }
 

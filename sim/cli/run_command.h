@@ -35,6 +35,10 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
 // out/<name>/compare.json, compare.csv and report.html.
 absl::Status CompareCommand(const RunFlags& flags);
 
+// `distsim report PATH`: re-renders an earlier comparison (its compare.json, or the folder
+// holding it) with this version's rows, claims, findings, table and report; trains nothing.
+absl::Status ReportCommand(const std::string& path);
+
 // `distsim predict`: calibrates the cost model on a short run (a PredictConfig, or a RunConfig
 // used as the calibration), prints and writes the predictions at scale and the held-out checks.
 struct PredictFlags {

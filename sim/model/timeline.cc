@@ -171,10 +171,12 @@ class Replay {
         n_(steps.size()),
         nics_(HostCount(spec), spec.net),
         ssp_(spec.kind == TimelineSpec::kPsSsp),
+        shared_(spec.global_steps > 0),
+        pending_(n_),
         next_(n_, 0),
         push_done_(n_) {
     tl_ = StartTimeline(steps);
-    tl_.order = kOrderReplayed;
+    tl_.order = shared_ ? kOrderShared : kOrderReplayed;
     // A worker is first ready at its start; until then it waits.
     for (size_t w = 0; w < spec.worker_start_s.size() && w < n_; ++w) {
       tl_.worker_end_s[w] = spec.worker_start_s[w];
@@ -183,9 +185,11 @@ class Replay {
   }
 
   absl::StatusOr<Timeline> Run() {
+    uint64_t pushes = 0;
     for (;;) {
+      if (shared_ && pushes == spec_.global_steps) break;
       bool any_left = false;
-      const size_t w = NextWorker(&any_left);
+      const size_t w = shared_ ? NextInModelledOrder(&any_left) : NextWorker(&any_left);
       if (!any_left) break;
       if (w == n_) {
         // Cannot happen: the worker with the fewest pushes is never held back.
@@ -195,10 +199,16 @@ class Replay {
         Pull(w);
       } else {
         Push(w);
+        ++pushes;
       }
       ++next_[w];
     }
-    for (size_t w = 0; w < n_; ++w) tl_.worker_step_end_s[w] = push_done_[w];
+    for (size_t w = 0; w < n_; ++w) {
+      tl_.worker_step_end_s[w] = push_done_[w];
+      tl_.worker_steps[w] = push_done_[w].size();
+      // A shared run ends at its last push: a step begun before it is not finished.
+      if (shared_ && !push_done_[w].empty()) tl_.worker_end_s[w] = push_done_[w].back();
+    }
     Finish(&tl_);
     return tl_;
   }
@@ -216,13 +226,43 @@ class Replay {
     return ssp_ && c > spec_.staleness ? c - spec_.staleness : 0;  // 0: none
   }
 
+  bool Lost(size_t w) const { return w < spec_.worker_lost.size() && spec_.worker_lost[w]; }
+
+  // Whether worker v makes push number `need` at all: in a shared run every live worker goes on
+  // until the end; otherwise (and a lost worker) only its recorded steps.
+  bool Makes(size_t v, size_t need) const {
+    return (shared_ && !Lost(v) && !steps_[v].empty()) || steps_[v].size() >= need;
+  }
+
+  // The record worker w's step c (0-based) costs: its own, then its records again in turn.
+  const StepRecord& Record(size_t w, size_t c) const { return steps_[w][c % steps_[w].size()]; }
+
+  // Whether worker w has events left.
+  bool HasEvents(size_t w) const {
+    if (steps_[w].empty()) return false;
+    return (shared_ && !Lost(w)) || next_[w] < 2 * steps_[w].size();
+  }
+
   bool Blocked(size_t w, size_t c) const {
     const size_t need = NeededPush(c);
     if (need == 0) return false;
     for (size_t v = 0; v < n_; ++v) {
-      if (v != w && steps_[v].size() >= need && push_done_[v].size() < need) return true;
+      if (v != w && Makes(v, need) && push_done_[v].size() < need) return true;
     }
     return false;
+  }
+
+  // Shared runs: the worker whose next event is earliest on the modelled clock (ties: the lower
+  // worker), an SSP pull held back by the bound waiting its turn.
+  size_t NextInModelledOrder(bool* any_left) const {
+    size_t best = n_;
+    for (size_t w = 0; w < n_; ++w) {
+      if (!HasEvents(w)) continue;
+      *any_left = true;
+      if (next_[w] % 2 == 0 && Blocked(w, next_[w] / 2)) continue;
+      if (best == n_ || tl_.worker_end_s[w] < tl_.worker_end_s[best]) best = w;
+    }
+    return best;
   }
 
   // The earliest (real time, worker) among each worker's next event; a worker's own events
@@ -251,15 +291,14 @@ class Replay {
   void Pull(size_t w) {
     std::vector<double>& t = tl_.worker_end_s;  // when each worker is next ready
     const size_t c = next_[w] / 2;              // the worker's clock, 0-based
-    const StepRecord& r = steps_[w][c];
+    const StepRecord& r = Record(w, c);
     const int host = spec_.worker_host[w];
     double ready = t[w];
     if (const size_t need = NeededPush(c); need > 0) {
       for (size_t v = 0; v < n_; ++v) {
-        if (v != w && steps_[v].size() >= need) ready = std::max(ready, push_done_[v][need - 1]);
+        if (v != w && Makes(v, need)) ready = std::max(ready, push_done_[v][need - 1]);
       }
     }
-    tl_.waiting_s += ready - t[w];
     double done = ready;
     for (size_t j = 0; j < spec_.server_host.size(); ++j) {
       if (spec_.shard_bytes[j] <= 0) continue;
@@ -267,8 +306,8 @@ class Replay {
       const double asked = ready + (spec_.server_host[j] != host ? spec_.net.alpha_s : 0);
       done = std::max(done, nics_.Send(asked, spec_.server_host[j], host, spec_.shard_bytes[j]));
     }
-    tl_.communication_s += done - ready;
-    tl_.compute_s += StepCompute(r);
+    // Counted once the step's push is done (a shared run may end before it is).
+    pending_[w] = {ready - t[w], done - ready, StepCompute(r)};
     t[w] = done + StepCompute(r);
   }
 
@@ -283,7 +322,10 @@ class Replay {
       done =
           std::max(done, nics_.Send(t[w], host, spec_.server_host[j], spec_.shard_bytes[j]) + ack);
     }
-    tl_.communication_s += done - t[w];
+    tl_.waiting_s += pending_[w].waiting;
+    tl_.communication_s += pending_[w].communication + done - t[w];
+    tl_.compute_s += pending_[w].compute;
+    pending_[w] = {};
     t[w] = done;
     push_done_[w].push_back(done);
   }
@@ -293,7 +335,13 @@ class Replay {
   const size_t n_;
   Nics nics_;
   const bool ssp_;
+  const bool shared_;  // spec.global_steps > 0
   Timeline tl_;
+  // The parts of each worker's pulled step, added to the totals when its push is done.
+  struct Pending {
+    double waiting = 0, communication = 0, compute = 0;
+  };
+  std::vector<Pending> pending_;
   std::vector<size_t> next_;                    // event 2i: pull of step i + 1; 2i + 1: push
   std::vector<std::vector<double>> push_done_;  // modelled time of each worker's pushes
 };

@@ -29,6 +29,8 @@ inline constexpr char kOrderBackToBack[] = "back to back";
 inline constexpr char kOrderLockstep[] = "lockstep";
 inline constexpr char kOrderReplayed[] =
     "replayed in the order the servers really received the pushes";
+inline constexpr char kOrderShared[] =
+    "replayed at each worker's modelled pace up to the shared global step";
 
 struct TimelineSpec {
   enum Kind { kLocal, kRing, kPsSync, kPsAsync, kPsSsp };
@@ -44,6 +46,12 @@ struct TimelineSpec {
   // Either way the wait counts as the worker's waiting. (TensorFlow would also let the early
   // workers take more of a shared global step; the replay keeps each worker's real steps.)
   std::vector<double> worker_start_s;
+  // kPsAsync, kPsSsp: TensorFlow's shared global step. 0: each worker does the steps it recorded,
+  // in the real order. N > 0: the run ends when the servers have applied N pushes in all, on the
+  // modelled clock; each live worker steps at its modelled pace, taking its recorded steps in
+  // turn again once they run out (a lost worker stops after its own), and events go in modelled
+  // order. Then a worker the modelled cluster makes faster does more of the steps, as it would.
+  uint64_t global_steps = 0;
   Network net;
 };
 

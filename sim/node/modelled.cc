@@ -89,6 +89,8 @@ model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& 
         spec.kind = model::TimelineSpec::kPsAsync;
         break;
     }
+    // TensorFlow's shared step: the modelled run ends at the servers' N-th update.
+    spec.global_steps = LengthOf(config, 1).global_steps;
   } else {
     spec.kind = model::TimelineSpec::kLocal;
   }
@@ -217,11 +219,13 @@ std::vector<StepRecord> ModelledTrackSteps(const model::TimelineSpec& spec,
   const bool lockstep = spec.kind == model::TimelineSpec::kRing ||
                         spec.kind == model::TimelineSpec::kPsSync;
   double start = 0;
-  for (size_t i = 0; i < ends.size() && i < records[w].size(); ++i) {
-    const StepRecord& real = records[w][i];
+  // A shared global step may give a worker more modelled steps than it recorded: its records
+  // are taken again in turn, as the timeline did.
+  for (size_t i = 0; i < ends.size() && !records[w].empty(); ++i) {
+    const StepRecord& real = records[w][i % records[w].size()];
     const double compute = real.model_compute_s() + real.model_pause_s();
     StepRecord r;
-    r.set_step(real.step());
+    r.set_step(i + 1);
     r.set_end_s(ends[i]);
     r.set_step_s(ends[i] - start);
     r.set_compute_s(compute);

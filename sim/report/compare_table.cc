@@ -25,7 +25,6 @@ std::string HumanBytes(double b) {
 std::string Percent(double x) { return absl::StrFormat("%.0f", 100 * x); }
 
 // "%g" without an exponent for the usual figures: 0.1, 25, 1000.
-std::string Short(double v) { return absl::StrFormat("%g", v); }
 
 void AddUnique(std::vector<std::string>* v, const std::string& s) {
   if (std::find(v->begin(), v->end(), s) == v->end()) v->push_back(s);
@@ -339,13 +338,7 @@ std::string ClusterFootnotes(const CompareResult& result, const TableFacts& f) {
       absl::StrAppend(&out, "train s: first step to last; job s: download + training + upload",
                       f.cost ? "; cost: every host for the whole job, on-demand price" : "", "\n");
     }
-    for (const CompareRow& r : result.rows()) {
-      const double idle = r.modelled_idle_cost_usd().median();
-      if (idle <= 0) continue;
-      absl::StrAppendFormat(&out,
-                            "idle hosts: %s paid $%.4f of its $%.4f for hosts with nothing to do\n",
-                            r.name(), idle, r.modelled_cost_usd().median());
-    }
+    absl::StrAppend(&out, IdleHostsText(result));
   }
   if (f.networks.size() == 1) {
     absl::StrAppend(&out, "network: ", f.networks[0], "\n");

@@ -60,7 +60,7 @@ Bar JobBar(const CompareResult& result, const CompareRow& row, int* unmodelled) 
                                             FormatPercent(total > 0 ? parts[i] / total : 0, 1))});
   }
   bar.end_text = cost > 0 ? Usd(cost) : FormatSeconds(total);
-  if (idle > 0) absl::StrAppend(&bar.end_text, " (idle ", Usd(idle), ")");
+  if (IdleWorthSaying(row)) absl::StrAppend(&bar.end_text, " (idle ", Usd(idle), ")");
   return bar;
 }
 

@@ -171,7 +171,7 @@ std::string JobCells(const CompareRow& row, int repeats, bool cost_column) {
   if (usd <= 0) return absl::StrCat(out, "–</td>");
   const int decimals = usd >= 1 ? 2 : usd >= 0.01 ? 3 : 4;
   absl::StrAppend(&out, "$", Number(usd, decimals));
-  if (row.modelled_idle_cost_usd().median() > 0) {
+  if (IdleWorthSaying(row)) {
     absl::StrAppend(&out, "<span class=\"spread missed\">$",
                     Number(row.modelled_idle_cost_usd().median(), decimals), " idle</span>");
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -40,11 +41,13 @@ std::string RunLengthText(const CompareResult& result, const CompareRow& row) {
   const RunResult* run = FirstRunOf(result, row);
   if (run != nullptr) {
     const TrainConfig& train = run->config().train();
+    // One process has no "per worker".
+    const char* per = run->config().has_local() ? "" : "/worker";
     switch (train.length_case()) {
       case TrainConfig::kEpochs:
-        return absl::StrFormat("%g epoch%s/worker", train.epochs(), train.epochs() == 1 ? "" : "s");
+        return absl::StrFormat("%g epoch%s%s", train.epochs(), train.epochs() == 1 ? "" : "s", per);
       case TrainConfig::kSteps:
-        return absl::StrCat(train.steps(), " steps/worker");
+        return absl::StrCat(train.steps(), " steps", per);
       case TrainConfig::kGlobalSteps:
         return absl::StrCat(train.global_steps(), " global steps");
       default:
@@ -52,6 +55,10 @@ std::string RunLengthText(const CompareResult& result, const CompareRow& row) {
     }
   }
   return row.run_length();
+}
+
+bool IdleWorthSaying(const CompareRow& row) {
+  return row.modelled_idle_cost_usd().median() > 0.01 * row.modelled_cost_usd().median();
 }
 
 bool BestAboveFinal(const CompareRow& row) {
@@ -154,6 +161,37 @@ std::string Rate(double per_second) {
 
 std::string Secs(double seconds) {
   return seconds >= 100 ? absl::StrFormat("%.0f s", seconds) : absl::StrFormat("%.1f s", seconds);
+}
+
+// The runs that paid for hosts with nothing to do (waiting for the slowest download or the
+// chief's upload, or idle all along): a line each, or one line for more than three.
+std::string IdleHostsText(const CompareResult& result) {
+  std::vector<const CompareRow*> rows;
+  double lowest = 1, highest = 0;
+  const CompareRow* most = nullptr;
+  for (const CompareRow& r : result.rows()) {
+    const double idle = r.modelled_idle_cost_usd().median();
+    if (!IdleWorthSaying(r)) continue;
+    rows.push_back(&r);
+    const double share = idle / r.modelled_cost_usd().median();
+    lowest = std::min(lowest, share);
+    if (share > highest) most = &r;
+    highest = std::max(highest, share);
+  }
+  std::string out;
+  if (rows.size() > 3) {
+    return absl::StrFormat(
+        "idle hosts: %d runs paid %.0f-%.0f%% of their bill for hosts with nothing to do (the "
+        "most: %s)\n",
+        rows.size(), 100 * lowest, 100 * highest, most->name());
+  }
+  for (const CompareRow* r : rows) {
+    absl::StrAppendFormat(&out,
+                          "idle hosts: %s paid $%.4f of its $%.4f for hosts with nothing to do\n",
+                          r->name(), r->modelled_idle_cost_usd().median(),
+                          r->modelled_cost_usd().median());
+  }
+  return out;
 }
 
 }  // namespace distsim::report

@@ -32,6 +32,14 @@ std::string RunLengthText(const CompareResult& result, const CompareRow& row);
 // Whether the row's best test accuracy exceeds its final one by 0.5 points or more (medians).
 bool BestAboveFinal(const CompareRow& row);
 
+// Whether the idle hosts' share of a row's bill is worth showing: over a hundredth of it (hosts
+// always wait a little, for the slowest download and the chief's upload).
+bool IdleWorthSaying(const CompareRow& row);
+
+// The table's footnote on the runs whose idle hosts are worth saying: a line each, or one line
+// for more than three.
+std::string IdleHostsText(const CompareResult& result);
+
 // Why the final accuracy of `row` is below its best, from what the data says (empty unless
 // BestAboveFinal): the points between the medians, where the first repeat's best evaluation was,
 // and the cause the run's set-up points to: every update from one worker's own shard of

@@ -208,6 +208,18 @@ claims { group: "g1" measure: ACCURACY_GAP run: "ps" other: "alone" }
   EXPECT_EQ(result->rows(0).network(), "");
   EXPECT_EQ(result->rows(2).network(), "10 Gbit/s, 50 us, modelled");
   EXPECT_NE(table.find("model"), std::string::npos);
+
+  // distsim report: rows, claims and findings recomputed from the runs alone are the ones the
+  // comparison computed, and the report is written again.
+  fs::remove(fs::path(options.out_dir) / "report.html");
+  std::string out_dir;
+  absl::StatusOr<CompareResult> again = ReportCompare(options.out_dir, &out_dir);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(out_dir, options.out_dir);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*again, *result));
+  EXPECT_TRUE(fs::exists(fs::path(options.out_dir) / "report.html"));
+  EXPECT_EQ(ReportCompare((dir / "nowhere").string(), &out_dir).status().code(),
+            absl::StatusCode::kNotFound);
   fs::remove_all(dir);
 }
 

@@ -287,6 +287,41 @@ std::vector<std::vector<StepRecord>> FastAndSlow(int fast_steps, int slow_steps)
   return steps;
 }
 
+// TensorFlow's shared global step on a free network: worker 0 computes 0.01 s a step, worker 1
+// 0.03 s; each recorded 2 steps, and the real run's order does not matter. In modelled order
+// the pushes land at 0.01, 0.02, 0.03 (w0), 0.03 (w1), 0.04, 0.05, 0.06 (w0), 0.06 (w1): the 8th
+// update is at 0.06, worker 0 having made 6 of them (its 2 records taken 3 times) and worker 1 2.
+TEST(TimelineTest, SharedGlobalStepGivesTheFasterWorkerMoreSteps) {
+  TimelineSpec spec = FreeNetwork(TimelineSpec::kPsAsync, 0);
+  spec.global_steps = 8;
+  const std::vector<std::vector<StepRecord>> steps = {
+      {Step(1, 0.01, 0.5, 0.6), Step(2, 0.01, 0.7, 0.8)},  // real times: w0 went last
+      {Step(1, 0.03, 0.0, 0.1), Step(2, 0.03, 0.2, 0.3)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_EQ(tl->worker_steps, (std::vector<uint64_t>{6, 2}));
+  EXPECT_NEAR(tl->seconds, 0.06, kTol);
+  EXPECT_NEAR(tl->worker_end_s[0], 0.06, kTol);
+  EXPECT_NEAR(tl->worker_step_end_s[1][0], 0.03, kTol);
+  EXPECT_NEAR(tl->compute_s, 6 * 0.01 + 2 * 0.03, kTol);
+  EXPECT_EQ(tl->order, kOrderShared);
+  // Worker 1 starts 0.05 late (TensorFlow's stagger): its first push lands at 0.08; worker 0
+  // makes the first 7 updates (0.01 ... 0.07) and the 8th at 0.08 (ties go to worker 0).
+  spec.worker_start_s = {0, 0.05};
+  tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_EQ(tl->worker_steps, (std::vector<uint64_t>{8, 0}));
+  EXPECT_NEAR(tl->seconds, 0.08, kTol);
+  // A lost worker makes only its recorded steps: worker 0 dies after 2, worker 1 carries on
+  // alone to the 8th update: 0.01, 0.02 (w0), then w1 at 0.03 ... 0.18.
+  spec.worker_start_s.clear();
+  spec.worker_lost = {true, false};
+  tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_EQ(tl->worker_steps, (std::vector<uint64_t>{2, 6}));
+  EXPECT_NEAR(tl->seconds, 0.18, kTol);
+}
+
 TEST(TimelineTest, SspWithStalenessZeroWaitsForTheSlowWorker) {
   absl::StatusOr<Timeline> tl =
       BuildTimeline(FreeNetwork(TimelineSpec::kPsSsp, 0), FastAndSlow(3, 3));
