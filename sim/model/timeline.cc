@@ -120,6 +120,12 @@ Timeline BuildLockstep(const TimelineSpec& spec,
 // cluster): a calendar, unlike a single "free from" time, never makes a transfer that is early on
 // the modelled clock queue behind one that is later on it; the real order only decides who goes
 // first among transfers that overlap.
+//
+// A message of at most kInterleavedBytes holds no calendar: TCP interleaves it with the bulk
+// transfers on the same NIC (it is less than one window), so it takes its own wire time and the
+// latency, not a wait behind a large message (a bias tensor's few kB beside a 13 MB layer).
+constexpr double kInterleavedBytes = 64 * 1024;
+
 class Nics {
  public:
   Nics(int hosts, const Network& net) : net_(net), egress_(hosts), ingress_(hosts) {}
@@ -130,6 +136,9 @@ class Nics {
     // Infinite bandwidth holds no NIC, so nothing queues (the replay order does not matter).
     if (net_.bytes_per_s <= 0) return ready + net_.alpha_s + bytes * net_.loss_delay_s_per_byte;
     const double wire = WireSeconds(bytes, net_);
+    if (bytes <= kInterleavedBytes) {
+      return ready + wire + net_.alpha_s + bytes * net_.loss_delay_s_per_byte;
+    }
     double start = ready;
     if (wire > 0) {
       // Alternate between the two calendars until one start fits both.

@@ -190,6 +190,24 @@ TEST(TimelineTest, LockstepStartsWhenTheLastWorkerStarts) {
   EXPECT_FALSE(BuildTimeline(spec, steps).ok());
 }
 
+// A small message (a bias tensor's shard) does not queue behind a large one on the same NIC: TCP
+// interleaves it. Two servers on host 0, one of 1e6 bytes, one of 4096; workers on hosts 1, 2.
+// Pull w0 (real 0.000): big shard [0.001, 0.011], arrives 0.012; the small one takes
+// 4.096e-5 s + 1 ms after its 1 ms request, holding nothing. Pull w1: big shard [0.011, 0.021],
+// arrives 0.022 (had the small one held the NIC, [0.01104096, 0.02104096]). Both compute to
+// 0.062. Pushes: w0's big one [0.062, 0.072], acked 0.074; w1's [0.072, 0.082], acked 0.084.
+TEST(TimelineTest, SmallMessagesAreInterleavedNotQueued) {
+  TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
+  spec.server_host = {0, 0};
+  spec.shard_bytes = {1e6, 4096};
+  const std::vector<std::vector<StepRecord>> steps = {{Step(1, 0.05, 0.000, 0.100)},
+                                                      {Step(1, 0.04, 0.001, 0.101)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_NEAR(tl->worker_end_s[0], 0.074, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.084, kTol);
+}
+
 TEST(TimelineTest, AsyncReplayFollowsTheRealPushOrder) {
   const TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
   // As above, but the server really received worker 1's push first: it goes first at the NIC.
