@@ -121,14 +121,17 @@ Timeline BuildLockstep(const TimelineSpec& spec,
 // the modelled clock queue behind one that is later on it; the real order only decides who goes
 // first among transfers that overlap.
 //
-// A message of at most kInterleavedBytes holds no calendar: TCP interleaves it with the bulk
-// transfers on the same NIC (it is less than one window), so it takes its own wire time and the
-// latency, not a wait behind a large message (a bias tensor's few kB beside a 13 MB layer).
+// A NIC direction keeps two calendars: one for bulk messages, one for messages of at most
+// kInterleavedBytes (less than one TCP window). TCP interleaves a small message with the bulk
+// transfers on the same NIC, so it queues only behind other small ones (a bias tensor's few kB
+// does not wait 100 ms behind a 13 MB layer), while many small messages still share the NIC's
+// bandwidth among themselves.
 constexpr double kInterleavedBytes = 64 * 1024;
 
 class Nics {
  public:
-  Nics(int hosts, const Network& net) : net_(net), egress_(hosts), ingress_(hosts) {}
+  Nics(int hosts, const Network& net)
+      : net_(net), egress_(hosts), ingress_(hosts), small_egress_(hosts), small_ingress_(hosts) {}
 
   // A transfer that may start at `ready`; returns when it has arrived.
   double Send(double ready, int from, int to, double bytes) {
@@ -136,20 +139,20 @@ class Nics {
     // Infinite bandwidth holds no NIC, so nothing queues (the replay order does not matter).
     if (net_.bytes_per_s <= 0) return ready + net_.alpha_s + bytes * net_.loss_delay_s_per_byte;
     const double wire = WireSeconds(bytes, net_);
-    if (bytes <= kInterleavedBytes) {
-      return ready + wire + net_.alpha_s + bytes * net_.loss_delay_s_per_byte;
-    }
+    const bool small = bytes <= kInterleavedBytes;
+    Calendar& out = small ? small_egress_[from] : egress_[from];
+    Calendar& in = small ? small_ingress_[to] : ingress_[to];
     double start = ready;
     if (wire > 0) {
       // Alternate between the two calendars until one start fits both.
       while (true) {
-        const double a = Fit(egress_[from], start, wire);
-        const double b = Fit(ingress_[to], a, wire);
+        const double a = Fit(out, start, wire);
+        const double b = Fit(in, a, wire);
         start = b;
         if (b == a) break;
       }
-      egress_[from][start] = start + wire;
-      ingress_[to][start] = start + wire;
+      out[start] = start + wire;
+      in[start] = start + wire;
     }
     // Lost packets delay this message only (their round trips do not hold the NIC).
     return start + wire + net_.alpha_s + bytes * net_.loss_delay_s_per_byte;
@@ -167,7 +170,8 @@ class Nics {
   }
 
   const Network net_;
-  std::vector<Calendar> egress_, ingress_;
+  std::vector<Calendar> egress_, ingress_;              // bulk messages
+  std::vector<Calendar> small_egress_, small_ingress_;  // messages of <= kInterleavedBytes
 };
 
 // The replay of an ASYNC or SSP run: each worker's pulls and pushes, taken in the order the real

@@ -87,8 +87,8 @@ struct Timeline {
 //    by worker, then pull before push), a worker's own events always in program order. Each
 //    host's egress and ingress is a calendar of busy intervals; a transfer between two hosts
 //    takes the earliest gap, at or after its worker is ready, free on both, holds them for
-//    bytes / bytes_per_s, and arrives alpha later; a message of at most 64 KiB holds no calendar
-//    (TCP interleaves it with bulk transfers): it arrives after its own wire time and alpha. A
+//    bytes / bytes_per_s, and arrives alpha later; messages of at most 64 KiB keep calendars of
+//    their own (TCP interleaves them with bulk transfers; they queue only behind each other). A
 //    pull's request takes alpha before its reply
 //    can start, and a push waits alpha for its ack; same-host transfers arrive at once. A pull is
 //    done at its last shard's arrival, the worker then computes; its push is done likewise. SSP:

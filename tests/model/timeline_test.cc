@@ -208,6 +208,22 @@ TEST(TimelineTest, SmallMessagesAreInterleavedNotQueued) {
   EXPECT_NEAR(tl->worker_end_s[1], 0.084, kTol);
 }
 
+// Small messages still share the NIC among themselves: both workers pull one 50,000-byte shard
+// (0.5 ms on the wire). w0: request lands 0.001, [0.001, 0.0015], arrives 0.0025, computes to
+// 0.0525. w1 (real 0.001): [0.0015, 0.002], arrives 0.003, computes to 0.043. Pushes: w0 into
+// host 0 at [0.0525, 0.053], acked 0.055; w1 at [0.043, 0.0435] (earlier on the modelled clock,
+// though replayed later), acked 0.0455.
+TEST(TimelineTest, SmallMessagesQueueBehindEachOther) {
+  TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
+  spec.shard_bytes = {50000};
+  const std::vector<std::vector<StepRecord>> steps = {{Step(1, 0.05, 0.000, 0.100)},
+                                                      {Step(1, 0.04, 0.001, 0.101)}};
+  absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);
+  ASSERT_TRUE(tl.ok()) << tl.status();
+  EXPECT_NEAR(tl->worker_end_s[0], 0.055, kTol);
+  EXPECT_NEAR(tl->worker_end_s[1], 0.0455, kTol);
+}
+
 TEST(TimelineTest, AsyncReplayFollowsTheRealPushOrder) {
   const TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
   // As above, but the server really received worker 1's push first: it goes first at the NIC.
