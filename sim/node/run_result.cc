@@ -144,7 +144,9 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
   for (size_t w = 0; w < timeline.worker_end_s.size() &&
                      w < static_cast<size_t>(result.worker_stats_size());
        ++w) {
-    result.mutable_worker_stats(static_cast<int>(w))->set_modelled_seconds(timeline.worker_end_s[w]);
+    WorkerStats* stats = result.mutable_worker_stats(static_cast<int>(w));
+    stats->set_modelled_seconds(timeline.worker_end_s[w]);
+    if (w < timeline.worker_steps.size()) stats->set_modelled_steps(timeline.worker_steps[w]);
   }
   const double wall = clock.Seconds();
   result.set_wall_seconds(wall);

@@ -22,11 +22,6 @@ constexpr Part kParts[] = {{"download", "#56B4E9"},
                            {"waiting", "#D55E00"},
                            {"upload", "#009E73"}};
 
-// "$0.124", "$0.0031".
-std::string Usd(double usd) {
-  return absl::StrFormat(usd >= 1 ? "$%.2f" : usd >= 0.01 ? "$%.3f" : "$%.4f", usd);
-}
-
 // The five parts of a row's modelled job, in kParts' order: the download (median over repeats),
 // the first repeat's training split by its modelled shares, and its upload.
 std::vector<double> JobParts(const CompareRow& row, const ModelledClock& m) {

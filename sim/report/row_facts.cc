@@ -57,6 +57,10 @@ std::string RunLengthText(const CompareResult& result, const CompareRow& row) {
   return row.run_length();
 }
 
+std::string Usd(double usd) {
+  return absl::StrFormat(usd >= 1 ? "$%.2f" : usd >= 0.01 ? "$%.3f" : "$%.4f", usd);
+}
+
 bool IdleWorthSaying(const CompareRow& row) {
   return row.modelled_idle_cost_usd().median() > 0.01 * row.modelled_cost_usd().median();
 }

@@ -36,6 +36,9 @@ bool BestAboveFinal(const CompareRow& row);
 // always wait a little, for the slowest download and the chief's upload).
 bool IdleWorthSaying(const CompareRow& row);
 
+// "$0.124", "$0.0031".
+std::string Usd(double usd);
+
 // The table's footnote on the runs whose idle hosts are worth saying: a line each, or one line
 // for more than three.
 std::string IdleHostsText(const CompareResult& result);

@@ -220,6 +220,37 @@ TEST(CompareFindingsTest, SaysWhetherMoreHostsBeatOneOnTheModelledJobAndWhy) {
                   "communication is 80% of its modelled step (32.0 ms of 40.0 ms))."));
 }
 
+// Under TensorFlow's shared global step the sentence says who made the updates on the modelled
+// clock, and the bills when both rows have one.
+TEST(CompareFindingsTest, SharedGlobalStepsSayWhoMadeTheUpdatesAndTheBills) {
+  CompareResult result;
+  auto add = [&](RunResult run, double cost) {
+    CompareRow row = RowOf(run, "m1");
+    row.mutable_modelled_cost_usd()->set_median(cost);
+    *result.add_rows() = std::move(row);
+    *result.add_runs() = std::move(run);
+  };
+  add(JobRun("one", 1, 100, 90, 0), 0.0078);
+  RunResult two = JobRun("two", 2, 85, 106, 0.34);
+  two.mutable_config()->mutable_train()->set_global_steps(1000);
+  const uint64_t steps[] = {709, 291};
+  for (int w = 0; w < 2; ++w) {
+    WorkerStats& stats = *two.add_worker_stats();
+    stats.set_rank(w);
+    stats.set_steps(500);
+    stats.set_modelled_steps(steps[w]);
+    stats.set_modelled_seconds(w == 0 ? 70.9 : 87.3);  // 100 ms and 300 ms a step
+  }
+  add(two, 0.013);
+  const std::vector<std::string> f = Findings(result);
+  SCOPED_TRACE(Joined(f));
+  EXPECT_TRUE(Has(f,
+                  "m1: 2 hosts beat 1 on ml.c4.xlarge: two took 85.0 s of modelled job time "
+                  "against 100 s for one (1.2x as fast), for $0.013 against $0.0078; "
+                  "communication is 34% of its modelled step (36.0 ms of 106 ms); of the 1000 "
+                  "updates worker 0 made 709 (100 ms a step) and worker 1 291 (300 ms a step)."));
+}
+
 TEST(CompareFindingsTest, DataDistributionPairGetsItsJobSpeedupAndAccuracyGapAtEqualEpochs) {
   CompareResult result;
   const std::string group = "2. Data distribution: sharded vs replicated";
