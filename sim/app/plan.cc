@@ -174,9 +174,11 @@ std::string NetworkAndClockText(const RunConfig& config, double train_flops_per_
   return out;
 }
 
-// Modelled seconds of one step's communication with every worker exchanging at once.
+}  // namespace
+
 double ModelledCommSeconds(const RunConfig& config, int64_t params,
                            const strategy::ShardMap* shards) {
+  if (!IsDistributed(config)) return 0;
   node::ModelFacts facts;
   facts.parameters = params;
   if (shards != nullptr) {
@@ -191,8 +193,6 @@ double ModelledCommSeconds(const RunConfig& config, int64_t params,
          model::PsPhaseSeconds(spec.worker_host, spec.server_host, spec.shard_bytes, true,
                                spec.net);
 }
-
-}  // namespace
 
 absl::StatusOr<std::string> FormatPlan(const RunConfig& run_config,
                                        const std::string& data_dir) {

@@ -23,6 +23,12 @@ struct ExpectedBytes {
 ExpectedBytes ExpectBytes(const RunConfig& config, int64_t params,
                           const strategy::ShardMap* shards);
 
+// Modelled seconds of one step's communication on the simulated cluster with every worker
+// exchanging at once (the lockstep timeline's phases: a PS pull and push of the shards of
+// `shards`, or the ring's allreduce of `params` floats); 0 for a run of one process.
+double ModelledCommSeconds(const RunConfig& config, int64_t params,
+                           const strategy::ShardMap* shards);
+
 // The simulated cluster of `config` as text: instance, network, clock, the modelled cost of one
 // step's communication, faults.
 std::string FormatCluster(const RunConfig& config, int64_t params, const strategy::ShardMap* shards,

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/strings/str_join.h"
 #include "sim/base/status.h"
+#include "sim/cli/export_command.h"
 #include "sim/cli/run_command.h"
 #include "sim/comm/tls.h"
 #include "sim/node/build_info.h"
@@ -36,6 +37,7 @@ struct Options {
   distsim::comm::TlsFiles tls;  // the --tls-* paths (the CLI reads the files, secrets.h)
   distsim::node::RoleFlags role;
   distsim::cli::PredictFlags predict;
+  std::string export_result;  // export-sagemaker --result
 };
 
 struct Subcommands {
@@ -46,6 +48,7 @@ struct Subcommands {
   CLI::App* worker = nullptr;
   CLI::App* server = nullptr;
   CLI::App* predict = nullptr;
+  CLI::App* export_sagemaker = nullptr;
   CLI::App* check = nullptr;
   CLI::App* report = nullptr;
 };
@@ -245,6 +248,30 @@ CLI::App* AddPredict(CLI::App* app, Options* o) {
   return predict;
 }
 
+CLI::App* AddExportSagemaker(CLI::App* app, Options* o) {
+  CLI::App* cmd = app->add_subcommand(
+      "export-sagemaker",
+      "Write the SageMaker training job that runs the same experiment: a CreateTrainingJob "
+      "request (create-training-job.json), the same job as a SageMaker Python SDK script "
+      "(train_sagemaker.py) and export.txt (also printed): the modelled job time and cost, what "
+      "SageMaker cannot express and how it was mapped, and the placeholders to fill in. "
+      "MaxRuntimeInSeconds comes from --result's modelled job, else from a prediction without "
+      "training. Example, for a run of the workshop's comparison (scripts/demo.sh): distsim "
+      "export-sagemaker out/workshop/m2_sharded_r1/run_config.textproto --result "
+      "out/workshop/m2_sharded_r1/result.json");
+  cmd->add_option("config", o->flags.config_path, "Run config (.textproto or .json)")->required();
+  cmd->add_option("--result", o->export_result,
+                  "result.json of a run of this config: its modelled job sets the stopping "
+                  "condition (default: predicted from the config and the data, no training)");
+  cmd->add_option("--out", o->flags.output_dir,
+                  "Folder for the three files (default: out/<name>/sagemaker)");
+  cmd->add_option("--set", o->flags.overrides,
+                  "Override config fields with a text-format fragment, as for run. Repeatable.");
+  cmd->add_option("--data-dir", o->flags.data_dir,
+                  "Folder with the four IDX files, for the prediction (as for run)");
+  return cmd;
+}
+
 CLI::App* AddCheck(CLI::App* app, distsim::cli::RunFlags* flags) {
   CLI::App* check = app->add_subcommand(
       "check", "Validate a config and print it with every default filled in; trains nothing.");
@@ -265,6 +292,7 @@ Subcommands AddSubcommands(CLI::App* app, Options* o) {
                      o);
   c.server = AddRole(app, "server", "One parameter-server shard of a distributed run", o);
   c.predict = AddPredict(app, o);
+  c.export_sagemaker = AddExportSagemaker(app, o);
   c.check = AddCheck(app, &o->flags);
   c.report = AddReport(app, &o->flags);
   return c;
@@ -283,6 +311,8 @@ int Dispatch(const Subcommands& c, const Options& o) {
     status = distsim::cli::ReportCommand(o.flags.config_path);
   } else if (c.predict->parsed()) {
     status = distsim::cli::PredictCommand(o.flags, o.predict);
+  } else if (c.export_sagemaker->parsed()) {
+    status = distsim::cli::ExportSagemakerCommand(o.flags, o.export_result);
   } else if (c.plan->parsed()) {
     status = distsim::cli::PlanCommand(o.flags);
   } else if (c.coordinator->parsed()) {

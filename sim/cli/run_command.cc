@@ -66,6 +66,8 @@ absl::StatusOr<RunConfig> LoadWithFlags(const RunFlags& flags) {
 // The object cache (sim/node/channels.h): beside the MNIST cache, shared by every run.
 std::string ObjectsDir() { return absl::StrCat(CacheRoot(), "/objects"); }
 
+}  // namespace
+
 std::string DataDirFor(const RunConfig& config, const RunFlags& flags) {
   std::string dir = flags.data_dir;
   if (dir.empty()) {
@@ -79,6 +81,8 @@ std::string DataDirFor(const RunConfig& config, const RunFlags& flags) {
   std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
   return ec ? dir : absolute.lexically_normal().string();
 }
+
+namespace {
 
 // A comparison's table (claims included) and its findings, on stdout.
 void PrintCompare(const CompareResult& result) {

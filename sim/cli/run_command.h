@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "distsim/config.pb.h"
 #include "sim/comm/tls.h"
 #include "sim/node/roles.h"
 
@@ -21,6 +22,10 @@ struct RunFlags {
   bool json = false;                   // print result.json to stdout at the end
   std::string command_line;
 };
+
+// The data folder of `config`: --data-dir, else the config's data.dir (relative to its file),
+// else $DISTSIM_DATA_DIR or the cache of scripts/get-mnist.sh for MNIST; made absolute.
+std::string DataDirFor(const RunConfig& config, const RunFlags& flags);
 
 // `distsim run`: loads, validates and runs one config (in this process for `local`, as spawned
 // server and worker processes otherwise); prints a summary.
