@@ -235,6 +235,24 @@ TEST_F(TrainHostsTest, KillingOneHostStopsTheOthersNamingIt) {
   EXPECT_TRUE(NothingLeftRunning());
 }
 
+// The chief's host going away takes the coordinator with it: the others see it stop answering.
+TEST_F(TrainHostsTest, KillingTheChiefStopsTheOthersNamingIt) {
+  const std::vector<int64_t> all = {0, 1, 2, 3};
+  const std::vector<std::string> roots =
+      Trees(2, "FullyReplicated", {all, all}, JobConfig("steps: 1000000"));
+  std::vector<testing::Spawned> hosts;
+  for (const std::string& root : roots) hosts.push_back(StartHost(root));
+  ASSERT_TRUE(Training(roots[0]));
+  kill(hosts[0].pid, SIGKILL);
+  EXPECT_EQ(testing::Wait(hosts[0], 10).signal, SIGKILL);
+  const testing::Finished done = testing::Wait(hosts[1], 40);
+  EXPECT_EQ(done.exit_code, kExitUnavailable) << done.err;
+  EXPECT_LT(done.seconds, 30);
+  EXPECT_THAT(testing::ReadText(roots[1] + "/output/failure"),
+              HasSubstr("algo-1, the chief (" + prefix_ + "1:2222), went away"));
+  EXPECT_TRUE(NothingLeftRunning());
+}
+
 TEST_F(TrainHostsTest, SigtermStopsEveryProcessAndExits143) {
   const std::vector<int64_t> all = {0, 1, 2, 3};
   const std::vector<std::string> roots =
