@@ -35,6 +35,33 @@ int ExitCodeFor(const absl::Status& status) {
   }
 }
 
+absl::StatusCode StatusCodeForExit(int exit_code) {
+  switch (exit_code) {
+    case kExitOk:
+      return absl::StatusCode::kOk;
+    case kExitTempFail:
+      return absl::StatusCode::kDeadlineExceeded;
+    case kExitConfig:
+      return absl::StatusCode::kInvalidArgument;
+    case kExitDataErr:
+      return absl::StatusCode::kDataLoss;
+    case kExitNoInput:
+      return absl::StatusCode::kNotFound;
+    case kExitNoPerm:
+      return absl::StatusCode::kPermissionDenied;
+    case kExitIoErr:
+      return absl::StatusCode::kUnknown;
+    case kExitCantCreate:
+      return absl::StatusCode::kAlreadyExists;
+    case kExitSoftware:
+      return absl::StatusCode::kInternal;
+    case kExitInterrupted:
+      return absl::StatusCode::kCancelled;
+    default:
+      return absl::StatusCode::kUnavailable;
+  }
+}
+
 absl::Status IoError(std::string_view what, std::string_view path, int errno_value) {
   std::string message = absl::StrCat(std::string(what), " ", std::string(path), ": ",
                                      std::strerror(errno_value));

@@ -42,6 +42,10 @@ enum ExitCode : int {
 
 int ExitCodeFor(const absl::Status& status);
 
+// The Status code whose exit code is `exit_code` (ExitCodeFor's inverse; codes it never gives,
+// and 69, map to Unavailable): how a launcher passes on the kind of a child's failure.
+absl::StatusCode StatusCodeForExit(int exit_code);
+
 // An OS-level I/O failure on `path`: "<what> <path>: <strerror(errno_value)>", code Unknown.
 absl::Status IoError(std::string_view what, std::string_view path, int errno_value);
 

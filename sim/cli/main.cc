@@ -11,6 +11,8 @@
 #include "sim/base/status.h"
 #include "sim/cli/export_command.h"
 #include "sim/cli/run_command.h"
+#include "sim/cli/tf_config_env.h"
+#include "sim/cli/train_command.h"
 #include "sim/comm/tls.h"
 #include "sim/node/build_info.h"
 
@@ -38,6 +40,7 @@ struct Options {
   distsim::node::RoleFlags role;
   distsim::cli::PredictFlags predict;
   std::string export_result;  // export-sagemaker --result
+  distsim::cli::TrainFlags train;
 };
 
 struct Subcommands {
@@ -51,6 +54,7 @@ struct Subcommands {
   CLI::App* export_sagemaker = nullptr;
   CLI::App* check = nullptr;
   CLI::App* report = nullptr;
+  CLI::App* train = nullptr;
 };
 
 CLI::App* AddRun(CLI::App* app, distsim::cli::RunFlags* flags) {
@@ -213,11 +217,13 @@ CLI::App* AddRole(CLI::App* app, const char* name, const char* help, Options* o)
   AddAllowRemote(cmd, o);
   cmd->add_option("--config", role->config_path, "The run's config (the coordinator prints it)")
       ->required();
-  cmd->add_option("--rank", role->rank, "This process's rank")->required();
-  cmd->add_option("--coordinator", role->coordinator, "HOST:PORT of the coordinator")->required();
+  cmd->add_option("--rank", role->rank,
+                  "This process's rank (required, with --coordinator, unless $TF_CONFIG, a "
+                  "TensorFlow cluster spec, places the process: sim/config/tf_config.h)");
+  cmd->add_option("--coordinator", role->coordinator, "HOST:PORT of the coordinator");
   cmd->add_option("--data-dir", role->data_dir, "Folder with the four IDX files");
   cmd->add_option("--channel", role->channel_dir,
-                  "Workers: this host's data channels (train/, test/), read instead of --data-dir");
+                  "This host's data channels (train/, test/), read instead of --data-dir");
   cmd->add_option("--bind", role->bind_host, "Address this process serves on (default loopback)");
   cmd->add_option("--port", role->bind_port, "Port to serve on (default 0: any free port)")
       ->check(CLI::Range(0, 65535));
@@ -226,6 +232,8 @@ CLI::App* AddRole(CLI::App* app, const char* name, const char* help, Options* o)
       ->group("");  // set by the launcher, hidden from --help
   cmd->add_option("--run-start", role->run_start_unix, "Run clock start, Unix seconds")->group("");
   cmd->add_option("--nic", role->nic_path, "Shared NIC table of a shaped network")->group("");
+  cmd->add_option("--report", role->report_path, "Write the last word here (JSON)")->group("");
+  cmd->add_option("--model-dir", role->model_dir, "Worker 0: write the model here")->group("");
   return cmd;
 }
 
@@ -295,13 +303,16 @@ Subcommands AddSubcommands(CLI::App* app, Options* o) {
   c.export_sagemaker = AddExportSagemaker(app, o);
   c.check = AddCheck(app, &o->flags);
   c.report = AddReport(app, &o->flags);
+  c.train = distsim::cli::AddTrain(app, &o->train);
   return c;
 }
 
 // Runs the parsed subcommand; the exit code, with one line on stderr for an error.
 int Dispatch(const Subcommands& c, const Options& o) {
   absl::Status status;
-  if (c.run->parsed()) {
+  if (c.train->parsed()) {
+    return distsim::cli::TrainCommand(o.train);
+  } else if (c.run->parsed()) {
     status = distsim::cli::RunCommand(o.flags);
   } else if (c.check->parsed()) {
     status = distsim::cli::CheckCommand(o.flags);
@@ -350,12 +361,22 @@ int main(int argc, char** argv) {
       "--version", std::string("distsim ") + DISTSIM_VERSION + " (" + DISTSIM_GIT_REVISION + ")");
   Options options;
   options.flags.command_line = absl::StrJoin(argv, argv + argc, " ");
+  options.train.command_line = options.flags.command_line;
   const Subcommands commands = AddSubcommands(&app, &options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : distsim::kExitUsage;
+  }
+  if (commands.worker->parsed() || commands.server->parsed()) {
+    CLI::App* role = commands.server->parsed() ? commands.server : commands.worker;
+    const distsim::cli::GivenFlags given{role->count("--rank") > 0,
+                                         role->count("--coordinator") > 0,
+                                         role->count("--bind") > 0, role->count("--port") > 0};
+    if (int code = distsim::cli::PlaceRole(commands.server->parsed(), given, &options.role)) {
+      return code;
+    }
   }
   if (int code = CheckRemote(commands, options); code != 0) return code;
   WarnIfUnencrypted(commands, options);

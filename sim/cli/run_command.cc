@@ -20,6 +20,7 @@
 #include "sim/config/config.h"
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
+#include "sim/node/role_common.h"
 #include "sim/node/run.h"
 #include "sim/node/run_plan.h"
 #include "sim/report/chance.h"
@@ -243,6 +244,11 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
   options.listen = listen;
   options.tls = std::move(tls);
   options.registration_timeout_s = 600;  // people start the roles by hand
+  // A token from the environment (a Kubernetes Secret, for a TFJob's replicas) is the run's;
+  // without one the coordinator makes one and writes it to out/<name>/token.
+  if (std::getenv(node::kTokenEnv) != nullptr || std::getenv(node::kTokenFileEnv) != nullptr) {
+    DS_ASSIGN_OR_RETURN(options.token, RunTokenFromEnvironment());
+  }
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   DS_ASSIGN_OR_RETURN(RunResult result, node::RunDistributed(config, options));

@@ -32,7 +32,9 @@ std::string DataDirFor(const RunConfig& config, const RunFlags& flags);
 absl::Status RunCommand(const RunFlags& flags);
 
 // `distsim coordinator`: the coordinator alone, for roles started by hand, serving on `listen`
-// over TLS when `tls` has its three paths (read here, secrets.h), in plaintext when none.
+// over TLS when `tls` has its three paths (read here, secrets.h), in plaintext when none. The
+// run token is $DISTSIM_TOKEN's or $DISTSIM_TOKEN_FILE's when either is set (the roles then
+// share it already: a TFJob's Secret), else a random one written to out/<name>/token.
 absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen,
                                 comm::TlsFiles tls);
 

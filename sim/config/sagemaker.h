@@ -3,7 +3,7 @@
 // the documented table that maps hyperparameters onto RunConfig fields (both ways: `distsim
 // train` reads them, `distsim export-sagemaker` writes them).
 //
-// Files (docs/architecture.md, "SageMaker"):
+// Files (docs/architecture.md, "distsim train: SageMaker's container"):
 //   resourceconfig.json   {"current_host": "algo-2", "hosts": ["algo-1", ...],
 //                          "network_interface_name": "eth0"}
 //   inputdataconfig.json  {"train": {"S3DistributionType": "ShardedByS3Key",

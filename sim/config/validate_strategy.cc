@@ -20,6 +20,7 @@ constexpr Interval kHeartbeatRange{0.5, false, 600, false};  // [0.5, 600]
 constexpr Interval kStallRange{1, false, 86400, false};      // [1, 86400]
 // The schema gives rpc_deadline_s no range: up to an hour catches a deadline typed in ms.
 constexpr Interval kRpcDeadlineRange{0, true, 3600, false};  // (0, 3600]
+constexpr Interval kJoinRange{1, false, 3600, false};          // [1, 3600]
 
 void CheckParameterServer(const RunConfig& config, Problems* problems) {
   const ParameterServerStrategy& ps = config.parameter_server();
@@ -151,6 +152,9 @@ void CheckSupervision(const RunConfig& config, Problems* problems) {
   problems->CheckReal("supervision.stall_timeout_s", supervision.stall_timeout_s(), kStallRange);
   problems->CheckReal("supervision.rpc_deadline_s", supervision.rpc_deadline_s(),
                       kRpcDeadlineRange);
+  if (supervision.join_timeout_s() != 0) {  // 0: unset, each command's own wait
+    problems->CheckReal("supervision.join_timeout_s", supervision.join_timeout_s(), kJoinRange);
+  }
 }
 
 }  // namespace distsim::config::internal

@@ -12,6 +12,21 @@ std::string ProcessName(ProcessInfo::Role role, uint32_t rank) {
 Coordinator::Coordinator(int servers, int workers, absl::Duration heartbeat_timeout)
     : heartbeat_timeout_(heartbeat_timeout), servers_(servers), workers_(workers) {}
 
+void Coordinator::SetHostNames(std::vector<std::string> server_hosts,
+                               std::vector<std::string> worker_hosts) {
+  server_hosts_ = std::move(server_hosts);
+  worker_hosts_ = std::move(worker_hosts);
+}
+
+std::string Coordinator::NameOf(ProcessInfo::Role role, uint32_t rank) const {
+  const std::vector<std::string>& hosts =
+      role == ProcessInfo::SERVER ? server_hosts_ : worker_hosts_;
+  if (rank < hosts.size() && !hosts[rank].empty()) {
+    return absl::StrCat(ProcessName(role, rank), " on ", hosts[rank]);
+  }
+  return ProcessName(role, rank);
+}
+
 Coordinator::Slot* Coordinator::FindSlot(ProcessInfo::Role role, uint32_t rank) {
   std::vector<Slot>& slots = role == ProcessInfo::SERVER ? servers_ : workers_;
   if (role != ProcessInfo::SERVER && role != ProcessInfo::WORKER) return nullptr;
@@ -40,12 +55,12 @@ absl::Status Coordinator::Register(const ProcessInfo& process) {
   if (slot == nullptr) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s (pid %d) is not part of this run (%d servers, %d workers)",
-        ProcessName(process.role(), process.rank()), process.pid(), servers_.size(),
+        NameOf(process.role(), process.rank()), process.pid(), servers_.size(),
         workers_.size()));
   }
   if (slot->registered && slot->info.pid() != process.pid()) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "%s registered twice: pid %d, then pid %d", ProcessName(process.role(), process.rank()),
+        "%s registered twice: pid %d, then pid %d", NameOf(process.role(), process.rank()),
         slot->info.pid(), process.pid()));
   }
   slot->registered = true;
@@ -70,6 +85,7 @@ std::optional<PeerTable> Coordinator::WaitForPeers(absl::Duration max_wait) {
   mu_.AwaitWithTimeout(absl::Condition(&complete), max_wait);
   if (!CompleteLocked()) return std::nullopt;
   PeerTable table;
+  table.set_run_start_unix(run_start_unix_);
   for (const Slot& s : servers_) *table.add_servers() = s.info;
   for (const Slot& s : workers_) *table.add_workers() = s.info;
   return table;
@@ -81,7 +97,7 @@ comm::HeartbeatAnswer Coordinator::Heartbeat(comm::HeartbeatData data) {
   Slot* slot = FindSlot(data.role, data.rank);
   if (slot == nullptr) {
     answer.command = comm::Command::kAbort;
-    answer.reason = absl::StrCat(ProcessName(data.role, data.rank), " is not part of this run");
+    answer.reason = absl::StrCat(NameOf(data.role, data.rank), " is not part of this run");
     return answer;
   }
   slot->last_seen = absl::Now();
@@ -153,6 +169,9 @@ absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline) const 
   absl::MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
   const bool complete = CompleteLocked();  // before: only the registration deadline counts
+  const Slot* silent = nullptr;            // the registered process silent longest
+  ProcessInfo::Role silent_role = ProcessInfo::WORKER;
+  uint32_t silent_rank = 0;
   for (const std::vector<Slot>* slots : {&servers_, &workers_}) {
     for (size_t rank = 0; rank < slots->size(); ++rank) {
       const Slot& s = (*slots)[rank];
@@ -160,20 +179,23 @@ absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline) const 
       if (!s.registered) {
         if (now > registration_deadline) {
           return absl::UnavailableError(absl::StrCat(
-              ProcessName(role, rank), " never registered with the coordinator (did it start? "
+              NameOf(role, rank), " never registered with the coordinator (did it start? "
               "is its address reachable?)"));
         }
         continue;
       }
       if (s.finished || !complete) continue;
-      if (now - s.last_seen > heartbeat_timeout_) {
-        return absl::UnavailableError(absl::StrFormat(
-            "%s (pid %d) sent no heartbeat for %s (last step %d)", ProcessName(role, rank),
-            s.info.pid(), absl::FormatDuration(now - s.last_seen), s.last_step));
+      if (silent == nullptr || s.last_seen < silent->last_seen) {
+        silent = &s;
+        silent_role = role;
+        silent_rank = static_cast<uint32_t>(rank);
       }
     }
   }
-  return absl::OkStatus();
+  if (silent == nullptr || now - silent->last_seen <= heartbeat_timeout_) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrFormat(
+      "%s (pid %d) sent no heartbeat for %s (last step %d)", NameOf(silent_role, silent_rank),
+      silent->info.pid(), absl::FormatDuration(now - silent->last_seen), silent->last_step));
 }
 
 bool Coordinator::AllWorkersFinished() const {

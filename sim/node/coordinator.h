@@ -29,6 +29,14 @@ class Coordinator final : public comm::CoordinatorHandler {
   // silent for `heartbeat_timeout` is dead.
   Coordinator(int servers, int workers, absl::Duration heartbeat_timeout);
 
+  // Set before the coordinator serves. When the run's clock started (Unix seconds): the peer
+  // table carries it to processes started by hand. And the host each process runs on, by rank
+  // ("algo-2"): messages then say "worker 1 on algo-2". Empty names: no host in messages.
+  void SetRunStart(double unix_s) { run_start_unix_ = unix_s; }
+  void SetHostNames(std::vector<std::string> server_hosts, std::vector<std::string> worker_hosts);
+  // "worker 1", or "worker 1 on algo-2" when the hosts are named.
+  std::string NameOf(ProcessInfo::Role role, uint32_t rank) const;
+
   // CoordinatorHandler.
   absl::Status Register(const ProcessInfo& process) override;
   std::optional<PeerTable> WaitForPeers(absl::Duration max_wait) override;
@@ -39,8 +47,10 @@ class Coordinator final : public comm::CoordinatorHandler {
   void Abort(const std::string& reason);
   std::optional<std::string> abort_reason() const;
 
-  // Unavailable naming the first registered, unfinished process silent past the heartbeat
-  // timeout, or, when `registration_deadline` passed, the first process that never registered.
+  // Unavailable naming the registered, unfinished process silent longest, when that is past the
+  // heartbeat timeout (the first to go silent is the one that failed; its peers may fall silent
+  // after it), or, when `registration_deadline` passed, the first process that never
+  // registered.
   absl::Status CheckLiveness(absl::Time registration_deadline) const;
 
   // on_worker_failure CONTINUE: the run goes on without `worker`. It counts as finished from now
@@ -90,6 +100,9 @@ class Coordinator final : public comm::CoordinatorHandler {
   bool CompleteLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const absl::Duration heartbeat_timeout_;
+  double run_start_unix_ = 0;               // set before serving
+  std::vector<std::string> server_hosts_;   // set before serving
+  std::vector<std::string> worker_hosts_;
   mutable absl::Mutex mu_;
   std::vector<Slot> servers_ ABSL_GUARDED_BY(mu_);
   std::vector<Slot> workers_ ABSL_GUARDED_BY(mu_);

@@ -35,6 +35,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// How long the roles started beside the coordinator (`distsim train`) get to exit once the run
+// is over: they report, write their files and go.
+constexpr absl::Duration kLocalRolesExit = absl::Seconds(10);
+
 // 128 random bits as hex: the run token, and the name of the NIC table's file (which must not
 // carry any part of the token: /tmp is listed by everyone).
 std::string RandomHex() {
@@ -206,6 +210,57 @@ SupervisorOptions WatchOptionsOf(const DistributedRunOptions& options) {
   return watch;
 }
 
+// What the coordinator reads: the whole set, and every worker host's channels laid out here
+// (`distsim run`, `distsim coordinator`); or the chief host's own channel as SageMaker laid it
+// out (`distsim train`), which fixes worker 0's length, the other hosts' data coming in their
+// workers' reports (channel_report.h).
+struct CoordinatorData {
+  RunInputs in;
+  RunChannels channels;
+};
+
+absl::StatusOr<CoordinatorData> OpenCoordinatorData(const RunConfig& config,
+                                                    const DistributedRunOptions& options) {
+  CoordinatorData d;
+  if (!options.channel_dir.empty()) {
+    DS_ASSIGN_OR_RETURN(d.in, OpenChannelRun(config, options.channel_dir));
+    DS_RETURN_IF_ERROR(FillChiefLength(&d.in));
+    return d;
+  }
+  DS_ASSIGN_OR_RETURN(d.in, OpenRun(config, options.data_dir));
+  // The whole run's memory, checked once here before anyone allocates: a role that checked
+  // again would see its siblings' memory already taken.
+  DS_RETURN_IF_ERROR(CheckModelMemory(d.in.plan, AvailableMemoryBytes()));
+  DS_ASSIGN_OR_RETURN(d.channels, PrepareChannels(d.in.plan, d.in.train, d.in.test,
+                                                  options.objects_dir, options.out_dir));
+  return d;
+}
+
+// The coordinator's clock and, when the caller named the hosts, where each process runs.
+void SetUpCoordinator(const RunPlan& plan, const DistributedRunOptions& options,
+                      double run_start_unix, Coordinator* coordinator) {
+  coordinator->SetRunStart(run_start_unix);
+  if (options.host_names.empty()) return;
+  auto names = [&](const std::vector<uint32_t>& hosts) {
+    std::vector<std::string> out;
+    for (uint32_t h : hosts) out.push_back(h < options.host_names.size() ? options.host_names[h] : "");
+    return out;
+  };
+  coordinator->SetHostNames(names(plan.shape.server_host), names(plan.shape.worker_host));
+}
+
+// Spawns the roles (`distsim run`), or says how to start them by hand (`distsim coordinator`);
+// `distsim train`'s caller started this host's roles itself.
+absl::StatusOr<std::map<pid_t, ChildRole>> StartRoles(const RunPlan& plan, const RoleArgs& args,
+                                                      const DistributedRunOptions& options,
+                                                      ChildProcesses* children) {
+  if (options.listen.empty()) return SpawnRoles(plan, args, children);
+  if (options.channel_dir.empty()) {
+    DS_RETURN_IF_ERROR(AnnounceForHands(plan, args, options.out_dir, options.progress));
+  }
+  return options.local_roles;
+}
+
 }  // namespace
 
 absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
@@ -216,21 +271,18 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   RoleArgs args;
   args.tls = options.tls;
   args.run_start_unix = UnixSeconds();
-  DS_ASSIGN_OR_RETURN(RunInputs in, OpenRun(config, options.data_dir));
+  DS_ASSIGN_OR_RETURN(CoordinatorData data, OpenCoordinatorData(config, options));
+  RunInputs& in = data.in;
   const RunPlan& plan = in.plan;
-  // The whole run's memory, checked once here before anyone allocates: a role that checked
-  // again would see its siblings' memory already taken.
-  DS_RETURN_IF_ERROR(CheckModelMemory(plan, AvailableMemoryBytes()));
   // This machine's speed, for the modelled clock's CPU_TIME mode, measured before the children
   // start so that they do not disturb it.
   const ModelFacts facts = ModelFactsOf(
       plan, NeedsHostSpeed(plan.config) ? kernels::MeasureGemmGflops() : 0.0);
   DS_ASSIGN_OR_RETURN(args.config_path, WriteEffectiveConfig(plan.config, options.out_dir));
-  DS_ASSIGN_OR_RETURN(RunChannels channels, PrepareChannels(plan, in.train, in.test,
-                                                            options.objects_dir, options.out_dir));
-  args.host_data_dirs = channels.host_data_dirs;
-  args.token = RandomHex();
+  args.host_data_dirs = data.channels.host_data_dirs;
+  args.token = options.token.empty() ? RandomHex() : options.token;
   Coordinator coordinator(plan.shape.servers, plan.shape.workers, plan.timeouts.heartbeat);
+  SetUpCoordinator(plan, options, args.run_start_unix, &coordinator);
   comm::CoordinatorService service(&coordinator, args.token);
   DS_ASSIGN_OR_RETURN(auto server, ServeCoordinator(plan, options, &service));
   NicFile nic;
@@ -239,32 +291,28 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   args.nic_path = nic.path();
   args.data_dir = options.data_dir;
   args.executable = options.executable.empty() ? SelfExecutable() : options.executable;
-  const bool spawn = options.listen.empty();
-  if (!spawn) DS_RETURN_IF_ERROR(AnnounceForHands(plan, args, options.out_dir, options.progress));
-
-  ChildProcesses children;
-  std::map<pid_t, ChildRole> roles;
-  if (spawn) {
-    DS_ASSIGN_OR_RETURN(roles, SpawnRoles(plan, args, &children));
-  }
+  ChildProcesses spawned;
+  ChildProcesses* children = options.local_children ? options.local_children : &spawned;
+  DS_ASSIGN_OR_RETURN(auto roles, StartRoles(plan, args, options, children));
   DS_ASSIGN_OR_RETURN(report::StepsCsvWriter csv, report::StepsCsvWriter::Open(
                                                       (fs::path(options.out_dir) / "steps.csv")
                                                           .string()));
   RunRecorder recorder(plan, facts, std::move(csv), options.progress,
                        options.progress_every_steps, &clock);
   Supervisor supervisor(
-      plan, &coordinator, &children, std::move(roles), &recorder,
+      plan, &coordinator, children, std::move(roles), &recorder,
       [&](uint64_t step, uint64_t samples) {
         return EvaluateForDeadChief(in, coordinator, args.token, args.tls, step, samples,
                                     clock.Seconds());
       },
       WatchOptionsOf(options));
   const absl::Status watched = supervisor.Watch();
+  if (options.local_children != nullptr) children->WaitAll(kLocalRolesExit);
   DS_RETURN_IF_ERROR(recorder.Close());
   server->Shutdown(0.2);
   DS_RETURN_IF_ERROR(watched);
   return FinishDistributedRun(plan, facts, coordinator, supervisor.lost(), recorder,
-                              channels.summary, options, clock);
+                              data.channels.summary, options, clock);
 }
 
 }  // namespace distsim::node

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "sim/base/status.h"
 
 namespace distsim::node {
@@ -98,6 +99,19 @@ void ChildProcesses::KillAll() {
     }
   }
   running_.clear();
+}
+
+std::vector<ChildExit> ChildProcesses::WaitAll(absl::Duration timeout) {
+  std::vector<ChildExit> exits;
+  const absl::Time give_up = absl::Now() + timeout;
+  while (running() > 0) {
+    for (const ChildExit& e : Reap()) exits.push_back(e);
+    if (running() == 0 || absl::Now() > give_up) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  for (const auto& [pid, unused] : running_) exits.push_back({pid, -1, SIGKILL});
+  KillAll();
+  return exits;
 }
 
 void GuardParent(pid_t expected_parent) {

@@ -53,6 +53,10 @@ class ChildProcesses {
   // SIGKILLs every child still running and waits for each (bounded: a SIGKILLed child ends).
   void KillAll();
 
+  // Reaps children (polling) until none runs or `timeout` passes, then KillAll()s the rest.
+  // Returns every exit it saw, the killed ones included.
+  std::vector<ChildExit> WaitAll(absl::Duration timeout);
+
   size_t running() const { return running_.size(); }
 
  private:

@@ -17,9 +17,12 @@
 #include "sim/base/status.h"
 #include "sim/data/channel.h"
 #include "sim/data/dataset.h"
+#include "sim/data/distribution.h"
 #include "sim/data/sampler.h"
+#include "sim/node/channel_report.h"
 #include "sim/node/channels.h"
 #include "sim/node/factory.h"
+#include "sim/node/model_export.h"
 #include "sim/node/modelled.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run_aggregate.h"
@@ -207,6 +210,42 @@ absl::StatusOr<std::optional<DataSummary>> UseChannel(const LocalRunOptions& opt
   return std::optional<DataSummary>(std::move(channels.summary));
 }
 
+// The run's inputs: the set in data_dir (read through its one host's channel when the run has a
+// results folder, `data` then says what it holds), or the channel SageMaker laid out
+// (`distsim train`), every object it holds read as it is by `held`, which fixes the run's
+// length.
+absl::StatusOr<RunInputs> OpenLocal(const RunConfig& config, const LocalRunOptions& options,
+                                    std::optional<DataSummary>* data,
+                                    std::unique_ptr<data::WorkerSampler>* held) {
+  if (options.channel_dir.empty()) {
+    DS_ASSIGN_OR_RETURN(RunInputs in, OpenRun(config, options.data_dir));
+    DS_RETURN_IF_ERROR(CheckModelMemory(in.plan, AvailableMemoryBytes()));
+    if (in.train.size() == 0) {
+      return absl::DataLossError(absl::StrCat(options.data_dir, ": the training set is empty"));
+    }
+    DS_ASSIGN_OR_RETURN(*data, UseChannel(options, &in));
+    return in;  // the caller's EpochSampler reads it
+  }
+  DS_ASSIGN_OR_RETURN(RunInputs in, OpenChannelRun(config, options.channel_dir));
+  DS_RETURN_IF_ERROR(CheckModelMemory(in.plan, AvailableMemoryBytes()));
+  RunPlan& plan = in.plan;
+  DS_ASSIGN_OR_RETURN(*held, data::MakeHeldSampler(data::Distribution::kShardedByKey,
+                                                   in.channel_ids, 0, 1, plan.batch,
+                                                   plan.data_seed, plan.shuffle));
+  plan.examples_per_epoch = std::max<int64_t>(1, (*held)->examples());
+  plan.length = LengthOf(plan.config, (*held)->steps_per_epoch());
+  ReportedData reported = DataFromReports(plan, {ChannelReport(in, options.channel_dir)}, {});
+  plan.host_downloads = std::move(reported.downloads);
+  *data = std::move(reported.summary);
+  return in;
+}
+
+ModelDescription DescribeLocalModel(const RunInputs& in, std::span<const float> params,
+                                    const RunResult& result) {
+  return DescribeModel(in.plan, in.model->layout(), in.train.rows(), in.train.cols(), params,
+                       "the local run's final parameters", result.final_test_accuracy());
+}
+
 LoopConfig LocalLoopConfig(const RunPlan& plan, const std::atomic<bool>* stop) {
   LoopConfig loop;
   loop.batch = plan.batch;
@@ -228,20 +267,18 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
     DS_ASSIGN_OR_RETURN(lock, RunFolderLock::Acquire(options.out_dir));
   }
   DS_RETURN_IF_ERROR(SetComputeThreads(config.train().threads()));
-  DS_ASSIGN_OR_RETURN(RunInputs in, OpenRun(config, options.data_dir));
+  std::optional<DataSummary> data;
+  std::unique_ptr<data::WorkerSampler> held;
+  DS_ASSIGN_OR_RETURN(RunInputs in, OpenLocal(config, options, &data, &held));
   const RunPlan& plan = in.plan;
-  DS_RETURN_IF_ERROR(CheckModelMemory(plan, AvailableMemoryBytes()));
-  if (in.train.size() == 0) {
-    return absl::DataLossError(absl::StrCat(options.data_dir, ": the training set is empty"));
-  }
-  DS_ASSIGN_OR_RETURN(std::optional<DataSummary> data, UseChannel(options, &in));
   DS_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(plan.config.optimizer(), plan.parameters));
   strategy::LocalExchange exchange(std::move(optimizer),
                                    LearningRateScheduleOf(plan.config.optimizer()));
   std::vector<float> params(plan.parameters);
   in.model->Init(plan.config.seed(), params.data());
   const LoopConfig loop = LocalLoopConfig(plan, options.stop);
-  data::EpochSampler sampler(in.train.size(), plan.batch, plan.data_seed, plan.shuffle);
+  data::EpochSampler epoch(in.train.size(), plan.batch, plan.data_seed, plan.shuffle);
+  auto next = [&](std::span<int64_t> out) { held ? held->Next(out) : epoch.Next(out); };
   // This machine's speed, for the modelled clock (only needed to scale CPU time to an instance).
   const ModelFacts facts = ModelFactsOf(
       plan, NeedsHostSpeed(plan.config) ? kernels::MeasureGemmGflops() : 0.0);
@@ -252,8 +289,7 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   LocalObserver observer(csv ? &*csv : nullptr, &progress, loop.max_steps, plan.batch,
                          plan.examples_per_epoch, &clock);
   absl::StatusOr<LoopResult> loop_result = RunTrainLoop(
-      *in.model, params, in.train, &in.test, [&](std::span<int64_t> out) { sampler.Next(out); },
-      exchange, loop, observer, clock.Seconds());
+      *in.model, params, in.train, &in.test, next, exchange, loop, observer, clock.Seconds());
   observer.Flush();
   progress.Finish();
   if (!loop_result.ok()) return loop_result.status();
@@ -270,6 +306,10 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   if (csv) DS_RETURN_IF_ERROR(csv->Close());
   if (!options.out_dir.empty()) {
     DS_RETURN_IF_ERROR(WriteLocalResults(result, observer.trace(), options.out_dir));
+  }
+  if (!options.model_dir.empty()) {
+    DS_RETURN_IF_ERROR(WriteModel(options.model_dir, DescribeLocalModel(in, params, result),
+                                  params));
   }
   if (options.final_params != nullptr) *options.final_params = std::move(params);
   return result;

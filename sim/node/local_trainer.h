@@ -20,6 +20,12 @@ namespace distsim::node {
 struct LocalRunOptions : RunOptions {
   // If not null, receives the final parameters (for tests comparing runs).
   std::vector<float>* final_params = nullptr;
+  // `distsim train` on one host: the channels SageMaker laid out (<root>/input/data), read as
+  // they hold (every object of the train channel, the test set from test/ or validation/)
+  // instead of data_dir; RunResult.data and the modelled download come from that channel.
+  std::string channel_dir;
+  // If set, the trained model goes there (model_export.h).
+  std::string model_dir;
 };
 
 // Trains `config` (defaults filled, validated) in this process. The run's clock starts before the

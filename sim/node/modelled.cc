@@ -205,7 +205,11 @@ absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& fa
     absl::StatusOr<InstanceProfile> instance = config::FindInstance(cluster.instance_type());
     if (instance.ok()) price = instance->price_per_hour_usd();
   }
-  DS_RETURN_IF_ERROR(FillJob(plan, timeline, hosts, price, &clock));
+  // Without the hosts' downloads (a process that sees only its own channel, and no report of
+  // the others) the job around the training is not modelled: left out, not guessed.
+  if (!plan.host_downloads.empty()) {
+    DS_RETURN_IF_ERROR(FillJob(plan, timeline, hosts, price, &clock));
+  }
   if (timeline_out != nullptr) *timeline_out = std::move(timeline);
   return clock;
 }

@@ -56,7 +56,8 @@ model::TimelineSpec TimelineSpecOf(const RunConfig& config, const ClusterShape& 
 // Fills StepRecord.model_compute_s of every record (CPU_TIME: measured thread CPU x host speed /
 // instance speed; FLOPS: the batch's training FLOPs / instance speed; both x the worker's
 // slowdown), builds the timeline and returns the run's ModelledClock. `timeline` (may be null)
-// receives the timeline itself (per-worker end times).
+// receives the timeline itself (per-worker end times). The job around the training (download,
+// upload, the bill) is modelled only when plan.host_downloads is known (not empty).
 absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& facts,
                                        std::vector<std::vector<StepRecord>>* records,
                                        model::Timeline* timeline = nullptr);

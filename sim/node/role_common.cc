@@ -15,6 +15,7 @@
 #include "sim/comm/coordinator_rpc.h"
 #include "sim/config/config.h"
 #include "sim/node/exchange_factory.h"
+#include "sim/report/result_io.h"
 
 namespace distsim::node {
 namespace {
@@ -34,6 +35,19 @@ absl::StatusOr<RunConfig> LoadRoleConfig(const std::string& path, ProcessInfo::R
         absl::StrCat(path, ": strategy: servers exist only under parameter_server"));
   }
   return config;
+}
+
+// A role placed by a TensorFlow cluster spec: the spec and the config must agree on the counts.
+absl::Status CheckClusterSpec(const RoleFlags& flags, const ClusterShape& shape) {
+  if (flags.cluster_workers == 0 && flags.cluster_servers == 0) return absl::OkStatus();
+  if (flags.cluster_workers != static_cast<uint32_t>(shape.workers) ||
+      flags.cluster_servers != static_cast<uint32_t>(shape.servers)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TF_CONFIG: the cluster has ", flags.cluster_workers, " workers (chief included) and ",
+        flags.cluster_servers, " ps, but ", flags.config_path, " runs ", shape.workers,
+        " workers and ", shape.servers, " servers"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -57,6 +71,7 @@ absl::StatusOr<RunInputs> OpenRoleRun(const RoleFlags& flags, ProcessInfo::Role 
   const ClusterShape shape = ShapeOf(config);
   const bool server = role == ProcessInfo::SERVER;
   const int count = server ? shape.servers : shape.workers;
+  DS_RETURN_IF_ERROR(CheckClusterSpec(flags, shape));  // says more than a rank out of range
   if (flags.rank >= static_cast<uint32_t>(count)) {
     return absl::InvalidArgumentError(absl::StrCat("--rank ", flags.rank, ": the run has ", count,
                                                    server ? " servers" : " workers"));
@@ -64,8 +79,25 @@ absl::StatusOr<RunInputs> OpenRoleRun(const RoleFlags& flags, ProcessInfo::Role 
   if (absl::Status fits = CheckTlsTransport(config, flags.tls.enabled()); !fits.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(flags.config_path, ": ", fits.message()));
   }
-  if (!server && !flags.channel_dir.empty()) return OpenChannelRun(config, flags.channel_dir);
+  if (!flags.channel_dir.empty()) {  // a server reads only the images' shape from it
+    return OpenChannelRun(config, flags.channel_dir, /*needs_test=*/!server && flags.rank == 0);
+  }
   return OpenRun(config, flags.data_dir);
+}
+
+absl::Status WriteRoleReport(const RoleFlags& flags, ProcessInfo::Role role,
+                             ProcessSummary summary, absl::Status status) {
+  if (flags.report_path.empty()) return status;
+  if (!status.ok()) {
+    summary.mutable_process()->set_role(role);
+    summary.mutable_process()->set_rank(flags.rank);
+    summary.mutable_process()->set_pid(getpid());
+    summary.set_error(std::string(status.message()));
+    summary.set_exit_code(ExitCodeFor(status));
+  }
+  absl::Status written =
+      report::WriteFileAtomic(flags.report_path, report::MessageToJson(summary));
+  return status.ok() ? written : status;
 }
 
 absl::Status ReportFailure(const RoleFlags& flags, ProcessInfo::Role role, absl::Status status) {

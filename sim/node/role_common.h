@@ -25,14 +25,22 @@ inline constexpr char kTokenFileEnv[] = "DISTSIM_TOKEN_FILE";
 absl::Status WriteTokenFile(const std::string& path, const std::string& token);
 
 // Loads, defaults and validates the role's config (errors name flags.config_path), checks that
-// the strategy has this role, that flags.rank exists and that a TLS role's transport can carry
-// TLS (CheckTlsTransport), then opens the data, builds the model and derives the plan.
+// the strategy has this role, that flags.rank exists, that a TensorFlow cluster spec's counts
+// are the config's (flags.cluster_*) and that a TLS role's transport can carry TLS
+// (CheckTlsTransport), then opens the data (a worker: its channel, whose test set only worker 0
+// needs), builds the model and derives the plan.
 absl::StatusOr<RunInputs> OpenRoleRun(const RoleFlags& flags, ProcessInfo::Role role);
 
 // Tells the coordinator why this process is about to fail, so the launcher can say it (a stall
 // names the rank waited on; a config error its field) instead of only an exit code. Best effort;
 // returns `status`. OK and Aborted (the coordinator's own abort) are not reported.
 absl::Status ReportFailure(const RoleFlags& flags, ProcessInfo::Role role, absl::Status status);
+
+// flags.report_path (if set) gets `summary` as JSON: what the process reported when it finished,
+// or, when `status` is not OK, its role, rank, pid, error and exit code. Returns `status`, or
+// the write's error when `status` was OK.
+absl::Status WriteRoleReport(const RoleFlags& flags, ProcessInfo::Role role,
+                             ProcessSummary summary, absl::Status status);
 
 // This process as the peer table lists it.
 ProcessInfo SelfInfo(ProcessInfo::Role role, uint32_t rank, uint32_t host,

@@ -16,8 +16,9 @@ struct RoleFlags {
   std::string config_path;
   std::string data_dir;          // resolved folder with the four IDX files
   // A worker's host's channels (channels.h: <run>/hosts/algo-<h>/input/data, given by the
-  // launcher): the worker reads its training set from <channel>/train and the test set from
-  // <channel>/test, not from data_dir. Empty: it reads the whole set from data_dir.
+  // launcher; <root>/input/data under `distsim train`): the worker reads its training set from
+  // <channel>/train and the test set from <channel>/test (or validation/), not from data_dir;
+  // a server given one reads only the images' shape there. Empty: the whole set in data_dir.
   std::string channel_dir;
   std::string coordinator;       // host:port of the coordinator
   std::string token;             // the run token
@@ -34,6 +35,16 @@ struct RoleFlags {
   // TLS for every server and channel of this process (read by the CLI from --tls-cert, --tls-key
   // and --tls-ca); empty: plaintext. A TLS role refuses the TCP ring (CheckTlsTransport).
   comm::TlsFiles tls;
+  // Where this process writes its last word when it ends: its ProcessSummary as JSON, with the
+  // error and exit code when it fails (`distsim train` collects them in <root>/output/data).
+  // Empty: nowhere.
+  std::string report_path;
+  // Worker 0: the folder it writes the trained model to (model_export.h) when it finishes.
+  std::string model_dir;
+  // A role placed by a TensorFlow cluster spec (TF_CONFIG, sim/config/tf_config.h): the spec's
+  // worker and server counts, which must be the config's. 0: not given.
+  uint32_t cluster_workers = 0;
+  uint32_t cluster_servers = 0;
 };
 
 // Seconds since the Unix epoch, as a double.

@@ -1,6 +1,7 @@
 #include "sim/node/run_plan.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -155,6 +156,7 @@ Timeouts TimeoutsOf(const SupervisionConfig& sup) {
   t.heartbeat = absl::Seconds(sup.heartbeat_timeout_s());
   t.stall = absl::Seconds(sup.stall_timeout_s());
   t.rpc = absl::Seconds(sup.rpc_deadline_s());
+  if (sup.join_timeout_s() > 0) t.peers = absl::Seconds(sup.join_timeout_s());
   return t;
 }
 
@@ -306,23 +308,54 @@ absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& da
   DS_ASSIGN_OR_RETURN(RunPlan plan,
                       MakeRunPlan(config, *model, FactsOf(sets.first, sets.second)));
   return RunInputs{std::move(sets.first), std::move(sets.second), std::move(model),
-                   std::move(plan), {}};
+                   std::move(plan), {}, {}};
 }
 
-absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config,
-                                         const std::string& host_data_dir) {
+std::string TestChannelDir(const std::string& host_data_dir) {
+  const std::string test = absl::StrCat(host_data_dir, "/test");
+  const std::string validation = absl::StrCat(host_data_dir, "/validation");
+  std::error_code ec;
+  if (!std::filesystem::exists(test, ec) && std::filesystem::is_directory(validation, ec)) {
+    return validation;
+  }
+  return test;
+}
+
+absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config, const std::string& host_data_dir,
+                                         bool needs_test) {
   DS_ASSIGN_OR_RETURN(data::Channel channel,
                       data::OpenTrainChannel(absl::StrCat(host_data_dir, "/train")));
-  DS_ASSIGN_OR_RETURN(data::Dataset test,
-                      data::OpenTestChannel(absl::StrCat(host_data_dir, "/test"),
-                                            config.data().test_limit()));
+  const std::string test_dir = TestChannelDir(host_data_dir);
+  data::Dataset test;
+  std::error_code ec;
+  if (needs_test || std::filesystem::exists(test_dir, ec)) {
+    absl::StatusOr<data::Dataset> opened =
+        data::OpenTestChannel(test_dir, config.data().test_limit());
+    if (absl::IsNotFound(opened.status()) && !std::filesystem::exists(test_dir, ec)) {
+      return absl::NotFoundError(absl::StrCat(test_dir, ": missing (nor is there a ",
+                                              host_data_dir,
+                                              "/validation); the chief evaluates on it"));
+    }
+    DS_ASSIGN_OR_RETURN(test, std::move(opened));
+  }
   DS_ASSIGN_OR_RETURN(auto model, MakeModel(config.model(), channel.data.rows(),
                                             channel.data.cols(), channel.data.num_classes()));
   DataFacts facts = FactsOf(channel.data, test);
   facts.train_examples = 0;  // its channel, not the whole set
   DS_ASSIGN_OR_RETURN(RunPlan plan, MakeRunPlan(config, *model, facts));
   return RunInputs{std::move(channel.data), std::move(test), std::move(model), std::move(plan),
-                   std::move(channel.ids)};
+                   std::move(channel.ids), std::move(channel.keys)};
+}
+
+absl::Status FillChiefLength(RunInputs* in) {
+  DS_ASSIGN_OR_RETURN(std::unique_ptr<data::WorkerSampler> chief, WorkerSamplerOf(*in, 0));
+  RunPlan& plan = in->plan;
+  plan.examples_per_epoch = std::max<int64_t>(1, chief->examples());
+  plan.length = LengthOf(plan.config, chief->steps_per_epoch());
+  plan.progress_counts_all = plan.length.global_steps > 0;
+  plan.progress_total =
+      plan.progress_counts_all ? plan.length.global_steps : plan.length.max_steps;
+  return absl::OkStatus();
 }
 
 }  // namespace distsim::node

@@ -71,6 +71,7 @@ struct Timeouts {
   absl::Duration rpc;        // one RPC, and connecting to a peer
   // Start-up: reaching the coordinator and waiting for the peer table. Hundreds of processes
   // starting at once on two cores take seconds to be scheduled: longer than one RPC.
+  // supervision.join_timeout_s when set (hosts that start on their own, `distsim train`).
   absl::Duration peers = absl::Seconds(120);
 };
 
@@ -154,9 +155,10 @@ struct RunInputs {
   data::Dataset test;
   std::unique_ptr<kernels::Model<float>> model;
   RunPlan plan;
-  // A worker that opened its channel: the ids of each object it holds, in key order. Empty when
-  // `train` is the whole set.
+  // A worker that opened its channel: the ids of each object it holds, in key order, and the
+  // objects' keys. Empty when `train` is the whole set.
   std::vector<std::vector<int64_t>> channel_ids;
+  std::vector<int64_t> channel_keys;
 };
 
 // Opens the IDX files of `data_dir` (with the config's limits), builds the model for their shape
@@ -164,9 +166,20 @@ struct RunInputs {
 absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& data_dir);
 
 // A worker's inputs from its host's channels (channel.h): `host_data_dir`/train (its objects)
-// and `host_data_dir`/test (cut to the config's test_limit).
-absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config,
-                                         const std::string& host_data_dir);
+// and the test set (cut to the config's test_limit) from `host_data_dir`/test, or /validation
+// (SageMaker's other usual name) where there is no test folder. Without either: NotFound when
+// `needs_test` (the chief evaluates), else an empty test set. The plan does not know N.
+absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config, const std::string& host_data_dir,
+                                         bool needs_test = true);
+
+// The test channel folder of `host_data_dir`: <dir>/test, else <dir>/validation if that exists,
+// else <dir>/test.
+std::string TestChannelDir(const std::string& host_data_dir);
+
+// The coordinator on the chief's host of a job whose hosts hold only their own channels
+// (`distsim train`): `in` opened worker 0's channel (OpenChannelRun), which fixes worker 0's
+// epoch, its length and the progress bar's total, as FillLength does from N.
+absl::Status FillChiefLength(RunInputs* in);
 
 // The sampler of `worker` under the plan's distribution, batch, seed and shuffle: over the
 // channel's objects when `in` holds a channel, else over the whole set.

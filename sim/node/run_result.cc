@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "sim/base/status.h"
 #include "sim/config/instances.h"
+#include "sim/node/channel_report.h"
 #include "sim/node/exchange_factory.h"
 #include "sim/node/provenance.h"
 #include "sim/node/role_common.h"
@@ -95,6 +96,28 @@ std::vector<report::TraceTrack> TraceTracks(const RunPlan& plan, const ModelFact
   return tracks;
 }
 
+// RunResult.data and the plan the modelled clock uses. A coordinator that laid out the channels
+// knows both; one that sees only its own host's channel (`distsim train`: the plan has no
+// host downloads) takes them from the workers' reports, and lists in RunResult.left_out what
+// nobody reported.
+RunPlan KnownData(const RunPlan& plan, const Coordinator& coordinator, const DataSummary& data,
+                  const DistributedRunOptions& options, RunResult* result) {
+  if (!plan.host_downloads.empty()) {
+    *result->mutable_data() = data;
+    return plan;
+  }
+  std::vector<HostData> channels;
+  for (const ProcessSummary& s : coordinator.summaries(ProcessInfo::WORKER)) {
+    channels.push_back(s.channel());
+  }
+  ReportedData reported = DataFromReports(plan, channels, options.host_names);
+  *result->mutable_data() = std::move(reported.summary);
+  for (std::string& line : reported.left_out) result->add_left_out(std::move(line));
+  RunPlan known = plan;
+  known.host_downloads = std::move(reported.downloads);
+  return known;
+}
+
 }  // namespace
 
 absl::StatusOr<EvalRecord> EvaluateForDeadChief(RunInputs& in, Coordinator& coordinator,
@@ -135,12 +158,11 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
   result.mutable_memory()->set_launcher_pss_bytes(ReadProcessMemory().pss_bytes);
   facts.worker_lost.assign(plan.shape.workers, false);
   for (uint32_t w : lost) facts.worker_lost[w] = true;
+  const RunPlan known = KnownData(plan, coordinator, data, options, &result);
   model::Timeline timeline;
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
-                      ModelRun(plan, facts, &recorder.aggregate().records(),
-                               &timeline));
+                      ModelRun(known, facts, &recorder.aggregate().records(), &timeline));
   SetModelledEvalTimes(timeline, result.modelled(), &result);
-  *result.mutable_data() = data;
   for (size_t w = 0; w < timeline.worker_end_s.size() &&
                      w < static_cast<size_t>(result.worker_stats_size());
        ++w) {

@@ -71,7 +71,7 @@ absl::Status ServeUntilShutdown(comm::CoordinatorClient* coordinator, strategy::
   return AbortedBy(heartbeater, absl::AbortedError("aborted"));
 }
 
-absl::Status ServerMain(const RoleFlags& flags) {
+absl::Status ServerMain(const RoleFlags& flags, ProcessSummary* summary) {
   GuardParent(static_cast<pid_t>(flags.parent_pid));
   Stopwatch clock;
   DS_ASSIGN_OR_RETURN(RunInputs in, OpenRoleRun(flags, ProcessInfo::SERVER));
@@ -101,13 +101,16 @@ absl::Status ServerMain(const RoleFlags& flags) {
   absl::Status served = ServeUntilShutdown(&coordinator, &shard, plan, flags.rank);
   server->Shutdown(served.ok() ? 0.5 : 0.2);
   DS_RETURN_IF_ERROR(served);
-  return coordinator.Finish(ShardSummary(self, shard, clock.Seconds()));
+  *summary = ShardSummary(self, shard, clock.Seconds());
+  return coordinator.Finish(*summary);
 }
 
 }  // namespace
 
 absl::Status RunServerRole(const RoleFlags& flags) {
-  return ReportFailure(flags, ProcessInfo::SERVER, ServerMain(flags));
+  ProcessSummary summary;
+  absl::Status status = ReportFailure(flags, ProcessInfo::SERVER, ServerMain(flags, &summary));
+  return WriteRoleReport(flags, ProcessInfo::SERVER, std::move(summary), std::move(status));
 }
 
 }  // namespace distsim::node

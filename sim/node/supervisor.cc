@@ -13,30 +13,6 @@ namespace {
 constexpr absl::Duration kPoll = absl::Milliseconds(50);
 constexpr absl::Duration kAbortGrace = absl::Seconds(3);
 
-// The Status code whose exit code is `exit_code` (the inverse of ExitCodeFor).
-absl::StatusCode CodeForExit(int exit_code) {
-  switch (exit_code) {
-    case kExitTempFail:
-      return absl::StatusCode::kDeadlineExceeded;
-    case kExitConfig:
-      return absl::StatusCode::kInvalidArgument;
-    case kExitDataErr:
-      return absl::StatusCode::kDataLoss;
-    case kExitNoInput:
-      return absl::StatusCode::kNotFound;
-    case kExitNoPerm:
-      return absl::StatusCode::kPermissionDenied;
-    case kExitIoErr:
-      return absl::StatusCode::kUnknown;
-    case kExitCantCreate:
-      return absl::StatusCode::kAlreadyExists;
-    case kExitSoftware:
-      return absl::StatusCode::kInternal;
-    default:
-      return absl::StatusCode::kUnavailable;
-  }
-}
-
 }  // namespace
 
 Supervisor::Supervisor(const RunPlan& plan, Coordinator* coordinator, ChildProcesses* children,
@@ -81,7 +57,7 @@ void Supervisor::GoOnWithout(const ChildExit& exit, const ChildRole& who) {
                                            recorder_->aggregate().steps(who.rank));
   std::fprintf(options_.progress,
                "%s (pid %d) %s (last step reported: %llu); continuing with %d workers\n",
-               ProcessName(who.role, who.rank).c_str(), exit.pid, DescribeExit(exit).c_str(),
+               coordinator_->NameOf(who.role, who.rank).c_str(), exit.pid, DescribeExit(exit).c_str(),
                static_cast<unsigned long long>(step),
                plan_.shape.workers - static_cast<int>(lost_.size()));
 }
@@ -100,7 +76,8 @@ std::string Supervisor::SilentWorker() const {
     }
   }
   if (silent < 0) return "";
-  return absl::StrFormat("worker %d (pid %d) stalled at step %d, no heartbeat for %s; ", silent,
+  return absl::StrFormat("%s (pid %d) stalled at step %d, no heartbeat for %s; ",
+                         coordinator_->NameOf(ProcessInfo::WORKER, silent),
                          coordinator_->pid(ProcessInfo::WORKER, silent),
                          coordinator_->last_step(ProcessInfo::WORKER, silent),
                          absl::FormatDuration(absl::Trunc(longest, absl::Milliseconds(100))));
@@ -125,19 +102,28 @@ void Supervisor::HandleExit(const ChildExit& exit) {
     GoOnWithout(exit, who);
     return;
   }
-  const std::string name = ProcessName(who.role, who.rank);
+  const std::string name = coordinator_->NameOf(who.role, who.rank);
   const uint64_t step = StepReached(who);
+  absl::Status why;
   if (auto report = coordinator_->failure_report(who.role, who.rank)) {
     // The process said why before exiting: pass its words and its kind of failure on. A stall
     // names first the process that went silent, not the one that gave up waiting for it.
     const std::string waited = report->exit_code() == kExitTempFail ? SilentWorker() : "";
-    Abort(absl::Status(CodeForExit(report->exit_code()),
+    why = absl::Status(StatusCodeForExit(report->exit_code()),
                        absl::StrFormat("%s%s (pid %d) failed at step %d: %s", waited, name,
-                                       exit.pid, step, report->error())));
+                                       exit.pid, step, report->error()));
   } else {
-    Abort(absl::UnavailableError(
-        absl::StrFormat("%s (pid %d) %s at step %d", name, exit.pid, DescribeExit(exit), step)));
+    why = absl::UnavailableError(
+        absl::StrFormat("%s (pid %d) %s at step %d", name, exit.pid, DescribeExit(exit), step));
   }
+  // Roles on other hosts die unseen: only their silence tells. A local role that lost a peer
+  // (exit 69) is likely the survivor of a host that went away, so for a heartbeat timeout the
+  // coordinator's liveness check may name the silent one first.
+  if (!options_.spawned && exit.exit_code == kExitUnavailable) {
+    if (!deferred_) deferred_ = Deferred{why, absl::Now() + plan_.timeouts.heartbeat * 2};
+    return;
+  }
+  Abort(why);
 }
 
 // The chief died and every other worker finished: evaluate on the servers' newest parameters,
@@ -191,7 +177,7 @@ void Supervisor::WarnOfStall() {
 bool Supervisor::Round() {
   if (!failure_ && options_.stop != nullptr && options_.stop->load()) {
     interrupted_ = true;
-    Abort(absl::CancelledError("interrupted (Ctrl-C): every process was stopped"));
+    Abort(absl::CancelledError("interrupted (Ctrl-C, or SIGTERM): every process was stopped"));
   }
   const std::vector<ChildExit> exits = children_->Reap();
   if (!exits.empty()) recorder_->Drain(*coordinator_);  // what the dead sent before they died
@@ -200,6 +186,7 @@ bool Supervisor::Round() {
     absl::Status live = coordinator_->CheckLiveness(options_.registration_deadline);
     if (!live.ok()) Abort(live);
   }
+  if (!failure_ && deferred_ && absl::Now() > deferred_->until) Abort(deferred_->why);
   recorder_->Drain(*coordinator_);
   if (!recorder_->status().ok()) Abort(recorder_->status());  // a full disk stops the run now
   if (!failure_) WarnOfStall();

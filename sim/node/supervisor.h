@@ -7,8 +7,11 @@
 // evaluated in the chief's place; any other death, a silent process (the coordinator's
 // liveness check), a process that never registered, or Ctrl-C is a FAILURE. A failure moves the
 // run to ABORTING: the coordinator tells every process to abort at its next heartbeat, and after
-// a grace period whatever still runs is killed. While running, half a stall timeout without a
-// new step draws one warning naming the worker furthest behind. The walk ends when no child runs (or, for roles
+// a grace period whatever still runs is killed. When the roles were started by hand elsewhere
+// (`distsim coordinator`, `distsim train`), a child of this process that exits 69 (it lost a
+// peer) is a failure only after two heartbeat timeouts in which no silent process was found,
+// since a host that went away is seen only by its silence. While running, half a stall timeout
+// without a new step draws one warning naming the worker furthest behind. The walk ends when no child runs (or, for roles
 // started by hand, when every process finished), and the run's status is the first failure.
 //
 // Not thread-safe: the launcher's main thread runs it.
@@ -94,6 +97,13 @@ class Supervisor {
 
   State state_ = State::kRunning;
   std::optional<absl::Status> failure_;
+  // A local child that lost a peer, in a run whose other roles are remote: its failure waits
+  // until `until` for the liveness check to name a process that went silent before it.
+  struct Deferred {
+    absl::Status why;
+    absl::Time until;
+  };
+  std::optional<Deferred> deferred_;
   bool interrupted_ = false;
   std::vector<uint32_t> lost_;
   bool chief_evaluated_ = false;

@@ -10,11 +10,13 @@
 #include "sim/base/status.h"
 #include "sim/comm/coordinator_rpc.h"
 #include "sim/comm/nic.h"
+#include "sim/node/channel_report.h"
 #include "sim/node/exchange_factory.h"
 #include "sim/node/factory.h"
 #include "sim/node/heartbeater.h"
 #include "sim/node/launcher.h"
 #include "sim/node/local_trainer.h"
+#include "sim/node/model_export.h"
 #include "sim/node/role_common.h"
 #include "sim/node/roles.h"
 #include "sim/node/train_loop.h"
@@ -71,8 +73,10 @@ LoopConfig LoopConfigOf(const RunPlan& plan, const data::WorkerSampler& sampler,
 // thread) goes first.
 class WorkerRole {
  public:
-  WorkerRole(const RoleFlags& flags, RunInputs inputs)
+  // `summary` receives what the worker reports when it finishes.
+  WorkerRole(const RoleFlags& flags, RunInputs inputs, ProcessSummary* summary)
       : flags_(flags),
+        summary_(summary),
         in_(std::move(inputs)),
         coordinator_(flags.coordinator, flags.token, absl::ToDoubleSeconds(in_.plan.timeouts.rpc),
                      flags.tls) {
@@ -124,6 +128,11 @@ class WorkerRole {
     });
     absl::StatusOr<PeerTable> peers = coordinator_.WaitForPeers(self_, in_.plan.timeouts.peers);
     if (!peers.ok()) return AbortedBy(*heartbeater_, peers.status());
+    if (flags_.run_start_unix == 0 && peers->run_start_unix() > 0) {
+      // Started without the launcher's clock (by hand, or on another host): count from the
+      // coordinator's, so that every host's records share one clock.
+      clock_offset_ = UnixSeconds() - peers->run_start_unix() - clock_.Seconds();
+    }
     DS_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(in_.plan.config.optimizer(), params_.size()));
     absl::StatusOr<std::unique_ptr<strategy::GradientExchange>> exchange =
         transport_->Connect(*peers, std::move(optimizer));
@@ -166,6 +175,16 @@ class WorkerRole {
     summary.set_eval_s(result.eval_s);
     summary.set_distinct_examples(distinct_);
     summary.set_channel_examples(in_.train.size());
+    if (!flags_.channel_dir.empty()) *summary.mutable_channel() = ChannelReport(in_, flags_.channel_dir);
+    if (flags_.rank == 0 && !flags_.model_dir.empty()) {
+      const double accuracy = result.evals.empty() ? 0 : result.evals.back().test_accuracy();
+      DS_RETURN_IF_ERROR(WriteModel(
+          flags_.model_dir,
+          DescribeModel(in_.plan, in_.model->layout(), in_.train.rows(), in_.train.cols(), params_,
+                        "the chief's parameters at its final evaluation", accuracy),
+          params_));
+    }
+    *summary_ = summary;
     heartbeater_->Stop();
     heartbeater_->Flush();
     DS_RETURN_IF_ERROR(coordinator_.Finish(summary));
@@ -180,6 +199,7 @@ class WorkerRole {
   }
 
   const RoleFlags& flags_;
+  ProcessSummary* summary_;
   Stopwatch clock_;
   double clock_offset_ = 0;
   RunInputs in_;
@@ -195,17 +215,19 @@ class WorkerRole {
   std::unique_ptr<Heartbeater> heartbeater_;
 };
 
-absl::Status WorkerMain(const RoleFlags& flags) {
+absl::Status WorkerMain(const RoleFlags& flags, ProcessSummary* summary) {
   GuardParent(static_cast<pid_t>(flags.parent_pid));
   DS_ASSIGN_OR_RETURN(RunInputs inputs, OpenRoleRun(flags, ProcessInfo::WORKER));
-  WorkerRole role(flags, std::move(inputs));
+  WorkerRole role(flags, std::move(inputs), summary);
   return role.Run();
 }
 
 }  // namespace
 
 absl::Status RunWorkerRole(const RoleFlags& flags) {
-  return ReportFailure(flags, ProcessInfo::WORKER, WorkerMain(flags));
+  ProcessSummary summary;
+  absl::Status status = ReportFailure(flags, ProcessInfo::WORKER, WorkerMain(flags, &summary));
+  return WriteRoleReport(flags, ProcessInfo::WORKER, std::move(summary), std::move(status));
 }
 
 }  // namespace distsim::node

@@ -107,6 +107,33 @@ TEST(CoordinatorTest, ASilentProcessIsDeadAfterTheHeartbeatTimeout) {
   EXPECT_EQ(c.last_step(ProcessInfo::WORKER, 1), 7u);
 }
 
+// A host that goes away silences its server and worker at once, and the peers that lose them
+// fall silent after: the one silent longest is named, on its host, whatever its role.
+TEST(CoordinatorTest, NamesTheProcessSilentLongestOnItsHost) {
+  Coordinator c(1, 2, absl::Milliseconds(200));
+  c.SetHostNames({"algo-1"}, {"algo-1", "algo-2"});
+  c.SetRunStart(1234.5);
+  RegisterAll(c);
+  EXPECT_EQ(c.WaitForPeers(absl::ZeroDuration())->run_start_unix(), 1234.5);
+  Beat(c, ProcessInfo::WORKER, 1, 3);  // worker 1 (algo-2) goes quiet first
+  absl::SleepFor(absl::Milliseconds(50));
+  Beat(c, ProcessInfo::SERVER, 0);  // then the others, a little later
+  Beat(c, ProcessInfo::WORKER, 0, 4);
+  absl::Status live;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        live = c.CheckLiveness(absl::InfiniteFuture());
+        return !live.ok();
+      },
+      30));
+  EXPECT_NE(live.message().find("worker 1 on algo-2 (pid 21) sent no heartbeat"),
+            std::string::npos)
+      << live;
+  EXPECT_EQ(c.NameOf(ProcessInfo::SERVER, 0), "server 0 on algo-1");
+  Coordinator unnamed(1, 1, absl::Seconds(1));
+  EXPECT_EQ(unnamed.NameOf(ProcessInfo::WORKER, 0), "worker 0");
+}
+
 // Before the peer table is complete a registered process waits for the others and sends no
 // heartbeat: that is not death. Its silence counts from the moment the table is complete.
 TEST(CoordinatorTest, WaitingForThePeerTableIsNotSilence) {
