@@ -189,12 +189,10 @@ absl::StatusOr<SagemakerExport> MakeExport(const RunConfig& exported, const Expo
   }
   if (e.sharded) {
     notes.push_back(absl::StrFormat(
-        "caution: ShardedByS3Key deals out S3 keys, about 1/%d of them to each host, by a "
-        "mapping SageMaker does not document (distsim gives host i objects i, i+%d, ...); each "
-        "distsim object is three keys (images, labels, ids), so SageMaker may split one "
-        "object's files across hosts, while distsim reads a channel only whole (every object "
-        "with its three files): the hosts' shards may differ from distsim's, or a host may fail "
-        "to read its channel",
+        "ShardedByS3Key deals out S3 keys, about 1/%d of them to each host, by a mapping "
+        "SageMaker does not document (distsim gives host i objects i, i+%d, ...): each distsim "
+        "object is one key (one .dsobj file), so every host gets whole objects, but which "
+        "ones may differ from distsim's run; distsim train trains on whatever its channel holds",
         e.instance_count, e.instance_count));
   }
   if (MaxRuntimeSeconds(job.job_s, job.startup_s) == kMaxRuntimeSeconds) {

@@ -80,16 +80,16 @@ std::string ExportedText(const SagemakerExport& e) {
 // Every placeholder of the two job files and what goes there.
 std::string PlaceholdersText(const SagemakerExport& e) {
   const uint32_t k = e.config.data().objects();
-  const data::ObjectFileNames first = data::ObjectFilesOf(data::ObjectKey(0, k));
+  const std::string first = data::ObjectFileName(0, k);
   const std::pair<std::string, std::string> entries[] = {
       {absl::StrCat("TrainingImage, IMAGE_URI: ", kImagePlaceholder),
        "the distsim container image, pushed to your Amazon ECR"},
       {absl::StrCat("RoleArn, ROLE: ", kRolePlaceholder),
        "the role SageMaker assumes: S3 read of the channels, write of the output"},
       {absl::StrCat("train channel, TRAIN_S3: ", kTrainS3Placeholder),
-       absl::StrFormat("the %u objects distsim cut, three files each (%s, %s, %s, ...); a run "
+       absl::StrFormat("the %u objects distsim cut, one file each (%s, ...); a run "
                        "lays them out under out/<run>/hosts/algo-<i>/input/data/train",
-                       k, first.images, first.labels, first.ids)},
+                       k, first)},
       {absl::StrCat("test channel, TEST_S3: ", kTestS3Placeholder),
        absl::StrCat("the test set: ", data::kTestImages, " and ", data::kTestLabels)},
       {absl::StrCat("S3OutputPath, OUTPUT_PATH: ", kOutputS3Placeholder), "where the model goes"},

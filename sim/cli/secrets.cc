@@ -68,6 +68,13 @@ absl::StatusOr<std::string> ReadPemFile(const char* flag, const std::string& pat
 
 absl::StatusOr<std::string> RunTokenFromEnvironment() {
   if (const char* token = std::getenv(node::kTokenEnv); token != nullptr && *token != '\0') {
+    // export-sagemaker writes "<not-a-token: ...>" where the secret goes; a job started with the
+    // marker left in place would otherwise run with a token everyone can read.
+    if (*token == '<') {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "$", node::kTokenEnv, " holds a placeholder (it starts with '<'), not a run token: ",
+          "set it from a secret store, e.g. AWS Secrets Manager"));
+    }
     return std::string(token);
   }
   const char* path = std::getenv(node::kTokenFileEnv);

@@ -17,7 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kImagesSuffix[] = ".images.idx";
 
 // Links `target` as `link`: a hard link where both are on one file system, else a symbolic link
 // to the absolute path. Returns the target's size in bytes.
@@ -44,9 +43,9 @@ absl::Status MakeFolder(const std::string& dir) {
   return absl::OkStatus();
 }
 
-// The object number k of "train-<k>-of-<K>.images.idx", or -1 for any other name.
+// The object number k of "train-<k>-of-<K>.dsobj", or -1 for any other name.
 int64_t KeyNumber(const std::string& name) {
-  if (!absl::StartsWith(name, "train-") || !absl::EndsWith(name, kImagesSuffix)) return -1;
+  if (!absl::StartsWith(name, "train-") || !absl::EndsWith(name, kObjectFileSuffix)) return -1;
   const std::string digits = name.substr(6, name.find('-', 6) - 6);
   int64_t k = -1;
   return absl::SimpleAtoi(digits, &k) ? k : -1;
@@ -73,12 +72,10 @@ absl::StatusOr<double> LayChannels(const ObjectStore& store, const std::vector<i
   double bytes = 0;
   const int64_t objects = static_cast<int64_t>(store.ids.size());
   for (int64_t k : keys) {
-    const ObjectFileNames names = ObjectFilesOf(ObjectKey(k, objects));
-    for (const std::string& name : {names.images, names.labels, names.ids}) {
-      DS_ASSIGN_OR_RETURN(double size, LinkFile(absl::StrCat(store.dir, "/", name),
-                                                absl::StrCat(train, "/", name)));
-      bytes += size;
-    }
+    const std::string name = ObjectFileName(k, objects);
+    DS_ASSIGN_OR_RETURN(double size, LinkFile(absl::StrCat(store.dir, "/", name),
+                                              absl::StrCat(train, "/", name)));
+    bytes += size;
   }
   DS_ASSIGN_OR_RETURN(double images, LinkFile(test_images, absl::StrCat(test, "/", kTestImages)));
   DS_ASSIGN_OR_RETURN(double labels, LinkFile(test_labels, absl::StrCat(test, "/", kTestLabels)));
@@ -92,30 +89,24 @@ absl::StatusOr<Channel> OpenTrainChannel(const std::string& train_dir, int num_c
   }
   Channel channel;
   channel.dir = train_dir;
-  std::vector<std::pair<int64_t, std::string>> keys;  // (k, key)
+  std::vector<std::pair<int64_t, std::string>> files;  // (k, file name)
   for (const fs::directory_entry& entry : fs::directory_iterator(train_dir, ec)) {
     const std::string name = entry.path().filename().string();
     const int64_t k = KeyNumber(name);
-    if (k >= 0) keys.emplace_back(k, name.substr(0, name.size() - sizeof(kImagesSuffix) + 1));
+    if (k >= 0) files.emplace_back(k, name);
   }
   if (ec) return IoError("cannot list", train_dir, ec.value());
-  if (keys.empty()) {
+  if (files.empty()) {
     return absl::NotFoundError(absl::StrCat("train channel ", train_dir,
-                                            " holds no objects (train-*.images.idx)"));
+                                            " holds no objects (train-*", kObjectFileSuffix, ")"));
   }
-  std::sort(keys.begin(), keys.end());
-  std::vector<Dataset::ObjectFiles> files;
-  for (const auto& [k, key] : keys) {
-    const ObjectFileNames names = ObjectFilesOf(key);
-    Dataset::ObjectFiles object;
-    object.images_path = absl::StrCat(train_dir, "/", names.images);
-    object.labels_path = absl::StrCat(train_dir, "/", names.labels);
-    DS_ASSIGN_OR_RETURN(object.ids, ReadIdxIds(absl::StrCat(train_dir, "/", names.ids)));
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> paths;
+  for (const auto& [k, name] : files) {
     channel.keys.push_back(k);
-    channel.ids.push_back(object.ids);
-    files.push_back(std::move(object));
+    paths.push_back(absl::StrCat(train_dir, "/", name));
   }
-  DS_ASSIGN_OR_RETURN(channel.data, Dataset::OpenObjects(files, num_classes));
+  DS_ASSIGN_OR_RETURN(channel.data, Dataset::OpenObjects(paths, num_classes, &channel.ids));
   return channel;
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sim/base/status.h"
+#include "sim/data/object_file.h"
 
 namespace distsim::data {
 
@@ -42,52 +43,75 @@ absl::StatusOr<Dataset> Dataset::Open(const std::string& images_path,
   return dataset;
 }
 
-absl::StatusOr<Dataset> Dataset::OpenObjects(const std::vector<ObjectFiles>& objects,
-                                             int num_classes) {
-  if (objects.empty()) {
+namespace {
+
+// One object file, mapped, its three sections parsed.
+struct ObjectPart {
+  std::shared_ptr<const MappedFile> file;
+  IdxImages images;
+  IdxLabels labels;
+  std::vector<int64_t> ids;
+};
+
+absl::StatusOr<ObjectPart> OpenObjectPart(const std::string& path, int num_classes) {
+  DS_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+  ObjectPart part;
+  part.file = std::make_shared<const MappedFile>(std::move(file));
+  DS_ASSIGN_OR_RETURN(ObjectSections sections, ParseObjectFile(path, part.file->bytes()));
+  DS_ASSIGN_OR_RETURN(part.images, ParseIdxImages(path, sections.images));
+  DS_ASSIGN_OR_RETURN(part.labels, ParseIdxLabels(path, sections.labels, num_classes));
+  DS_ASSIGN_OR_RETURN(part.ids, ParseIdxIds(path, sections.ids));
+  if (part.images.count != part.labels.count ||
+      part.images.count != static_cast<int64_t>(part.ids.size())) {
+    return absl::DataLossError(absl::StrCat(path, " holds ", part.images.count, " images, ",
+                                            part.labels.count, " labels and ", part.ids.size(),
+                                            " ids; an object holds as many of each"));
+  }
+  return part;
+}
+
+}  // namespace
+
+absl::StatusOr<Dataset> Dataset::OpenObjects(const std::vector<std::string>& paths,
+                                             int num_classes,
+                                             std::vector<std::vector<int64_t>>* ids) {
+  if (paths.empty()) {
     return absl::InvalidArgumentError("a data set of objects needs at least one object");
   }
-  constexpr int64_t kMaxId = int64_t{1} << 31;
-  Dataset dataset;
+  std::vector<ObjectPart> parts;
   int64_t id_limit = 0;
-  for (const ObjectFiles& object : objects) {
-    for (int64_t id : object.ids) {
-      if (id < 0 || id >= kMaxId) {
-        return absl::DataLossError(absl::StrCat(object.images_path, ": example id ", id,
-                                                " is out of range; must be in [0, 2^31)"));
-      }
-      id_limit = std::max(id_limit, id + 1);
+  for (const std::string& path : paths) {
+    DS_ASSIGN_OR_RETURN(ObjectPart part, OpenObjectPart(path, num_classes));
+    const ObjectPart& first = parts.empty() ? part : parts.front();
+    if (part.images.rows != first.images.rows || part.images.cols != first.images.cols) {
+      return absl::DataLossError(absl::StrCat(path, " holds ", part.images.rows, "x",
+                                              part.images.cols, " images but ", paths[0], " ",
+                                              first.images.rows, "x", first.images.cols));
     }
+    // The ids' range was checked by their parser ([0, 2^31)).
+    for (int64_t id : part.ids) id_limit = std::max(id_limit, id + 1);
+    parts.push_back(std::move(part));
   }
+  Dataset dataset;
+  dataset.images_path_ = dataset.labels_path_ = paths[0];
+  dataset.rows_ = parts[0].images.rows;
+  dataset.cols_ = parts[0].images.cols;
   dataset.by_id_.resize(id_limit);
-  for (const ObjectFiles& object : objects) {
-    DS_ASSIGN_OR_RETURN(Dataset part,
-                        Open(object.images_path, object.labels_path, 0, num_classes));
-    if (part.size() != static_cast<int64_t>(object.ids.size())) {
-      return absl::DataLossError(absl::StrCat(object.images_path, " holds ", part.size(),
-                                              " examples but its ids list ", object.ids.size()));
-    }
-    if (dataset.files_.empty()) {
-      dataset.images_path_ = object.images_path;
-      dataset.labels_path_ = object.labels_path;
-      dataset.rows_ = part.rows();
-      dataset.cols_ = part.cols();
-    } else if (part.rows() != dataset.rows_ || part.cols() != dataset.cols_) {
-      return absl::DataLossError(absl::StrCat(object.images_path, " holds ", part.rows(), "x",
-                                              part.cols(), " images but ", dataset.images_path_,
-                                              " ", dataset.rows_, "x", dataset.cols_));
-    }
-    for (size_t j = 0; j < object.ids.size(); ++j) {
-      Where& where = dataset.by_id_[object.ids[j]];
+  for (size_t p = 0; p < parts.size(); ++p) {
+    const ObjectPart& part = parts[p];
+    const int64_t dim = static_cast<int64_t>(part.images.rows) * part.images.cols;
+    for (size_t j = 0; j < part.ids.size(); ++j) {
+      Where& where = dataset.by_id_[part.ids[j]];
       if (where.pixels != nullptr) {
-        return absl::DataLossError(absl::StrCat(object.images_path, ": example id ",
-                                                object.ids[j], " is held twice"));
+        return absl::DataLossError(
+            absl::StrCat(paths[p], ": example id ", part.ids[j], " is held twice"));
       }
-      where.pixels = part.pixels_ + static_cast<int64_t>(j) * part.example_dim();
-      where.label = part.label_bytes_ + j;
+      where.pixels = part.images.pixels + static_cast<int64_t>(j) * dim;
+      where.label = part.labels.labels + j;
     }
-    dataset.size_ += part.size();
-    dataset.files_.insert(dataset.files_.end(), part.files_.begin(), part.files_.end());
+    dataset.size_ += static_cast<int64_t>(part.ids.size());
+    dataset.files_.push_back(part.file);
+    if (ids != nullptr) ids->push_back(part.ids);
   }
   dataset.id_limit_ = id_limit;
   dataset.num_classes_ = num_classes;

@@ -39,17 +39,14 @@ class Dataset {
                                       const std::string& labels_path, int64_t limit = 0,
                                       int num_classes = 10);
 
-  // One object: its two IDX files and the ids of its examples, in file order.
-  struct ObjectFiles {
-    std::string images_path;
-    std::string labels_path;
-    std::vector<int64_t> ids;
-  };
-  // Maps and validates every object's files as Open does, and checks that each holds exactly
-  // ids.size() examples, that all have the same image size, and that no id is negative, over
-  // 2^31 or held twice (DataLoss naming the file). At least one object (InvalidArgument).
-  static absl::StatusOr<Dataset> OpenObjects(const std::vector<ObjectFiles>& objects,
-                                             int num_classes = 10);
+  // Maps and validates every object file (object_file.h: its images, labels and ids, each
+  // section checked as Open checks a file), and checks that each object's three sections hold
+  // as many examples, that all have the same image size, and that no id is negative, over 2^31
+  // or held twice (DataLoss naming the file). At least one object (InvalidArgument). `ids`
+  // (may be null) receives each object's ids, in the order of `paths`.
+  static absl::StatusOr<Dataset> OpenObjects(const std::vector<std::string>& paths,
+                                             int num_classes = 10,
+                                             std::vector<std::vector<int64_t>>* ids = nullptr);
 
   int64_t size() const { return size_; }
   // One more than the largest id held: size() when the ids are 0 .. size()-1.
@@ -63,7 +60,7 @@ class Dataset {
   int cols() const { return cols_; }
   int example_dim() const { return rows_ * cols_; }
   int num_classes() const { return num_classes_; }
-  // The first object's files (Open: the two files).
+  // The two files (OpenObjects: the first object's file, twice).
   const std::string& images_path() const { return images_path_; }
   const std::string& labels_path() const { return labels_path_; }
 

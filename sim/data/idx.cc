@@ -231,30 +231,33 @@ absl::StatusOr<IdxLabels> ParseIdxLabels(const MappedFile& file, int num_classes
 
 namespace {
 
-// WriteIdxFile for any element type (0x08 unsigned byte: 1 byte each; 0x0C int32: 4 bytes,
-// already big-endian in `payload`).
-absl::Status WriteIdxTyped(const std::string& path, uint8_t type, std::span<const uint32_t> dims,
-                           std::span<const uint8_t> payload) {
+// The bytes of an IDX file of any element type (0x08 unsigned byte: 1 byte each; 0x0C int32: 4
+// bytes, already big-endian in `payload`); `what` names it in messages.
+absl::StatusOr<std::vector<uint8_t>> EncodeIdx(const std::string& what, uint8_t type,
+                                               std::span<const uint32_t> dims,
+                                               std::span<const uint8_t> payload) {
   if (dims.empty() || dims.size() > 4) {
     return absl::InvalidArgumentError(
-        absl::StrCat("WriteIdxFile ", path, ": ", dims.size(), " dimensions, expected 1 to 4"));
+        absl::StrCat(what, ": ", dims.size(), " dimensions, expected 1 to 4"));
   }
   uint64_t elements = type == kIdxUnsignedByte ? 1 : 4;  // bytes per element
   for (uint32_t dim : dims) elements *= dim;
   if (elements != payload.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("WriteIdxFile ", path, ": dimensions hold ",
-                                                   elements, " bytes, payload has ",
-                                                   payload.size()));
+    return absl::InvalidArgumentError(absl::StrCat(what, ": dimensions hold ", elements,
+                                                   " bytes, payload has ", payload.size()));
   }
-  std::vector<uint8_t> header = {0, 0, type, static_cast<uint8_t>(dims.size())};
+  std::vector<uint8_t> bytes = {0, 0, type, static_cast<uint8_t>(dims.size())};
   for (uint32_t dim : dims) {
-    for (int shift = 24; shift >= 0; shift -= 8) header.push_back((dim >> shift) & 0xff);
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back((dim >> shift) & 0xff);
   }
+  bytes.insert(bytes.end(), payload.begin(), payload.end());
+  return bytes;
+}
+
+absl::Status WriteBytes(const std::string& path, std::span<const uint8_t> bytes) {
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) return IoError("cannot create", path, errno);
-  bool ok =
-      std::fwrite(header.data(), 1, header.size(), f) == header.size() &&
-      (payload.empty() || std::fwrite(payload.data(), 1, payload.size(), f) == payload.size());
+  bool ok = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   int err = errno;
   if (std::fclose(f) != 0 && ok) {
     ok = false;
@@ -264,23 +267,43 @@ absl::Status WriteIdxTyped(const std::string& path, uint8_t type, std::span<cons
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<uint32_t>> ImageDims(const std::string& what, int rows, int cols,
+                                                std::span<const uint8_t> pixels) {
+  if (rows <= 0 || cols <= 0 || pixels.size() % (static_cast<size_t>(rows) * cols) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", pixels.size(),
+                                                   " pixels are not whole images of ", rows, "x",
+                                                   cols));
+  }
+  return std::vector<uint32_t>{
+      static_cast<uint32_t>(pixels.size() / (static_cast<size_t>(rows) * cols)),
+      static_cast<uint32_t>(rows), static_cast<uint32_t>(cols)};
+}
+
 }  // namespace
 
 absl::Status WriteIdxFile(const std::string& path, std::span<const uint32_t> dims,
                           std::span<const uint8_t> payload) {
-  return WriteIdxTyped(path, kIdxUnsignedByte, dims, payload);
+  DS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
+                      EncodeIdx(absl::StrCat("WriteIdxFile ", path), kIdxUnsignedByte, dims,
+                                payload));
+  return WriteBytes(path, bytes);
+}
+
+absl::StatusOr<std::vector<uint8_t>> IdxImagesBytes(int rows, int cols,
+                                                    std::span<const uint8_t> pixels) {
+  DS_ASSIGN_OR_RETURN(std::vector<uint32_t> dims, ImageDims("IdxImagesBytes", rows, cols, pixels));
+  return EncodeIdx("IdxImagesBytes", kIdxUnsignedByte, dims, pixels);
+}
+
+absl::StatusOr<std::vector<uint8_t>> IdxLabelsBytes(std::span<const uint8_t> labels) {
+  const uint32_t dims[] = {static_cast<uint32_t>(labels.size())};
+  return EncodeIdx("IdxLabelsBytes", kIdxUnsignedByte, dims, labels);
 }
 
 absl::Status WriteIdxImages(const std::string& path, int rows, int cols,
                             std::span<const uint8_t> pixels) {
-  if (rows <= 0 || cols <= 0 || pixels.size() % (static_cast<size_t>(rows) * cols) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("WriteIdxImages ", path, ": ", pixels.size(),
-                                                   " pixels are not whole images of ", rows, "x",
-                                                   cols));
-  }
-  const uint32_t dims[] = {
-      static_cast<uint32_t>(pixels.size() / (static_cast<size_t>(rows) * cols)),
-      static_cast<uint32_t>(rows), static_cast<uint32_t>(cols)};
+  DS_ASSIGN_OR_RETURN(std::vector<uint32_t> dims,
+                      ImageDims(absl::StrCat("WriteIdxImages ", path), rows, cols, pixels));
   return WriteIdxFile(path, dims, pixels);
 }
 
@@ -289,39 +312,41 @@ absl::Status WriteIdxLabels(const std::string& path, std::span<const uint8_t> la
   return WriteIdxFile(path, dims, labels);
 }
 
-absl::Status WriteIdxIds(const std::string& path, std::span<const int64_t> ids) {
+absl::StatusOr<std::vector<uint8_t>> IdxIdsBytes(std::span<const int64_t> ids) {
   std::vector<uint8_t> payload;
   payload.reserve(4 * ids.size());
   for (int64_t id : ids) {
     if (id < 0 || id >= (int64_t{1} << 31)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("WriteIdxIds ", path, ": id ", id, " is out of range [0, 2^31)"));
+          absl::StrCat("IdxIdsBytes: id ", id, " is out of range [0, 2^31)"));
     }
     for (int shift = 24; shift >= 0; shift -= 8) payload.push_back((id >> shift) & 0xff);
   }
   const uint32_t dims[] = {static_cast<uint32_t>(ids.size())};
-  return WriteIdxTyped(path, 0x0C, dims, payload);
+  return EncodeIdx("IdxIdsBytes", 0x0C, dims, payload);
 }
 
-absl::StatusOr<std::vector<int64_t>> ReadIdxIds(const std::string& path) {
-  DS_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
-  const uint8_t* p = file.data();
-  if (file.size() < 8 || ReadBigEndian32(p) != kIdxIdsMagic) {
+absl::StatusOr<std::vector<int64_t>> ParseIdxIds(std::string_view path_view,
+                                                 std::span<const uint8_t> bytes) {
+  const std::string path(path_view);
+  const uint8_t* p = bytes.data();
+  if (bytes.size() < 8 || ReadBigEndian32(p) != kIdxIdsMagic) {
     return absl::DataLossError(absl::StrCat(
-        path, ": not an IDX ids file (expected magic ", HexMagic(kIdxIdsMagic), ", ",
-        file.size() < 4 ? "file too short" : HexMagic(ReadBigEndian32(p)), ")"));
+        path, ": not IDX ids (expected magic ", HexMagic(kIdxIdsMagic), ", ",
+        bytes.size() < 4 ? "too short" : HexMagic(ReadBigEndian32(p)), ")"));
   }
   const uint64_t count = ReadBigEndian32(p + 4);
-  if (file.size() != 8 + 4 * count) {
-    return absl::DataLossError(absl::StrCat(path, ": header says ", count, " ids (", 8 + 4 * count,
-                                            " bytes) but the file has ", file.size(), " bytes"));
+  if (bytes.size() != 8 + 4 * count) {
+    return absl::DataLossError(absl::StrCat(path, ": the ids header says ", count, " ids (",
+                                            8 + 4 * count, " bytes) but there are ",
+                                            bytes.size(), " bytes"));
   }
   std::vector<int64_t> ids(count);
   for (uint64_t i = 0; i < count; ++i) {
     const uint32_t v = ReadBigEndian32(p + 8 + 4 * i);
     if (v >= (uint32_t{1} << 31)) {
       return absl::DataLossError(
-          absl::StrCat(path, ": id ", i, " (byte offset ", 8 + 4 * i, ") is negative"));
+          absl::StrCat(path, ": id ", i, " (byte offset ", 8 + 4 * i, " of the ids) is negative"));
     }
     ids[i] = v;
   }

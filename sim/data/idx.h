@@ -85,16 +85,23 @@ absl::Status WriteIdxImages(const std::string& path, int rows, int cols,
 // Writes labels.size() labels.
 absl::Status WriteIdxLabels(const std::string& path, std::span<const uint8_t> labels);
 
+// The bytes of IDX files as the writers above write them, for files made of several (an object
+// file, object_file.h). InvalidArgument for pixels that are not whole images.
+absl::StatusOr<std::vector<uint8_t>> IdxImagesBytes(int rows, int cols,
+                                                    std::span<const uint8_t> pixels);
+absl::StatusOr<std::vector<uint8_t>> IdxLabelsBytes(std::span<const uint8_t> labels);
+
 // Example ids (an object's list of the indices its examples have in the whole training set): a
 // 1-dimensional IDX file of big-endian 32-bit integers, magic 0x00000C01.
 inline constexpr uint32_t kIdxIdsMagic = 0x00000C01;
 
-// Writes `ids`, each in [0, 2^31) (InvalidArgument otherwise).
-absl::Status WriteIdxIds(const std::string& path, std::span<const int64_t> ids);
+// The bytes of `ids`, each in [0, 2^31) (InvalidArgument otherwise).
+absl::StatusOr<std::vector<uint8_t>> IdxIdsBytes(std::span<const int64_t> ids);
 
-// Reads an ids file: DataLoss naming the file for a wrong magic, a length other than 8 + 4 x count
-// or a negative id; NotFound for a missing file.
-absl::StatusOr<std::vector<int64_t>> ReadIdxIds(const std::string& path);
+// Parses ids from `bytes` (`path` names them in messages): DataLoss for a wrong magic, a length
+// other than 8 + 4 x count or a negative id.
+absl::StatusOr<std::vector<int64_t>> ParseIdxIds(std::string_view path,
+                                                 std::span<const uint8_t> bytes);
 
 }  // namespace distsim::data
 

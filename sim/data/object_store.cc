@@ -13,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "sim/base/status.h"
-#include "sim/data/idx.h"
 #include "sim/data/random.h"
 
 namespace distsim::data {
@@ -52,7 +51,7 @@ absl::Status SyncPath(const std::string& path) {
   return absl::OkStatus();
 }
 
-// Writes object `k`'s three files into `dir` and syncs them.
+// Writes object `k`'s file into `dir` (synced).
 absl::Status WriteObject(const Dataset& train, const std::vector<int64_t>& ids, int64_t k,
                          int64_t objects, const std::string& dir) {
   const int64_t dim = train.example_dim();
@@ -62,17 +61,8 @@ absl::Status WriteObject(const Dataset& train, const std::vector<int64_t>& ids, 
     std::copy_n(train.image(ids[j]), dim, pixels.begin() + static_cast<int64_t>(j) * dim);
     labels[j] = static_cast<uint8_t>(train.label(ids[j]));
   }
-  const ObjectFileNames names = ObjectFilesOf(ObjectKey(k, objects));
-  const std::string images = absl::StrCat(dir, "/", names.images);
-  const std::string label_file = absl::StrCat(dir, "/", names.labels);
-  const std::string id_file = absl::StrCat(dir, "/", names.ids);
-  DS_RETURN_IF_ERROR(WriteIdxImages(images, train.rows(), train.cols(), pixels));
-  DS_RETURN_IF_ERROR(WriteIdxLabels(label_file, labels));
-  DS_RETURN_IF_ERROR(WriteIdxIds(id_file, ids));
-  for (const std::string& path : {images, label_file, id_file}) {
-    DS_RETURN_IF_ERROR(SyncPath(path));
-  }
-  return absl::OkStatus();
+  return WriteObjectFile(absl::StrCat(dir, "/", ObjectFileName(k, objects)), train.rows(),
+                         train.cols(), pixels, labels, ids);
 }
 
 // Writes every object into a temporary folder beside `dir` and renames it to `dir`. A store
@@ -130,14 +120,8 @@ std::string ObjectKey(int64_t k, int64_t objects) {
   return absl::StrFormat("train-%05d-of-%05d", k, objects);
 }
 
-ObjectFileNames ObjectFilesOf(const std::string& key) {
-  return {absl::StrCat(key, ".images.idx"), absl::StrCat(key, ".labels.idx"),
-          absl::StrCat(key, ".ids.idx")};
-}
-
-double ObjectFileBytes(int64_t examples, int rows, int cols) {
-  const double n = static_cast<double>(examples);
-  return (kIdxImagesHeaderBytes + n * rows * cols) + (kIdxLabelsHeaderBytes + n) + (8 + 4 * n);
+std::string ObjectFileName(int64_t k, int64_t objects) {
+  return absl::StrCat(ObjectKey(k, objects), kObjectFileSuffix);
 }
 
 std::string ObjectsFingerprint(const Dataset& train, const DistributionSpec& spec, uint64_t seed) {

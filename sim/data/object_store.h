@@ -1,12 +1,9 @@
 // The training set as K object files in the data cache, like the S3 keys of a SageMaker channel
 // (docs/architecture.md, "Data").
 //
-// Object k of K is three files named by its key, "train-<k>-of-<K>" (both five digits, k from 0,
-// so that names sort in key order):
-//   <key>.images.idx   its images (IDX unsigned bytes, count x rows x cols)
-//   <key>.labels.idx   its labels (IDX unsigned bytes)
-//   <key>.ids.idx      the ids of its examples: their indices in the whole training set (idx.h)
-// An object holds the examples MakeObjects lists for it, in that order. A store is one folder
+// Object k of K is one file (object_file.h: its images, labels, and the ids of its examples in the
+// whole training set), "train-<k>-of-<K>.dsobj" (both numbers five digits, k from 0, so that
+// names sort in key order). An object holds the examples MakeObjects lists for it, in that order. A store is one folder
 // named by the fingerprint of what it holds (the training examples' bytes, the cut and its seed).
 // It is written once, into a temporary folder that is synced and then renamed into place, so a
 // store folder that exists is complete, and runs that cut the same set the same way share it.
@@ -20,27 +17,20 @@
 #include "absl/status/statusor.h"
 #include "sim/data/dataset.h"
 #include "sim/data/distribution.h"
+#include "sim/data/object_file.h"
 
 namespace distsim::data {
 
 // "train-00003-of-00010" for object 3 of 10.
 std::string ObjectKey(int64_t k, int64_t objects);
 
-// The three file names of an object.
-struct ObjectFileNames {
-  std::string images;  // "<key>.images.idx"
-  std::string labels;
-  std::string ids;
-};
-ObjectFileNames ObjectFilesOf(const std::string& key);
-
-// Bytes of the three files of an object of `examples` examples of rows x cols pixels.
-double ObjectFileBytes(int64_t examples, int rows, int cols);
+// The file name of object k of K: "train-00003-of-00010.dsobj".
+std::string ObjectFileName(int64_t k, int64_t objects);
 
 struct ObjectStore {
   std::string dir;                        // <root>/<fingerprint>
   std::vector<std::vector<int64_t>> ids;  // per object, in key order: its examples' ids
-  std::vector<double> bytes;              // per object: its three files
+  std::vector<double> bytes;              // per object: its file
 };
 
 // 16 hex digits naming what `train` cut by `spec` with `seed` holds (MakeObjects' arguments and

@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sim/app/sagemaker_export.h"
 #include "sim/base/status.h"
 #include "sim/data/dataset.h"
 #include "sim/data/object_store.h"
@@ -158,6 +159,18 @@ TEST_F(TrainContractTest, SeveralHostsWithoutATokenExit77) {
   tree.hosts = {"algo-1", "algo-2"};
   const std::string root = Root(tree);
   ExpectFailure(Train(root), root, kExitNoPerm, "never in hyperparameters.json");
+}
+
+// The export's marker left in DISTSIM_TOKEN is refused: a token everyone can read is no secret.
+TEST_F(TrainContractTest, TheExportsTokenPlaceholderIsRefusedWith77) {
+  unsetenv("DISTSIM_TOKEN_FILE");
+  setenv("DISTSIM_TOKEN", app::kTokenPlaceholder, 1);
+  testing::HostTree tree = OneHost();
+  tree.hosts = {"algo-1", "algo-2"};
+  const std::string root = Root(tree);
+  const testing::Finished done = Train(root);
+  unsetenv("DISTSIM_TOKEN");
+  ExpectFailure(done, root, kExitNoPerm, "placeholder");
 }
 
 // A host whose chief never answers gives up at the join timeout (2 s), naming the chief.

@@ -12,6 +12,8 @@
 #include "gtest/gtest.h"
 #include "sim/data/distribution.h"
 #include "sim/data/idx.h"
+#include "sim/data/mapped_file.h"
+#include "sim/data/object_file.h"
 #include "sim/data/object_store.h"
 #include "tests/testing/synthetic_data_test.h"
 
@@ -84,29 +86,35 @@ TEST_F(ChannelTest, TheStoreHoldsEveryExampleOnceAndIsWrittenOnce) {
   const ObjectStore store = Store(spec);
   ASSERT_EQ(store.ids.size(), 5u);
   EXPECT_EQ(store.ids, *MakeObjects(Labels(train_), spec, 7));
-  const auto written = fs::last_write_time(store.dir + "/train-00000-of-00005.images.idx");
+  const auto written = fs::last_write_time(store.dir + "/train-00000-of-00005.dsobj");
   // The same cut again reuses the folder; another seed or alpha makes another.
   EXPECT_EQ(Store(spec).dir, store.dir);
-  EXPECT_EQ(fs::last_write_time(store.dir + "/train-00000-of-00005.images.idx"), written);
+  EXPECT_EQ(fs::last_write_time(store.dir + "/train-00000-of-00005.dsobj"), written);
   EXPECT_NE(Store(spec, 8).dir, store.dir);
   DistributionSpec other = spec;
   other.dirichlet_alpha = 0.6;
   EXPECT_NE(Store(other).dir, store.dir);
-  // Each object's files hold its examples, in its order, byte for byte.
+  // Each object's file holds its examples, in its order, byte for byte: read back by hand from
+  // the layout (a 32-byte header, then IDX images, labels and ids).
   for (size_t k = 0; k < store.ids.size(); ++k) {
-    const ObjectFileNames names = ObjectFilesOf(ObjectKey(static_cast<int64_t>(k), 5));
-    auto object = Dataset::Open(store.dir + "/" + names.images, store.dir + "/" + names.labels);
-    ASSERT_TRUE(object.ok()) << object.status();
-    EXPECT_EQ(*ReadIdxIds(store.dir + "/" + names.ids), store.ids[k]);
-    ASSERT_EQ(object->size(), static_cast<int64_t>(store.ids[k].size()));
-    for (int64_t j = 0; j < object->size(); ++j) {
-      EXPECT_EQ(object->label(j), train_.label(store.ids[k][j]));
-      EXPECT_EQ(0, std::memcmp(object->image(j), train_.image(store.ids[k][j]), 30));
+    const std::string path = store.dir + "/" + ObjectFileName(static_cast<int64_t>(k), 5);
+    auto file = MappedFile::Open(path);
+    ASSERT_TRUE(file.ok()) << file.status();
+    const int64_t n = static_cast<int64_t>(store.ids[k].size());
+    ASSERT_EQ(static_cast<int64_t>(file->size()), 32 + (16 + 30 * n) + (8 + n) + (8 + 4 * n));
+    EXPECT_EQ(0, std::memcmp(file->data(), "DSOBJ01\n", 8));
+    const uint8_t* pixels = file->data() + 32 + 16;
+    const uint8_t* labels = pixels + 30 * n + 8;
+    const uint8_t* ids = labels + n + 8;
+    for (int64_t j = 0; j < n; ++j) {
+      const int64_t id = (int64_t{ids[4 * j]} << 24) | (ids[4 * j + 1] << 16) |
+                         (ids[4 * j + 2] << 8) | ids[4 * j + 3];
+      EXPECT_EQ(id, store.ids[k][j]);
+      EXPECT_EQ(labels[j], train_.label(id));
+      EXPECT_EQ(0, std::memcmp(pixels + 30 * j, train_.image(id), 30));
     }
-    EXPECT_DOUBLE_EQ(store.bytes[k],
-                     static_cast<double>(fs::file_size(store.dir + "/" + names.images) +
-                                         fs::file_size(store.dir + "/" + names.labels) +
-                                         fs::file_size(store.dir + "/" + names.ids)));
+    EXPECT_DOUBLE_EQ(store.bytes[k], static_cast<double>(file->size()));
+    EXPECT_DOUBLE_EQ(store.bytes[k], ObjectFileBytes(n, 6, 5));
   }
   // No temporary folder is left beside the stores.
   for (const auto& e : fs::directory_iterator(dir_ / "objects")) {
@@ -123,10 +131,7 @@ TEST_F(ChannelTest, AShardedHostsChannelHoldsExactlyItsKeys) {
   const std::string data = HostDataDir((dir_ / "run").string(), 1);
   EXPECT_THAT(data, HasSubstr("/hosts/algo-2/input/data"));
   EXPECT_EQ(FileNames(data + "/train"),
-            (std::set<std::string>{"train-00001-of-00005.ids.idx", "train-00001-of-00005.images.idx",
-                                   "train-00001-of-00005.labels.idx", "train-00003-of-00005.ids.idx",
-                                   "train-00003-of-00005.images.idx",
-                                   "train-00003-of-00005.labels.idx"}));
+            (std::set<std::string>{"train-00001-of-00005.dsobj", "train-00003-of-00005.dsobj"}));
   EXPECT_EQ(FileNames(data + "/test"),
             (std::set<std::string>{kTestImages, kTestLabels}));
   EXPECT_THAT(channel.keys, ElementsAre(1, 3));
@@ -190,10 +195,16 @@ TEST_F(ChannelTest, MistakesAreNamed) {
   fs::create_directories(dir_ / "empty");
   EXPECT_THAT(OpenTrainChannel((dir_ / "empty").string()).status().message(),
               HasSubstr("holds no objects"));
-  fs::remove(part.dir + "/train-00002-of-00005.ids.idx");
+  // A truncated object is named (its link is replaced by a shorter copy).
+  const std::string victim = part.dir + "/train-00002-of-00005.dsobj";
+  const std::string copy = (dir_ / "short.dsobj").string();
+  fs::copy_file(victim, copy);
+  fs::resize_file(copy, fs::file_size(copy) - 3);
+  fs::remove(victim);
+  fs::rename(copy, victim);
   auto broken = OpenTrainChannel(part.dir);
-  EXPECT_EQ(broken.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(broken.status().message(), HasSubstr("train-00002-of-00005.ids.idx"));
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(broken.status().message(), HasSubstr("train-00002-of-00005.dsobj"));
 }
 
 TEST(ObjectsDatasetDeathTest, ReadingAnotherHostsExampleIsABug) {
@@ -201,19 +212,18 @@ TEST(ObjectsDatasetDeathTest, ReadingAnotherHostsExampleIsABug) {
                                                    std::to_string(getpid()));
   fs::create_directories(dir);
   const std::vector<uint8_t> pixels(3 * 4, 9), labels = {1, 2, 3};
-  ASSERT_TRUE(WriteIdxImages((dir / "a.images").string(), 2, 2, pixels).ok());
-  ASSERT_TRUE(WriteIdxLabels((dir / "a.labels").string(), labels).ok());
-  auto data = Dataset::OpenObjects(
-      {{(dir / "a.images").string(), (dir / "a.labels").string(), {5, 0, 9}}});
+  const std::string a = (dir / "a.dsobj").string(), b = (dir / "b.dsobj").string();
+  ASSERT_TRUE(WriteObjectFile(a, 2, 2, pixels, labels, std::vector<int64_t>{5, 0, 9}).ok());
+  ASSERT_TRUE(WriteObjectFile(b, 2, 2, pixels, labels, std::vector<int64_t>{6, 5, 1}).ok());
+  auto data = Dataset::OpenObjects({a});
   ASSERT_TRUE(data.ok()) << data.status();
   EXPECT_EQ(data->size(), 3);
   EXPECT_EQ(data->id_limit(), 10);
   EXPECT_FALSE(data->dense());
   EXPECT_EQ(data->label(9), 3);
   EXPECT_DEATH(data->label(4), "holds");
-  auto twice = Dataset::OpenObjects(
-      {{(dir / "a.images").string(), (dir / "a.labels").string(), {5, 5, 9}}});
-  EXPECT_THAT(twice.status().message(), HasSubstr("held twice"));
+  auto twice = Dataset::OpenObjects({a, b});  // id 5 in both
+  EXPECT_THAT(twice.status().message(), HasSubstr("b.dsobj: example id 5 is held twice"));
   fs::remove_all(dir);
 }
 

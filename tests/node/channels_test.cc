@@ -54,11 +54,9 @@ class ChannelsTest : public testing::SyntheticDataTest {
     *examples = 0;
     for (const auto& e : fs::directory_iterator(train)) {
       const std::string name = e.path().filename().string();
-      if (name.find(".images.idx") == std::string::npos) continue;
+      if (name.find(".dsobj") == std::string::npos) continue;
       keys.insert(std::stoi(name.substr(6, 5)));
-      const std::string labels = (train / name).string();
-      auto object = data::Dataset::Open(
-          e.path().string(), labels.substr(0, labels.size() - 11) + ".labels.idx");
+      auto object = data::Dataset::OpenObjects({e.path().string()});
       EXPECT_TRUE(object.ok()) << object.status();
       if (object.ok()) *examples += object->size();
     }

@@ -466,7 +466,9 @@ TEST(PsReplayTest, AReplayedPushIsAppliedOnce) {
     const std::vector<float> grad(2000, 0.5f);
     auto push = [&](PsShard& shard, bool replay) {
       ASSERT_TRUE(shard.PushChunk(0, 0, 0, std::span(grad).first(1024)).ok());
-      if (replay) ASSERT_TRUE(shard.PushChunk(0, 0, 0, std::span(grad).first(1024)).ok());
+      if (replay) {
+        ASSERT_TRUE(shard.PushChunk(0, 0, 0, std::span(grad).first(1024)).ok());
+      }
       ASSERT_TRUE(shard.PushChunk(0, 0, 1, std::span(grad).subspan(1024)).ok());
       absl::StatusOr<comm::PushAck> first = shard.FinishPush(0, 0, 0);
       ASSERT_TRUE(first.ok()) << first.status();
@@ -604,7 +606,7 @@ TEST(PsShardTest, SyncAverageDoesNotDependOnArrivalOrder) {
     }
   }
   std::vector<std::vector<float>> results;
-  for (const std::vector<int> order :
+  for (const std::vector<int>& order :
        {std::vector<int>{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}, {1, 3, 0, 2}}) {
     std::vector<float> init(40, 0.5f);
     PsShardOptions options;
