@@ -28,8 +28,7 @@ void CheckSections(std::span<const uint8_t> bytes, const ObjectSections& s) {
   FUZZ_CHECK(s.images.data() == start);
   FUZZ_CHECK(s.labels.data() == s.images.data() + s.images.size());
   FUZZ_CHECK(s.ids.data() == s.labels.data() + s.labels.size());
-  FUZZ_CHECK(distsim::data::kObjectHeaderBytes + s.images.size() + s.labels.size() +
-                 s.ids.size() ==
+  FUZZ_CHECK(distsim::data::kObjectHeaderBytes + s.images.size() + s.labels.size() + s.ids.size() ==
              bytes.size());
   FUZZ_CHECK(ReadAll(s.images) + ReadAll(s.labels) + ReadAll(s.ids) <= 255 * bytes.size());
 }

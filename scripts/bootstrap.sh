@@ -12,6 +12,7 @@ packages=(
   libboost-dev libabsl-dev libcli11-dev
   clang-tidy                             # scripts/lint.sh (the ctest lint): function sizes
   openssl                                # the TLS tests make throwaway certificates with it
+  iproute2                               # distsim local: ip netns, veth, bridge; tc for shaping
   clang libclang-rt-dev llvm             # scripts/fuzz.sh and the fuzz_* ctests: libFuzzer, the
                                          # sanitizer runtimes, llvm-symbolizer for their reports
 )

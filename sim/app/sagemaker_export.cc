@@ -52,6 +52,18 @@ absl::StatusOr<RunConfig> ExportedConfig(const RunConfig& config, std::vector<st
         "ResourceConfig.InstanceType: set one of configs/instances.textproto, e.g. --set "
         "'cluster { instance_type: \"ml.c5.xlarge\" }'");
   }
+  return SageMakerLayoutConfig(config, notes);
+}
+
+std::map<std::string, std::string> JobHyperparameters(const RunConfig& exported,
+                                                      std::vector<std::string>* notes) {
+  std::map<std::string, std::string> hyperparameters = config::HyperparametersFor(exported, notes);
+  if (ParameterServerJob(exported)) hyperparameters["sagemaker_parameter_server_enabled"] = "true";
+  return hyperparameters;
+}
+
+absl::StatusOr<RunConfig> SageMakerLayoutConfig(const RunConfig& config,
+                                                std::vector<std::string>* notes) {
   RunConfig exported = config;
   if (exported.has_parameter_server() &&
       exported.parameter_server().placement() == ParameterServerStrategy::DEDICATED) {
@@ -179,8 +191,7 @@ absl::StatusOr<SagemakerExport> MakeExport(const RunConfig& exported, const Expo
                               static_cast<int>(std::ceil(2 * job.largest_download_bytes / 1e9)));
   e.parameter_server = ParameterServerJob(exported);
   e.sharded = exported.data().distribution() == DataConfig::SHARDED_BY_KEY;
-  e.hyperparameters = config::HyperparametersFor(exported, &notes);
-  if (e.parameter_server) e.hyperparameters["sagemaker_parameter_server_enabled"] = "true";
+  e.hyperparameters = JobHyperparameters(exported, &notes);
   if (job.hosts > 0 && static_cast<int>(job.hosts) != e.instance_count) {
     notes.push_back(absl::StrFormat(
         "the modelled job is of %u hosts (the run's layout) and the exported job has %d: its "

@@ -89,6 +89,16 @@ struct SagemakerExport {
 // goes to `notes`. InvalidArgument naming cluster.instance_type when the config has none.
 absl::StatusOr<RunConfig> ExportedConfig(const RunConfig& config, std::vector<std::string>* notes);
 
+// ExportedConfig without its one demand, an instance type: the config as SageMaker's layout runs
+// it, for `distsim local` (which needs no instance to run).
+absl::StatusOr<RunConfig> SageMakerLayoutConfig(const RunConfig& config,
+                                                std::vector<std::string>* notes);
+
+// The hyperparameters of a SageMaker job of `exported`: HyperparametersFor, plus
+// sagemaker_parameter_server_enabled for a parameter server on more than one host.
+std::map<std::string, std::string> JobHyperparameters(const RunConfig& exported,
+                                                      std::vector<std::string>* notes);
+
 // A valid TrainingJobName from a run's name: [a-zA-Z0-9-], starting and ending with a letter or
 // digit, at most 63 characters ("m2_sharded" -> "m2-sharded"); "distsim-job" if nothing is left.
 std::string TrainingJobName(const std::string& name);

@@ -12,6 +12,7 @@
 #include "sim/cli/export_command.h"
 #include "sim/cli/run_command.h"
 #include "sim/cli/tf_config_env.h"
+#include "sim/cli/local_command.h"
 #include "sim/cli/train_command.h"
 #include "sim/comm/tls.h"
 #include "sim/node/build_info.h"
@@ -41,10 +42,12 @@ struct Options {
   distsim::cli::PredictFlags predict;
   std::string export_result;  // export-sagemaker --result
   distsim::cli::TrainFlags train;
+  distsim::cli::LocalFlags local;
 };
 
 struct Subcommands {
   CLI::App* run = nullptr;
+  CLI::App* local = nullptr;
   CLI::App* compare = nullptr;
   CLI::App* plan = nullptr;
   CLI::App* coordinator = nullptr;
@@ -304,6 +307,7 @@ Subcommands AddSubcommands(CLI::App* app, Options* o) {
   c.check = AddCheck(app, &o->flags);
   c.report = AddReport(app, &o->flags);
   c.train = distsim::cli::AddTrain(app, &o->train);
+  c.local = distsim::cli::AddLocal(app, &o->flags, &o->local);
   return c;
 }
 
@@ -312,6 +316,8 @@ int Dispatch(const Subcommands& c, const Options& o) {
   absl::Status status;
   if (c.train->parsed()) {
     return distsim::cli::TrainCommand(o.train);
+  } else if (c.local->parsed()) {
+    return distsim::cli::LocalCommand(o.flags, o.local);
   } else if (c.run->parsed()) {
     status = distsim::cli::RunCommand(o.flags);
   } else if (c.check->parsed()) {

@@ -26,6 +26,17 @@ absl::Status Bad(const std::string& path, const std::string& what) {
 }
 
 // A number as short as it reads back exactly: 1000, 0.001, 1e-08.
+// The shortest text that reads back as the float `v` ("0.1", not 0.1f's double
+// 0.10000000149011612): a float field is read as a float, so that is exact.
+std::string FloatText(float v) {
+  for (int digits = 1; digits <= 9; ++digits) {
+    const std::string text = absl::StrFormat("%.*g", digits, v);
+    float back = 0;
+    if (absl::SimpleAtof(text, &back) && back == v) return text;
+  }
+  return absl::StrFormat("%.9g", v);
+}
+
 std::string NumberText(double v) {
   if (std::floor(v) == v && std::fabs(v) < 9007199254740992.0) {
     return absl::StrFormat("%.0f", v);
@@ -291,7 +302,7 @@ std::map<std::string, std::string> HyperparametersFor(const RunConfig& config,
                    : o.has_momentum() ? o.momentum().learning_rate()
                                       : o.sgd().learning_rate();
   hp["optimizer"] = quoted(kind);
-  hp["learning_rate"] = NumberText(lr);
+  hp["learning_rate"] = FloatText(lr);
   hp["batch_size"] = NumberText(config.train().batch_size());
   switch (config.train().length_case()) {
     case TrainConfig::kEpochs:

@@ -160,6 +160,10 @@ absl::StatusOr<RunConfig> TrainConfigOf(const SageMakerInput& input) {
     config.mutable_supervision()->set_join_timeout_s(kDefaultJoinTimeoutS);
   }
   config = WithDefaults(std::move(config));
+  // The data arrive in the channels: an IDX data set (which needs a folder) names theirs.
+  if (config.data().dir().empty() && config.data().dataset() == DataConfig::IDX) {
+    config.mutable_data()->set_dir(InputDataDir(input.root));
+  }
   if (absl::Status valid = ValidateRunConfig(config); !valid.ok()) {
     return Bad(hp, absl::StrCat("the config the hyperparameters make: ", valid.message()));
   }

@@ -56,10 +56,9 @@ absl::StatusOr<ObjectSections> ParseObjectFile(std::string_view path_view,
     if (total != UINT64_MAX) total += lengths[i];
   }
   if (total != bytes.size()) {
-    return absl::DataLossError(absl::StrCat(path, ": the header's sections (", lengths[0], " + ",
-                                            lengths[1], " + ", lengths[2], " bytes after ",
-                                            kObjectHeaderBytes, ") do not fill its ", bytes.size(),
-                                            " bytes"));
+    return absl::DataLossError(absl::StrCat(
+        path, ": the header's sections (", lengths[0], " + ", lengths[1], " + ", lengths[2],
+        " bytes after ", kObjectHeaderBytes, ") do not fill its ", bytes.size(), " bytes"));
   }
   ObjectSections sections;
   size_t at = kObjectHeaderBytes;
@@ -74,10 +73,10 @@ absl::StatusOr<ObjectSections> ParseObjectFile(std::string_view path_view,
 absl::Status WriteObjectFile(const std::string& path, int rows, int cols,
                              std::span<const uint8_t> pixels, std::span<const uint8_t> labels,
                              std::span<const int64_t> ids) {
-  if (labels.size() != ids.size() || static_cast<int64_t>(pixels.size()) !=
-                                         static_cast<int64_t>(ids.size()) * rows * cols) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", ids.size(), " ids, ",
-                                                   labels.size(), " labels and ", pixels.size(),
+  if (labels.size() != ids.size() ||
+      static_cast<int64_t>(pixels.size()) != static_cast<int64_t>(ids.size()) * rows * cols) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", ids.size(), " ids, ", labels.size(),
+                                                   " labels and ", pixels.size(),
                                                    " pixels do not make whole examples"));
   }
   DS_ASSIGN_OR_RETURN(std::vector<uint8_t> images, IdxImagesBytes(rows, cols, pixels));

@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <map>
-#include <random>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -38,13 +37,6 @@ namespace fs = std::filesystem;
 // How long the roles started beside the coordinator (`distsim train`) get to exit once the run
 // is over: they report, write their files and go.
 constexpr absl::Duration kLocalRolesExit = absl::Seconds(10);
-
-// 128 random bits as hex: the run token, and the name of the NIC table's file (which must not
-// carry any part of the token: /tmp is listed by everyone).
-std::string RandomHex() {
-  std::random_device device;
-  return absl::StrFormat("%08x%08x%08x%08x", device(), device(), device(), device());
-}
 
 // The children read the effective config (defaults filled, overrides applied) from the run's
 // folder, so every process trains exactly what result.json will echo. Returns its path.

@@ -1,5 +1,6 @@
 #include "sim/node/launcher.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -36,7 +37,8 @@ std::string SelfExecutable() {
 ChildProcesses::~ChildProcesses() { KillAll(); }
 
 absl::StatusOr<pid_t> ChildProcesses::Spawn(const std::vector<std::string>& argv,
-                                            const std::vector<std::string>& env) {
+                                            const std::vector<std::string>& env,
+                                            const std::string& log_path) {
   // Everything the child needs is prepared before fork: between fork and exec in a threaded
   // process only async-signal-safe calls are allowed.
   std::vector<char*> args;
@@ -52,18 +54,31 @@ absl::StatusOr<pid_t> ChildProcesses::Spawn(const std::vector<std::string>& argv
     if (!replaced) environment.push_back(*e);
   }
   environment.push_back(nullptr);
+  int log_fd = -1;
+  if (!log_path.empty()) {
+    log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log_fd < 0) return IoError("cannot open the log", log_path, errno);
+  }
   const pid_t parent = getpid();
   pid_t pid = fork();
-  if (pid < 0) return IoError("cannot fork to start", argv[0], errno);
+  if (pid < 0) {
+    const int error = errno;
+    if (log_fd >= 0) close(log_fd);
+    return IoError("cannot fork to start", argv[0], error);
+  }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(kExitUnavailable);
+    if (log_fd >= 0 && (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)) {
+      _exit(127);
+    }
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
     sigaction(SIGINT, &ignore, nullptr);
     execve(args[0], args.data(), environment.data());
     _exit(127);
   }
+  if (log_fd >= 0) close(log_fd);
   running_[pid] = true;
   return pid;
 }

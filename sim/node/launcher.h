@@ -40,9 +40,12 @@ class ChildProcesses {
 
   // Starts argv[0] with argv, in this process's environment with the "NAME=value" entries of
   // `env` added (replacing any of the same name): secrets go there, never on the command line,
-  // which every user of the machine can read. Unknown (I/O) error if fork or exec fails.
+  // which every user of the machine can read. `log_path`, when not empty, receives the child's
+  // stdout and stderr (appended; created 0600). Unknown (I/O) error if fork or exec fails or the
+  // log cannot be opened.
   absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
-                              const std::vector<std::string>& env = {});
+                              const std::vector<std::string>& env = {},
+                              const std::string& log_path = "");
 
   // Children that ended since the last call (non-blocking).
   std::vector<ChildExit> Reap();

@@ -9,8 +9,10 @@
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
+#include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "sim/base/status.h"
 #include "sim/comm/coordinator_rpc.h"
 #include "sim/config/config.h"
@@ -18,6 +20,13 @@
 #include "sim/report/result_io.h"
 
 namespace distsim::node {
+
+std::string RandomHex(int bits) {
+  std::random_device device;
+  std::string out;
+  for (int i = 0; i < bits / 32; ++i) absl::StrAppendFormat(&out, "%08x", device());
+  return out;
+}
 namespace {
 
 absl::StatusOr<RunConfig> LoadRoleConfig(const std::string& path, ProcessInfo::Role role) {

@@ -21,6 +21,10 @@ namespace distsim::node {
 inline constexpr char kTokenEnv[] = "DISTSIM_TOKEN";
 inline constexpr char kTokenFileEnv[] = "DISTSIM_TOKEN_FILE";
 
+// `bits` (a multiple of 32) random bits from the kernel, as hex: run tokens (128 bits for a
+// run, 256 for a `distsim local` job) and unguessable file names.
+std::string RandomHex(int bits = 128);
+
 // Writes `token` to `path` with mode 0600 (replacing what was there), for DISTSIM_TOKEN_FILE.
 absl::Status WriteTokenFile(const std::string& path, const std::string& token);
 
