@@ -82,12 +82,14 @@ class LocalTest : public testing::SyntheticDataTest {
   }
 
   // The first "parameter_hash" of a result.json.
+ public:
   static std::string HashIn(const std::string& json) {
     std::smatch m;
     if (!std::regex_search(json, m, std::regex("\"parameter_hash\": \"([0-9a-f]+)\""))) return "";
     return m[1];
   }
 
+ protected:
   // Nothing of the job is left: namespaces, links, hosts files, state, processes.
   void ExpectNothingLeft(const std::string& tag) {
     ASSERT_FALSE(tag.empty());
@@ -224,6 +226,36 @@ TEST_F(LocalTest, TheExportedJobRunInNamespacesEndsWithTheParametersOfDistsimRun
   EXPECT_THAT(testing::ReadText(HostRoot("trip", 2) + "/input/config/hyperparameters.json"),
               HasSubstr("sagemaker_parameter_server_enabled"));
   ExpectNothingLeft(TagIn(done.err));
+}
+
+// Without namespaces (no root, or --network loopback) the hosts run on loopback aliases with a
+// hosts file, and say so; the job is the same job: the parameters of a run in namespaces.
+class LocalLoopbackTest : public testing::SyntheticDataTest {};
+
+TEST_F(LocalLoopbackTest, HostsOnLoopbackAliasesTrainTheSameJob) {
+  const std::string config = (dir_ / "loop.textproto").string();
+  std::ofstream(config) << "name: \"loop\" seed: 3 workers: 2 model { mlp { hidden: 16 } } "
+                        << "optimizer { sgd { learning_rate: 0.1 } } data { dataset: IDX dir: \""
+                        << data_dir() << "\" distribution: SHARDED_BY_KEY objects: 4 } "
+                        << "parameter_server { mode: SYNC placement: COLOCATED } "
+                        << "supervision { heartbeat_timeout_s: 1 stall_timeout_s: 5 } "
+                        << "train { batch_size: 20 steps: 15 eval_every_steps: 15 }";
+  const std::string out = (dir_ / "out").string();
+  const testing::Finished done =
+      testing::Run({DISTSIM_BINARY, "local", config, "--out", out, "--network", "loopback"}, 60);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_THAT(done.err, HasSubstr("loopback aliases 127."));
+  const std::string local = testing::ReadText(out + "/loop/local.json");
+  EXPECT_THAT(local, HasSubstr("\"succeeded\": true"));
+  EXPECT_THAT(testing::ReadText(out + "/loop/local/algo-1/input/config/resourceconfig.json"),
+              HasSubstr("\"network_interface_name\":\"lo\""));
+  const testing::Finished run =
+      testing::Run({DISTSIM_BINARY, "run", config, "--out", (dir_ / "run").string(), "-q"}, 60);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string hash_of_run =
+      LocalTest::HashIn(testing::ReadText((dir_ / "run/loop/result.json").string()));
+  ASSERT_FALSE(hash_of_run.empty());
+  EXPECT_EQ(LocalTest::HashIn(testing::ReadText(out + "/loop/result.json")), hash_of_run);
 }
 
 }  // namespace
