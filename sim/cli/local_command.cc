@@ -88,8 +88,10 @@ CLI::App* AddLocal(CLI::App* app, RunFlags* run, LocalFlags* flags) {
       "a network namespace of its own (root; else loopback aliases), and runs `distsim train` in "
       "each with a fresh 256-bit token. The chief's results and model land in out/<name>/, every "
       "host's outcome in out/<name>/local.json. Exit: 0 when every host trained, else the "
-      "failing host's code (69 a host lost, 78 bad config, ...). Example: sudo build/distsim "
-      "local configs/ps_colocated_2hosts.textproto --kernel-shaping");
+      "failing host's code (69 a host lost, 78 bad config, ...). Example, four hosts on a "
+      "200 Mbit/s network shaped by the kernel: sudo build/distsim local "
+      "configs/ps_sync_4w.textproto --set 'cluster { network { bandwidth_gbps: 0.2 } }' "
+      "--kernel-shaping");
   cmd->add_option("config", run->config_path,
                   "Run config (.textproto or .json), or a CreateTrainingJob request "
                   "(export-sagemaker's create-training-job.json)")

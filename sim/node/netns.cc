@@ -303,7 +303,7 @@ int KillNamespaceProcesses(const std::string& netns) {
 }
 
 std::string NetnsUnavailableReason() {
-  if (geteuid() != 0) return "network namespaces need root (this process is not)";
+  if (geteuid() != 0) return "network namespaces need root, and this process is not root";
   if (FindTool("ip").empty()) return "no `ip` (Debian package iproute2)";
   return "";
 }
