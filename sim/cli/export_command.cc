@@ -38,8 +38,10 @@ absl::StatusOr<app::ExportJob> JobOf(const RunFlags& flags, const std::string& r
 }  // namespace
 
 absl::Status ExportSagemakerCommand(const RunFlags& flags, const std::string& result_path) {
-  DS_ASSIGN_OR_RETURN(const RunConfig config,
-                      config::LoadAndValidate(flags.config_path, flags.overrides));
+  // --out names the folder of the three files here, not the config's results folder.
+  RunFlags load = flags;
+  load.output_dir.clear();
+  DS_ASSIGN_OR_RETURN(const RunConfig config, LoadWithFlags(load, "export-sagemaker"));
   std::vector<std::string> notes;
   absl::StatusOr<RunConfig> exported = app::ExportedConfig(config, &notes);
   if (!exported.ok()) {

@@ -12,6 +12,7 @@
 #include "sim/app/local_job.h"
 #include "sim/app/training_job_request.h"
 #include "sim/base/status.h"
+#include "sim/cli/help.h"
 #include "sim/config/config.h"
 
 namespace distsim::cli {
@@ -64,11 +65,13 @@ absl::StatusOr<RunConfig> LoadJob(const RunFlags& run,
   std::ostringstream text;
   text << in.rdbuf();
   if (!in || !absl::EndsWith(run.config_path, ".json") || !app::IsTrainingJobRequest(text.str())) {
-    return config::LoadAndValidate(run.config_path, run.overrides);
+    return LoadWithFlags(run, "local");
   }
-  if (!run.overrides.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        run.config_path, ": a CreateTrainingJob request runs as it is; --set takes run configs"));
+  if (!run.overrides.empty() || run.workers > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(run.config_path,
+                     ": a CreateTrainingJob request runs as it is; --set and --workers take run "
+                     "configs"));
   }
   DS_ASSIGN_OR_RETURN(app::TrainingJobRequest request,
                       app::ParseTrainingJobRequest(text.str(), run.config_path));
@@ -88,10 +91,11 @@ CLI::App* AddLocal(CLI::App* app, RunFlags* run, LocalFlags* flags) {
       "a network namespace of its own (root; else loopback aliases), and runs `distsim train` in "
       "each with a fresh 256-bit token. The chief's results and model land in out/<name>/, every "
       "host's outcome in out/<name>/local.json. Exit: 0 when every host trained, else the "
-      "failing host's code (69 a host lost, 78 bad config, ...). Example, four hosts on a "
-      "200 Mbit/s network shaped by the kernel: sudo build/distsim local "
-      "configs/ps_sync_4w.textproto --set 'cluster { network { bandwidth_gbps: 0.2 } }' "
-      "--kernel-shaping");
+      "failing host's code.");
+  cmd->footer(
+      HelpFooter("four hosts on a 200 Mbit/s network shaped by the kernel: sudo distsim local "
+                 "configs/ps_sync_4w.textproto --set 'cluster { network { bandwidth_gbps: 0.2 } }' "
+                 "--kernel-shaping"));
   cmd->add_option("config", run->config_path,
                   "Run config (.textproto or .json), or a CreateTrainingJob request "
                   "(export-sagemaker's create-training-job.json)")
@@ -99,6 +103,8 @@ CLI::App* AddLocal(CLI::App* app, RunFlags* run, LocalFlags* flags) {
   cmd->add_option("--set", run->overrides, "Override config fields, as for run. Repeatable.");
   cmd->add_option("--data-dir", run->data_dir, "Folder with the four IDX files (as for run)");
   cmd->add_option("--out", run->output_dir, "Results folder root (default: the config's)");
+  cmd->add_option("--workers", run->workers, "Hosts (overrides the config's `workers`)")
+      ->check(CLI::Range(1, 250));
   cmd->add_option("--network", flags->network,
                   "auto (namespaces when root, else loopback), namespaces, or loopback")
       ->check(CLI::IsMember({"auto", "namespaces", "loopback"}));

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "sim/app/train.h"
 #include "sim/base/status.h"
+#include "sim/cli/help.h"
 #include "sim/cli/secrets.h"
 #include "sim/config/hosts_file.h"
 
@@ -29,7 +30,8 @@ absl::StatusOr<node::HostTable> ReadHostsFile(const std::string& path) {
   if (path.empty()) return node::HostTable();
   std::ifstream in(path);
   if (!in) {
-    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat("--hosts-file ", path, ": missing"));
+    if (errno == ENOENT)
+      return absl::NotFoundError(absl::StrCat("--hosts-file ", path, ": missing"));
     return IoError("cannot read --hosts-file", path, errno);
   }
   std::ostringstream text;
@@ -49,10 +51,12 @@ CLI::App* AddTrain(CLI::App* app, TrainFlags* flags) {
       "the coordinator on the chief's port 2222), and writes ROOT/model, ROOT/output/data and "
       "ROOT/output/success, or ROOT/output/failure and a non-zero exit (66 missing file, 78 bad "
       "config or hyperparameter, 69 host unreachable, 77 no token; 143 on SIGTERM). The run "
-      "token comes from $DISTSIM_TOKEN or $DISTSIM_TOKEN_FILE. Example, two hosts on one "
-      "machine: DISTSIM_TOKEN_FILE=job.token distsim train --root host1 --hosts-file hosts "
-      "(and the same with --root host2), hosts holding '127.0.0.1 algo-1' and "
-      "'127.0.0.2 algo-2', each resourceconfig.json naming network_interface_name \"lo\".");
+      "token comes from $DISTSIM_TOKEN or $DISTSIM_TOKEN_FILE.");
+  train->footer(HelpFooter(
+      "two hosts on one machine: DISTSIM_TOKEN_FILE=job.token distsim train --root host1 "
+      "--hosts-file hosts (and the same with --root host2), hosts holding '127.0.0.1 algo-1' and "
+      "'127.0.0.2 algo-2', each resourceconfig.json naming network_interface_name \"lo\" "
+      "(distsim local does all this for you)"));
   train->add_option("--root", flags->root, "SageMaker's tree (default /opt/ml)");
   train->add_option("--hosts-file", flags->hosts_file,
                     "Host names to addresses in /etc/hosts format, for hosts without a network "

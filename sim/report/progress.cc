@@ -12,7 +12,8 @@ Progress::Progress(std::FILE* out, bool enabled, uint64_t every_steps, uint64_t 
       enabled_(enabled),
       tty_(enabled && isatty(fileno(out)) != 0),
       every_steps_(every_steps),
-      total_steps_(total_steps) {
+      total_steps_(total_steps),
+      warmup_steps_(std::max<uint64_t>(10, total_steps / 50)) {
   if (!tty_ && every_steps_ == 0) every_steps_ = std::max<uint64_t>(1, total_steps / 10);
 }
 
@@ -26,6 +27,35 @@ std::string Progress::FormatDuration(double seconds) {
     std::snprintf(buf, sizeof(buf), "%ld:%02ld", s / 60, s % 60);
   }
   return buf;
+}
+
+std::string Progress::Bar(double fraction, int width) {
+  const int filled = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * width + 0.5);
+  std::string bar = "[";
+  for (int i = 0; i < width; ++i) bar.push_back(i < filled ? '#' : '.');
+  return bar + "]";
+}
+
+double Progress::EtaSeconds(const ProgressState& state) const {
+  if (seconds_per_step_ <= 0 || state.step >= total_steps_)
+    return state.step >= total_steps_ ? 0 : NAN;
+  return seconds_per_step_ * static_cast<double>(total_steps_ - state.step);
+}
+
+// Weight of the newest interval in the moving average of seconds per step.
+constexpr double kRateWeight = 0.3;
+
+void Progress::UpdateRate(const ProgressState& state) {
+  if (state.step < warmup_steps_) return;
+  if (rate_step_ > 0 && state.step > rate_step_) {
+    const double per_step =
+        (state.elapsed_s - rate_elapsed_s_) / static_cast<double>(state.step - rate_step_);
+    seconds_per_step_ = seconds_per_step_ > 0
+                            ? (1 - kRateWeight) * seconds_per_step_ + kRateWeight * per_step
+                            : per_step;
+  }
+  rate_step_ = state.step;
+  rate_elapsed_s_ = state.elapsed_s;
 }
 
 void Progress::ClearLine() {
@@ -45,9 +75,11 @@ bool Progress::Step(const ProgressState& state) {
   } else if (state.step % every_steps_ != 0 && !last) {
     return false;
   }
-  double fraction = total_steps_ ? static_cast<double>(state.step) / total_steps_ : 0.0;
-  double eta = fraction > 0 ? state.elapsed_s * (1.0 - fraction) / fraction : NAN;
+  const double fraction = total_steps_ ? static_cast<double>(state.step) / total_steps_ : 0.0;
+  UpdateRate(state);
+  const double eta = EtaSeconds(state);
   ClearLine();
+  if (tty_) std::fprintf(out_, "%s ", Bar(fraction, 20).c_str());
   std::fprintf(out_,
                "step %llu/%llu (%3.0f%%)  epoch %.2f  loss %.4f  batch acc %5.1f%%  "
                "%.0f samples/s  elapsed %s  eta %s",

@@ -1,6 +1,10 @@
-// Terminal progress for a run. On a terminal: one line redrawn in place about 4 times a second.
-// Elsewhere (a log, CI): a plain line every `every_steps` steps. Evaluations always get a line.
-// Writes to the FILE* given (stderr in the CLI), so stdout stays clean for programs.
+// Terminal progress for a run. On a terminal: one line redrawn in place about 4 times a second,
+// led by a bar. Elsewhere (a log, CI): a plain line every `every_steps` steps. Evaluations always
+// get a line. Writes to the FILE* given (stderr in the CLI), so stdout stays clean for programs.
+//
+// The ETA is the steps left times a moving average of the seconds per step, measured between
+// drawn lines once the warm-up is over (the first steps, slowed by page faults and connects,
+// made a whole-run average promise too much): "eta ?" until two lines past the warm-up exist.
 #ifndef DISTSIM_SIM_REPORT_PROGRESS_H_
 #define DISTSIM_SIM_REPORT_PROGRESS_H_
 
@@ -37,8 +41,14 @@ class Progress {
 
   static std::string FormatDuration(double seconds);  // "1:02:03", "4:05", "0:07"
 
+  // The estimate the next line would show, in seconds (NaN while unknown); for tests.
+  double EtaSeconds(const ProgressState& state) const;
+  // "[#######.........]": `fraction` of `width` cells filled.
+  static std::string Bar(double fraction, int width);
+
  private:
   void ClearLine();
+  void UpdateRate(const ProgressState& state);
   std::FILE* out_;
   bool enabled_;
   bool tty_;
@@ -46,6 +56,10 @@ class Progress {
   uint64_t total_steps_;
   Stopwatch since_draw_;
   bool line_open_ = false;
+  uint64_t warmup_steps_;
+  uint64_t rate_step_ = 0;       // the step of the last line past the warm-up (0: none yet)
+  double rate_elapsed_s_ = 0;    // its elapsed time
+  double seconds_per_step_ = 0;  // moving average; 0 until measured
 };
 
 }  // namespace distsim::report
