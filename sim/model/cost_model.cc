@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -96,16 +98,70 @@ double WireSeconds(double bytes, const Network& net) {
   return net.bytes_per_s > 0 ? bytes / net.bytes_per_s : 0;
 }
 
+double MeanLossDelay(double bytes, const Network& net) {
+  if (net.loss <= 0 || bytes <= 0) return 0;
+  return std::ceil(bytes / net.packet_bytes) * net.loss * net.loss_round_trip_s;
+}
+
+// E[max of m draws of Binomial(n, p)] = sum over k >= 0 of P(max > k) = sum of 1 - F(k)^m, with
+// F the binomial's CDF. Below k0 = mean - 12 standard deviations F is below 1e-30, so each of
+// those k adds 1 exactly; from k0 the pmf is walked upward in logs (pmf(k + 1) = pmf(k) (n - k)
+// p / ((k + 1)(1 - p)), pmf(k0) from lgamma), so a large n neither overflows nor underflows, and
+// the sum stops once what is left past the mean is below 1e-12. A phase repeats its sizes step
+// after step, so results are remembered.
+double ExpectedMaxBinomial(int64_t n, double p, int m) {
+  static thread_local std::map<std::tuple<int64_t, double, int>, double> memo;
+  const auto key = std::make_tuple(n, p, m);
+  if (const auto it = memo.find(key); it != memo.end()) return it->second;
+  double expected = 0;
+  if (p >= 1) {
+    expected = static_cast<double>(n);
+  } else if (p > 0 && n > 0) {
+    const double mean = static_cast<double>(n) * p;
+    const double sd = std::sqrt(mean * (1 - p));
+    const auto k0 = static_cast<int64_t>(std::max(0.0, std::floor(mean - 12 * sd)));
+    const double log_ratio = std::log(p) - std::log1p(-p);
+    const auto nd = static_cast<double>(n), k0d = static_cast<double>(k0);
+    double log_pmf = std::lgamma(nd + 1) - std::lgamma(k0d + 1) - std::lgamma(nd - k0d + 1) +
+                     k0d * std::log(p) + (nd - k0d) * std::log1p(-p);
+    double cdf = 0;
+    expected = k0d;
+    for (int64_t k = k0; k < n; ++k) {
+      cdf = std::min(1.0, cdf + std::exp(log_pmf));
+      const double term = 1 - std::pow(cdf, m);
+      expected += term;
+      // Past the mean the tail left is about m times the pmf: stop when that is negligible
+      // (testing 1 - F^m instead would wait on F's rounding error, near n for a large n).
+      if (k > mean && (term < 1e-12 || m * std::exp(log_pmf) < 1e-15)) break;
+      log_pmf +=
+          std::log(static_cast<double>(n - k)) - std::log(static_cast<double>(k + 1)) + log_ratio;
+    }
+  }
+  if (memo.size() > 4096) memo.clear();
+  memo[key] = expected;
+  return expected;
+}
+
+double ExpectedMaxLossDelay(double bytes, int messages, const Network& net) {
+  if (net.loss <= 0 || bytes <= 0 || messages <= 0) return 0;
+  const auto packets = static_cast<int64_t>(std::ceil(bytes / net.packet_bytes));
+  return net.loss_round_trip_s * ExpectedMaxBinomial(packets, net.loss, messages);
+}
+
 double PhaseSeconds(std::span<const Transfer> transfers, const Network& net) {
   const Load load = BusiestDirection(transfers);
   if (!load.crosses) return 0;
   double wire = WireSeconds(load.busiest_bytes, net);
-  if (net.loss_delay_s_per_byte > 0) {
+  if (net.loss > 0) {
     // Lost packets delay their own message but leave the NIC free for the others': the phase
-    // ends when the busiest NIC has drained or the most delayed message has arrived.
+    // ends when the busiest NIC has drained or the slowest message has arrived. Messages of one
+    // size are drawn together: the phase waits for the worst of them.
+    std::map<double, int> messages_of_size;
     for (const Transfer& t : transfers) {
-      if (t.from_host == t.to_host) continue;
-      wire = std::max(wire, WireSeconds(t.bytes, net) + t.bytes * net.loss_delay_s_per_byte);
+      if (t.from_host != t.to_host) ++messages_of_size[t.bytes];
+    }
+    for (const auto& [bytes, count] : messages_of_size) {
+      wire = std::max(wire, WireSeconds(bytes, net) + ExpectedMaxLossDelay(bytes, count, net));
     }
   }
   return net.alpha_s + wire;

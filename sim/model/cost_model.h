@@ -28,10 +28,23 @@ namespace distsim::model {
 struct Network {
   double alpha_s = 0;      // latency per message
   double bytes_per_s = 0;  // each direction; 0 = infinite
-  // Expected delay lost packets add to a message, per byte of it (loss x a round trip per
-  // packet). It delays that message only: the NIC stays free for others meanwhile.
-  double loss_delay_s_per_byte = 0;
+  // Packet loss: each packet of packet_bytes is lost with probability `loss`, independently,
+  // and sent again once after a round trip (loss_round_trip_s), which delays its message only:
+  // the NIC stays free for others meanwhile (the shaped transport does the same, comm/nic.h).
+  double loss = 0;
+  double loss_round_trip_s = 0;
+  double packet_bytes = 1500;
 };
+
+// The expected delay lost packets add to one message of `bytes`: its packets x loss x a round
+// trip. What a message alone pays on average (the asynchronous replay's messages).
+double MeanLossDelay(double bytes, const Network& net);
+
+// The expected LARGEST such delay among `messages` messages of `bytes` each: a round trip x
+// E[max of `messages` independent draws of Binomial(packets, loss)]. A synchronous phase waits
+// for its slowest message, so this, not the mean, is what the phase pays; it grows with the
+// number of messages (for 1 packet at loss 1/2: 0.5 round trips for one message, 0.75 for two).
+double ExpectedMaxLossDelay(double bytes, int messages, const Network& net);
 
 // One message of a phase, between simulated hosts (>= 0).
 struct Transfer {
@@ -46,7 +59,8 @@ double WireSeconds(double bytes, const Network& net);
 // A bulk-synchronous phase: every transfer starts at once, and the phase lasts
 //   alpha + max over host directions (egress of h: bytes of the transfers from h to other hosts;
 //   ingress of h likewise) / bytes_per_s,
-// or, if a message's own bytes / bytes_per_s plus its expected loss delay is longer, alpha + that.
+// or, if longer, alpha + the slowest message: over each size of message in the phase, its own
+// bytes / bytes_per_s plus ExpectedMaxLossDelay over the messages of that size.
 // 0 if no transfer crosses a NIC. A crossing transfer of 0 bytes still costs alpha (a message).
 double PhaseSeconds(std::span<const Transfer> transfers, const Network& net);
 

@@ -137,7 +137,7 @@ class Nics {
   double Send(double ready, int from, int to, double bytes) {
     if (from == to) return ready;
     // Infinite bandwidth holds no NIC, so nothing queues (the replay order does not matter).
-    if (net_.bytes_per_s <= 0) return ready + net_.alpha_s + bytes * net_.loss_delay_s_per_byte;
+    if (net_.bytes_per_s <= 0) return ready + net_.alpha_s + MeanLossDelay(bytes, net_);
     const double wire = WireSeconds(bytes, net_);
     const bool small = bytes <= kInterleavedBytes;
     Calendar& out = small ? small_egress_[from] : egress_[from];
@@ -155,7 +155,7 @@ class Nics {
       in[start] = start + wire;
     }
     // Lost packets delay this message only (their round trips do not hold the NIC).
-    return start + wire + net_.alpha_s + bytes * net_.loss_delay_s_per_byte;
+    return start + wire + net_.alpha_s + MeanLossDelay(bytes, net_);
   }
 
  private:

@@ -10,14 +10,14 @@ namespace distsim::node {
 
 model::Network NetworkOf(const RunConfig& config) {
   const NetworkConfig& net = config.cluster().network();
-  constexpr double kPacketBytes = 1500;
   const double latency_s = net.latency_us() * 1e-6;
   model::Network out;
   out.alpha_s = latency_s + 0.5 * net.jitter_us() * 1e-6;
   // Lost packets are sent again (their bytes cross the NIC twice) and each costs its message a
   // round trip (the shaped transport does the same, sim/comm/nic.h).
   if (net.bandwidth_gbps() > 0) out.bytes_per_s = net.bandwidth_gbps() * 1e9 / 8 / (1 + net.loss());
-  out.loss_delay_s_per_byte = net.loss() * 2 * latency_s / kPacketBytes;
+  out.loss = net.loss();
+  out.loss_round_trip_s = 2 * latency_s;
   return out;
 }
 

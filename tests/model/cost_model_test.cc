@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <utility>
 #include <vector>
 
@@ -78,17 +80,48 @@ TEST(PsPhaseSecondsTest, BusiestServerCarriesNTimesItsShard) {
 }
 
 // Lost packets delay their own message without holding the NIC: the phase ends when the busiest
-// NIC has drained or the most delayed message has arrived, whichever is later.
-TEST(PhaseSecondsTest, LossDelaysAMessageNotTheNic) {
+// NIC has drained or the slowest message has arrived, whichever is later. One packet per
+// message, lost with probability 1/2, a 40 ms round trip: a message alone waits 20 ms on
+// average, the slower of two 0.75 x 40 = 30 ms (it is on time only if both are: 1/4).
+TEST(PhaseSecondsTest, LossDelaysAMessageNotTheNicAndThePhaseWaitsForTheSlowest) {
   Network net{.alpha_s = 1e-3, .bytes_per_s = 1e8};
-  net.loss_delay_s_per_byte = 1e-8;  // 10 ms per MB
-  // Two 1e6-byte messages into host 0: the NIC needs 0.02 s; each message 0.01 + 0.01.
+  net.loss = 0.5;
+  net.loss_round_trip_s = 0.04;
+  net.packet_bytes = 1e6;
+  const std::vector<Transfer> one = {{1, 0, 1e6}};
+  EXPECT_NEAR(PhaseSeconds(one, net), 1e-3 + 0.01 + 0.02, kTol);
+  // Two into host 0: the NIC needs 0.02 s; each message 0.01 on the wire, the slower 0.03 late.
   const std::vector<Transfer> two = {{1, 0, 1e6}, {2, 0, 1e6}};
-  EXPECT_NEAR(PhaseSeconds(two, net), 1e-3 + 0.02, kTol);
-  // One 3e6-byte message from host 1 and a small one from host 2: 0.03 + 0.03 beats the NIC's
-  // 0.031.
-  const std::vector<Transfer> big = {{1, 0, 3e6}, {2, 0, 1e5}};
-  EXPECT_NEAR(PhaseSeconds(big, net), 1e-3 + 0.06, kTol);
+  EXPECT_NEAR(PhaseSeconds(two, net), 1e-3 + 0.01 + 0.03, kTol);
+}
+
+// E[max] of m binomial draws, against an enumeration by hand and a seeded simulation.
+TEST(LossDelayTest, TheExpectedMaximumOfTheMessagesDelays) {
+  Network net;
+  net.loss = 0.5;
+  net.loss_round_trip_s = 1;
+  net.packet_bytes = 1;
+  // Bin(2, 1/2) takes 0, 1, 2 with 1/4, 1/2, 1/4; the max of two draws is 0 with 1/16, at most
+  // 1 with 9/16, so 1 with 8/16 and 2 with 7/16: E = 8/16 + 14/16 = 1.375.
+  EXPECT_NEAR(ExpectedMaxLossDelay(2, 2, net), 1.375, 1e-12);
+  EXPECT_NEAR(ExpectedMaxLossDelay(2, 1, net), MeanLossDelay(2, net), 1e-12);
+  // 700 packets at 1% loss, 8 messages: simulated.
+  net.loss = 0.01;
+  std::mt19937_64 rng(7);
+  std::binomial_distribution<int> lost(700, 0.01);
+  double sum = 0;
+  constexpr int kTrials = 40000;
+  for (int t = 0; t < kTrials; ++t) {
+    int worst = 0;
+    for (int m = 0; m < 8; ++m) worst = std::max(worst, lost(rng));
+    sum += worst;
+  }
+  EXPECT_NEAR(ExpectedMaxLossDelay(700, 8, net), sum / kTrials, 0.01 * sum / kTrials);
+  EXPECT_GT(ExpectedMaxLossDelay(700, 8, net), 1.5 * MeanLossDelay(700, net));
+  // Millions of packets neither overflow nor underflow.
+  const double big = ExpectedMaxLossDelay(4e8, 64, net);
+  EXPECT_GT(big, MeanLossDelay(4e8, net));
+  EXPECT_LT(big, 1.1 * MeanLossDelay(4e8, net));
 }
 
 // A 1M-float model (4 MB) on a 10 Gbit/s, 50 us network, 50 ms of compute per step of 32.

@@ -279,7 +279,9 @@ TEST(TimelineTest, WindowIgnoresALostWorker) {
 // Lost packets delay the message that lost them, not the NIC.
 TEST(TimelineTest, AsyncReplayDelaysLossyMessagesWithoutHoldingTheNic) {
   TimelineSpec spec = OneServer(TimelineSpec::kPsAsync, 2);
-  spec.net.loss_delay_s_per_byte = 5e-9;  // 5 ms per 1e6-byte message
+  spec.net.loss = 0.01;  // 1000 packets x 1% x 0.5 ms: 5 ms per 1e6-byte message on average
+  spec.net.loss_round_trip_s = 0.5e-3;
+  spec.net.packet_bytes = 1000;
   const std::vector<std::vector<StepRecord>> steps = {{Step(1, 0.05, 0.000, 0.100)},
                                                       {Step(1, 0.04, 0.001, 0.101)}};
   absl::StatusOr<Timeline> tl = BuildTimeline(spec, steps);

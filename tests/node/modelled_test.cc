@@ -19,13 +19,14 @@ TEST(NetworkOf, AlphaIsLatencyPlusMeanJitterBetaCountsLoss) {
   EXPECT_NEAR(plain.alpha_s, 40e-6, 1e-15);
   EXPECT_NEAR(plain.bytes_per_s, 1e9, 1e-3);
   // 1% of 1500-byte packets resent (1.01 bytes on the wire per byte), each delaying its message
-  // by a round trip (2 x 40 us): 0.01 x 80e-6 / 1500 seconds per byte of the message.
+  // by a round trip (2 x 40 us).
   model::Network lossy = NetworkOf(
       Config("cluster { network { bandwidth_gbps: 8 latency_us: 40 jitter_us: 20 loss: 0.01 } }"));
   EXPECT_NEAR(lossy.alpha_s, 50e-6, 1e-15);
   EXPECT_NEAR(1 / lossy.bytes_per_s, 1.01e-9, 1e-18);
-  EXPECT_NEAR(lossy.loss_delay_s_per_byte, 0.01 * 80e-6 / 1500, 1e-18);
-  EXPECT_EQ(plain.loss_delay_s_per_byte, 0);
+  EXPECT_EQ(lossy.loss, 0.01);
+  EXPECT_NEAR(lossy.loss_round_trip_s, 80e-6, 1e-18);
+  EXPECT_EQ(plain.loss, 0);
 }
 
 TEST(ModelComputeSeconds, CpuTimeScaledToTheInstanceFlopsFromTheModel) {
