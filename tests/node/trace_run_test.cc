@@ -92,6 +92,36 @@ int64_t PidNamed(const std::map<int64_t, std::string>& processes, const std::str
   return -1;
 }
 
+// The X slice named `name` on the thread of `at` that holds at.ts.
+const TraceEvent* Holding(const std::vector<TraceEvent>& events, const TraceEvent& at,
+                          const std::string& name) {
+  for (const TraceEvent& e : events) {
+    if (e.ph == "X" && e.name == name && e.pid == at.pid && e.tid == at.tid && e.ts <= at.ts &&
+        at.ts <= e.ts + e.dur) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+// Workers and servers share the run's clock: each arrow joins a push and an apply that overlap in
+// time, give or take 2 ms (the worker's parts are drawn one after another from its step's start).
+void ExpectAppliesMeetTheirPushes(const std::vector<TraceEvent>& events) {
+  std::map<std::string, const TraceEvent*> starts;
+  for (const TraceEvent& e : events) {
+    if (e.ph == "s") starts[e.id] = &e;
+  }
+  for (const TraceEvent& f : events) {
+    if (f.ph != "f" || !starts.count(f.id)) continue;
+    const TraceEvent* push = Holding(events, *starts[f.id], "push");
+    const TraceEvent* apply = Holding(events, f, "apply");
+    ASSERT_TRUE(push != nullptr && apply != nullptr) << "flow " << f.id;
+    constexpr double kSlackUs = 2000;
+    EXPECT_LT(apply->ts, push->ts + push->dur + kSlackUs) << "flow " << f.id;
+    EXPECT_GT(apply->ts + apply->dur, push->ts - kSlackUs) << "flow " << f.id;
+  }
+}
+
 TEST_F(TraceRunTest, ParameterServerRunShowsServersCountersFlowsAndNoOverlaps) {
   const std::vector<TraceEvent> events = RunAndParse();
   ASSERT_FALSE(events.empty());
@@ -145,6 +175,7 @@ TEST_F(TraceRunTest, ParameterServerRunShowsServersCountersFlowsAndNoOverlaps) {
   for (const TraceEvent& f : testing::SelectEvents(events, "f", "flow")) {
     EXPECT_TRUE(server_pids.count(f.pid));
   }
+  ExpectAppliesMeetTheirPushes(events);
 
   // The modelled cluster: each worker's steps on a thread of its own, with the recorded loss and
   // the pull and push phases (the servers are on hosts of their own).
