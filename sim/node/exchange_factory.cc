@@ -241,6 +241,8 @@ strategy::PsShardOptions PsShardOptionsOf(const RunPlan& plan, int rank) {
   options.chunk_bytes = static_cast<int64_t>(ps.chunk_bytes());
   options.learning_rate = LearningRateScheduleOf(plan.config.optimizer());
   options.skip_bad_gradients = ps.on_bad_gradient() == ParameterServerStrategy::SKIP;
+  // trace.json's spans of this shard: a few hundred kilobytes in the summary at most.
+  options.trace_capacity = 4096;
   return options;
 }
 

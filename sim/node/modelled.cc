@@ -214,6 +214,51 @@ absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& fa
   return clock;
 }
 
+namespace {
+
+// What a modelled step carries over from the recorded one: the figures its trace span shows.
+StepRecord ModelledRecord(const StepRecord& real, uint64_t step, double start_s, double end_s) {
+  StepRecord r;
+  r.set_step(step);
+  r.set_end_s(end_s);
+  r.set_step_s(end_s - start_s);
+  r.set_compute_s(real.model_compute_s() + real.model_pause_s());
+  r.set_loss(real.loss());
+  r.set_batch_accuracy(real.batch_accuracy());
+  r.set_bytes_sent(real.bytes_sent());
+  r.set_bytes_received(real.bytes_received());
+  r.set_nic_bytes_sent(real.nic_bytes_sent());
+  r.set_nic_bytes_received(real.nic_bytes_received());
+  r.set_staleness(real.staleness());
+  r.set_model_compute_s(real.model_compute_s());
+  r.set_model_pause_s(real.model_pause_s());
+  return r;
+}
+
+// Lockstep step i: its members and their slowest compute fix the phases and the wait.
+void SetLockstepPhases(const model::TimelineSpec& spec,
+                       const std::vector<std::vector<StepRecord>>& records, size_t i,
+                       StepRecord* r) {
+  std::vector<int> hosts;
+  double slowest = 0;
+  for (size_t v = 0; v < records.size(); ++v) {
+    if (records[v].size() <= i) continue;
+    hosts.push_back(spec.worker_host[v]);
+    slowest = std::max(slowest, records[v][i].model_compute_s() + records[v][i].model_pause_s());
+  }
+  r->set_wait_s(slowest - r->compute_s());
+  if (spec.kind == model::TimelineSpec::kRing) {
+    r->set_reduce_s(model::RingAllreduceSeconds(hosts, spec.model_bytes, spec.net));
+  } else {
+    r->set_pull_s(model::PsPhaseSeconds(hosts, spec.server_host, spec.shard_bytes, false,
+                                        spec.net));
+    r->set_push_s(model::PsPhaseSeconds(hosts, spec.server_host, spec.shard_bytes, true,
+                                        spec.net));
+  }
+}
+
+}  // namespace
+
 std::vector<StepRecord> ModelledTrackSteps(const model::TimelineSpec& spec,
                                            const std::vector<std::vector<StepRecord>>& records,
                                            const model::Timeline& timeline, size_t w) {
@@ -222,41 +267,25 @@ std::vector<StepRecord> ModelledTrackSteps(const model::TimelineSpec& spec,
   const std::vector<double>& ends = timeline.worker_step_end_s[w];
   const bool lockstep = spec.kind == model::TimelineSpec::kRing ||
                         spec.kind == model::TimelineSpec::kPsSync;
+  // A replay keeps only each step's end: its push is drawn as long as this worker's push alone
+  // would take on the cluster (at most what the compute leaves), the rest as the pull.
+  const double lone_push =
+      spec.kind == model::TimelineSpec::kLocal || lockstep
+          ? 0
+          : model::PsPhaseSeconds({spec.worker_host[w]}, spec.server_host, spec.shard_bytes, true,
+                                  spec.net);
   double start = 0;
   // A shared global step may give a worker more modelled steps than it recorded: its records
   // are taken again in turn, as the timeline did.
   for (size_t i = 0; i < ends.size() && !records[w].empty(); ++i) {
-    const StepRecord& real = records[w][i % records[w].size()];
-    const double compute = real.model_compute_s() + real.model_pause_s();
-    StepRecord r;
-    r.set_step(i + 1);
-    r.set_end_s(ends[i]);
-    r.set_step_s(ends[i] - start);
-    r.set_compute_s(compute);
-    double rest = std::max(0.0, r.step_s() - compute);
+    StepRecord r = ModelledRecord(records[w][i % records[w].size()], i + 1, start, ends[i]);
+    const double rest = std::max(0.0, r.step_s() - r.compute_s());
     if (lockstep) {
-      // The members of step i and their slowest compute fix the phases and the wait.
-      std::vector<int> hosts;
-      double slowest = 0;
-      for (size_t v = 0; v < records.size(); ++v) {
-        if (records[v].size() <= i) continue;
-        hosts.push_back(spec.worker_host[v]);
-        slowest = std::max(slowest, records[v][i].model_compute_s() + records[v][i].model_pause_s());
-      }
-      r.set_wait_s(slowest - compute);
-      if (spec.kind == model::TimelineSpec::kRing) {
-        r.set_reduce_s(model::RingAllreduceSeconds(hosts, spec.model_bytes, spec.net));
-      } else {
-        r.set_pull_s(model::PsPhaseSeconds(hosts, spec.server_host, spec.shard_bytes, false,
-                                           spec.net));
-        r.set_push_s(model::PsPhaseSeconds(hosts, spec.server_host, spec.shard_bytes, true,
-                                           spec.net));
-      }
+      SetLockstepPhases(spec, records, i, &r);
     } else if (spec.kind != model::TimelineSpec::kLocal) {
-      r.set_pull_s(rest);
+      r.set_push_s(std::min(rest, lone_push));
+      r.set_pull_s(rest - r.push_s());
     }
-    r.set_model_compute_s(real.model_compute_s());
-    r.set_model_pause_s(real.model_pause_s());
     out.push_back(std::move(r));
     start = ends[i];
   }

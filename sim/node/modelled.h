@@ -74,12 +74,13 @@ void SetModelledEvalTimes(const model::Timeline& timeline, const ModelledClock& 
 absl::StatusOr<model::FileModeLink> FileModeLinkOf(const RunConfig& config,
                                                    FileModeProfile* profile = nullptr);
 
-// The steps of worker `w` on the modelled clock, as records the trace draws (trace.json gets a
-// "worker w (modelled)" track beside each measured one): end_s and step_s from the timeline, the
-// compute, and in lockstep runs the pull and push phases (PS) or the allreduce (ring) and the
-// wait for the slowest. Replays (ASYNC, SSP) draw the compute and put the rest of the step under
-// pull, since the replay keeps no finer split. `records` must hold model_compute_s (ModelRun
-// fills it).
+// The steps of worker `w` on the modelled clock, as records the trace draws (trace.json's
+// modelled cluster has a thread per worker): end_s and step_s from the timeline, the compute, and
+// in lockstep runs the pull and push phases (PS) or the allreduce (ring) and the wait for the
+// slowest. Replays (ASYNC, SSP) keep no finer split: the push is what this worker's push alone
+// costs on the cluster (cut to what the compute leaves of the step), the rest is the pull. Loss,
+// accuracy, bytes and staleness are the recorded step's. `records` must hold model_compute_s
+// (ModelRun fills it).
 std::vector<StepRecord> ModelledTrackSteps(const model::TimelineSpec& spec,
                                            const std::vector<std::vector<StepRecord>>& records,
                                            const model::Timeline& timeline, size_t w);

@@ -11,9 +11,9 @@
 #include "sim/node/exchange_factory.h"
 #include "sim/node/provenance.h"
 #include "sim/node/role_common.h"
+#include "sim/node/run_trace.h"
 #include "sim/node/train_loop.h"
 #include "sim/report/result_io.h"
-#include "sim/report/trace.h"
 
 namespace distsim::node {
 namespace {
@@ -70,30 +70,6 @@ void MarkLost(const std::vector<uint32_t>& lost, RunResult* result) {
     for (const WorkerStats& w : result->worker_stats()) steps = std::max(steps, w.steps());
     result->set_steps(steps);
   }
-}
-
-// The measured tracks named after their processes, then the same steps on the modelled clock,
-// one track per worker after the measured ones.
-std::vector<report::TraceTrack> TraceTracks(const RunPlan& plan, const ModelFacts& facts,
-                                            const Coordinator& coordinator,
-                                            RunRecorder& recorder,
-                                            const model::Timeline& timeline) {
-  std::vector<report::TraceTrack> tracks = recorder.tracks();
-  for (int r = 0; r < plan.shape.workers; ++r) {
-    tracks[r].name = absl::StrCat(ProcessName(ProcessInfo::WORKER, r), r == 0 ? " (chief)" : "");
-    tracks[r].pid = coordinator.pid(ProcessInfo::WORKER, r);
-    if (tracks[r].pid == 0) tracks[r].pid = 1000000 + r;  // started by hand elsewhere
-  }
-  const model::TimelineSpec spec = TimelineSpecOf(plan.config, plan.shape, facts);
-  int64_t next_pid = 2000000;
-  for (int r = 0; r < plan.shape.workers; ++r) {
-    report::TraceTrack modelled;
-    modelled.name = absl::StrCat(ProcessName(ProcessInfo::WORKER, r), " (modelled)");
-    modelled.pid = next_pid++;
-    modelled.steps = ModelledTrackSteps(spec, recorder.aggregate().records(), timeline, r);
-    if (!modelled.steps.empty()) tracks.push_back(std::move(modelled));
-  }
-  return tracks;
 }
 
 // RunResult.data and the plan the modelled clock uses. A coordinator that laid out the channels
@@ -177,7 +153,7 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
   DS_RETURN_IF_ERROR(report::WriteResultJson(
       result, (fs::path(options.out_dir) / "result.json").string()));
   DS_RETURN_IF_ERROR(report::WriteChromeTrace(
-      TraceTracks(plan, facts, coordinator, recorder, timeline),
+      RunTraceTracks(plan, facts, coordinator, recorder, timeline, wall),
       (fs::path(options.out_dir) / "trace.json").string()));
   return result;
 }

@@ -1,5 +1,6 @@
 // `distsim server`: one parameter-server shard of a distributed run. It serves pulls and pushes
 // until the coordinator says every worker finished (or aborts the run), then reports its figures.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -21,6 +22,23 @@
 
 namespace distsim::node {
 namespace {
+
+// The shard's trace spans on the run's clock: `offset_s` is the run clock's reading when the
+// shard's trace clock started.
+void AddTraceSpans(const strategy::PsShard& shard, double offset_s, ProcessSummary* summary) {
+  for (const strategy::ShardSpan& s : shard.trace_spans()) {
+    ServerSpan* span = summary->add_trace_spans();
+    span->set_kind(s.kind == strategy::ShardSpan::kApply ? ServerSpan::APPLY
+                                                         : ServerSpan::PARKED_PULL);
+    span->set_worker(static_cast<uint32_t>(s.worker));
+    span->set_step(s.step);
+    span->set_start_s(offset_s + s.start_s);
+    span->set_end_s(offset_s + s.end_s);
+    span->set_staleness(s.staleness);
+    span->set_version(s.version);
+  }
+  summary->set_trace_stride(shard.trace_stride());
+}
 
 ProcessSummary ShardSummary(const ProcessInfo& self, const strategy::PsShard& shard,
                             double wall_s) {
@@ -79,6 +97,10 @@ absl::Status ServerMain(const RoleFlags& flags, ProcessSummary* summary) {
   std::vector<float> params(plan.parameters);
   in.model->Init(plan.config.seed(), params.data());
   const strategy::PsShardOptions options = PsShardOptionsOf(plan, static_cast<int>(flags.rank));
+  // The run's clock as the shard's trace clock starts (a server started by hand, without
+  // --run-start, keeps its own clock).
+  const double trace_offset_s =
+      flags.run_start_unix > 0 ? std::max(0.0, UnixSeconds() - flags.run_start_unix) : 0.0;
   const OptimizerConfig optimizer_config = plan.config.optimizer();
   strategy::PsShard shard(options, plan.shards.shards[flags.rank], params, [&](int64_t size) {
     return MakeOptimizer(optimizer_config, size).value();
@@ -102,6 +124,7 @@ absl::Status ServerMain(const RoleFlags& flags, ProcessSummary* summary) {
   server->Shutdown(served.ok() ? 0.5 : 0.2);
   DS_RETURN_IF_ERROR(served);
   *summary = ShardSummary(self, shard, clock.Seconds());
+  AddTraceSpans(shard, trace_offset_s, summary);
   return coordinator.Finish(*summary);
 }
 

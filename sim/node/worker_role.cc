@@ -80,8 +80,11 @@ class WorkerRole {
         in_(std::move(inputs)),
         coordinator_(flags.coordinator, flags.token, absl::ToDoubleSeconds(in_.plan.timeouts.rpc),
                      flags.tls) {
-    clock_offset_ =
-        flags.run_start_unix > 0 ? std::max(0.0, UnixSeconds() - flags.run_start_unix) : 0.0;
+    // clock_ started before the members above were made (the coordinator's channel takes
+    // milliseconds): the offset is the run's clock now less what clock_ already counted.
+    clock_offset_ = flags.run_start_unix > 0
+                        ? std::max(0.0, UnixSeconds() - flags.run_start_unix) - clock_.Seconds()
+                        : 0.0;
   }
 
   absl::Status Run() {

@@ -1,217 +1,86 @@
 #include "sim/report/trace.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <map>
 #include <set>
 #include <string_view>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "sim/report/result_io.h"
+#include "sim/report/trace_writer.h"
 
 namespace distsim::report {
 namespace {
 
 constexpr int64_t kMainTid = 1;
 constexpr int64_t kEvalTid = 2;
+constexpr int64_t kLaneTid = 10;
 
-// Seconds to whole nanoseconds; non-finite counts as zero, and the range is bounded (about
-// +-31 years) so that the sums below cannot overflow.
-int64_t ToNanos(double seconds) {
-  if (!std::isfinite(seconds)) return 0;
-  constexpr double kLimit = 1e9;
-  seconds = std::clamp(seconds, -kLimit, kLimit);
-  return std::llround(seconds * 1e9);
-}
+// A point inside a slice, where a flow arrow starts or ends.
+struct FlowPoint {
+  int64_t pid = 0;
+  int64_t tid = 0;
+  int64_t ts = 0;
+};
+using PushKey = std::pair<uint32_t, uint64_t>;  // worker, step
 
-int64_t DurationNanos(double seconds) { return std::max<int64_t>(0, ToNanos(seconds)); }
-
-// Appends JSON text to one growing string; fast enough for a million events.
-class JsonOut {
- public:
-  explicit JsonOut(std::string* out) : out_(out) {}
-
-  void Raw(std::string_view text) { out_->append(text); }
-  void Char(char c) { out_->push_back(c); }
-
-  void Int(int64_t value) { ToChars(value); }
-  void Uint(uint64_t value) { ToChars(value); }
-
-  // Shortest text that reads back as the same value; null if not finite.
-  template <typename Float>
-  void Number(Float value) {
-    if (!std::isfinite(value)) {
-      Raw("null");
-      return;
-    }
-    ToChars(value);
-  }
-
-  // Nanoseconds as microseconds, with up to three decimals and no trailing zeros.
-  void Micros(int64_t nanos) {
-    if (nanos < 0) {
-      Char('-');
-      nanos = -nanos;  // bounded by ToNanos, never the minimum int64
-    }
-    Int(nanos / 1000);
-    int64_t frac = nanos % 1000;
-    if (frac == 0) return;
-    char digits[4] = {'.', static_cast<char>('0' + frac / 100),
-                      static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10)};
-    size_t length = 4;
-    while (digits[length - 1] == '0') --length;
-    out_->append(digits, length);
-  }
-
-  // A JSON string literal: quotes, backslashes and control characters escaped, invalid UTF-8
-  // replaced by U+FFFD.
-  void String(std::string_view text) {
-    Char('"');
-    size_t i = 0;
-    while (i < text.size()) {
-      const unsigned char c = static_cast<unsigned char>(text[i]);
-      if (c < 0x80) {
-        AsciiChar(c);
-        ++i;
-        continue;
-      }
-      const size_t length = Utf8SequenceLength(text, i);
-      if (length == 0) {
-        Raw("\\ufffd");
-        ++i;
-      } else {
-        out_->append(text.substr(i, length));
-        i += length;
-      }
-    }
-    Char('"');
-  }
-
- private:
-  template <typename T>
-  void ToChars(T value) {
-    char buffer[64];
-    const std::to_chars_result result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-    out_->append(buffer, static_cast<size_t>(result.ptr - buffer));
-  }
-
-  void AsciiChar(unsigned char c) {
-    switch (c) {
-      case '"':
-        Raw("\\\"");
-        return;
-      case '\\':
-        Raw("\\\\");
-        return;
-      case '\n':
-        Raw("\\n");
-        return;
-      case '\r':
-        Raw("\\r");
-        return;
-      case '\t':
-        Raw("\\t");
-        return;
-      case '\b':
-        Raw("\\b");
-        return;
-      case '\f':
-        Raw("\\f");
-        return;
-      default:
-        break;
-    }
-    if (c < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      const char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-      out_->append(escaped, sizeof(escaped));
-      return;
-    }
-    Char(static_cast<char>(c));
-  }
-
-  // The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
-  // nothing above U+10FFFF) starting at text[i] (not ASCII), or 0 if there is none.
-  static size_t Utf8SequenceLength(std::string_view text, size_t i) {
-    const unsigned char lead = static_cast<unsigned char>(text[i]);
-    size_t length = 0;
-    unsigned char low = 0x80;  // allowed range of the second byte
-    unsigned char high = 0xbf;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      if (lead == 0xe0) low = 0xa0;
-      if (lead == 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      if (lead == 0xf0) low = 0x90;
-      if (lead == 0xf4) high = 0x8f;
-    } else {
-      return 0;
-    }
-    if (i + length > text.size()) return 0;
-    for (size_t k = 1; k < length; ++k) {
-      const unsigned char c = static_cast<unsigned char>(text[i + k]);
-      const unsigned char lo = k == 1 ? low : 0x80;
-      const unsigned char hi = k == 1 ? high : 0xbf;
-      if (c < lo || c > hi) return 0;
-    }
-    return length;
-  }
-
-  std::string* out_;
+// The ends of the flow arrows, gathered while the tracks are written.
+struct Flows {
+  std::map<PushKey, FlowPoint> pushes;
+  std::vector<std::pair<PushKey, FlowPoint>> applies;
 };
 
-// Opens an event object with its common fields; the caller adds the rest and the closing brace.
-void BeginEvent(JsonOut& json, bool* first, std::string_view ph, int64_t pid, int64_t tid) {
-  if (!*first) json.Char(',');
-  *first = false;
-  json.Raw("{\"ph\":\"");
-  json.Raw(ph);
-  json.Raw("\",\"pid\":");
-  json.Int(pid);
-  json.Raw(",\"tid\":");
-  json.Int(tid);
+// The thread a track draws: its pid and tid, and the rank whose pushes start flows (-1: none).
+struct Thread {
+  int64_t pid = 0;
+  int64_t tid = 0;
+  int worker = -1;
+};
+
+double PositiveOrZero(double seconds) {
+  return std::isfinite(seconds) && seconds > 0 ? seconds : 0;
 }
 
-void Metadata(JsonOut& json, bool* first, int64_t pid, int64_t tid, std::string_view name,
-              std::string_view arg_key, std::string_view text, int64_t number) {
-  BeginEvent(json, first, "M", pid, tid);
-  json.Raw(",\"name\":\"");
-  json.Raw(name);
-  json.Raw("\",\"args\":{\"");
-  json.Raw(arg_key);
-  json.Raw("\":");
-  if (arg_key == "name") {
-    json.String(text);
-  } else {
-    json.Int(number);
+// The step's parts, one after another from its start; each boundary is the step's start plus the
+// rounded sum of the parts before it, so rounding never accumulates, and none passes `end`.
+void AppendParts(TraceWriter& out, const Thread& thread, const StepRecord& step, int64_t start,
+                 int64_t end, Flows* flows) {
+  struct Part {
+    std::string_view name;
+    double seconds;
+  };
+  const Part parts[] = {
+      {"data", step.data_s()},       {"wait", step.wait_s()}, {"pull", step.pull_s()},
+      {"compute", step.compute_s()}, {"push", step.push_s()}, {"allreduce", step.reduce_s()},
+      {"update", step.update_s()},
+  };
+  double sum = 0;
+  int64_t cursor = start;
+  for (const Part& part : parts) {
+    const double seconds = PositiveOrZero(part.seconds);
+    if (seconds == 0) continue;
+    sum += seconds;
+    const int64_t next = std::min(end, start + Micros(sum));
+    if (next <= cursor) continue;
+    out.OpenSpan(thread.pid, thread.tid, "part", part.name, cursor, next);
+    out.json().Char('}');
+    if (part.name == "push" && thread.worker >= 0) {
+      flows->pushes[{static_cast<uint32_t>(thread.worker), step.step()}] = {
+          thread.pid, thread.tid, cursor + (next - cursor) / 2};
+    }
+    cursor = next;
   }
-  json.Raw("}}");
 }
 
-// Opens a complete ("X") event; the caller closes it (after optional args) with '}'.
-void Span(JsonOut& json, bool* first, int64_t pid, int64_t tid, std::string_view category,
-          int64_t start_ns, int64_t duration_ns) {
-  BeginEvent(json, first, "X", pid, tid);
-  json.Raw(",\"cat\":\"");
-  json.Raw(category);
-  json.Raw("\",\"ts\":");
-  json.Micros(start_ns);
-  json.Raw(",\"dur\":");
-  json.Micros(duration_ns);
-}
-
-void AppendStep(JsonOut& json, bool* first, int64_t pid, const StepRecord& step) {
-  if (!std::isfinite(step.end_s())) return;
-  const int64_t end_ns = ToNanos(step.end_s());
-  const int64_t start_ns = end_ns - DurationNanos(step.step_s());
-
-  Span(json, first, pid, kMainTid, "step", start_ns, end_ns - start_ns);
-  json.Raw(",\"name\":\"step ");
-  json.Uint(step.step());
-  json.Raw("\",\"args\":{\"loss\":");
+void AppendStep(TraceWriter& out, const Thread& thread, const StepRecord& step, const Slice& s,
+                Flows* flows) {
+  out.OpenSpan(thread.pid, thread.tid, "step", absl::StrCat("step ", step.step()), s.start,
+               s.end);
+  JsonOut& json = out.json();
+  json.Raw(",\"args\":{\"loss\":");
   json.Number(step.loss());
   json.Raw(",\"batch_accuracy\":");
   json.Number(step.batch_accuracy());
@@ -222,38 +91,127 @@ void AppendStep(JsonOut& json, bool* first, int64_t pid, const StepRecord& step)
   json.Raw(",\"staleness\":");
   json.Uint(step.staleness());
   json.Raw("}}");
+  AppendParts(out, thread, step, s.start, s.end, flows);
+}
 
-  struct Part {
-    std::string_view name;
-    double seconds;
-  };
-  const Part parts[] = {
-      {"data", step.data_s()},       {"wait", step.wait_s()}, {"pull", step.pull_s()},
-      {"compute", step.compute_s()}, {"push", step.push_s()}, {"allreduce", step.reduce_s()},
-      {"update", step.update_s()},
-  };
-  int64_t cursor = start_ns;
-  for (const Part& part : parts) {
-    const int64_t duration = std::min(DurationNanos(part.seconds), end_ns - cursor);
-    if (duration <= 0) continue;
-    Span(json, first, pid, kMainTid, "part", cursor, duration);
-    json.Raw(",\"name\":\"");
-    json.Raw(part.name);
-    json.Raw("\"}");
-    cursor += duration;
+void AppendCounters(TraceWriter& out, int64_t pid, const StepRecord& step, int64_t ts) {
+  out.Counter(pid, "loss", ts, "loss", step.loss());
+  out.Counter(pid, "staleness", ts, "staleness", static_cast<double>(step.staleness()));
+  out.Counter(pid, "bytes per step", ts, "sent", static_cast<double>(step.bytes_sent()),
+              "received", static_cast<double>(step.bytes_received()));
+}
+
+// A thread's steps and named spans, laid out as siblings; counters when `counters`.
+void AppendThread(TraceWriter& out, const Thread& thread, const std::vector<StepRecord>& steps,
+                  const std::vector<TraceSpan>& spans, bool counters, Flows* flows) {
+  std::vector<Slice> slices;
+  slices.reserve(steps.size() + spans.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const StepRecord& step = steps[i];
+    if (!std::isfinite(step.end_s())) continue;
+    const int64_t end = Micros(step.end_s());
+    slices.push_back({Micros(step.end_s() - PositiveOrZero(step.step_s())), end, i});
+  }
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (!std::isfinite(spans[i].start_s) || !std::isfinite(spans[i].end_s)) continue;
+    slices.push_back({Micros(spans[i].start_s), Micros(spans[i].end_s), steps.size() + i});
+  }
+  LayOutSiblings(&slices);
+  for (const Slice& s : slices) {
+    if (s.index >= steps.size()) {
+      out.OpenSpan(thread.pid, thread.tid, "span", spans[s.index - steps.size()].name, s.start,
+                   s.end);
+      out.json().Char('}');
+      continue;
+    }
+    AppendStep(out, thread, steps[s.index], s, flows);
+    if (counters) AppendCounters(out, thread.pid, steps[s.index], s.end);
   }
 }
 
-void AppendEval(JsonOut& json, bool* first, int64_t pid, const TraceEval& eval) {
-  if (!std::isfinite(eval.end_s)) return;
-  const int64_t end_ns = ToNanos(eval.end_s);
-  const int64_t start_ns = end_ns - DurationNanos(eval.duration_s);
-  Span(json, first, pid, kEvalTid, "eval", start_ns, end_ns - start_ns);
-  json.Raw(",\"name\":\"eval\",\"args\":{\"step\":");
-  json.Uint(eval.step);
-  json.Raw(",\"test_accuracy\":");
-  json.Number(eval.test_accuracy);
+void AppendEvals(TraceWriter& out, int64_t pid, const std::vector<TraceEval>& evals) {
+  std::vector<Slice> slices;
+  for (size_t i = 0; i < evals.size(); ++i) {
+    if (!std::isfinite(evals[i].end_s)) continue;
+    const int64_t end = Micros(evals[i].end_s);
+    slices.push_back({Micros(evals[i].end_s - PositiveOrZero(evals[i].duration_s)), end, i});
+  }
+  LayOutSiblings(&slices);
+  for (const Slice& s : slices) {
+    const TraceEval& eval = evals[s.index];
+    out.OpenSpan(pid, kEvalTid, "eval", "eval", s.start, s.end);
+    out.json().Raw(",\"args\":{\"step\":");
+    out.json().Uint(eval.step);
+    out.json().Raw(",\"test_accuracy\":");
+    out.json().Number(eval.test_accuracy);
+    out.json().Raw("}}");
+    out.Counter(pid, "test accuracy", s.end, "test_accuracy", eval.test_accuracy);
+  }
+}
+
+void AppendServerSpan(TraceWriter& out, const Thread& thread, const ServerSpan& span,
+                      const Slice& s, Flows* flows) {
+  const bool apply = span.kind() == ServerSpan::APPLY;
+  out.OpenSpan(thread.pid, thread.tid, "server", apply ? "apply" : "parked pull", s.start, s.end);
+  JsonOut& json = out.json();
+  json.Raw(",\"args\":{\"worker\":");
+  json.Uint(span.worker());
+  json.Raw(",\"step\":");
+  json.Uint(span.step());
+  json.Raw(",\"version\":");
+  json.Uint(span.version());
+  if (apply) {
+    json.Raw(",\"staleness\":");
+    json.Uint(span.staleness());
+    flows->applies.push_back(
+        {{span.worker(), span.step()}, {thread.pid, thread.tid, s.start + (s.end - s.start) / 2}});
+  }
   json.Raw("}}");
+}
+
+// A server's spans on a thread per worker (named when the worker has any).
+void AppendServerSpans(TraceWriter& out, int64_t pid, int64_t first_tid,
+                       const std::vector<ServerSpan>& spans, Flows* flows) {
+  std::map<uint32_t, std::vector<Slice>> by_worker;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    const ServerSpan& span = spans[i];
+    if (!std::isfinite(span.start_s()) || !std::isfinite(span.end_s())) continue;
+    by_worker[span.worker()].push_back({Micros(span.start_s()), Micros(span.end_s()), i});
+  }
+  for (auto& [worker, slices] : by_worker) {
+    const Thread thread{pid, first_tid + worker, -1};
+    out.ThreadName(pid, thread.tid, absl::StrCat("worker ", worker));
+    LayOutSiblings(&slices);
+    for (const Slice& s : slices) AppendServerSpan(out, thread, spans[s.index], s, flows);
+  }
+}
+
+void AppendTrack(TraceWriter& out, const TraceTrack& track, int64_t pid, int64_t sort_index,
+                 Flows* flows) {
+  out.ProcessName(pid, track.name, sort_index);
+  out.ThreadName(pid, kMainTid, track.name);
+  if (!track.evals.empty()) out.ThreadName(pid, kEvalTid, "eval");
+  AppendThread(out, {pid, kMainTid, track.worker}, track.steps, track.spans, true, flows);
+  AppendEvals(out, pid, track.evals);
+  for (size_t i = 0; i < track.lanes.size(); ++i) {
+    const int64_t tid = kLaneTid + static_cast<int64_t>(i);
+    out.ThreadName(pid, tid, track.lanes[i].name);
+    AppendThread(out, {pid, tid, -1}, track.lanes[i].steps, {}, false, flows);
+  }
+  const int64_t server_tid = kLaneTid + static_cast<int64_t>(track.lanes.size());
+  AppendServerSpans(out, pid, server_tid, track.server_spans, flows);
+}
+
+// One arrow per apply whose push was drawn, numbered in the order of the applies.
+void AppendFlows(TraceWriter& out, const Flows& flows) {
+  uint64_t id = 0;
+  for (const auto& [key, apply] : flows.applies) {
+    const auto push = flows.pushes.find(key);
+    if (push == flows.pushes.end()) continue;
+    ++id;
+    out.Flow("s", id, push->second.pid, push->second.tid, push->second.ts);
+    out.Flow("f", id, apply.pid, apply.tid, apply.ts);
+  }
 }
 
 // The pid each track is shown under: its own, unless an earlier track already has it.
@@ -278,27 +236,22 @@ std::vector<int64_t> DistinctPids(const std::vector<TraceTrack>& tracks) {
 
 std::string ChromeTraceJson(const std::vector<TraceTrack>& tracks) {
   size_t events = 0;
-  for (const TraceTrack& track : tracks) events += 8 * track.steps.size() + track.evals.size();
-  std::string out;
-  out.reserve(256 + 100 * events);
-  JsonOut json(&out);
-  json.Raw("{\"traceEvents\":[");
-  bool first = true;
-  const std::vector<int64_t> pids = DistinctPids(tracks);
-  for (size_t i = 0; i < tracks.size(); ++i) {
-    const TraceTrack& track = tracks[i];
-    const int64_t pid = pids[i];
-    Metadata(json, &first, pid, 0, "process_name", "name", track.name, 0);
-    Metadata(json, &first, pid, 0, "process_sort_index", "sort_index", "", static_cast<int64_t>(i));
-    Metadata(json, &first, pid, kMainTid, "thread_name", "name", track.name, 0);
-    if (!track.evals.empty()) {
-      Metadata(json, &first, pid, kEvalTid, "thread_name", "name", "eval", 0);
-    }
-    for (const StepRecord& step : track.steps) AppendStep(json, &first, pid, step);
-    for (const TraceEval& eval : track.evals) AppendEval(json, &first, pid, eval);
+  for (const TraceTrack& track : tracks) {
+    events += 11 * track.steps.size() + 2 * track.evals.size() + 2 * track.server_spans.size();
+    for (const TraceLane& lane : track.lanes) events += 8 * lane.steps.size();
   }
-  json.Raw("],\"displayTimeUnit\":\"ms\"}\n");
-  return out;
+  std::string text;
+  text.reserve(256 + 100 * events);
+  TraceWriter out(&text);
+  out.json().Raw("{\"traceEvents\":[");
+  const std::vector<int64_t> pids = DistinctPids(tracks);
+  Flows flows;
+  for (size_t i = 0; i < tracks.size(); ++i) {
+    AppendTrack(out, tracks[i], pids[i], static_cast<int64_t>(i), &flows);
+  }
+  AppendFlows(out, flows);
+  out.json().Raw("],\"displayTimeUnit\":\"ms\"}\n");
+  return text;
 }
 
 absl::Status WriteChromeTrace(const std::vector<TraceTrack>& tracks, const std::string& path) {

@@ -16,7 +16,8 @@ PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
     : options_(options),
       ranges_(std::move(ranges)),
       size_(comm::LocalSize(ranges_)),
-      chunk_elems_(comm::ChunkElems(options.chunk_bytes)) {
+      chunk_elems_(comm::ChunkElems(options.chunk_bytes)),
+      trace_(options.trace_capacity) {
   DS_CHECK(options.num_workers >= 1);
   DS_CHECK(!options.learning_rate.warms_up() || options.learning_rate.base > 0);
   for (const comm::Range& r : ranges_) {
@@ -38,6 +39,7 @@ PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
   push_update_.assign(options.num_workers, 0);
   done_.assign(options.num_workers, false);
   dropped_.assign(options.num_workers, false);
+  push_begin_s_.assign(options.num_workers, -1.0);
 }
 
 std::span<float> PsShard::ChunkParamsLocked(int chunk) {
@@ -127,6 +129,7 @@ absl::StatusOr<comm::PullGrant> PsShard::WaitPull(int worker, uint64_t clock,
   absl::MutexLock lock(&mu_);
   const absl::Time deadline = absl::Now() + max_wait;
   bool timed_out = false;
+  double parked_at = -1;  // trace clock at the first wait
   while (true) {
     if (!aborted_ && worker >= 0 && worker < options_.num_workers && dropped_[worker]) {
       // A dropped worker's identity reads the newest parameters at once, whatever its clock:
@@ -139,6 +142,7 @@ absl::StatusOr<comm::PullGrant> PsShard::WaitPull(int worker, uint64_t clock,
     }
     if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;
     if (PullReadyLocked(clock) || timed_out) break;
+    if (parked_at < 0) parked_at = trace_.Now();
     ++parked_;
     timed_out = changed_.WaitWithDeadline(&mu_, deadline);
     --parked_;
@@ -147,6 +151,9 @@ absl::StatusOr<comm::PullGrant> PsShard::WaitPull(int worker, uint64_t clock,
   grant.ready = PullReadyLocked(clock);
   grant.version = version_;
   grant.progress = progress_;
+  if (parked_at >= 0) {
+    trace_.Add({ShardSpan::kParkedPull, worker, clock + 1, parked_at, trace_.Now(), 0, version_});
+  }
   if (!grant.ready) {
     grant.blocker = SlowestLocked();
     if (grant.blocker >= 0) grant.blocker_clock = clock_[grant.blocker];
@@ -200,6 +207,7 @@ absl::Status PsShard::PushChunk(int worker, uint64_t clock, int chunk,
   std::optional<std::string> bad;
   if (dropping_from_[worker] < 0) bad = CheckFiniteLocked(worker, clock, chunk, grad);
   if (bad && !options_.skip_bad_gradients) return absl::DataLossError(*bad);
+  if (chunk == 0) push_begin_s_[worker] = trace_.Now();
   ++next_chunk_[worker];
   ++progress_;  // a slow push in progress is not a stall
   if (bad || dropping_from_[worker] >= 0) {
@@ -271,6 +279,10 @@ absl::StatusOr<comm::PushAck> PsShard::FinishPushUnnotified(int worker, uint64_t
   }
   ack.version = version_;
   last_ack_[worker] = ack;
+  const double now = trace_.Now();
+  const double begun = std::exchange(push_begin_s_[worker], -1.0);  // none: an empty shard
+  trace_.Add({ShardSpan::kApply, worker, clock + 1, begun >= 0 ? begun : now, now, ack.staleness,
+              version_});
   AdvanceLocked();
   return ack;
 }

@@ -48,6 +48,7 @@
 #include "kernels/optimizer.h"
 #include "sim/comm/ps_client.h"
 #include "sim/strategy/lr_schedule.h"
+#include "sim/strategy/shard_trace.h"
 #include "sim/strategy/staleness.h"
 
 namespace distsim::strategy {
@@ -66,6 +67,9 @@ struct PsShardOptions {
   // A chunk holding a NaN or an infinity is never applied. false (on_bad_gradient STOP): it is
   // refused with DataLoss. true (SKIP): the push is dropped from that chunk on, and counted.
   bool skip_bad_gradients = false;
+  // The most apply and parked-pull spans kept for the trace (ShardTrace, sampled by step); 0:
+  // none recorded.
+  size_t trace_capacity = 0;
 };
 
 // Makes the optimizer for `size` elements (e.g. node::MakeOptimizer bound to the config).
@@ -125,6 +129,16 @@ class PsShard final : public comm::PsShardHandler {
   uint64_t pushes_skipped() const {
     absl::MutexLock lock(&mu_);
     return pushes_skipped_;
+  }
+  // The spans kept for the trace (see ShardTrace), times on the shard's trace clock (seconds
+  // since construction), and the step stride they were sampled at.
+  std::vector<ShardSpan> trace_spans() const {
+    absl::MutexLock lock(&mu_);
+    return trace_.spans();
+  }
+  uint64_t trace_stride() const {
+    absl::MutexLock lock(&mu_);
+    return trace_.stride();
   }
   // Writes this shard's parameters into its ranges of the whole flat buffer `flat`.
   void CopyParamsTo(std::span<float> flat) const;
@@ -205,6 +219,8 @@ class PsShard final : public comm::PsShardHandler {
   std::vector<bool> dropped_ ABSL_GUARDED_BY(mu_);  // DropWorker: reads the newest at any clock
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   StalenessStats staleness_ ABSL_GUARDED_BY(mu_);
+  ShardTrace trace_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> push_begin_s_ ABSL_GUARDED_BY(mu_);  // trace clock at a push's chunk 0
 
   // Held while the listener runs (never together with mu_), so that removing it waits for a call
   // in progress.

@@ -87,5 +87,50 @@ TEST(ModelledTrackSteps, LockstepPartsAddUpToTheStep) {
   EXPECT_NEAR(ModelledTrackSteps(spec, records, *timeline, 1)[0].wait_s(), 0, 1e-12);
 }
 
+// A replay (ASYNC) keeps only each step's end: the track draws the push as this worker's push alone
+// on the cluster (2 alpha + the shard's bytes over the link, as the hand computation below),
+// the rest of the step after the compute as the pull, and the recorded figures as its args.
+TEST(ModelledTrackSteps, ReplayDrawsThePushAndCarriesTheRecordedFigures) {
+  model::TimelineSpec spec;
+  spec.kind = model::TimelineSpec::kPsAsync;
+  spec.worker_host = {0, 1};  // colocated: worker 0 shares host 0 with server 0
+  spec.server_host = {0, 1};
+  spec.shard_bytes = {1e6, 1e6};
+  spec.net = model::Network{.alpha_s = 1e-3, .bytes_per_s = 1e8};
+  std::vector<std::vector<StepRecord>> records(2);
+  for (int w = 0; w < 2; ++w) {
+    for (uint64_t i = 1; i <= 3; ++i) {
+      StepRecord r;
+      r.set_step(i);
+      r.set_model_compute_s(0.01);
+      r.set_pull_start_s(0.1 * i + 0.01 * w);
+      r.set_push_start_s(0.1 * i + 0.01 * w + 0.05);
+      r.set_loss(2.0f / i);
+      r.set_batch_accuracy(0.25f * i);
+      r.set_bytes_sent(1000 * i);
+      r.set_bytes_received(2000 * i);
+      r.set_staleness(i - 1);
+      records[w].push_back(r);
+    }
+  }
+  absl::StatusOr<model::Timeline> timeline = model::BuildTimeline(spec, records);
+  ASSERT_TRUE(timeline.ok()) << timeline.status();
+  const std::vector<StepRecord> steps = ModelledTrackSteps(spec, records, *timeline, 0);
+  ASSERT_EQ(steps.size(), 3u);
+  // Worker 0's push crosses to server 1 only: 2 x 1e-3 + 1e6 / 1e8 = 0.012 s.
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const StepRecord& s = steps[i];
+    const double rest = s.step_s() - s.compute_s();
+    EXPECT_NEAR(s.push_s(), std::min(0.012, rest), 1e-12);
+    EXPECT_NEAR(s.pull_s() + s.compute_s() + s.push_s(), s.step_s(), 1e-12);
+    EXPECT_EQ(s.loss(), records[0][i].loss());
+    EXPECT_EQ(s.batch_accuracy(), records[0][i].batch_accuracy());
+    EXPECT_EQ(s.bytes_sent(), records[0][i].bytes_sent());
+    EXPECT_EQ(s.bytes_received(), records[0][i].bytes_received());
+    EXPECT_EQ(s.staleness(), records[0][i].staleness());
+  }
+  EXPECT_GT(steps[0].push_s(), 0);
+}
+
 }  // namespace
 }  // namespace distsim::node

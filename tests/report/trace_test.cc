@@ -10,70 +10,26 @@
 #include <vector>
 
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/report/trace_events.h"
 
 namespace distsim::report {
 namespace {
 
-using google::protobuf::Struct;
 using google::protobuf::Value;
+using Event = distsim::testing::TraceEvent;
 
-// Times in the trace have nanosecond resolution (three decimals of a microsecond).
-constexpr double kMicrosTolerance = 2e-3;
+// Times in the trace are whole microseconds, each edge rounded to nearest.
+constexpr double kMicrosTolerance = 1.0;
 
-struct Event {
-  std::string ph;
-  std::string name;
-  std::string cat;
-  double ts = 0;
-  double dur = 0;
-  int64_t pid = 0;
-  int64_t tid = 0;
-  Struct args;
-};
-
-// Parses the trace back; fails the test if it is not a JSON object of the expected shape.
-std::vector<Event> Parse(const std::string& json) {
-  Struct root;
-  const auto status = google::protobuf::util::JsonStringToMessage(json, &root);
-  EXPECT_TRUE(status.ok()) << status.ToString();
-  EXPECT_EQ(root.fields().at("displayTimeUnit").string_value(), "ms");
-  std::vector<Event> events;
-  if (!root.fields().contains("traceEvents")) {
-    ADD_FAILURE() << "no traceEvents";
-    return events;
-  }
-  for (const Value& value : root.fields().at("traceEvents").list_value().values()) {
-    const auto& f = value.struct_value().fields();
-    Event e;
-    e.ph = f.at("ph").string_value();
-    e.name = f.at("name").string_value();
-    if (f.contains("cat")) e.cat = f.at("cat").string_value();
-    if (f.contains("ts")) e.ts = f.at("ts").number_value();
-    if (f.contains("dur")) e.dur = f.at("dur").number_value();
-    e.pid = static_cast<int64_t>(f.at("pid").number_value());
-    e.tid = static_cast<int64_t>(f.at("tid").number_value());
-    if (f.contains("args")) e.args = f.at("args").struct_value();
-    events.push_back(std::move(e));
-  }
-  return events;
-}
+std::vector<Event> Parse(const std::string& json) { return distsim::testing::ParseTrace(json); }
 
 std::vector<Event> Select(const std::vector<Event>& events, const std::string& ph,
                           const std::string& name_or_cat) {
-  std::vector<Event> out;
-  for (const Event& e : events) {
-    if (e.ph == ph && (e.name == name_or_cat || e.cat == name_or_cat)) out.push_back(e);
-  }
-  return out;
+  return distsim::testing::SelectEvents(events, ph, name_or_cat);
 }
 
-double Arg(const Event& e, const std::string& key) {
-  EXPECT_TRUE(e.args.fields().contains(key)) << e.name << " has no arg " << key;
-  if (!e.args.fields().contains(key)) return 0;
-  return e.args.fields().at(key).number_value();
-}
+double Arg(const Event& e, const std::string& key) { return distsim::testing::EventArg(e, key); }
 
 StepRecord Step(uint64_t n, double end_s, double step_s) {
   StepRecord r;
@@ -370,7 +326,7 @@ TEST(ChromeTraceTest, DeterministicAndWrittenToAFile) {
   EXPECT_EQ(json, ChromeTraceJson(tracks));
   EXPECT_EQ(json.find("\n"), json.size() - 1) << "one line";
 
-  const std::string path = testing::TempDir() + "/trace_test_trace.json";
+  const std::string path = ::testing::TempDir() + "/trace_test_trace.json";
   ASSERT_TRUE(WriteChromeTrace(tracks, path).ok());
   std::ifstream in(path, std::ios::binary);
   std::stringstream content;
@@ -396,8 +352,9 @@ TEST(ChromeTraceTest, LargeRunRendersQuickly) {
   }
   const std::string json = ChromeTraceJson(tracks);
   // Speed is a benchmark's business (this machine is shared); the size is checked here.
-  // Six spans a step (the step and five parts) at about a hundred bytes each, and no more.
-  EXPECT_LT(json.size(), static_cast<size_t>(kWorkers * kSteps * 6 * 130));
+  // Six spans a step (the step and five parts) and three counter samples (loss, staleness, bytes)
+  // at about a hundred bytes each, and no more.
+  EXPECT_LT(json.size(), static_cast<size_t>(kWorkers * kSteps * 9 * 110));
   size_t spans = 0;
   for (size_t at = json.find("\"ph\":\"X\""); at != std::string::npos;
        at = json.find("\"ph\":\"X\"", at + 1)) {
