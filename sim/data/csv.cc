@@ -136,6 +136,7 @@ absl::Status ParseLine(const Cursor& at, const std::vector<std::string_view>& fi
 absl::StatusOr<CsvTable> ParseCsv(std::string_view path, std::string_view text,
                                   const CsvOptions& options) {
   DS_RETURN_IF_ERROR(CheckOptions(path, options));
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte-order mark
   Cursor at{path, 0};
   CsvTable table;
   int columns = -1;  // of the first line
