@@ -121,10 +121,13 @@ absl::Status CheckHeader(const IdxBytes& file, const IdxKind& kind) {
                                     "): are the images and labels files swapped?"));
     }
     if (d[2] != kIdxUnsignedByte) {
-      return Malformed(file,
-                       absl::StrCat("magic number ", found, " has data type 0x",
-                                    absl::Hex(d[2], absl::kZeroPad2), " (", IdxTypeName(d[2]),
-                                    "); expected 0x08 (unsigned byte), magic ", expected_magic));
+      const bool images = kind.ndims == 3;  // which may also hold float32 (tabular features)
+      return Malformed(
+          file, absl::StrCat("magic number ", found, " has data type 0x",
+                             absl::Hex(d[2], absl::kZeroPad2), " (", IdxTypeName(d[2]),
+                             "); expected 0x08 (unsigned byte)", images ? " or 0x0d (float)" : "",
+                             ", magic ", expected_magic,
+                             images ? absl::StrCat(" or ", HexMagic(kIdxFloatImagesMagic)) : ""));
     }
     return Malformed(file,
                      absl::StrCat("magic number ", found, " declares ", int{d[3]},
