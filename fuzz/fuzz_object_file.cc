@@ -2,7 +2,9 @@
 // IDX parsers on the sections it hands out, as Dataset::OpenObjects runs them. Contracts checked:
 // a refusal is DataLoss; an accepted file's sections lie inside it, one after the other, right
 // after the 32-byte header, and fill it exactly; every byte of every section can be read (ASan
-// checks each lies inside the input); accepted ids are never negative.
+// checks each lies inside the input); accepted ids are never negative; accepted float32 images
+// (tabular features) hold only finite values.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -45,6 +47,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckSections(bytes, *sections);
   auto images = distsim::data::ParseIdxImages("fuzz-object:images", sections->images);
   FUZZ_CHECK(images.ok() || absl::IsDataLoss(images.status()));
+  if (images.ok() && images->value_bytes == 4) {  // float features: accepted only when finite
+    const int64_t values = images->count * images->rows * images->cols;
+    for (int64_t i = 0; i < values; ++i) {
+      FUZZ_CHECK(std::isfinite(distsim::data::ReadBigEndianFloat(images->pixels + 4 * i)));
+    }
+  }
   auto labels = distsim::data::ParseIdxLabels("fuzz-object:labels", sections->labels, 10);
   FUZZ_CHECK(labels.ok() || absl::IsDataLoss(labels.status()));
   absl::StatusOr<std::vector<int64_t>> ids =

@@ -184,7 +184,7 @@ double EstimateSeconds(const std::vector<config::CompareEntry>& entries) {
   double total = 0;
   for (const config::CompareEntry& e : entries) {
     absl::StatusOr<std::unique_ptr<kernels::Model<float>>> model =
-        node::MakeModel(e.config.model(), 28, 28, 10);
+        node::MakeModel(e.config.model(), 28, 28, node::NumClasses(e.config));
     if (!model.ok()) continue;
     const node::ClusterShape shape = node::ShapeOf(e.config);
     const TrainConfig& t = e.config.train();

@@ -72,8 +72,21 @@ void FillSupervision(SupervisionConfig* supervision) {
   if (supervision->rpc_deadline_s() == 0) supervision->set_rpc_deadline_s(10);
 }
 
+void FillCsv(CsvConfig* csv) {
+  if (csv->label_column() == 0) csv->set_label_column(1);
+  if (csv->delimiter().empty()) csv->set_delimiter(",");
+  if (csv->normalization() == CsvConfig::NORMALIZATION_UNSPECIFIED) {
+    csv->set_normalization(CsvConfig::NONE);
+  }
+}
+
 void FillData(DataConfig* data) {
+  if (data->dataset() == DataConfig::DATASET_UNSPECIFIED && data->has_csv()) {
+    data->set_dataset(DataConfig::CSV);
+  }
   if (data->dataset() == DataConfig::DATASET_UNSPECIFIED) data->set_dataset(DataConfig::MNIST);
+  if (data->dataset() == DataConfig::CSV) FillCsv(data->mutable_csv());
+  if (data->num_classes() == 0) data->set_num_classes(10);
   if (data->distribution() == DataConfig::DISTRIBUTION_UNSPECIFIED) {
     data->set_distribution(DataConfig::FULLY_REPLICATED);
   }
@@ -149,12 +162,14 @@ std::string ResolveDataDir(const RunConfig& config, const std::string& config_pa
                            const std::string& default_fashion_dir) {
   const DataConfig& data = config.data();
   if (data.dir().empty()) {
-    switch (data.dataset()) {
+    switch (data.has_csv() ? DataConfig::CSV : data.dataset()) {
       case DataConfig::DATASET_UNSPECIFIED:
       case DataConfig::MNIST:
         return default_mnist_dir;
       case DataConfig::FASHION_MNIST:
         return default_fashion_dir;
+      case DataConfig::CSV:  // the CSV paths start from the config file's folder
+        return std::filesystem::path(config_path).parent_path().lexically_normal().string();
       default:
         return "";
     }

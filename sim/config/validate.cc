@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "sim/config/config.h"
@@ -187,12 +188,59 @@ void CheckTrain(const RunConfig& config, Problems* problems) {
   problems->CheckInteger("train.threads", train.threads(), 0, kMaxThreads);
 }
 
+// data.csv and data.num_classes; a CNN needs images, and CSV rows are 1 x d.
+void CheckCsv(const RunConfig& config, Problems* problems) {
+  const DataConfig& data = config.data();
+  if (data.num_classes() != 0) {  // 0: not defaulted yet (10)
+    problems->CheckInteger("data.num_classes", data.num_classes(), 2, 256);
+  }
+  if (data.dataset() != DataConfig::CSV) {
+    if (data.has_csv()) {
+      problems->Add("data.csv", absl::StrCat("is set, but data.dataset is ",
+                                             DataConfig::Dataset_Name(data.dataset()),
+                                             "; only dataset CSV reads it"));
+    }
+    return;
+  }
+  const CsvConfig& csv = data.csv();
+  if (csv.train().empty()) problems->Add("data.csv.train", "empty; name the training CSV file");
+  if (csv.test().empty()) problems->Add("data.csv.test", "empty; name the test CSV file");
+  problems->CheckInteger("data.csv.label_column", csv.label_column(), 1, 100000);
+  std::vector<uint32_t> seen;
+  for (int i = 0; i < csv.feature_columns_size(); ++i) {
+    const uint32_t column = csv.feature_columns(i);
+    const std::string field = absl::StrCat("data.csv.feature_columns[", i, "]");
+    problems->CheckInteger(field, column, 1, 100000);
+    if (column == csv.label_column()) {
+      problems->Add(field, absl::StrCat(column, " is the label column (data.csv.label_column)"));
+    } else if (std::find(seen.begin(), seen.end(), column) != seen.end()) {
+      problems->Add(field, absl::StrCat("column ", column, " is listed twice"));
+    }
+    seen.push_back(column);
+  }
+  const std::string& d = csv.delimiter();
+  if (d.size() != 1 || d[0] == '"' || d[0] == '\n' || d[0] == '\r' || d[0] == '.' ||
+      d[0] == '-' || (d[0] >= '0' && d[0] <= '9')) {
+    problems->Add("data.csv.delimiter",
+                  absl::StrCat("\"", absl::CEscape(d),
+                               "\" is not a delimiter; must be one character other than a digit, "
+                               "'.', '-', a quote or a line break (\",\", \";\", \"\\t\", ...)"));
+  }
+  if (!CsvConfig::Normalization_IsValid(csv.normalization()) ||
+      csv.normalization() == CsvConfig::NORMALIZATION_UNSPECIFIED) {
+    problems->Add("data.csv.normalization", "must be one of NONE, MIN_MAX, Z_SCORE");
+  }
+  if (config.model().has_cnn()) {
+    problems->Add("model.cnn", "needs images; CSV rows are 1 x d features: use softmax or mlp");
+  }
+}
+
 void CheckData(const DataConfig& data, Problems* problems) {
   if (!DataConfig::Dataset_IsValid(data.dataset()) ||
       data.dataset() == DataConfig::DATASET_UNSPECIFIED) {
     problems->Add("data.dataset", absl::StrCat(data.dataset(),
                                                " is not a dataset; must be one of MNIST, "
-                                               "FASHION_MNIST, IDX"));
+                                               "FASHION_MNIST, IDX, CSV"));
   }
   if (data.dataset() == DataConfig::IDX && data.dir().empty()) {
     problems->Add("data.dir",
@@ -248,6 +296,7 @@ absl::Status ValidateRunConfig(const RunConfig& config) {
   internal::CheckWorkers(config, &problems);
   CheckModel(config.model(), &problems);
   CheckData(config.data(), &problems);
+  CheckCsv(config, &problems);
   CheckOptimizer(config.optimizer(), &problems);
   CheckTrain(config, &problems);
   internal::CheckStrategy(config, &problems);

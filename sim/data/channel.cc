@@ -110,9 +110,10 @@ absl::StatusOr<Channel> OpenTrainChannel(const std::string& train_dir, int num_c
   return channel;
 }
 
-absl::StatusOr<Dataset> OpenTestChannel(const std::string& test_dir, int64_t limit) {
+absl::StatusOr<Dataset> OpenTestChannel(const std::string& test_dir, int64_t limit,
+                                        int num_classes) {
   return Dataset::Open(absl::StrCat(test_dir, "/", kTestImages),
-                       absl::StrCat(test_dir, "/", kTestLabels), limit);
+                       absl::StrCat(test_dir, "/", kTestLabels), limit, num_classes);
 }
 
 }  // namespace distsim::data

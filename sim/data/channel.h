@@ -47,8 +47,10 @@ struct Channel {
 // without objects; DataLoss naming the file for a key without its other files, or bad files.
 absl::StatusOr<Channel> OpenTrainChannel(const std::string& train_dir, int num_classes = 10);
 
-// Opens the test channel folder `test_dir` (the standard test file names), cut to `limit`.
-absl::StatusOr<Dataset> OpenTestChannel(const std::string& test_dir, int64_t limit);
+// Opens the test channel folder `test_dir` (the standard test file names), cut to `limit`, its
+// labels checked against `num_classes`.
+absl::StatusOr<Dataset> OpenTestChannel(const std::string& test_dir, int64_t limit,
+                                        int num_classes = 10);
 
 }  // namespace distsim::data
 

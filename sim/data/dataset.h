@@ -59,15 +59,20 @@ class Dataset {
   int rows() const { return rows_; }
   int cols() const { return cols_; }
   int example_dim() const { return rows_ * cols_; }
+  // Bytes per value: 1 for unsigned-byte pixels, 4 for float32 features (idx.h; tabular data).
+  int value_bytes() const { return value_bytes_; }
+  int example_bytes() const { return example_dim() * value_bytes_; }
   int num_classes() const { return num_classes_; }
   // The two files (OpenObjects: the first object's file, twice).
   const std::string& images_path() const { return images_path_; }
   const std::string& labels_path() const { return labels_path_; }
 
-  // The example_dim() raw pixels (0..255, row-major) of example `id`. Precondition: holds(id).
+  // The example_bytes() raw bytes of example `id`, as its file holds them: example_dim() pixels
+  // (0..255, row-major), or example_dim() big-endian float32 values when value_bytes() is 4.
+  // Precondition: holds(id).
   const uint8_t* image(int64_t id) const {
     DS_CHECK(holds(id));
-    return by_id_.empty() ? pixels_ + id * example_dim() : by_id_[id].pixels;
+    return by_id_.empty() ? pixels_ + id * example_bytes() : by_id_[id].pixels;
   }
   // The label of example `id`, in [0, num_classes()). Precondition: holds(id).
   int32_t label(int64_t id) const {
@@ -77,7 +82,8 @@ class Dataset {
 
   // Copies the examples `ids` (any order, repeats allowed) into a column-major
   // example_dim() x ids.size() matrix `x` (example j occupies x[j*example_dim() ..
-  // (j+1)*example_dim()), pixels scaled to [0, 1] as p / 255) and their labels into labels[j].
+  // (j+1)*example_dim()), pixels scaled to [0, 1] as p / 255, float features as they are) and
+  // their labels into labels[j].
   // `x` must hold example_dim() * ids.size() values and `labels` ids.size(); `labels` may
   // be nullptr. Every id must be held (checked). Instantiated for float and double.
   template <typename T>
@@ -101,6 +107,7 @@ class Dataset {
   int64_t id_limit_ = 0;
   int rows_ = 0;
   int cols_ = 0;
+  int value_bytes_ = 1;
   int num_classes_ = 0;
 };
 
@@ -108,10 +115,11 @@ extern template void Dataset::Gather<float>(std::span<const int64_t>, float*, in
 extern template void Dataset::Gather<double>(std::span<const int64_t>, double*, int32_t*) const;
 
 // Opens `dir`/{kTrainImages, kTrainLabels} as the training set and `dir`/{kTestImages,
-// kTestLabels} as the test set, each cut to its limit (0 = all), with 10 classes. A missing folder
-// or file is NotFound naming the path (hints on how to fetch the data are the caller's job).
+// kTestLabels} as the test set, each cut to its limit (0 = all), with `num_classes` classes (a
+// label outside [0, num_classes) is DataLoss naming the file and the label's index). A missing
+// folder or file is NotFound naming the path (hints on how to fetch the data are the caller's job).
 absl::StatusOr<std::pair<Dataset, Dataset>> OpenIdxDir(const std::string& dir, int64_t train_limit,
-                                                       int64_t test_limit);
+                                                       int64_t test_limit, int num_classes = 10);
 
 }  // namespace distsim::data
 

@@ -1,7 +1,9 @@
 #include "sim/data/idx.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -36,6 +38,13 @@ constexpr IdxKind kLabelsKind = {.noun = "labels",
                                  .ndims = 1,
                                  .header_bytes = kIdxLabelsHeaderBytes,
                                  .dims_text = "count"};
+constexpr IdxKind kFloatImagesKind = {.noun = "images",
+                                      .magic = kIdxFloatImagesMagic,
+                                      .other_magic = kIdxLabelsMagic,
+                                      .other_noun = "labels",
+                                      .ndims = 3,
+                                      .header_bytes = kIdxImagesHeaderBytes,
+                                      .dims_text = "count, rows, cols"};
 
 uint32_t ReadBigEndian32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
@@ -112,10 +121,13 @@ absl::Status CheckHeader(const IdxBytes& file, const IdxKind& kind) {
                                     "): are the images and labels files swapped?"));
     }
     if (d[2] != kIdxUnsignedByte) {
-      return Malformed(file,
-                       absl::StrCat("magic number ", found, " has data type 0x",
-                                    absl::Hex(d[2], absl::kZeroPad2), " (", IdxTypeName(d[2]),
-                                    "); expected 0x08 (unsigned byte), magic ", expected_magic));
+      const bool images = kind.ndims == 3;  // which may also hold float32 (tabular features)
+      return Malformed(
+          file, absl::StrCat("magic number ", found, " has data type 0x",
+                             absl::Hex(d[2], absl::kZeroPad2), " (", IdxTypeName(d[2]),
+                             "); expected 0x08 (unsigned byte)", images ? " or 0x0d (float)" : "",
+                             ", magic ", expected_magic,
+                             images ? absl::StrCat(" or ", HexMagic(kIdxFloatImagesMagic)) : ""));
     }
     return Malformed(file,
                      absl::StrCat("magic number ", found, " declares ", int{d[3]},
@@ -160,11 +172,26 @@ absl::Status CheckLength(const IdxBytes& file, const IdxKind& kind, uint64_t pay
   return absl::OkStatus();
 }
 
+// Every value of a float images file must be a number: a NaN or an infinity would poison training.
+absl::Status CheckFinite(const IdxBytes& file, const IdxImages& images) {
+  const int64_t dim = static_cast<int64_t>(images.rows) * images.cols;
+  for (int64_t i = 0; i < images.count * dim; ++i) {
+    if (!std::isfinite(ReadBigEndianFloat(images.pixels + 4 * i))) {
+      return Malformed(file, absl::StrCat("value ", i % dim, " of example ", i / dim,
+                                          " (byte offset ", kIdxImagesHeaderBytes + 4 * i,
+                                          ") is not a finite number"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<IdxImages> ParseIdxImages(std::string_view path, std::span<const uint8_t> bytes) {
   const IdxBytes file(path, bytes);
-  DS_RETURN_IF_ERROR(CheckHeader(file, kImagesKind));
+  const bool floats = bytes.size() >= 4 && ReadBigEndian32(bytes.data()) == kIdxFloatImagesMagic;
+  const int value_bytes = floats ? 4 : 1;
+  DS_RETURN_IF_ERROR(CheckHeader(file, floats ? kFloatImagesKind : kImagesKind));
   const uint8_t* d = file.data();
   const uint32_t count = ReadBigEndian32(d + 4);
   const uint32_t rows = ReadBigEndian32(d + 8);
@@ -177,7 +204,7 @@ absl::StatusOr<IdxImages> ParseIdxImages(std::string_view path, std::span<const 
     return Malformed(file, "header claims 0 images; expected at least one");
   }
   uint64_t payload;
-  if (__builtin_mul_overflow(uint64_t{count}, uint64_t{rows} * cols, &payload)) {
+  if (__builtin_mul_overflow(uint64_t{count}, uint64_t{rows} * cols * value_bytes, &payload)) {
     return Malformed(file, absl::StrCat("header claims ", count, " images of ", rows, "x", cols,
                                         ", a size that overflows 64 bits: corrupt header"));
   }
@@ -187,7 +214,9 @@ absl::StatusOr<IdxImages> ParseIdxImages(std::string_view path, std::span<const 
   images.count = count;
   images.rows = static_cast<int>(rows);
   images.cols = static_cast<int>(cols);
+  images.value_bytes = value_bytes;
   images.pixels = d + kIdxImagesHeaderBytes;
+  if (floats) DS_RETURN_IF_ERROR(CheckFinite(file, images));
   return images;
 }
 
@@ -268,14 +297,16 @@ absl::Status WriteBytes(const std::string& path, std::span<const uint8_t> bytes)
 }
 
 absl::StatusOr<std::vector<uint32_t>> ImageDims(const std::string& what, int rows, int cols,
-                                                std::span<const uint8_t> pixels) {
-  if (rows <= 0 || cols <= 0 || pixels.size() % (static_cast<size_t>(rows) * cols) != 0) {
+                                                std::span<const uint8_t> pixels,
+                                                int value_bytes = 1) {
+  if (rows <= 0 || cols <= 0 ||
+      pixels.size() % (static_cast<size_t>(rows) * cols * value_bytes) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": ", pixels.size(),
                                                    " pixels are not whole images of ", rows, "x",
                                                    cols));
   }
   return std::vector<uint32_t>{
-      static_cast<uint32_t>(pixels.size() / (static_cast<size_t>(rows) * cols)),
+      static_cast<uint32_t>(pixels.size() / (static_cast<size_t>(rows) * cols * value_bytes)),
       static_cast<uint32_t>(rows), static_cast<uint32_t>(cols)};
 }
 
@@ -290,9 +321,12 @@ absl::Status WriteIdxFile(const std::string& path, std::span<const uint32_t> dim
 }
 
 absl::StatusOr<std::vector<uint8_t>> IdxImagesBytes(int rows, int cols,
-                                                    std::span<const uint8_t> pixels) {
-  DS_ASSIGN_OR_RETURN(std::vector<uint32_t> dims, ImageDims("IdxImagesBytes", rows, cols, pixels));
-  return EncodeIdx("IdxImagesBytes", kIdxUnsignedByte, dims, pixels);
+                                                    std::span<const uint8_t> pixels,
+                                                    int value_bytes) {
+  DS_ASSIGN_OR_RETURN(std::vector<uint32_t> dims,
+                      ImageDims("IdxImagesBytes", rows, cols, pixels, value_bytes));
+  return EncodeIdx("IdxImagesBytes", value_bytes == 4 ? kIdxFloat : kIdxUnsignedByte, dims,
+                   pixels);
 }
 
 absl::StatusOr<std::vector<uint8_t>> IdxLabelsBytes(std::span<const uint8_t> labels) {

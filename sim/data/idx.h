@@ -33,6 +33,10 @@ inline constexpr char kTestImages[] = "t10k-images-idx3-ubyte";
 inline constexpr char kTestLabels[] = "t10k-labels-idx1-ubyte";
 
 inline constexpr uint32_t kIdxImagesMagic = 0x00000803;
+// Images whose values are big-endian IEEE float32 (IDX data type 0x0D): the features of tabular
+// data (csv.h), used as they are rather than scaled from 0..255.
+inline constexpr uint32_t kIdxFloatImagesMagic = 0x00000D03;
+inline constexpr uint8_t kIdxFloat = 0x0D;
 inline constexpr uint32_t kIdxLabelsMagic = 0x00000801;
 inline constexpr uint8_t kIdxUnsignedByte = 0x08;
 inline constexpr int64_t kIdxImagesHeaderBytes = 16;
@@ -46,7 +50,10 @@ struct IdxImages {
   int64_t count = 0;
   int rows = 0;
   int cols = 0;
-  const uint8_t* pixels = nullptr;  // count * rows * cols bytes
+  // Bytes per value: 1 (unsigned-byte pixels, magic 0x00000803) or 4 (big-endian float32
+  // features, magic 0x00000D03, every one finite).
+  int value_bytes = 1;
+  const uint8_t* pixels = nullptr;  // count * rows * cols * value_bytes bytes
 };
 
 // A validated view into a labels file, valid as long as its MappedFile lives.
@@ -55,7 +62,8 @@ struct IdxLabels {
   const uint8_t* labels = nullptr;  // count bytes, each < the num_classes they were checked against
 };
 
-// Validates `file` as an IDX unsigned-byte images file: not empty, not gzip-compressed, magic,
+// Validates `file` as an IDX unsigned-byte (or float32: kIdxFloatImagesMagic, whose values must
+// all be finite) images file: not empty, not gzip-compressed, magic,
 // data type, dimension count, 0 < rows, cols <= kIdxMaxSide, count > 0, and a length of exactly
 // header + count*rows*cols bytes. DataLoss on any failure.
 absl::StatusOr<IdxImages> ParseIdxImages(const MappedFile& file);
@@ -82,14 +90,24 @@ absl::Status WriteIdxFile(const std::string& path, std::span<const uint32_t> dim
 absl::Status WriteIdxImages(const std::string& path, int rows, int cols,
                             std::span<const uint8_t> pixels);
 
+// Writes pixels.size() / (rows*cols) examples of rows x cols float32 values as an IDX float
+// images file (kIdxFloatImagesMagic). InvalidArgument for a value that is not finite.
+absl::Status WriteIdxFloatImages(const std::string& path, int rows, int cols,
+                                 std::span<const float> values);
+
 // Writes labels.size() labels.
 absl::Status WriteIdxLabels(const std::string& path, std::span<const uint8_t> labels);
 
 // The bytes of IDX files as the writers above write them, for files made of several (an object
 // file, object_file.h). InvalidArgument for pixels that are not whole images.
+// `value_bytes` 4: `pixels` holds big-endian float32 values already (IdxImages::value_bytes).
 absl::StatusOr<std::vector<uint8_t>> IdxImagesBytes(int rows, int cols,
-                                                    std::span<const uint8_t> pixels);
+                                                    std::span<const uint8_t> pixels,
+                                                    int value_bytes = 1);
 absl::StatusOr<std::vector<uint8_t>> IdxLabelsBytes(std::span<const uint8_t> labels);
+
+// Reads the big-endian float32 at `p` (a value of a float images file).
+float ReadBigEndianFloat(const uint8_t* p);
 
 // Example ids (an object's list of the indices its examples have in the whole training set): a
 // 1-dimensional IDX file of big-endian 32-bit integers, magic 0x00000C01.

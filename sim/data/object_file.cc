@@ -72,14 +72,15 @@ absl::StatusOr<ObjectSections> ParseObjectFile(std::string_view path_view,
 
 absl::Status WriteObjectFile(const std::string& path, int rows, int cols,
                              std::span<const uint8_t> pixels, std::span<const uint8_t> labels,
-                             std::span<const int64_t> ids) {
-  if (labels.size() != ids.size() ||
-      static_cast<int64_t>(pixels.size()) != static_cast<int64_t>(ids.size()) * rows * cols) {
+                             std::span<const int64_t> ids, int value_bytes) {
+  if (labels.size() != ids.size() || static_cast<int64_t>(pixels.size()) !=
+                                         static_cast<int64_t>(ids.size()) * rows * cols *
+                                             value_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", ids.size(), " ids, ", labels.size(),
                                                    " labels and ", pixels.size(),
                                                    " pixels do not make whole examples"));
   }
-  DS_ASSIGN_OR_RETURN(std::vector<uint8_t> images, IdxImagesBytes(rows, cols, pixels));
+  DS_ASSIGN_OR_RETURN(std::vector<uint8_t> images, IdxImagesBytes(rows, cols, pixels, value_bytes));
   DS_ASSIGN_OR_RETURN(std::vector<uint8_t> label_bytes, IdxLabelsBytes(labels));
   DS_ASSIGN_OR_RETURN(std::vector<uint8_t> id_bytes, IdxIdsBytes(ids));
   std::vector<uint8_t> header(kMagic, kMagic + 8);
@@ -99,9 +100,9 @@ absl::Status WriteObjectFile(const std::string& path, int rows, int cols,
   return absl::OkStatus();
 }
 
-double ObjectFileBytes(int64_t examples, int rows, int cols) {
+double ObjectFileBytes(int64_t examples, int rows, int cols, int value_bytes) {
   const double n = static_cast<double>(examples);
-  return kObjectHeaderBytes + (kIdxImagesHeaderBytes + n * rows * cols) +
+  return kObjectHeaderBytes + (kIdxImagesHeaderBytes + n * rows * cols * value_bytes) +
          (kIdxLabelsHeaderBytes + n) + (8 + 4 * n);
 }
 

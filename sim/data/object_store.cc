@@ -54,7 +54,7 @@ absl::Status SyncPath(const std::string& path) {
 // Writes object `k`'s file into `dir` (synced).
 absl::Status WriteObject(const Dataset& train, const std::vector<int64_t>& ids, int64_t k,
                          int64_t objects, const std::string& dir) {
-  const int64_t dim = train.example_dim();
+  const int64_t dim = train.example_bytes();
   std::vector<uint8_t> pixels(ids.size() * dim);
   std::vector<uint8_t> labels(ids.size());
   for (size_t j = 0; j < ids.size(); ++j) {
@@ -62,7 +62,7 @@ absl::Status WriteObject(const Dataset& train, const std::vector<int64_t>& ids, 
     labels[j] = static_cast<uint8_t>(train.label(ids[j]));
   }
   return WriteObjectFile(absl::StrCat(dir, "/", ObjectFileName(k, objects)), train.rows(),
-                         train.cols(), pixels, labels, ids);
+                         train.cols(), pixels, labels, ids, train.value_bytes());
 }
 
 // Writes every object into a temporary folder beside `dir` and renames it to `dir`. A store
@@ -131,10 +131,10 @@ std::string ObjectsFingerprint(const Dataset& train, const DistributionSpec& spe
   h = MixDouble(h, spec.grouping == Grouping::kDirichlet ? spec.dirichlet_alpha : 0.0);
   for (double w : spec.object_weights) h = MixDouble(h, w);
   h = Mix64(h ^ (static_cast<uint64_t>(train.rows()) << 32 | train.cols()));
-  h = Mix64(h ^ static_cast<uint64_t>(train.size()));
+  h = Mix64(h ^ static_cast<uint64_t>(train.size()) ^ uint64_t(train.value_bytes()) << 56);
   for (int64_t i = 0; i < train.size(); ++i) {
     const uint8_t label = static_cast<uint8_t>(train.label(i));
-    h = MixBytes(h, train.image(i), train.example_dim());
+    h = MixBytes(h, train.image(i), train.example_bytes());
     h = MixBytes(h, &label, 1);
   }
   return absl::StrFormat("%016x", h);
@@ -147,7 +147,8 @@ absl::StatusOr<ObjectStore> MakeObjectStore(const Dataset& train, const Distribu
   DS_ASSIGN_OR_RETURN(store.ids, MakeObjects(labels, spec, seed));
   for (const std::vector<int64_t>& ids : store.ids) {
     store.bytes.push_back(
-        ObjectFileBytes(static_cast<int64_t>(ids.size()), train.rows(), train.cols()));
+        ObjectFileBytes(static_cast<int64_t>(ids.size()), train.rows(), train.cols(),
+                        train.value_bytes()));
   }
   std::error_code ec;
   fs::create_directories(root, ec);

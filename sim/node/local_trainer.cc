@@ -205,7 +205,8 @@ absl::StatusOr<std::optional<DataSummary>> UseChannel(const LocalRunOptions& opt
   DS_ASSIGN_OR_RETURN(RunChannels channels, PrepareChannels(in->plan, in->train, in->test,
                                                             options.objects_dir, options.out_dir));
   DS_ASSIGN_OR_RETURN(data::Channel channel,
-                      data::OpenTrainChannel(channels.host_data_dirs[0] + "/train"));
+                      data::OpenTrainChannel(channels.host_data_dirs[0] + "/train",
+                                             NumClasses(in->plan.config)));
   in->train = std::move(channel.data);
   return std::optional<DataSummary>(std::move(channels.summary));
 }

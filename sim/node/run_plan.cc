@@ -12,6 +12,7 @@
 #include "sim/data/channel.h"
 #include "sim/data/idx.h"
 #include "sim/data/object_store.h"
+#include "sim/node/data_source.h"
 #include "sim/node/factory.h"
 #include "sim/node/train_loop.h"
 
@@ -190,6 +191,7 @@ DataFacts FactsOf(const data::Dataset& train, const data::Dataset& test) {
   facts.test_examples = test.size();
   facts.rows = train.rows();
   facts.cols = train.cols();
+  facts.value_bytes = train.value_bytes();
   facts.num_classes = std::max(1, train.num_classes());
   return facts;
 }
@@ -209,11 +211,12 @@ absl::StatusOr<std::vector<HostDownload>> HostDownloadsOf(const RunPlan& plan,
                       data::ObjectSizes(facts.train_examples, plan.distribution));
   std::vector<HostDownload> downloads(plan.shape.hosts);
   const double test_bytes = data::kIdxImagesHeaderBytes + data::kIdxLabelsHeaderBytes +
-                            static_cast<double>(facts.test_examples) * (facts.rows * facts.cols + 1);
+                            static_cast<double>(facts.test_examples) *
+                                (facts.rows * facts.cols * facts.value_bytes + 1);
   for (int w = 0; w < plan.shape.workers; ++w) {
     HostDownload& host = downloads[plan.shape.worker_host[w]];
     for (int64_t k : HostKeys(plan, w)) {
-      host.bytes += data::ObjectFileBytes(sizes[k], facts.rows, facts.cols);
+      host.bytes += data::ObjectFileBytes(sizes[k], facts.rows, facts.cols, facts.value_bytes);
       ++host.objects;
     }
     host.bytes += test_bytes;
@@ -300,9 +303,14 @@ double AvailableMemoryBytes() {
   return 0;
 }
 
+int NumClasses(const RunConfig& config) {
+  return config.data().num_classes() == 0 ? 10 : static_cast<int>(config.data().num_classes());
+}
+
 absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& data_dir) {
-  DS_ASSIGN_OR_RETURN(auto sets, data::OpenIdxDir(data_dir, config.data().train_limit(),
-                                                  config.data().test_limit()));
+  DS_ASSIGN_OR_RETURN(const std::string idx_dir, IdxDirOf(config, data_dir));
+  DS_ASSIGN_OR_RETURN(auto sets, data::OpenIdxDir(idx_dir, config.data().train_limit(),
+                                                  config.data().test_limit(), NumClasses(config)));
   DS_ASSIGN_OR_RETURN(auto model, MakeModel(config.model(), sets.first.rows(), sets.first.cols(),
                                             sets.first.num_classes()));
   DS_ASSIGN_OR_RETURN(RunPlan plan,
@@ -324,13 +332,14 @@ std::string TestChannelDir(const std::string& host_data_dir) {
 absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config, const std::string& host_data_dir,
                                          bool needs_test) {
   DS_ASSIGN_OR_RETURN(data::Channel channel,
-                      data::OpenTrainChannel(absl::StrCat(host_data_dir, "/train")));
+                      data::OpenTrainChannel(absl::StrCat(host_data_dir, "/train"),
+                                             NumClasses(config)));
   const std::string test_dir = TestChannelDir(host_data_dir);
   data::Dataset test;
   std::error_code ec;
   if (needs_test || std::filesystem::exists(test_dir, ec)) {
     absl::StatusOr<data::Dataset> opened =
-        data::OpenTestChannel(test_dir, config.data().test_limit());
+        data::OpenTestChannel(test_dir, config.data().test_limit(), NumClasses(config));
     if (absl::IsNotFound(opened.status()) && !std::filesystem::exists(test_dir, ec)) {
       return absl::NotFoundError(absl::StrCat(test_dir, ": missing (nor is there a ",
                                               host_data_dir,

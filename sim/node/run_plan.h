@@ -83,6 +83,7 @@ struct DataFacts {
   int64_t test_examples = 0;
   int rows = 0;
   int cols = 0;
+  int value_bytes = 1;  // per value of an example: 1 for pixels, 4 for float features (CSV)
   int num_classes = 10;
 };
 
@@ -161,9 +162,13 @@ struct RunInputs {
   std::vector<int64_t> channel_keys;
 };
 
-// Opens the IDX files of `data_dir` (with the config's limits), builds the model for their shape
-// and derives the plan.
+// Opens the IDX files of `data_dir` (with the config's limits; for dataset CSV, the IDX folder its
+// CSV files are converted into, data_source.h), builds the model for their shape and derives the
+// plan.
 absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& data_dir);
+
+// data.num_classes, 10 when not set.
+int NumClasses(const RunConfig& config);
 
 // A worker's inputs from its host's channels (channel.h): `host_data_dir`/train (its objects)
 // and the test set (cut to the config's test_limit) from `host_data_dir`/test, or /validation

@@ -162,7 +162,7 @@ TEST_F(ConfigFileTest, UnknownEnumValueRefusedByNameAndByNumber) {
   EXPECT_EQ(LoadRefusal("n.textproto", "data { dataset: 7 }\n"),
             dir_.string() +
                 "/n.textproto: data.dataset: 7 is not a value of Dataset; must be one "
-                "of MNIST, FASHION_MNIST, IDX");
+                "of MNIST, FASHION_MNIST, IDX, CSV");
   std::string json_name = LoadRefusal("e.json", R"({"data": {"dataset": "MNISTT"}})");
   EXPECT_THAT(json_name, HasSubstr("e.json: invalid JSON config: "));
   EXPECT_THAT(json_name, HasSubstr("MNISTT"));

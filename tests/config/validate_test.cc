@@ -588,5 +588,45 @@ TEST(ResolveDataDir, RelativeToConfigFolderAbsoluteKeptEmptyUsesDefaults) {
   EXPECT_EQ(ResolveDataDir(Parse("data { dataset: IDX }"), "c/r.json", "/m", "/f"), "");
 }
 
+TEST(ValidateRunConfig, CsvDefaultedAndEachBadFieldNamed) {
+  RunConfig csv = GoodWith(R"pb(model { softmax {} }
+                                data { dataset: DATASET_UNSPECIFIED csv { train: "a" test: "b" } })pb");
+  EXPECT_EQ(csv.data().dataset(), DataConfig::CSV);  // implied by csv
+  EXPECT_EQ(csv.data().num_classes(), 10u);
+  EXPECT_EQ(csv.data().csv().label_column(), 1u);
+  EXPECT_EQ(csv.data().csv().delimiter(), ",");
+  EXPECT_EQ(csv.data().csv().normalization(), CsvConfig::NONE);
+  EXPECT_TRUE(ValidateRunConfig(csv).ok()) << ValidateRunConfig(csv);
+  auto bad = [](const std::string& data, const std::string& model = "softmax {}") {
+    return Refusal(GoodWith("model { " + model + " } data { dataset: CSV " + data + " }"));
+  };
+  EXPECT_THAT(bad("csv { test: \"b\" }"), HasSubstr("data.csv.train: empty"));
+  EXPECT_THAT(bad("csv { train: \"a\" }"), HasSubstr("data.csv.test: empty"));
+  EXPECT_THAT(bad("csv { train: \"a\" test: \"b\" delimiter: \"ab\" }"),
+              HasSubstr("data.csv.delimiter: \"ab\" is not a delimiter"));
+  EXPECT_THAT(bad("csv { train: \"a\" test: \"b\" delimiter: \"7\" }"),
+              HasSubstr("data.csv.delimiter: \"7\" is not a delimiter"));
+  EXPECT_THAT(bad("csv { train: \"a\" test: \"b\" label_column: 2 feature_columns: [1, 2] }"),
+              HasSubstr("data.csv.feature_columns[1]: 2 is the label column"));
+  EXPECT_THAT(bad("csv { train: \"a\" test: \"b\" label_column: 3 feature_columns: [1, 1] }"),
+              HasSubstr("data.csv.feature_columns[1]: column 1 is listed twice"));
+  EXPECT_THAT(bad("num_classes: 1 csv { train: \"a\" test: \"b\" }"),
+              HasSubstr("data.num_classes: 1 is out of range; must be in [2, 256]"));
+  EXPECT_THAT(bad("csv { train: \"a\" test: \"b\" }", "cnn {}"),
+              HasSubstr("model.cnn: needs images; CSV rows are 1 x d features"));
+  EXPECT_THAT(Refusal(GoodWith("data { csv { train: \"a\" test: \"b\" } }")),
+              HasSubstr("data.csv: is set, but data.dataset is MNIST"));
+  EXPECT_THAT(Refusal(GoodWith("data { num_classes: 300 }")),
+              HasSubstr("data.num_classes: 300 is out of range"));
+}
+
+TEST(ResolveDataDir, CsvPathsStartFromTheConfigFolder) {
+  RunConfig config = Parse("data { csv { train: \"t.csv\" } }");
+  EXPECT_EQ(ResolveDataDir(config, "configs/run.textproto", "/m", "/f"), "configs");
+  EXPECT_EQ(ResolveDataDir(config, "run.textproto", "/m", "/f"), "");
+  config = Parse("data { dir: \"../tab\" csv { train: \"t.csv\" } }");
+  EXPECT_EQ(ResolveDataDir(config, "configs/run.textproto", "/m", "/f"), "tab");
+}
+
 }  // namespace
 }  // namespace distsim::config

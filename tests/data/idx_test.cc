@@ -122,8 +122,32 @@ TEST_F(IdxTest, RecognisesSwappedImagesAndLabels) {
 }
 
 TEST_F(IdxTest, RefusesOtherDataTypes) {
-  WriteBytes(images_, ImagesFile(0x00000d03, 3, 2, 3, 18 * 4));  // float pixels
-  ExpectError(Open(), absl::StatusCode::kDataLoss, images_, "data type 0x0d (float)");
+  WriteBytes(images_, ImagesFile(0x00000e03, 3, 2, 3, 18 * 8));  // double pixels
+  ExpectError(Open(), absl::StatusCode::kDataLoss, images_,
+              "data type 0x0e (double); expected 0x08 (unsigned byte) or 0x0d (float)");
+  const std::vector<uint8_t> float_labels = {0, 0, 0x0d, 1, 0, 0, 0, 1, 0, 0, 0, 0};
+  ExpectError(ParseIdxLabels("float-labels", float_labels, 10).status(),
+              absl::StatusCode::kDataLoss, "float-labels",
+              "data type 0x0d (float); expected 0x08 (unsigned byte), magic 0x00000801");
+}
+
+// Float32 images (tabular features): read as they are; a NaN or an infinity is refused by place.
+TEST_F(IdxTest, FloatImagesReadAsTheyAreNonFiniteRefused) {
+  const std::vector<float> values = {0.5f, -2.f, 1e6f, 0.f, 3.25f, -0.125f};  // 3 of 1x2
+  ASSERT_TRUE(WriteIdxFloatImages(images_, 1, 2, values).ok());
+  absl::StatusOr<Dataset> d = Dataset::Open(images_, labels_);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->value_bytes(), 4);
+  EXPECT_EQ(d->example_bytes(), 8);
+  std::vector<double> x(6);
+  const std::vector<int64_t> ids = {0, 1, 2};
+  d->Gather<double>(ids, x.data(), nullptr);
+  EXPECT_EQ(x, std::vector<double>(values.begin(), values.end()));
+  std::vector<uint8_t> bytes = ReadBytes(images_);
+  for (int i = 0; i < 4; ++i) bytes[16 + 4 * 3 + i] = 0xff;  // value 1 of example 1: a NaN
+  WriteBytes(images_, bytes);
+  ExpectError(Open(), absl::StatusCode::kDataLoss, images_,
+              "value 1 of example 1 (byte offset 28) is not a finite number");
 }
 
 TEST_F(IdxTest, RefusesWrongDimensionCount) {
