@@ -1,7 +1,8 @@
 // fuzz_idx: the IDX reader (sim/data/idx.h) on arbitrary bytes, read as an images file and as a
 // labels file (10 and 256 classes). Contracts checked: a refusal is DataLoss; an accepted file's
-// header describes exactly the bytes there are, the views point just past the header, and every
-// pixel and label can be read (ASan checks each byte lies inside the input).
+// header describes exactly the bytes there are (1 byte a pixel, or 4 a float32 feature), the
+// views point just past the header, and every value and label can be read (ASan checks each byte
+// lies inside the input).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -22,12 +23,15 @@ void CheckImages(std::span<const uint8_t> bytes) {
     return;
   }
   FUZZ_CHECK(images->count > 0 && images->rows > 0 && images->cols > 0);
+  FUZZ_CHECK(images->value_bytes == 1 || images->value_bytes == 4);
+  // Unsigned-byte pixels or float32 features: value_bytes each.
   const uint64_t pixels = static_cast<uint64_t>(images->count) * images->rows * images->cols;
-  FUZZ_CHECK(distsim::data::kIdxImagesHeaderBytes + pixels == bytes.size());
+  const uint64_t value_bytes = pixels * static_cast<uint64_t>(images->value_bytes);
+  FUZZ_CHECK(distsim::data::kIdxImagesHeaderBytes + value_bytes == bytes.size());
   FUZZ_CHECK(images->pixels == bytes.data() + distsim::data::kIdxImagesHeaderBytes);
-  unsigned sum = 0;
-  for (uint64_t i = 0; i < pixels; ++i) sum += images->pixels[i];
-  FUZZ_CHECK(sum <= 255 * pixels);
+  uint64_t sum = 0;
+  for (uint64_t i = 0; i < value_bytes; ++i) sum += images->pixels[i];
+  FUZZ_CHECK(sum <= 255 * value_bytes);
 }
 
 void CheckLabels(std::span<const uint8_t> bytes, int num_classes) {
