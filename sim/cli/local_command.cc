@@ -13,18 +13,11 @@
 #include "sim/app/training_job_request.h"
 #include "sim/base/status.h"
 #include "sim/cli/help.h"
+#include "sim/cli/stop_signal.h"
 #include "sim/config/config.h"
 
 namespace distsim::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-std::atomic<int> g_signal{0};
-
-void OnStopSignal(int signal) {
-  g_signal.store(signal);
-  g_stop.store(true);
-}
 
 void PrintSummary(const app::LocalOutcome& o, const std::string& run_dir) {
   const RunResult& r = o.result;
@@ -123,8 +116,7 @@ CLI::App* AddLocal(CLI::App* app, RunFlags* run, LocalFlags* flags) {
 }
 
 int LocalCommand(const RunFlags& run, const LocalFlags& flags) {
-  std::signal(SIGTERM, OnStopSignal);
-  std::signal(SIGINT, OnStopSignal);
+  const std::atomic<bool>* stop = InstallStopSignals();
   std::map<std::string, std::string> hyperparameters;
   absl::StatusOr<RunConfig> config = LoadJob(run, &hyperparameters);
   absl::StatusOr<app::LocalOutcome> outcome = absl::UnknownError("not run");
@@ -144,12 +136,12 @@ int LocalCommand(const RunFlags& run, const LocalFlags& flags) {
     options.timeout = absl::Seconds(flags.timeout_s);
     options.start_delay_s = flags.start_delay_s;
     options.progress = run.quiet ? nullptr : stderr;
-    options.stop = &g_stop;
+    options.stop = stop;
     outcome = app::RunLocalJob(*config, options);
   }
   if (!outcome.ok()) {
     std::fprintf(stderr, "distsim local: %s\n", std::string(outcome.status().message()).c_str());
-    if (absl::IsCancelled(outcome.status())) return 128 + g_signal.load();
+    if (absl::IsCancelled(outcome.status())) return 128 + StopSignal();
     return ExitCodeFor(outcome.status());
   }
   if (flags.json) {

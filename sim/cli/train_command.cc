@@ -11,18 +11,11 @@
 #include "sim/base/status.h"
 #include "sim/cli/help.h"
 #include "sim/cli/secrets.h"
+#include "sim/cli/stop_signal.h"
 #include "sim/config/hosts_file.h"
 
 namespace distsim::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-std::atomic<int> g_signal{0};
-
-void OnStopSignal(int signal) {
-  g_signal.store(signal);
-  g_stop.store(true);
-}
 
 constexpr int kExitSigterm = 128 + SIGTERM;
 
@@ -70,19 +63,18 @@ CLI::App* AddTrain(CLI::App* app, TrainFlags* flags) {
 }
 
 int TrainCommand(const TrainFlags& flags) {
-  std::signal(SIGTERM, OnStopSignal);
-  std::signal(SIGINT, OnStopSignal);
+  const std::atomic<bool>* stop = InstallStopSignals();
   app::TrainOptions options;
   options.root = flags.root;
   options.token = RunTokenFromEnvironment();
   options.hosts = ReadHostsFile(flags.hosts_file);
   options.progress = flags.quiet ? nullptr : stderr;
-  options.stop = &g_stop;
+  options.stop = stop;
   options.command_line = flags.command_line;
   const absl::Status status = app::RunTrain(options);
   if (status.ok()) return 0;
   std::fprintf(stderr, "distsim train: %s\n", std::string(status.message()).c_str());
-  if (absl::IsCancelled(status) && g_signal.load() == SIGTERM) return kExitSigterm;
+  if (absl::IsCancelled(status) && StopSignal() == SIGTERM) return kExitSigterm;
   return ExitCodeFor(status);
 }
 

@@ -177,9 +177,9 @@ absl::Status CheckFinite(const IdxBytes& file, const IdxImages& images) {
   const int64_t dim = static_cast<int64_t>(images.rows) * images.cols;
   for (int64_t i = 0; i < images.count * dim; ++i) {
     if (!std::isfinite(ReadBigEndianFloat(images.pixels + 4 * i))) {
-      return Malformed(file, absl::StrCat("value ", i % dim, " of example ", i / dim,
-                                          " (byte offset ", kIdxImagesHeaderBytes + 4 * i,
-                                          ") is not a finite number"));
+      return Malformed(file,
+                       absl::StrCat("value ", i % dim, " of example ", i / dim, " (byte offset ",
+                                    kIdxImagesHeaderBytes + 4 * i, ") is not a finite number"));
     }
   }
   return absl::OkStatus();
@@ -272,8 +272,8 @@ absl::StatusOr<std::vector<uint8_t>> EncodeIdx(const std::string& what, uint8_t 
   uint64_t elements = type == kIdxUnsignedByte ? 1 : 4;  // bytes per element
   for (uint32_t dim : dims) elements *= dim;
   if (elements != payload.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": dimensions hold ", elements,
-                                                   " bytes, payload has ", payload.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": dimensions hold ", elements, " bytes, payload has ", payload.size()));
   }
   std::vector<uint8_t> bytes = {0, 0, type, static_cast<uint8_t>(dims.size())};
   for (uint32_t dim : dims) {
@@ -283,27 +283,13 @@ absl::StatusOr<std::vector<uint8_t>> EncodeIdx(const std::string& what, uint8_t 
   return bytes;
 }
 
-absl::Status WriteBytes(const std::string& path, std::span<const uint8_t> bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return IoError("cannot create", path, errno);
-  bool ok = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  int err = errno;
-  if (std::fclose(f) != 0 && ok) {
-    ok = false;
-    err = errno;
-  }
-  if (!ok) return IoError("cannot write", path, err);
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::vector<uint32_t>> ImageDims(const std::string& what, int rows, int cols,
                                                 std::span<const uint8_t> pixels,
                                                 int value_bytes = 1) {
   if (rows <= 0 || cols <= 0 ||
       pixels.size() % (static_cast<size_t>(rows) * cols * value_bytes) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", pixels.size(),
-                                                   " pixels are not whole images of ", rows, "x",
-                                                   cols));
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": ", pixels.size(), " pixels are not whole images of ", rows, "x", cols));
   }
   return std::vector<uint32_t>{
       static_cast<uint32_t>(pixels.size() / (static_cast<size_t>(rows) * cols * value_bytes)),
@@ -314,10 +300,9 @@ absl::StatusOr<std::vector<uint32_t>> ImageDims(const std::string& what, int row
 
 absl::Status WriteIdxFile(const std::string& path, std::span<const uint32_t> dims,
                           std::span<const uint8_t> payload) {
-  DS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
-                      EncodeIdx(absl::StrCat("WriteIdxFile ", path), kIdxUnsignedByte, dims,
-                                payload));
-  return WriteBytes(path, bytes);
+  DS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, EncodeIdx(absl::StrCat("WriteIdxFile ", path),
+                                                            kIdxUnsignedByte, dims, payload));
+  return WriteIdxBytes(path, bytes);
 }
 
 absl::StatusOr<std::vector<uint8_t>> IdxImagesBytes(int rows, int cols,
@@ -325,8 +310,7 @@ absl::StatusOr<std::vector<uint8_t>> IdxImagesBytes(int rows, int cols,
                                                     int value_bytes) {
   DS_ASSIGN_OR_RETURN(std::vector<uint32_t> dims,
                       ImageDims("IdxImagesBytes", rows, cols, pixels, value_bytes));
-  return EncodeIdx("IdxImagesBytes", value_bytes == 4 ? kIdxFloat : kIdxUnsignedByte, dims,
-                   pixels);
+  return EncodeIdx("IdxImagesBytes", value_bytes == 4 ? kIdxFloat : kIdxUnsignedByte, dims, pixels);
 }
 
 absl::StatusOr<std::vector<uint8_t>> IdxLabelsBytes(std::span<const uint8_t> labels) {
@@ -365,15 +349,15 @@ absl::StatusOr<std::vector<int64_t>> ParseIdxIds(std::string_view path_view,
   const std::string path(path_view);
   const uint8_t* p = bytes.data();
   if (bytes.size() < 8 || ReadBigEndian32(p) != kIdxIdsMagic) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": not IDX ids (expected magic ", HexMagic(kIdxIdsMagic), ", ",
-        bytes.size() < 4 ? "too short" : HexMagic(ReadBigEndian32(p)), ")"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": not IDX ids (expected magic ", HexMagic(kIdxIdsMagic), ", ",
+                     bytes.size() < 4 ? "too short" : HexMagic(ReadBigEndian32(p)), ")"));
   }
   const uint64_t count = ReadBigEndian32(p + 4);
   if (bytes.size() != 8 + 4 * count) {
     return absl::DataLossError(absl::StrCat(path, ": the ids header says ", count, " ids (",
-                                            8 + 4 * count, " bytes) but there are ",
-                                            bytes.size(), " bytes"));
+                                            8 + 4 * count, " bytes) but there are ", bytes.size(),
+                                            " bytes"));
   }
   std::vector<int64_t> ids(count);
   for (uint64_t i = 0; i < count; ++i) {
@@ -385,6 +369,19 @@ absl::StatusOr<std::vector<int64_t>> ParseIdxIds(std::string_view path_view,
     ids[i] = v;
   }
   return ids;
+}
+
+absl::Status WriteIdxBytes(const std::string& path, std::span<const uint8_t> bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return IoError("cannot create", path, errno);
+  bool ok = bytes.empty() || std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  int err = errno;
+  if (std::fclose(f) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) return IoError("cannot write", path, err);
+  return absl::OkStatus();
 }
 
 }  // namespace distsim::data

@@ -109,6 +109,10 @@ absl::StatusOr<std::vector<uint8_t>> IdxLabelsBytes(std::span<const uint8_t> lab
 // Reads the big-endian float32 at `p` (a value of a float images file).
 float ReadBigEndianFloat(const uint8_t* p);
 
+// Writes `bytes` (a whole IDX file, e.g. from IdxImagesBytes) to `path`. Unknown naming the path
+// when the file cannot be created or written.
+absl::Status WriteIdxBytes(const std::string& path, std::span<const uint8_t> bytes);
+
 // Example ids (an object's list of the indices its examples have in the whole training set): a
 // 1-dimensional IDX file of big-endian 32-bit integers, magic 0x00000C01.
 inline constexpr uint32_t kIdxIdsMagic = 0x00000C01;

@@ -33,16 +33,7 @@ absl::Status WriteIdxFloatImages(const std::string& path, int rows, int cols,
     for (int shift = 24; shift >= 0; shift -= 8) payload.push_back((bits >> shift) & 0xff);
   }
   DS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, IdxImagesBytes(rows, cols, payload, 4));
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) return IoError("cannot create", path, errno);
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  int err = errno;
-  if (std::fclose(f) != 0 && ok) {
-    ok = false;
-    err = errno;
-  }
-  if (!ok) return IoError("cannot write", path, err);
-  return absl::OkStatus();
+  return WriteIdxBytes(path, bytes);
 }
 
 }  // namespace distsim::data

@@ -1,0 +1,26 @@
+#include "sim/cli/stop_signal.h"
+
+#include <csignal>
+
+namespace distsim::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+
+void OnStopSignal(int signal) {
+  g_signal.store(signal);
+  g_stop.store(true);
+}
+
+}  // namespace
+
+const std::atomic<bool>* InstallStopSignals() {
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGINT, OnStopSignal);
+  return &g_stop;
+}
+
+int StopSignal() { return g_signal.load(); }
+
+}  // namespace distsim::cli

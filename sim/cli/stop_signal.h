@@ -1,0 +1,18 @@
+// SIGTERM and SIGINT as a flag a long command polls: the commands that supervise other processes
+// (`distsim train`, `distsim local`) stop them in order when it is set, and exit 128 + the signal.
+#ifndef DISTSIM_SIM_CLI_STOP_SIGNAL_H_
+#define DISTSIM_SIM_CLI_STOP_SIGNAL_H_
+
+#include <atomic>
+
+namespace distsim::cli {
+
+// Installs the handlers; returns the flag they set.
+const std::atomic<bool>* InstallStopSignals();
+
+// The signal that set the flag (0 while none has).
+int StopSignal();
+
+}  // namespace distsim::cli
+
+#endif  // DISTSIM_SIM_CLI_STOP_SIGNAL_H_
