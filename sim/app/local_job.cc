@@ -15,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/struct.pb.h"
 #include "sim/app/local_trees.h"
 #include "sim/app/sagemaker_export.h"
 #include "sim/base/status.h"
@@ -320,34 +321,39 @@ absl::StatusOr<LocalOutcome> RunLocalJob(const RunConfig& config, const LocalOpt
 }
 
 std::string LocalOutcomeJson(const LocalOutcome& o) {
-  auto quote = [](const std::string& s) {
-    std::string out = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      if (static_cast<unsigned char>(c) < 0x20) {
-        absl::StrAppendFormat(&out, "\\u%04x", c);
-        continue;
-      }
-      out.push_back(c);
-    }
-    return out + "\"";
+  namespace pb = google::protobuf;
+  auto text = [](const std::string& v) {
+    pb::Value value;
+    value.set_string_value(v);
+    return value;
   };
-  std::vector<std::string> hosts;
+  auto number = [](double v) {
+    pb::Value value;
+    value.set_number_value(v);
+    return value;
+  };
+  pb::Struct out;
+  auto& f = *out.mutable_fields();
+  f["network"] = text(o.network);
+  f["tag"] = text(o.tag);
+  f["shaping"] = text(o.shaping);
+  f["succeeded"].set_bool_value(o.succeeded);
+  f["stopped"] = text(o.stopped);
+  f["wall_seconds"] = number(o.wall_seconds);
+  f["final_test_accuracy"] = number(o.result.final_test_accuracy());
+  f["parameter_hash"] = text(o.result.parameter_hash());
+  pb::ListValue* hosts = f["hosts"].mutable_list_value();
   for (const LocalHostOutcome& h : o.hosts) {
-    hosts.push_back(absl::StrFormat(
-        "    {\"name\": %s, \"rank\": %d, \"address\": %s, \"netns\": %s, \"exit_code\": %d, "
-        "\"failure\": %s, \"channel_examples\": %u}",
-        quote(h.name), h.rank, quote(h.address), quote(h.netns), h.exit_code, quote(h.failure),
-        h.channel_examples));
+    auto& host = *hosts->add_values()->mutable_struct_value()->mutable_fields();
+    host["name"] = text(h.name);
+    host["rank"] = number(h.rank);
+    host["address"] = text(h.address);
+    host["netns"] = text(h.netns);
+    host["exit_code"] = number(h.exit_code);
+    host["failure"] = text(h.failure);
+    host["channel_examples"] = number(static_cast<double>(h.channel_examples));
   }
-  return absl::StrFormat(
-      "{\n  \"network\": %s,\n  \"tag\": %s,\n  \"shaping\": %s,\n  \"succeeded\": %s,\n  "
-      "\"stopped\": %s,\n"
-      "  \"wall_seconds\": %.3f,\n  \"final_test_accuracy\": %.6f,\n  \"parameter_hash\": %s,\n"
-      "  \"hosts\": [\n%s\n  ]\n}\n",
-      quote(o.network), quote(o.tag), quote(o.shaping), o.succeeded ? "true" : "false",
-      quote(o.stopped), o.wall_seconds, o.result.final_test_accuracy(),
-      quote(o.result.parameter_hash()), absl::StrJoin(hosts, ",\n"));
+  return report::MessageToJson(out);
 }
 
 }  // namespace distsim::app

@@ -1,7 +1,9 @@
 #include "sim/app/plan.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -13,6 +15,7 @@
 #include "sim/data/dataset.h"
 #include "sim/data/distribution.h"
 #include "sim/data/distribution_summary.h"
+#include "sim/data/idx.h"
 #include "sim/model/cost_model.h"
 #include "sim/model/timeline.h"
 #include "sim/node/factory.h"
@@ -76,8 +79,10 @@ std::string ProcessesText(const RunConfig& config, const ClusterShape& shape) {
   }
   const int first_idle = static_cast<int>(shape.worker_host.back()) + 1;
   for (int h = first_idle; h < shape.hosts; ++h) {
-    absl::StrAppendFormat(&out, "  host %d (%s): no object to train on; started and billed "
-                          "(data.allow_idle_hosts)\n", h, data::HostName(h));
+    absl::StrAppendFormat(&out,
+                          "  host %d (%s): no object to train on; started and billed "
+                          "(data.allow_idle_hosts)\n",
+                          h, data::HostName(h));
   }
   return out;
 }
@@ -194,29 +199,27 @@ double ModelledCommSeconds(const RunConfig& config, int64_t params,
                                spec.net);
 }
 
-absl::StatusOr<std::string> FormatPlan(const RunConfig& run_config,
-                                       const std::string& data_dir) {
+absl::StatusOr<std::string> FormatPlan(const RunConfig& run_config, const std::string& data_dir) {
   // The same derivation a run makes: the data opened, the model built and the plan made once.
   DS_ASSIGN_OR_RETURN(node::RunInputs in, node::OpenRun(run_config, data_dir));
   const node::RunPlan& plan = in.plan;
   const RunConfig& config = plan.config;
   const kernels::ParamLayout& layout = in.model->layout();
   std::string out = absl::StrFormat("run %s: %s\nmodel %s: %d parameters, %s per copy\n",
-                                    config.name(), node::DescribeStrategy(config),
-                                    in.model->name(), plan.parameters,
-                                    Bytes(4.0 * plan.parameters));
+                                    config.name(), node::DescribeStrategy(config), in.model->name(),
+                                    plan.parameters, Bytes(4.0 * plan.parameters));
   absl::StrAppend(&out, ProcessesText(config, plan.shape));
   const strategy::ShardMap* shard_map = config.has_parameter_server() ? &plan.shards : nullptr;
   if (shard_map != nullptr) absl::StrAppend(&out, ShardMapText(config, *shard_map, layout));
-  DS_ASSIGN_OR_RETURN(auto summary, data::SummarizeDistribution(
-                                        plan.distribution, data::Labels(in.train),
-                                        in.train.num_classes(), plan.shape.workers, plan.batch,
-                                        plan.data_seed, plan.shuffle));
+  DS_ASSIGN_OR_RETURN(
+      auto summary,
+      data::SummarizeDistribution(plan.distribution, data::Labels(in.train), in.train.num_classes(),
+                                  plan.shape.workers, plan.batch, plan.data_seed, plan.shuffle));
   absl::StrAppend(&out, "\n", data::FormatDistributionSummary(summary));
   absl::StrAppend(&out, DownloadText(plan));
   absl::StrAppend(&out, ExpectedBytesText(config, ExpectBytes(config, plan.parameters, shard_map)));
-  absl::StrAppend(&out, "\n", FormatCluster(config, plan.parameters, shard_map,
-                                            plan.train_flops_per_example));
+  absl::StrAppend(&out, "\n",
+                  FormatCluster(config, plan.parameters, shard_map, plan.train_flops_per_example));
   return out;
 }
 
@@ -236,6 +239,18 @@ std::string FormatCluster(const RunConfig& config, int64_t params, const strateg
     absl::StrAppend(&out, "  on worker failure: CONTINUE without it\n");
   }
   return out;
+}
+
+std::string DataFolderState(const std::string& dir) {
+  std::vector<std::string> missing;
+  for (const char* f :
+       {data::kTrainImages, data::kTrainLabels, data::kTestImages, data::kTestLabels}) {
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::path(dir) / f, ec)) missing.push_back(f);
+  }
+  if (missing.empty()) return "the four IDX files are there";
+  return absl::StrCat("missing ", absl::StrJoin(missing, ", "),
+                      " (scripts/get-mnist.sh fetches MNIST; --data-dir names another folder)");
 }
 
 }  // namespace distsim::app

@@ -38,6 +38,10 @@ std::string FormatCluster(const RunConfig& config, int64_t params, const strateg
 // tensors on each, data per worker, expected bytes per step.
 absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::string& data_dir);
 
+// Whether `dir` holds the four IDX files (sim/data/idx.h's names), in words: what `distsim
+// check` says of a run config's data folder.
+std::string DataFolderState(const std::string& dir);
+
 }  // namespace distsim::app
 
 #endif  // DISTSIM_SIM_APP_PLAN_H_

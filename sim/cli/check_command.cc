@@ -1,12 +1,12 @@
 // `distsim check` (any kind of config), and the flags a comparison takes.
 #include <cstdio>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
+#include "sim/app/plan.h"
 #include "sim/base/status.h"
 #include "sim/cli/run_command.h"
 #include "sim/config/compare.h"
@@ -16,19 +16,6 @@
 
 namespace distsim::cli {
 namespace {
-
-// Whether `dir` holds the four IDX files, in words.
-std::string DataState(const std::string& dir) {
-  std::vector<std::string> missing;
-  for (const char* f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
-    std::error_code ec;
-    if (!std::filesystem::exists(std::filesystem::path(dir) / f, ec)) missing.push_back(f);
-  }
-  if (missing.empty()) return "the four IDX files are there";
-  return absl::StrCat("missing ", absl::StrJoin(missing, ", "),
-                      " (scripts/get-mnist.sh fetches MNIST; --data-dir names another folder)");
-}
 
 absl::Status CheckRun(const RunFlags& flags) {
   DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags, "check"));
@@ -41,7 +28,7 @@ absl::Status CheckRun(const RunFlags& flags) {
   std::printf("# %s is a valid distsim.RunConfig; with defaults filled in:\n%s",
               flags.config_path.c_str(), text.c_str());
   const std::string dir = DataDirFor(config, flags);
-  std::printf("# data from %s: %s\n", dir.c_str(), DataState(dir).c_str());
+  std::printf("# data from %s: %s\n", dir.c_str(), app::DataFolderState(dir).c_str());
   return absl::OkStatus();
 }
 

@@ -1,6 +1,5 @@
 #include "sim/cli/summary.h"
 
-#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -13,15 +12,7 @@ namespace distsim::cli {
 namespace {
 
 using report::FormatBytes;
-
-// "850 ms", "12.3 s", "4 min 05 s", "1 h 02 min": a duration with its unit.
-std::string Seconds(double s) {
-  if (s < 1) return absl::StrFormat("%.0f ms", 1000 * s);
-  if (s < 60) return absl::StrFormat("%.1f s", s);
-  const long whole = std::lround(s);
-  if (whole < 3600) return absl::StrFormat("%ld min %02ld s", whole / 60, whole % 60);
-  return absl::StrFormat("%ld h %02ld min", whole / 3600, (whole / 60) % 60);
-}
+using report::FormatSeconds;
 
 // The distributed run's step split, bytes per step and staleness.
 void PrintExchange(const RunResult& r) {
@@ -54,7 +45,7 @@ void PrintModelled(const RunResult& r) {
       "  modelled on %s (%s clock, %g Gbit/s, %g us): %s, %.0f samples/s, step "
       "%.3f ms;\n    compute %.0f%%  communication %.0f%%  waiting %.0f%%  (%s)%s\n",
       on.c_str(), m.clock_mode().c_str(), m.bandwidth_gbps(), m.latency_us(),
-      Seconds(m.seconds()).c_str(), m.samples_per_second(), m.step_ms_mean(),
+      FormatSeconds(m.seconds()).c_str(), m.samples_per_second(), m.step_ms_mean(),
       100 * m.compute_share(), 100 * m.communication_share(), 100 * m.waiting_share(),
       m.order().c_str(),
       m.cost_usd() > 0 ? absl::StrFormat("  cost $%.4f", m.cost_usd()).c_str() : "");
@@ -107,8 +98,8 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
   std::printf(
       "  wall %s (training %s, evaluation %s)  %.0f samples/s overall, %.0f "
       "in training steps\n",
-      Seconds(r.wall_seconds()).c_str(), Seconds(r.train_seconds()).c_str(),
-      Seconds(r.eval_seconds()).c_str(), r.samples_per_second(),
+      FormatSeconds(r.wall_seconds()).c_str(), FormatSeconds(r.train_seconds()).c_str(),
+      FormatSeconds(r.eval_seconds()).c_str(), r.samples_per_second(),
       r.train_seconds() > 0 ? r.samples() / r.train_seconds() : 0.0);
   std::printf("  step time p50 %.3f ms  p90 %.3f ms  p99 %.3f ms (after %u warm-up steps)\n",
               r.step_times().p50_ms(), r.step_times().p90_ms(), r.step_times().p99_ms(),

@@ -38,13 +38,12 @@ constexpr IdxKind kLabelsKind = {.noun = "labels",
                                  .ndims = 1,
                                  .header_bytes = kIdxLabelsHeaderBytes,
                                  .dims_text = "count"};
-constexpr IdxKind kFloatImagesKind = {.noun = "images",
-                                      .magic = kIdxFloatImagesMagic,
-                                      .other_magic = kIdxLabelsMagic,
-                                      .other_noun = "labels",
-                                      .ndims = 3,
-                                      .header_bytes = kIdxImagesHeaderBytes,
-                                      .dims_text = "count, rows, cols"};
+// Float32 features: an images file in all but its magic.
+constexpr IdxKind kFloatImagesKind = [] {
+  IdxKind kind = kImagesKind;
+  kind.magic = kIdxFloatImagesMagic;
+  return kind;
+}();
 
 uint32_t ReadBigEndian32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
