@@ -48,6 +48,7 @@ class Momentum final : public Optimizer<T> {
   std::string name() const override { return nesterov_ ? "nesterov" : "momentum"; }
   void set_learning_rate(T lr) override { lr_ = lr; }
   T learning_rate() const override { return lr_; }
+  std::vector<std::span<T>> state() override { return {std::span<T>(v_)}; }
   void Step(std::span<T> params, std::span<const T> grads) override {
     DSK_CHECK(static_cast<int64_t>(params.size()) == size_);
     DSK_CHECK(static_cast<int64_t>(grads.size()) == size_);
@@ -97,6 +98,9 @@ class Adam final : public Optimizer<T> {
   std::string name() const override { return "adam"; }
   void set_learning_rate(T lr) override { lr_ = lr; }
   T learning_rate() const override { return lr_; }
+  std::vector<std::span<T>> state() override {
+    return {std::span<T>(m_), std::span<T>(v_)};
+  }
   void Step(std::span<T> params, std::span<const T> grads) override {
     DSK_CHECK(static_cast<int64_t>(params.size()) == size_);
     DSK_CHECK(static_cast<int64_t>(grads.size()) == size_);

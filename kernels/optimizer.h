@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace distsim::kernels {
 
@@ -28,6 +29,12 @@ class Optimizer {
   // Step computes exactly what an optimizer constructed with `lr` and the same state would.
   virtual void set_learning_rate(T lr) = 0;
   virtual T learning_rate() const = 0;
+  // The optimizer's state as flat buffers of `size` elements each: none for SGD, the velocity
+  // for momentum, the first and second moments for Adam. With steps() it is everything a
+  // checkpoint must keep: writing saved buffers into these spans and calling set_steps restores
+  // an optimizer that computes exactly what the saved one would have.
+  virtual std::vector<std::span<T>> state() { return {}; }
+  void set_steps(int64_t steps) { steps_ = steps; }
 
  protected:
   int64_t steps_ = 0;

@@ -1,5 +1,6 @@
 // distsim: a simulator and benchmark of distributed training on one machine.
 // main() alone turns a Status into an exit code and one line on stderr.
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "sim/cli/help.h"
 #include "sim/cli/local_command.h"
 #include "sim/cli/run_command.h"
+#include "sim/cli/stop_signal.h"
 #include "sim/cli/subcommands.h"
 #include "sim/cli/tf_config_env.h"
 #include "sim/cli/train_command.h"
@@ -107,8 +109,10 @@ int Dispatch(const Subcommands& c, const Options& o) {
   if (!status.ok()) {
     // The coordinator's errors keep the plain "distsim: " of every other subcommand.
     const std::string who = c.coordinator->parsed() ? "distsim" : Who(c, o);
-    std::fprintf(stderr, "%s: %s\n", who.c_str(), std::string(status.message()).c_str());
-    return distsim::ExitCodeFor(status);
+    const bool sigterm = absl::IsCancelled(status) && distsim::cli::StopSignal() == SIGTERM;
+    std::fprintf(stderr, "%s: %s%s\n", who.c_str(), sigterm ? "stopped by SIGTERM: " : "",
+                 std::string(status.message()).c_str());
+    return sigterm ? 128 + SIGTERM : distsim::ExitCodeFor(status);
   }
   return 0;
 }

@@ -22,6 +22,7 @@
 #include "sim/config/config_kind.h"
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
+#include "sim/cli/stop_signal.h"
 #include "sim/node/role_common.h"
 #include "sim/node/run.h"
 #include "sim/node/run_plan.h"
@@ -31,13 +32,6 @@
 
 namespace distsim::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-void OnInterrupt(int) {
-  g_stop.store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
-}
 
 // The cache folder scripts/get-mnist.sh fills: $XDG_CACHE_HOME/distsim or ~/.cache/distsim.
 std::string CacheRoot() {
@@ -98,9 +92,8 @@ absl::Status RunCommand(const RunFlags& flags) {
   options.progress = flags.quiet ? nullptr : stderr;
   options.progress_every_steps = config.train().log_every_steps();
   options.command_line = flags.command_line;
-  options.stop = &g_stop;
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
+  options.stop = InstallStopSignals();
+  options.resume = flags.resume;
 
   if (!flags.quiet) {
     std::fprintf(stderr, "distsim run %s: %s, data from %s, results to %s\n", config.name().c_str(),
@@ -140,7 +133,7 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
   options.out_dir = (std::filesystem::path(config.output_dir()) / config.name()).string();
   options.progress = flags.quiet ? nullptr : stderr;
   options.command_line = flags.command_line;
-  options.stop = &g_stop;
+  options.stop = InstallStopSignals();
   options.listen = listen;
   options.tls = std::move(tls);
   options.registration_timeout_s = 600;  // people start the roles by hand
@@ -149,8 +142,6 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
   if (std::getenv(node::kTokenEnv) != nullptr || std::getenv(node::kTokenFileEnv) != nullptr) {
     DS_ASSIGN_OR_RETURN(options.token, RunTokenFromEnvironment());
   }
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
   DS_ASSIGN_OR_RETURN(RunResult result, node::RunDistributed(config, options));
   PrintSummary(result, options.out_dir);
   return absl::OkStatus();
@@ -169,9 +160,7 @@ absl::Status CompareCommand(const RunFlags& flags) {
   options.objects_dir = ObjectsDir();
   options.progress = flags.quiet ? nullptr : stderr;
   options.command_line = flags.command_line;
-  options.stop = &g_stop;
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
+  options.stop = InstallStopSignals();
   if (!flags.quiet) {
     std::fprintf(stderr, "distsim compare %s: %zu entr%s, %d run%s with repeats, estimated %s%s\n",
                  compare.name().c_str(), entries.size(), entries.size() == 1 ? "y" : "ies", runs,
@@ -251,10 +240,8 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
   options.objects_dir = ObjectsDir();
   options.progress = flags.quiet ? nullptr : stderr;
   options.command_line = flags.command_line;
-  options.stop = &g_stop;
+  options.stop = InstallStopSignals();
   options.run_checks = !predict.no_checks;
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
   DS_ASSIGN_OR_RETURN(PredictResult result, app::RunPredict(config, options));
   if (flags.json) {
     std::fputs(report::MessageToJson(result).c_str(), stdout);

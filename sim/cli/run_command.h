@@ -22,6 +22,7 @@ struct RunFlags {
   uint32_t workers = 0;                // --workers: overrides workers (0: the config's)
   bool quiet = false;
   bool json = false;  // print result.json to stdout at the end
+  bool resume = false;  // `run --resume`: from the newest good checkpoint
   std::string command_line;
 };
 

@@ -11,6 +11,7 @@ std::atomic<int> g_signal{0};
 void OnStopSignal(int signal) {
   g_signal.store(signal);
   g_stop.store(true);
+  if (signal == SIGINT) std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends it at once
 }
 
 }  // namespace

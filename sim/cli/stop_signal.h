@@ -1,5 +1,7 @@
 // SIGTERM and SIGINT as a flag a long command polls: the commands that supervise other processes
-// (`distsim train`, `distsim local`) stop them in order when it is set, and exit 128 + the signal.
+// (`distsim run`, `compare`, `coordinator`, `train`, `local`) stop them in order when it is set,
+// and exit 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM (what SageMaker and Kubernetes send
+// before SIGKILL). A second Ctrl-C ends the process at once.
 #ifndef DISTSIM_SIM_CLI_STOP_SIGNAL_H_
 #define DISTSIM_SIM_CLI_STOP_SIGNAL_H_
 

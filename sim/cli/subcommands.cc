@@ -39,8 +39,12 @@ CLI::App* AddRun(CLI::App* app, distsim::cli::RunFlags* flags) {
   AddWorkers(run, flags);
   run->add_flag("-q,--quiet", flags->quiet, "No progress lines");
   run->add_flag("--json", flags->json, "Print result.json to stdout instead of the summary");
+  run->add_flag("--resume", flags->resume,
+                "Continue from the newest good checkpoint in out/<name>/checkpoints "
+                "(supervision.checkpoint_every_steps)");
   run->footer(HelpFooter(
-      "distsim run configs/mnist_mlp.textproto --set 'train { epochs: 1 }'   (about 10 s)"));
+      "distsim run configs/mnist_mlp.textproto --set 'train { epochs: 1 }'   (about 10 s)\n"
+      "  distsim run configs/ps_sync_4w.textproto --resume   (after a crash or SIGTERM)"));
   return run;
 }
 
@@ -176,6 +180,12 @@ CLI::App* AddRole(CLI::App* app, const char* name, const char* help, Options* o)
   cmd->add_option("--nic", role->nic_path, "Shared NIC table of a shaped network")->group("");
   cmd->add_option("--report", role->report_path, "Write the last word here (JSON)")->group("");
   cmd->add_option("--model-dir", role->model_dir, "Worker 0: write the model here")->group("");
+  cmd->add_option("--checkpoint-dir", role->checkpoint_dir,
+                  "Write supervision.checkpoint_every_steps checkpoints here")
+      ->group("");
+  cmd->add_option("--resume-step", role->resume_step, "Start from the checkpoint of this step")
+      ->group("");
+  cmd->add_option("--attempt", role->attempt, "Restarts of the run so far")->group("");
   cmd->footer(HelpFooter(absl::StrCat(
       "DISTSIM_TOKEN_FILE=out/ps_sync_4w/token distsim ", name,
       " --config out/ps_sync_4w/run_config.textproto --rank 0 --coordinator 127.0.0.1:5000   "

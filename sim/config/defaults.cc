@@ -70,6 +70,7 @@ void FillSupervision(SupervisionConfig* supervision) {
   if (supervision->heartbeat_timeout_s() == 0) supervision->set_heartbeat_timeout_s(5);
   if (supervision->stall_timeout_s() == 0) supervision->set_stall_timeout_s(120);
   if (supervision->rpc_deadline_s() == 0) supervision->set_rpc_deadline_s(10);
+  if (supervision->checkpoints_kept() == 0) supervision->set_checkpoints_kept(3);
 }
 
 void FillCsv(CsvConfig* csv) {

@@ -131,6 +131,33 @@ void CheckStrategy(const RunConfig& config, Problems* problems) {
   }
 }
 
+namespace {
+
+// Coordinated checkpoints need a step every process shares: SYNC and allreduce have one.
+void CheckCheckpoints(const RunConfig& config, Problems* problems) {
+  const SupervisionConfig& supervision = config.supervision();
+  problems->CheckInteger("supervision.checkpoints_kept", supervision.checkpoints_kept(), 1, 100);
+  problems->CheckInteger("supervision.max_restarts", supervision.max_restarts(), 0, 100);
+  if (supervision.checkpoint_every_steps() == 0) return;
+  problems->CheckInteger("supervision.checkpoint_every_steps", supervision.checkpoint_every_steps(),
+                         1, 1000000000);
+  const bool synchronous =
+      config.has_allreduce() || (config.has_parameter_server() &&
+                                 config.parameter_server().mode() == ParameterServerStrategy::SYNC);
+  if (!synchronous) {
+    problems->Add("supervision.checkpoint_every_steps",
+                  "coordinated checkpoints need a step every process shares: parameter_server "
+                  "SYNC or allreduce (ASYNC and SSP workers never agree on one; local runs are "
+                  "one process)");
+  }
+  if (config.train().length_case() == TrainConfig::kGlobalSteps) {
+    problems->Add("supervision.checkpoint_every_steps",
+                  "train.global_steps counts ASYNC updates; give train.steps or train.epochs");
+  }
+}
+
+}  // namespace
+
 void CheckSupervision(const RunConfig& config, Problems* problems) {
   const SupervisionConfig& supervision = config.supervision();
   if (supervision.on_worker_failure() == SupervisionConfig::CONTINUE) {
@@ -155,6 +182,7 @@ void CheckSupervision(const RunConfig& config, Problems* problems) {
   if (supervision.join_timeout_s() != 0) {  // 0: unset, each command's own wait
     problems->CheckReal("supervision.join_timeout_s", supervision.join_timeout_s(), kJoinRange);
   }
+  CheckCheckpoints(config, problems);
 }
 
 }  // namespace distsim::config::internal

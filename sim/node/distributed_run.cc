@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -16,12 +17,14 @@
 #include "sim/comm/nic.h"
 #include "sim/comm/rpc_server.h"
 #include "sim/node/channels.h"
+#include "sim/node/checkpoint.h"
 #include "sim/node/coordinator.h"
 #include "sim/node/exchange_factory.h"
 #include "sim/node/launcher.h"
 #include "sim/node/modelled.h"
 #include "sim/node/role_common.h"
 #include "sim/node/roles.h"
+#include "sim/node/run_checkpoints.h"
 #include "sim/node/run_lock.h"
 #include "sim/node/run_plan.h"
 #include "sim/node/run_recorder.h"
@@ -49,6 +52,13 @@ absl::StatusOr<std::string> WriteEffectiveConfig(const RunConfig& config,
   DS_RETURN_IF_ERROR(report::WriteFileAtomic(
       path, absl::StrCat("# The effective config of this run, written by distsim run.\n", text)));
   return path;
+}
+
+// A run's folder holds one run's files: an earlier run's result and trace go before this one
+// starts, so that a run that fails leaves no finished run's result beside its own.
+void RemoveEarlierResults(const std::string& out_dir) {
+  std::error_code ec;
+  for (const char* name : {"result.json", "trace.json"}) fs::remove(fs::path(out_dir) / name, ec);
 }
 
 // The coordinator's server: loopback port 0 for spawned runs, options.listen for roles started
@@ -106,6 +116,9 @@ struct RoleArgs {
   std::vector<std::string> host_data_dirs;  // each worker host's channels (channels.h)
   double run_start_unix = 0;
   std::string nic_path;
+  std::string checkpoint_dir;  // run_checkpoints.h; empty: none
+  uint64_t resume_step = 0;
+  uint32_t attempt = 0;  // restarts so far: a restarted process injects no kill again
   comm::TlsFiles tls;  // the coordinator's (roles started by hand get the flags printed)
 };
 
@@ -126,6 +139,11 @@ std::vector<std::string> RoleArgv(const RoleArgs& args, const char* role, uint32
     argv.push_back("--nic");
     argv.push_back(args.nic_path);
   }
+  if (!args.checkpoint_dir.empty()) {
+    argv.insert(argv.end(), {"--checkpoint-dir", args.checkpoint_dir, "--resume-step",
+                             std::to_string(args.resume_step)});
+  }
+  if (args.attempt > 0) argv.insert(argv.end(), {"--attempt", std::to_string(args.attempt)});
   return argv;
 }
 
@@ -253,6 +271,43 @@ absl::StatusOr<std::map<pid_t, ChildRole>> StartRoles(const RunPlan& plan, const
   return options.local_roles;
 }
 
+// One launch of every process: a coordinator with its own server and port, the roles, the
+// watch. A restart makes a new one; the recorder, the run's clock and its folder go on.
+struct Attempt {
+  std::unique_ptr<Coordinator> coordinator;
+  std::unique_ptr<comm::CoordinatorService> service;
+  std::unique_ptr<comm::ProcessServer> server;
+  std::vector<uint32_t> lost;
+  absl::Status status;  // how the watch ended
+};
+
+absl::StatusOr<std::unique_ptr<Attempt>> Launch(const RunPlan& plan, RoleArgs& args,
+                                                const DistributedRunOptions& options,
+                                                RunInputs& in, ChildProcesses* children,
+                                                RunRecorder& recorder, const Stopwatch& clock) {
+  auto a = std::make_unique<Attempt>();
+  a->coordinator =
+      std::make_unique<Coordinator>(plan.shape.servers, plan.shape.workers, plan.timeouts.heartbeat);
+  SetUpCoordinator(plan, options, args.run_start_unix, a->coordinator.get());
+  a->service = std::make_unique<comm::CoordinatorService>(a->coordinator.get(), args.token);
+  DS_ASSIGN_OR_RETURN(a->server, ServeCoordinator(plan, options, a->service.get()));
+  args.coordinator = a->server->address();
+  DS_ASSIGN_OR_RETURN(auto roles, StartRoles(plan, args, options, children));
+  Coordinator& coordinator = *a->coordinator;
+  Supervisor supervisor(
+      plan, &coordinator, children, std::move(roles), &recorder,
+      [&](uint64_t step, uint64_t samples) {
+        return EvaluateForDeadChief(in, coordinator, args.token, args.tls, step, samples,
+                                    clock.Seconds());
+      },
+      WatchOptionsOf(options));
+  a->status = supervisor.Watch();
+  a->lost = supervisor.lost();
+  if (options.local_children != nullptr) children->WaitAll(kLocalRolesExit);
+  a->server->Shutdown(0.2);
+  return a;
+}
+
 }  // namespace
 
 absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
@@ -271,40 +326,49 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   const ModelFacts facts = ModelFactsOf(
       plan, NeedsHostSpeed(plan.config) ? kernels::MeasureGemmGflops() : 0.0);
   DS_ASSIGN_OR_RETURN(args.config_path, WriteEffectiveConfig(plan.config, options.out_dir));
+  RemoveEarlierResults(options.out_dir);
+  std::FILE* notes = options.progress != nullptr ? options.progress : stderr;
+  DS_ASSIGN_OR_RETURN(RunCheckpoints checkpoints,
+                      PrepareRunCheckpoints(plan, options.out_dir, options.resume, notes));
+  if (options.listen.empty()) {  // roles started by hand are not told where to write
+    args.checkpoint_dir = checkpoints.dir;
+    args.resume_step = checkpoints.resume_step;
+  }
   args.host_data_dirs = data.channels.host_data_dirs;
   args.token = options.token.empty() ? RandomHex() : options.token;
-  Coordinator coordinator(plan.shape.servers, plan.shape.workers, plan.timeouts.heartbeat);
-  SetUpCoordinator(plan, options, args.run_start_unix, &coordinator);
-  comm::CoordinatorService service(&coordinator, args.token);
-  DS_ASSIGN_OR_RETURN(auto server, ServeCoordinator(plan, options, &service));
   NicFile nic;
   DS_RETURN_IF_ERROR(nic.Create(plan));
-  args.coordinator = server->address();
   args.nic_path = nic.path();
   args.data_dir = options.data_dir;
   args.executable = options.executable.empty() ? SelfExecutable() : options.executable;
   ChildProcesses spawned;
   ChildProcesses* children = options.local_children ? options.local_children : &spawned;
-  DS_ASSIGN_OR_RETURN(auto roles, StartRoles(plan, args, options, children));
   DS_ASSIGN_OR_RETURN(report::StepsCsvWriter csv, report::StepsCsvWriter::Open(
                                                       (fs::path(options.out_dir) / "steps.csv")
                                                           .string()));
   RunRecorder recorder(plan, facts, std::move(csv), options.progress,
                        options.progress_every_steps, &clock);
-  Supervisor supervisor(
-      plan, &coordinator, children, std::move(roles), &recorder,
-      [&](uint64_t step, uint64_t samples) {
-        return EvaluateForDeadChief(in, coordinator, args.token, args.tls, step, samples,
-                                    clock.Seconds());
-      },
-      WatchOptionsOf(options));
-  const absl::Status watched = supervisor.Watch();
-  if (options.local_children != nullptr) children->WaitAll(kLocalRolesExit);
+  std::unique_ptr<Attempt> attempt;
+  for (uint32_t restarts = 0;; ++restarts) {
+    DS_ASSIGN_OR_RETURN(attempt, Launch(plan, args, options, in, children, recorder, clock));
+    if (attempt->status.ok() || !options.listen.empty() ||  // only spawned roles restart
+        !Restartable(attempt->status, plan, restarts)) {
+      break;
+    }
+    args.resume_step = PrepareRestart(plan, *attempt->coordinator, attempt->status, restarts + 1,
+                                      &checkpoints, &recorder.aggregate(), notes);
+    args.attempt = restarts + 1;
+  }
   DS_RETURN_IF_ERROR(recorder.Close());
-  server->Shutdown(0.2);
-  DS_RETURN_IF_ERROR(watched);
-  return FinishDistributedRun(plan, facts, coordinator, supervisor.lost(), recorder,
-                              data.channels.summary, options, clock);
+  if (!args.checkpoint_dir.empty()) RemoveTempFiles(args.checkpoint_dir);
+  checkpoints.summary.set_last_good_step(LastGoodCheckpoint(plan, args.checkpoint_dir));
+  if (!attempt->status.ok()) {
+    (void)WritePartialResult(plan, options, StepReached(plan, *attempt->coordinator),
+                             checkpoints.summary, attempt->status);
+    return attempt->status;
+  }
+  return FinishDistributedRun(plan, facts, *attempt->coordinator, attempt->lost, recorder,
+                              data.channels.summary, options, clock, checkpoints.summary);
 }
 
 }  // namespace distsim::node

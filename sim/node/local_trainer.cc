@@ -303,7 +303,7 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   if (data) *result.mutable_data() = std::move(*data);
   model::Timeline timeline;
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(), ModelRun(plan, facts, &records, &timeline));
-  SetModelledEvalTimes(timeline, result.modelled(), &result);
+  SetModelledEvalTimes(timeline, result.modelled(), 0, &result);
   if (csv) DS_RETURN_IF_ERROR(csv->Close());
   if (!options.out_dir.empty()) {
     DS_RETURN_IF_ERROR(WriteLocalResults(result, observer.trace(), options.out_dir));

@@ -293,11 +293,12 @@ std::vector<StepRecord> ModelledTrackSteps(const model::TimelineSpec& spec,
 }
 
 void SetModelledEvalTimes(const model::Timeline& timeline, const ModelledClock& clock,
-                          RunResult* result) {
+                          uint64_t first_step, RunResult* result) {
   if (timeline.worker_step_end_s.empty() || timeline.worker_step_end_s[0].empty()) return;
   const std::vector<double>& ends = timeline.worker_step_end_s[0];
   for (EvalPoint& e : *result->mutable_evals()) {
-    const uint64_t step = std::clamp<uint64_t>(e.step(), 1, ends.size());
+    const uint64_t here = e.step() > first_step ? e.step() - first_step : 1;
+    const uint64_t step = std::clamp<uint64_t>(here, 1, ends.size());
     e.set_modelled_seconds(clock.download_seconds() + ends[step - 1]);
   }
 }

@@ -64,9 +64,10 @@ absl::StatusOr<ModelledClock> ModelRun(const RunPlan& plan, const ModelFacts& fa
 
 // Sets each evaluation's EvalPoint.modelled_seconds: the job's download (clock.download_seconds),
 // then the end of worker 0's step it follows on `timeline` (the evaluation itself is not
-// modelled). An evaluation after the last step worker 0 has on the timeline takes its end.
+// modelled). An evaluation after the last step worker 0 has on the timeline takes its end. A
+// resumed run's timeline starts after step `first_step` (its checkpoint's).
 void SetModelledEvalTimes(const model::Timeline& timeline, const ModelledClock& clock,
-                          RunResult* result);
+                          uint64_t first_step, RunResult* result);
 
 // SageMaker's File mode on `config`'s cluster: one host's download rate (the profile's, or its
 // NIC's when smaller) and the cost per object (configs/instances.textproto); the profile itself

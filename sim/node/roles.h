@@ -41,6 +41,14 @@ struct RoleFlags {
   std::string report_path;
   // Worker 0: the folder it writes the trained model to (model_export.h) when it finishes.
   std::string model_dir;
+  // Where this process writes its part of the run's coordinated checkpoints (checkpoint.h),
+  // supervision.checkpoint_every_steps apart; empty: none. With resume_step > 0 it first loads
+  // its part of the set of that step and goes on from there.
+  std::string checkpoint_dir;
+  uint64_t resume_step = 0;
+  // Restarts of the run so far (supervision.max_restarts): a restarted worker does not inject
+  // its kill_at_step fault again (a crashed machine comes back healthy).
+  uint32_t attempt = 0;
   // A role placed by a TensorFlow cluster spec (TF_CONFIG, sim/config/tf_config.h): the spec's
   // worker and server counts, which must be the config's. 0: not given.
   uint32_t cluster_workers = 0;

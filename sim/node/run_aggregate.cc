@@ -58,6 +58,37 @@ void RunAggregate::AddEval(const EvalRecord& record) {
   interval_steps_ = 0;
 }
 
+bool RunAggregate::RollBack(uint64_t step, uint64_t first) {
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    workers_[w].steps = std::min(workers_[w].steps, step);
+    std::vector<StepRecord>& records = records_[w];
+    records.erase(std::remove_if(records.begin(), records.end(),
+                                 [step](const StepRecord& r) { return r.step() > step; }),
+                  records.end());
+  }
+  evals_.erase(std::remove_if(evals_.begin(), evals_.end(),
+                              [step](const EvalRecord& e) { return e.step() > step; }),
+               evals_.end());
+  // The chief's interval since its last evaluation kept, recounted from the records kept.
+  const uint64_t last_eval = evals_.empty() ? 0 : evals_.back().step();
+  interval_loss_ = interval_accuracy_ = 0;
+  interval_steps_ = 0;
+  for (const StepRecord& r : records_.empty() ? std::vector<StepRecord>() : records_[0]) {
+    if (r.step() <= last_eval) continue;
+    interval_loss_ += r.loss();
+    interval_accuracy_ += r.batch_accuracy();
+    ++interval_steps_;
+  }
+  bool whole = true;
+  for (const std::vector<StepRecord>& records : records_) {
+    whole = whole && records.size() == step - std::min(step, first);
+  }
+  if (!whole) {
+    for (std::vector<StepRecord>& records : records_) records.clear();
+  }
+  return whole;
+}
+
 uint64_t RunAggregate::min_steps() const {
   uint64_t m = UINT64_MAX;
   for (const PerWorker& w : workers_) m = std::min(m, w.steps);

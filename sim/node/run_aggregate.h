@@ -21,6 +21,12 @@ class RunAggregate {
 
   void AddStep(uint32_t worker, const StepRecord& record);
   void AddEval(const EvalRecord& record);
+  // A restart from the checkpoint of `step`: the records and evaluations after it are work the
+  // run does again, so they leave the records the modelled clock and the accuracy curve use
+  // (the measured time sums keep them: that time was spent). The records kept must be every
+  // worker's steps first + 1 .. step; when a killed process took some of its records with it,
+  // all step records go (the clocks then start after `step`) and this returns false.
+  bool RollBack(uint64_t step, uint64_t first);
 
   uint64_t steps(uint32_t worker) const { return workers_[worker].steps; }
   uint64_t min_steps() const;

@@ -23,6 +23,9 @@ struct RunOptions {
   // Polled while the run goes; when it becomes true the run stops with a Cancelled status.
   const std::atomic<bool>* stop = nullptr;
   std::string executable;  // distributed runs: the binary to spawn (default: this one)
+  // `distsim run --resume`: continue from the newest good checkpoint in out_dir/checkpoints
+  // (run_checkpoints.h) instead of starting afresh.
+  bool resume = false;
 };
 
 }  // namespace distsim::node

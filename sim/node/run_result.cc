@@ -124,9 +124,11 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
                                                const std::vector<uint32_t>& lost,
                                                RunRecorder& recorder, const DataSummary& data,
                                                const DistributedRunOptions& options,
-                                               const Stopwatch& clock) {
+                                               const Stopwatch& clock,
+                                               const CheckpointSummary& checkpoints) {
   RunResult result;
   Describe(plan, options, &result);
+  *result.mutable_checkpoints() = checkpoints;
   DS_RETURN_IF_ERROR(recorder.aggregate().Fill(
       coordinator.summaries(ProcessInfo::WORKER), coordinator.summaries(ProcessInfo::SERVER),
       plan.server_params, plan.config.has_allreduce(), &result));
@@ -135,10 +137,16 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
   facts.worker_lost.assign(plan.shape.workers, false);
   for (uint32_t w : lost) facts.worker_lost[w] = true;
   const RunPlan known = KnownData(plan, coordinator, data, options, &result);
+  // A resumed run's clocks cover the steps after modelled_from_step: its records count from 1
+  // for the timeline.
+  const uint64_t resumed = checkpoints.modelled_from_step();
+  for (std::vector<StepRecord>& steps : recorder.aggregate().records()) {
+    for (StepRecord& r : steps) r.set_step(r.step() > resumed ? r.step() - resumed : 0);
+  }
   model::Timeline timeline;
   DS_ASSIGN_OR_RETURN(*result.mutable_modelled(),
                       ModelRun(known, facts, &recorder.aggregate().records(), &timeline));
-  SetModelledEvalTimes(timeline, result.modelled(), &result);
+  SetModelledEvalTimes(timeline, result.modelled(), resumed, &result);
   for (size_t w = 0; w < timeline.worker_end_s.size() &&
                      w < static_cast<size_t>(result.worker_stats_size());
        ++w) {
@@ -156,6 +164,18 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
       RunTraceTracks(plan, facts, coordinator, recorder, timeline, wall),
       (fs::path(options.out_dir) / "trace.json").string()));
   return result;
+}
+
+absl::Status WritePartialResult(const RunPlan& plan, const DistributedRunOptions& options,
+                                uint64_t steps, CheckpointSummary checkpoints,
+                                const absl::Status& why) {
+  RunResult result;
+  Describe(plan, options, &result);
+  result.set_steps(steps);
+  checkpoints.set_interrupted(true);
+  checkpoints.set_reason(std::string(why.message()));
+  *result.mutable_checkpoints() = std::move(checkpoints);
+  return report::WriteResultJson(result, (fs::path(options.out_dir) / "result.json").string());
 }
 
 }  // namespace distsim::node

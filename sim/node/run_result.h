@@ -35,7 +35,16 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
                                                const std::vector<uint32_t>& lost,
                                                RunRecorder& recorder, const DataSummary& data,
                                                const DistributedRunOptions& options,
-                                               const Stopwatch& clock);
+                                               const Stopwatch& clock,
+                                               const CheckpointSummary& checkpoints);
+
+// The result.json of a run that did not finish (a failure, Ctrl-C, SIGTERM): what it was, how far
+// it got (`steps`, the furthest worker's), why it stopped and its last good checkpoint, marked
+// checkpoints.interrupted so that nobody takes it for a finished run's. Written atomically over
+// an earlier run's file.
+absl::Status WritePartialResult(const RunPlan& plan, const DistributedRunOptions& options,
+                                uint64_t steps, CheckpointSummary checkpoints,
+                                const absl::Status& why);
 
 }  // namespace distsim::node
 

@@ -17,6 +17,7 @@
 #include "sim/node/heartbeater.h"
 #include "sim/node/launcher.h"
 #include "sim/node/role_common.h"
+#include "sim/node/role_checkpoint.h"
 #include "sim/node/roles.h"
 #include "sim/strategy/ps_shard.h"
 
@@ -79,8 +80,13 @@ absl::Status ServeUntilShutdown(comm::CoordinatorClient* coordinator, strategy::
     // pushed garbage. Either way the run cannot be trusted: stop it (exit 65), naming the push.
     // (on_bad_gradient SKIP dropped it instead, and the run goes on.)
     if (shard->pushes_refused() > 0 && (bad_push = shard->first_bad_push())) break;
+    if (!shard->checkpoint_error().ok()) break;  // a checkpoint that cannot be written
   }
   heartbeater.Stop();
+  if (absl::Status written = shard->checkpoint_error(); !written.ok()) {
+    shard->Abort();
+    return written;
+  }
   if (bad_push) {
     shard->Abort();
     return absl::DataLossError(*bad_push);
@@ -96,7 +102,12 @@ absl::Status ServerMain(const RoleFlags& flags, ProcessSummary* summary) {
   const RunPlan& plan = in.plan;
   std::vector<float> params(plan.parameters);
   in.model->Init(plan.config.seed(), params.data());
-  const strategy::PsShardOptions options = PsShardOptionsOf(plan, static_cast<int>(flags.rank));
+  strategy::PsShardOptions options = PsShardOptionsOf(plan, static_cast<int>(flags.rank));
+  const CheckpointPolicy checkpoints = CheckpointPolicyOf(plan, flags);
+  if (!checkpoints.dir.empty()) {
+    options.checkpoint_every = checkpoints.every;
+    options.on_checkpoint = ShardCheckpointWriter(checkpoints, flags.rank);
+  }
   // The run's clock as the shard's trace clock starts (a server started by hand, without
   // --run-start, keeps its own clock).
   const double trace_offset_s =
@@ -105,6 +116,7 @@ absl::Status ServerMain(const RoleFlags& flags, ProcessSummary* summary) {
   strategy::PsShard shard(options, plan.shards.shards[flags.rank], params, [&](int64_t size) {
     return MakeOptimizer(optimizer_config, size).value();
   });
+  DS_RETURN_IF_ERROR(RestoreShard(checkpoints, flags.rank, &shard));
   comm::PsService service(&shard, flags.token);
   comm::ServerOptions server_options;
   server_options.bind_host = flags.bind_host;

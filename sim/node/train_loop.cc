@@ -104,7 +104,8 @@ class TrainLoop {
   }
 
   absl::StatusOr<LoopResult> Run() {
-    for (uint64_t step = 1; config_.max_steps == 0 || step <= config_.max_steps; ++step) {
+    for (uint64_t step = config_.first_step + 1;
+         config_.max_steps == 0 || step <= config_.max_steps; ++step) {
       absl::StatusOr<bool> more = Step(step);
       if (!more.ok()) return more.status();
       if (!*more) break;
@@ -159,8 +160,12 @@ class TrainLoop {
     if (config_.corrupt_at_step == step && !grads_.empty()) {
       grads_[grads_.size() / 2] = std::nanf("");  // an injected fault: a flipped exponent
     }
+    const bool checkpoint = config_.checkpoint && config_.checkpoint_every > 0 &&
+                            step % config_.checkpoint_every == 0;
+    if (checkpoint && !config_.checkpoint_after_exchange) DS_RETURN_IF_ERROR(config_.checkpoint(step));
     t->push_start = Now();
     DS_RETURN_IF_ERROR(exchange_.EndStep(step, grads_, params_, comm));
+    if (checkpoint && config_.checkpoint_after_exchange) DS_RETURN_IF_ERROR(config_.checkpoint(step));
     t->step = step_clock.Seconds();
     return absl::OkStatus();
   }

@@ -39,6 +39,14 @@ struct LoopConfig {
   double pause_s = 0;
   uint64_t kill_at_step = 0;
   uint64_t corrupt_at_step = 0;  // this step's gradient gets a NaN before the exchange
+  // A resumed run: the steps done before (its checkpoint's); the loop starts at first_step + 1.
+  uint64_t first_step = 0;
+  // Coordinated checkpoints (role_checkpoint.h): after the steps that are multiples of
+  // checkpoint_every, `checkpoint` gets the step; before the exchange, or after it when
+  // checkpoint_after_exchange (a replica saves the parameters the exchange updated).
+  uint64_t checkpoint_every = 0;
+  bool checkpoint_after_exchange = false;
+  std::function<absl::Status(uint64_t step)> checkpoint;
 };
 
 class LoopObserver {

@@ -17,6 +17,8 @@
 #include "sim/node/launcher.h"
 #include "sim/node/local_trainer.h"
 #include "sim/node/model_export.h"
+#include "sim/node/checkpoint.h"
+#include "sim/node/role_checkpoint.h"
 #include "sim/node/role_common.h"
 #include "sim/node/roles.h"
 #include "sim/node/train_loop.h"
@@ -48,7 +50,7 @@ absl::StatusOr<std::shared_ptr<comm::NicPort>> OpenNic(const RunPlan& plan,
 
 // The loop's settings for this worker: its length, evaluation, seeds and faults.
 LoopConfig LoopConfigOf(const RunPlan& plan, const data::WorkerSampler& sampler, uint32_t rank,
-                        const std::atomic<bool>* stop) {
+                        uint32_t attempt, const std::atomic<bool>* stop) {
   const RunLength length = LengthOf(plan.config, sampler.steps_per_epoch());
   LoopConfig loop;
   loop.batch = plan.batch;
@@ -63,7 +65,7 @@ LoopConfig LoopConfigOf(const RunPlan& plan, const data::WorkerSampler& sampler,
   loop.slowdown = std::max(1.0, fault.slowdown());
   loop.pause_at_step = fault.pause_at_step();
   loop.pause_s = fault.pause_s();
-  loop.kill_at_step = fault.kill_at_step();
+  loop.kill_at_step = attempt == 0 ? fault.kill_at_step() : 0;  // a restart comes back healthy
   loop.corrupt_at_step = fault.corrupt_at_step();
   return loop;
 }
@@ -79,7 +81,8 @@ class WorkerRole {
         summary_(summary),
         in_(std::move(inputs)),
         coordinator_(flags.coordinator, flags.token, absl::ToDoubleSeconds(in_.plan.timeouts.rpc),
-                     flags.tls) {
+                     flags.tls),
+        checkpoints_(CheckpointPolicyOf(in_.plan, flags)) {
     // clock_ started before the members above were made (the coordinator's channel takes
     // milliseconds): the offset is the run's clock now less what clock_ already counted.
     clock_offset_ = flags.run_start_unix > 0
@@ -90,6 +93,7 @@ class WorkerRole {
   absl::Status Run() {
     DS_RETURN_IF_ERROR(Prepare());
     DS_RETURN_IF_ERROR(Join());
+    if (absl::Status resumed = Resume(); !resumed.ok()) return AbortedBy(*heartbeater_, resumed);
     absl::StatusOr<LoopResult> result = Train();
     if (!result.ok()) {
       heartbeater_->Flush();
@@ -144,19 +148,52 @@ class WorkerRole {
     return absl::OkStatus();
   }
 
+  // A resumed run: this worker's part of the checkpoint, its sampler replayed to the same place
+  // (the data order is a function of the seed, the rank and the step), a replica's parameters
+  // and optimizer state.
+  absl::Status Resume() {
+    if (checkpoints_.resume_step == 0) return absl::OkStatus();
+    DS_ASSIGN_OR_RETURN(CheckpointState state,
+                        ReadCheckpoint(checkpoints_.dir, checkpoints_.resume_step,
+                                       ProcessInfo::WORKER, flags_.rank, checkpoints_.fingerprint));
+    std::vector<int64_t> batch(in_.plan.batch);
+    for (uint64_t s = 0; s < state.step(); ++s) NextBatch(batch);
+    if (examples_drawn_ != state.examples_consumed()) {
+      return absl::DataLossError(absl::StrCat(
+          "worker ", flags_.rank, "'s checkpoint of step ", state.step(), " says ",
+          state.examples_consumed(), " examples were read; replaying gives ", examples_drawn_));
+    }
+    kernels::Optimizer<float>* optimizer = exchange_->replica_optimizer();
+    return optimizer == nullptr ? absl::OkStatus() : RestoreReplica(state, params_, optimizer);
+  }
+
+  void NextBatch(std::span<int64_t> out) {
+    sampler_->Next(out);
+    examples_drawn_ += out.size();
+    for (int64_t id : out) {
+      if (!seen_[id]) ++distinct_;
+      seen_[id] = true;
+    }
+  }
+
+  absl::Status Checkpoint(uint64_t step) {
+    return SaveCheckpoint(checkpoints_,
+                          WorkerCheckpoint(checkpoints_, flags_.rank, step, examples_drawn_,
+                                           params_, exchange_->replica_optimizer()));
+  }
+
   absl::StatusOr<LoopResult> Train() {
-    const LoopConfig loop = LoopConfigOf(in_.plan, *sampler_, flags_.rank, &stop_);
+    LoopConfig loop = LoopConfigOf(in_.plan, *sampler_, flags_.rank, flags_.attempt, &stop_);
+    loop.first_step = checkpoints_.resume_step;
+    if (!checkpoints_.dir.empty()) {
+      loop.checkpoint_every = checkpoints_.every;
+      loop.checkpoint_after_exchange = exchange_->replica_optimizer() != nullptr;
+      loop.checkpoint = [this](uint64_t step) { return Checkpoint(step); };
+    }
     HeartbeatObserver observer(heartbeater_.get());
     return RunTrainLoop(
         *in_.model, params_, in_.train, flags_.rank == 0 ? &in_.test : nullptr,
-        [this](std::span<int64_t> out) {
-          sampler_->Next(out);
-          for (int64_t id : out) {
-            if (!seen_[id]) ++distinct_;
-            seen_[id] = true;
-          }
-        },
-        *exchange_, loop, observer,
+        [this](std::span<int64_t> out) { NextBatch(out); }, *exchange_, loop, observer,
         clock_offset_ + clock_.Seconds());
   }
 
@@ -209,6 +246,8 @@ class WorkerRole {
   comm::CoordinatorClient coordinator_;
   std::vector<float> params_;
   std::unique_ptr<data::WorkerSampler> sampler_;
+  CheckpointPolicy checkpoints_;
+  uint64_t examples_drawn_ = 0;  // indices the sampler handed out
   std::vector<bool> seen_;  // by example id: read at least once (a bitmap, N bits)
   uint64_t distinct_ = 0;   // how many ids seen_ holds
   ProcessInfo self_;

@@ -19,6 +19,7 @@
 #include <span>
 
 #include "absl/status/status.h"
+#include "kernels/optimizer.h"
 
 namespace distsim::strategy {
 
@@ -68,6 +69,10 @@ class GradientExchange {
 
   // Called once after the last step (e.g. to tell the servers this worker is done).
   virtual absl::Status Finish() { return absl::OkStatus(); }
+
+  // The optimizer of a strategy whose workers update their own replica (allreduce), whose state
+  // a checkpoint keeps; null where the parameters live elsewhere (the servers').
+  virtual kernels::Optimizer<float>* replica_optimizer() { return nullptr; }
 };
 
 }  // namespace distsim::strategy

@@ -55,6 +55,14 @@ namespace distsim::strategy {
 
 enum class PsMode { kSync, kAsync, kSsp };
 
+// A shard's whole state at a version (a coordinated checkpoint's part, node/checkpoint.h).
+struct ShardState {
+  uint64_t version = 0;
+  std::vector<float> params;             // the local buffer
+  std::vector<float> optimizer_state;    // each chunk's Optimizer::state() buffers, in order
+  std::vector<int64_t> optimizer_steps;  // each chunk's Optimizer::steps()
+};
+
 struct PsShardOptions {
   int shard_id = 0;
   int num_workers = 1;
@@ -70,6 +78,12 @@ struct PsShardOptions {
   // The most apply and parked-pull spans kept for the trace (ShardTrace, sampled by step); 0:
   // none recorded.
   size_t trace_capacity = 0;
+  // SYNC: each time the version reaches a multiple of checkpoint_every, on_checkpoint gets the
+  // state at that version. It runs under the shard's lock, so no worker's next step can pass a
+  // checkpoint before it is written: once a pull of clock s is granted, every shard's state at s
+  // is saved. Its first error is kept (checkpoint_error) and later checkpoints are skipped.
+  uint64_t checkpoint_every = 0;
+  std::function<absl::Status(const ShardState&)> on_checkpoint;
 };
 
 // Makes the optimizer for `size` elements (e.g. node::MakeOptimizer bound to the config).
@@ -142,6 +156,16 @@ class PsShard final : public comm::PsShardHandler {
   }
   // Writes this shard's parameters into its ranges of the whole flat buffer `flat`.
   void CopyParamsTo(std::span<float> flat) const;
+  // The state now (ps_shard_state.cc).
+  ShardState State() const;
+  // Continues from `state` (a checkpoint): before any worker calls, every worker's clock and the
+  // version become state.version. InvalidArgument when its sizes are not this shard's.
+  absl::Status Restore(const ShardState& state);
+  // The first error of options.on_checkpoint, OK while none.
+  absl::Status checkpoint_error() const {
+    absl::MutexLock lock(&mu_);
+    return checkpoint_error_;
+  }
 
  private:
   struct Chunk {
@@ -182,6 +206,9 @@ class PsShard final : public comm::PsShardHandler {
   // SYNC: applies every complete chunk and advances the version if the step is complete.
   void TrySyncCompleteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::span<float> ChunkParamsLocked(int chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ShardState StateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // SYNC, once the version advanced: the checkpoint due at this version, if any.
+  void CheckpointLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AdvanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The bodies of FinishPush and WorkerDone (they take mu_); the public methods add NotifyChange.
   absl::StatusOr<comm::PushAck> FinishPushUnnotified(int worker, uint64_t clock,
@@ -218,6 +245,7 @@ class PsShard final : public comm::PsShardHandler {
   std::vector<bool> done_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> dropped_ ABSL_GUARDED_BY(mu_);  // DropWorker: reads the newest at any clock
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status checkpoint_error_ ABSL_GUARDED_BY(mu_);
   StalenessStats staleness_ ABSL_GUARDED_BY(mu_);
   ShardTrace trace_ ABSL_GUARDED_BY(mu_);
   std::vector<double> push_begin_s_ ABSL_GUARDED_BY(mu_);  // trace clock at a push's chunk 0

@@ -70,6 +70,7 @@ void PsShard::TrySyncCompleteLocked() {
   }
   staleness_.Add(0);
   ++version_;
+  CheckpointLocked();
 }
 
 }  // namespace distsim::strategy

@@ -37,6 +37,8 @@ class RingExchange final : public GradientExchange {
   absl::Status EndStep(uint64_t step, std::span<const float> grads, std::span<float> params,
                        StepComm* comm) override;
 
+  kernels::Optimizer<float>* replica_optimizer() override { return optimizer_.get(); }
+
  private:
   comm::PeerLink* link_;
   std::unique_ptr<kernels::Optimizer<float>> optimizer_;

@@ -504,6 +504,24 @@ TEST(ValidateRunConfig, ContinueOnlyForAsyncParameterServers) {
   }
 }
 
+// Coordinated checkpoints need a step every process shares: SYNC and the ring have one.
+TEST(ValidateRunConfig, CheckpointsOnlyForSynchronousStrategies) {
+  const std::string every = " workers: 2 supervision { checkpoint_every_steps: 10 } ";
+  EXPECT_TRUE(ValidateRunConfig(GoodWith(every + "parameter_server { mode: SYNC }")).ok());
+  EXPECT_TRUE(ValidateRunConfig(GoodWith(every + "allreduce {}")).ok());
+  EXPECT_EQ(GoodWith(every + "allreduce {}").supervision().checkpoints_kept(), 3u);
+  for (const std::string strategy :
+       {"parameter_server { mode: ASYNC }", "parameter_server { mode: SSP staleness: 1 }"}) {
+    EXPECT_THAT(Refusal(GoodWith(every + strategy)),
+                HasSubstr("supervision.checkpoint_every_steps: coordinated checkpoints need a "
+                          "step every process shares"))
+        << strategy;
+  }
+  RunConfig config = GoodWith(every + "allreduce {}");
+  config.mutable_supervision()->set_max_restarts(101);
+  EXPECT_THAT(Refusal(config), HasSubstr("supervision.max_restarts"));
+}
+
 TEST(WithDefaults, ClusterTakesTheInstanceFiguresThenTheSchemaDefaults) {
   RunConfig plain = GoodWith("");
   EXPECT_EQ(plain.cluster().network().bandwidth_gbps(), 10);

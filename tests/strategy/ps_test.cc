@@ -668,5 +668,57 @@ TEST(PsExchangeTest, CountsTwiceTheModelBytesPerStep) {
   EXPECT_FALSE(exchange->EndStep(2, grads, params, &comm).ok());  // no pull before it
 }
 
+// One SYNC step of two workers on `shard` at clock `clock`: each pushes every chunk of a
+// gradient that depends on (worker, clock, element).
+void SyncStep(PsShard& shard, uint64_t clock) {
+  for (int w = 0; w < 2; ++w) {
+    for (int c = 0; c * shard.chunk_elems() < shard.size(); ++c) {
+      const int64_t n = std::min(shard.chunk_elems(), shard.size() - c * shard.chunk_elems());
+      std::vector<float> grad(n);
+      for (int64_t i = 0; i < n; ++i) {
+        grad[i] = 0.001f * static_cast<float>((w + 1) * (clock + 3) * ((i % 17) - 8));
+      }
+      ASSERT_TRUE(shard.PushChunk(w, clock, c, grad).ok());
+    }
+  }
+  for (int w = 0; w < 2; ++w) ASSERT_TRUE(shard.FinishPush(w, clock, clock).ok());
+}
+
+// A shard restored from the state its checkpoint hook got at version 3 goes on to the bits of
+// the shard that never stopped (Adam: moments and step count are part of the state).
+TEST(PsCheckpointTest, RestoredShardContinuesOnTheSameBits) {
+  PsShardOptions options;
+  options.mode = PsMode::kSync;
+  options.num_workers = 2;
+  options.chunk_bytes = 4096;  // 2500 floats: three chunks, each with its own optimizer
+  std::vector<ShardState> saved;
+  options.checkpoint_every = 3;
+  options.on_checkpoint = [&saved](const ShardState& s) {
+    saved.push_back(s);
+    return absl::OkStatus();
+  };
+  const std::vector<float> init(2500, 0.5f);
+  PsShard straight(options, {{0, 2500}}, init, Factory(Opt::kAdam));
+  for (uint64_t clock = 0; clock < 6; ++clock) SyncStep(straight, clock);
+  ASSERT_EQ(saved.size(), 2u);  // versions 3 and 6
+  EXPECT_EQ(saved[0].version, 3u);
+  EXPECT_EQ(saved[0].optimizer_steps, std::vector<int64_t>(3, 3));
+
+  options.on_checkpoint = nullptr;
+  PsShard resumed(options, {{0, 2500}}, init, Factory(Opt::kAdam));
+  ASSERT_TRUE(resumed.Restore(saved[0]).ok());
+  EXPECT_EQ(resumed.version(), 3u);
+  EXPECT_EQ(resumed.clocks(), std::vector<uint64_t>(2, 3));
+  for (uint64_t clock = 3; clock < 6; ++clock) SyncStep(resumed, clock);
+  std::vector<float> got(2500), want(2500);
+  resumed.CopyParamsTo(got);
+  straight.CopyParamsTo(want);
+  EXPECT_EQ(got, want);
+  EXPECT_NE(want, init);
+
+  PsShard other(options, {{0, 1000}}, init, Factory(Opt::kAdam));
+  EXPECT_TRUE(absl::IsInvalidArgument(other.Restore(saved[0])));
+}
+
 }  // namespace
 }  // namespace distsim::strategy

@@ -1,0 +1,63 @@
+// PsShard's state as a whole, for coordinated checkpoints: taken at a version, and restored
+// before a resumed run's workers call.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "sim/strategy/ps_shard.h"
+
+namespace distsim::strategy {
+
+ShardState PsShard::StateLocked() const {
+  ShardState state;
+  state.version = version_;
+  state.params = params_;
+  for (const Chunk& c : chunks_) {
+    for (std::span<float> buffer : c.optimizer->state()) {
+      state.optimizer_state.insert(state.optimizer_state.end(), buffer.begin(), buffer.end());
+    }
+    state.optimizer_steps.push_back(c.optimizer->steps());
+  }
+  return state;
+}
+
+ShardState PsShard::State() const {
+  absl::MutexLock lock(&mu_);
+  return StateLocked();
+}
+
+void PsShard::CheckpointLocked() {
+  const uint64_t every = options_.checkpoint_every;
+  if (every == 0 || !options_.on_checkpoint || version_ % every != 0) return;
+  if (!checkpoint_error_.ok()) return;
+  checkpoint_error_ = options_.on_checkpoint(StateLocked());
+}
+
+absl::Status PsShard::Restore(const ShardState& state) {
+  absl::MutexLock lock(&mu_);
+  size_t state_floats = 0;
+  for (const Chunk& c : chunks_) {
+    for (std::span<float> buffer : c.optimizer->state()) state_floats += buffer.size();
+  }
+  if (state.params.size() != params_.size() || state.optimizer_steps.size() != chunks_.size() ||
+      state.optimizer_state.size() != state_floats) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shard ", options_.shard_id, ": the checkpoint holds ", state.params.size(),
+        " parameters, ", state.optimizer_steps.size(), " optimizers and ",
+        state.optimizer_state.size(), " optimizer values; this shard has ", params_.size(), ", ",
+        chunks_.size(), " and ", state_floats));
+  }
+  params_ = state.params;
+  size_t at = 0;
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    for (std::span<float> buffer : chunks_[c].optimizer->state()) {
+      std::copy_n(state.optimizer_state.begin() + at, buffer.size(), buffer.begin());
+      at += buffer.size();
+    }
+    chunks_[c].optimizer->set_steps(state.optimizer_steps[c]);
+  }
+  version_ = state.version;
+  std::fill(clock_.begin(), clock_.end(), state.version);
+  return absl::OkStatus();
+}
+
+}  // namespace distsim::strategy

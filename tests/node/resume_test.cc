@@ -1,0 +1,260 @@
+// Checkpoints through the binary, as a user meets them: a run killed half-way and resumed ends
+// with the same parameters, to the bit, as the run that was never interrupted (SYNC parameter
+// server with 2 shards and a 3-rank ring); a corrupt newest checkpoint is named and the one before
+// it used; SIGTERM stops a run with 143 and a result.json marked interrupted.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "sim/report/result_io.h"
+#include "tests/node/process_util.h"
+#include "tests/testing/synthetic_data_test.h"
+
+namespace distsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kHalf = 20;  // N: the straight run trains 2N steps, the killed one N + a few
+
+class ResumeTest : public testing::SyntheticDataTest {
+ public:
+  static void SetUpTestSuite() { testing::BecomeSubreaper(); }
+  void TearDown() override {
+    testing::ReapOrphans();
+    SyntheticDataTest::TearDown();
+  }
+
+  // A config named `name` whose strategy and optimizer are given; `extra` adds fields (faults).
+  std::string Config(const std::string& file, const std::string& name, const std::string& body,
+                     const std::string& extra = "") {
+    std::string path = (dir_ / (file + ".textproto")).string();
+    std::ofstream(path) << "name: \"" << name << "\"\nseed: 3\n"
+                        << "model { mlp { hidden: 32 } }\n"
+                        << "data { dataset: IDX dir: \"data\" distribution: GLOBAL_BATCH_SLICE }\n"
+                        << "train { batch_size: 16 steps: " << 2 * kHalf
+                        << " eval_every_steps: 0 }\n"
+                        << "supervision { checkpoint_every_steps: 10 }\n"
+                        << body << "\n" << extra;
+    return path;
+  }
+
+  testing::Finished Run(const std::string& path, bool resume = false) {
+    std::vector<std::string> argv = {DISTSIM_BINARY, "run", path, "-q", "--out",
+                                     (dir_ / "out").string()};
+    if (resume) argv.push_back("--resume");
+    return testing::Run(argv, 120);
+  }
+
+  RunResult Result(const std::string& name) {
+    auto r = report::ReadResultJson((dir_ / "out" / name / "result.json").string());
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : RunResult();
+  }
+
+  fs::path Set(const std::string& name, int step) {
+    char set[32];
+    std::snprintf(set, sizeof(set), "step-%010d", step);
+    return dir_ / "out" / name / "checkpoints" / set;
+  }
+
+  // The straight run's hash, then a run of the same config killed at step N + 2 (worker
+  // `victim` dies as a crashed machine would: by then every process has written its part of
+  // the set of step N), leaving its checkpoints for the resumed run.
+  std::string StraightThenKilled(const std::string& name, const std::string& body, int victim) {
+    const std::string straight = Config(name + "_straight", name, body);
+    testing::Finished done = Run(straight);
+    EXPECT_EQ(done.exit_code, 0) << done.err;
+    const std::string hash = Result(name).parameter_hash();
+    EXPECT_FALSE(hash.empty());
+    const std::string killed =
+        Config(name + "_killed", name, body,
+               "cluster { faults { worker: " + std::to_string(victim) +
+                   " kill_at_step: " + std::to_string(kHalf + 2) + " } }\n");
+    done = Run(killed);
+    EXPECT_EQ(done.exit_code, 69) << done.err;
+    const RunResult partial = Result(name);
+    EXPECT_TRUE(partial.checkpoints().interrupted());
+    EXPECT_EQ(partial.checkpoints().last_good_step(), static_cast<uint64_t>(kHalf));
+    EXPECT_TRUE(fs::exists(Set(name, kHalf)));
+    return hash;
+  }
+
+  // Resumes with the straight config; the parameters must be the straight run's.
+  void ExpectResumedTo(const std::string& name, const std::string& hash, int from) {
+    testing::Finished done = Run((dir_ / (name + "_straight.textproto")).string(), true);
+    ASSERT_EQ(done.exit_code, 0) << done.err;
+    EXPECT_NE(done.err.find("resuming from the checkpoint of step " + std::to_string(from)),
+              std::string::npos)
+        << done.err;
+    const RunResult resumed = Result(name);
+    EXPECT_EQ(resumed.checkpoints().resumed_from_step(), static_cast<uint64_t>(from));
+    EXPECT_FALSE(resumed.checkpoints().interrupted());
+    EXPECT_EQ(resumed.steps(), static_cast<uint64_t>(2 * kHalf));
+    EXPECT_EQ(resumed.parameter_hash(), hash) << "resumed from " << from;
+  }
+};
+
+TEST_F(ResumeTest, SyncParameterServerWithTwoShardsResumesToTheSameBits) {
+  const std::string body =
+      "optimizer { momentum { learning_rate: 0.05 momentum: 0.9 } }\nworkers: 2\n"
+      "parameter_server { mode: SYNC servers: 2 }";
+  const std::string hash = StraightThenKilled("ps", body, 1);
+  ExpectResumedTo("ps", hash, kHalf);
+}
+
+TEST_F(ResumeTest, ThreeRankRingResumesToTheSameBits) {
+  const std::string body = "optimizer { adam { learning_rate: 0.001 } }\nworkers: 3\nallreduce { }";
+  const std::string hash = StraightThenKilled("ring", body, 2);
+  ExpectResumedTo("ring", hash, kHalf);
+}
+
+// One flipped byte in the newest set: resume names the file, passes over the set and takes the
+// one before; training from there still ends on the straight run's bits.
+TEST_F(ResumeTest, CorruptNewestCheckpointFallsBackToThePreviousOne) {
+  const std::string body =
+      "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n"
+      "parameter_server { mode: SYNC servers: 2 }";
+  const std::string hash = StraightThenKilled("corrupt", body, 0);
+  const fs::path victim = Set("corrupt", kHalf) / "server-1.ckpt";
+  {
+    std::fstream file(victim, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(-5, std::ios::end);
+    const char byte = static_cast<char>(file.get());
+    file.seekp(-5, std::ios::end);
+    file.put(static_cast<char>(byte ^ 0x40));
+  }
+  testing::Finished done =
+      Run((dir_ / "corrupt_straight.textproto").string(), /*resume=*/true);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_NE(done.err.find("server-1.ckpt: checksum mismatch"), std::string::npos) << done.err;
+  EXPECT_NE(done.err.find("resuming from the checkpoint of step 10"), std::string::npos)
+      << done.err;
+  const RunResult resumed = Result("corrupt");
+  EXPECT_EQ(resumed.checkpoints().resumed_from_step(), 10u);
+  ASSERT_EQ(resumed.checkpoints().skipped_size(), 1);
+  EXPECT_EQ(resumed.parameter_hash(), hash);
+}
+
+// No usable checkpoint: a clear error with the kind's exit code, nothing trained.
+TEST_F(ResumeTest, ResumeWithoutACheckpointOrFromAnotherConfigIsRefused) {
+  const std::string body =
+      "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n"
+      "parameter_server { mode: SYNC servers: 1 }";
+  const std::string path = Config("none", "none", body);
+  testing::Finished done = Run(path, /*resume=*/true);
+  EXPECT_EQ(done.exit_code, 66) << done.err;
+  EXPECT_NE(done.err.find("no checkpoint to resume from"), std::string::npos) << done.err;
+
+  std::string other = body;
+  other.replace(other.find("0.05"), 4, "0.06");  // another learning rate: another run
+  Config("other_killed", "none", other, "cluster { faults { worker: 1 kill_at_step: 12 } }\n");
+  done = Run((dir_ / "other_killed.textproto").string());
+  ASSERT_EQ(done.exit_code, 69) << done.err;
+  done = Run(path, /*resume=*/true);  // learning rate 0.05: another config's checkpoint
+  EXPECT_EQ(done.exit_code, 78) << done.err;
+  EXPECT_NE(done.err.find("written by another config"), std::string::npos) << done.err;
+}
+
+// SIGTERM (what SageMaker sends before SIGKILL): every process stops, exit 143 naming SIGTERM,
+// and the result says the run was interrupted and where its last good checkpoint is.
+TEST_F(ResumeTest, SigtermStopsTheRunWith143AndMarksTheResultInterrupted) {
+  std::string path = (dir_ / "term.textproto").string();
+  std::ofstream(path) << "name: \"term\"\nseed: 3\nmodel { mlp { hidden: 32 } }\n"
+                      << "data { dataset: IDX dir: \"data\" }\n"
+                      << "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n"
+                      << "train { batch_size: 16 steps: 1000000 log_every_steps: 50 }\n"
+                      << "parameter_server { mode: SYNC }\n"
+                      << "supervision { checkpoint_every_steps: 50 }\n";
+  testing::Spawned run = testing::Spawn(
+      {DISTSIM_BINARY, "run", path, "--out", (dir_ / "out").string()});
+  const std::string seen = testing::ReadStderrUntil(run, "/1000000 (", 60);
+  ASSERT_NE(seen.find("/1000000 ("), std::string::npos) << seen;
+  const fs::path sets = dir_ / "out" / "term" / "checkpoints";
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return fs::exists(sets) && fs::directory_iterator(sets) != fs::directory_iterator(); },
+      60));
+  const std::vector<pid_t> children = testing::ChildrenOf(run.pid, {"--rank"});
+  EXPECT_EQ(children.size(), 3u);  // a server and two workers
+  ::kill(run.pid, SIGTERM);
+  testing::Finished done = testing::Wait(run, 30);
+  EXPECT_FALSE(done.timed_out);
+  EXPECT_EQ(done.exit_code, 143) << done.err;
+  EXPECT_NE(done.err.find("SIGTERM"), std::string::npos) << done.err;
+  for (pid_t child : children) {
+    EXPECT_TRUE(testing::Eventually([&] { return !testing::Alive(child); }, 5)) << child;
+  }
+  const RunResult partial = Result("term");
+  EXPECT_TRUE(partial.checkpoints().interrupted());
+  EXPECT_GE(partial.checkpoints().last_good_step(), 50u);
+  EXPECT_GE(partial.steps(), partial.checkpoints().last_good_step());
+}
+
+}  // namespace
+}  // namespace distsim
+
+namespace distsim {
+namespace {
+
+class RestartTest : public ResumeTest {
+ public:
+  data::SyntheticSpec Spec() const override {
+    data::SyntheticSpec spec = ResumeTest::Spec();
+    spec.train_size = 10000;
+    return spec;
+  }
+};
+
+// A server shard SIGKILLed mid-run under SYNC with max_restarts 1: every process starts again
+// from the newest good checkpoint and the run finishes, on the clean run's parameters (the
+// resumed arithmetic is the same) and so within 2% of its final training loss.
+TEST_F(RestartTest, ShardKilledUnderSyncRestartsFromTheCheckpointAndFinishes) {
+  auto config = [&](const std::string& name, int restarts) {
+    std::string path = (dir_ / (name + ".textproto")).string();
+    std::ofstream(path) << "name: \"" << name << "\"\nseed: 3\nmodel { mlp { hidden: 32 } }\n"
+                        << "data { dataset: IDX dir: \"data\" distribution: GLOBAL_BATCH_SLICE }\n"
+                        << "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n"
+                        << "train { batch_size: 16 steps: 800 eval_every_steps: 0 }\n"
+                        << "parameter_server { mode: SYNC servers: 2 }\n"
+                        << "supervision { checkpoint_every_steps: 50 max_restarts: " << restarts
+                        << " }\n";
+    return path;
+  };
+  testing::Finished clean = Run(config("clean", 0));
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+  const RunResult truth = Result("clean");
+
+  testing::Spawned run = testing::Spawn(
+      {DISTSIM_BINARY, "run", config("killed", 1), "-q", "--out", (dir_ / "out").string()});
+  // A complete set first (two shards and two workers wrote their parts), so that the restart
+  // has a checkpoint to start from.
+  const fs::path set = Set("killed", 50);
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        int files = 0;
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator(set, ec)) files += e.path().extension() == ".ckpt";
+        return files == 4;
+      },
+      60));
+  const std::vector<pid_t> servers = testing::ChildrenOf(run.pid, {" server ", "--rank 1 "});
+  ASSERT_EQ(servers.size(), 1u);
+  ::kill(servers[0], SIGKILL);
+  testing::Finished done = testing::Wait(run, 120);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_NE(done.err.find("restart 1 of 1 after: server 1"), std::string::npos) << done.err;
+  const RunResult r = Result("killed");
+  ASSERT_EQ(r.checkpoints().restarts_size(), 1);
+  EXPECT_NE(r.checkpoints().restarts(0).failure().find("server 1"), std::string::npos);
+  EXPECT_GE(r.checkpoints().restarts(0).resumed_from_step(), 50u);
+  EXPECT_EQ(r.steps(), 800u);
+  EXPECT_NEAR(r.final_train_loss(), truth.final_train_loss(), 0.02 * truth.final_train_loss());
+  EXPECT_EQ(r.parameter_hash(), truth.parameter_hash());
+}
+
+}  // namespace
+}  // namespace distsim
