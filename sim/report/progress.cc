@@ -1,9 +1,11 @@
 #include "sim/report/progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace distsim::report {
 
@@ -42,6 +44,17 @@ double Progress::EtaSeconds(const ProgressState& state) const {
   return seconds_per_step_ * static_cast<double>(total_steps_ - state.step);
 }
 
+namespace {
+
+// The width of the terminal `out` is (80 when it does not say).
+size_t TerminalColumns(std::FILE* out) {
+  struct winsize size {};
+  if (ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col >= 20) return size.ws_col;
+  return 80;
+}
+
+}  // namespace
+
 // Weight of the newest interval in the moving average of seconds per step.
 constexpr double kRateWeight = 0.3;
 
@@ -79,17 +92,25 @@ bool Progress::Step(const ProgressState& state) {
   UpdateRate(state);
   const double eta = EtaSeconds(state);
   ClearLine();
-  if (tty_) std::fprintf(out_, "%s ", Bar(fraction, 20).c_str());
-  std::fprintf(out_,
-               "step %llu/%llu (%3.0f%%)  epoch %.2f  loss %.4f  batch acc %5.1f%%  "
-               "%.0f samples/s  elapsed %s  eta %s",
-               static_cast<unsigned long long>(state.step),
-               static_cast<unsigned long long>(total_steps_), 100.0 * fraction, state.epoch,
-               state.loss, 100.0 * state.batch_accuracy, state.samples_per_second,
-               FormatDuration(state.elapsed_s).c_str(), FormatDuration(eta).c_str());
+  char text[320];
+  std::snprintf(text, sizeof(text),
+                "%s%sstep %llu/%llu (%3.0f%%)  elapsed %s  eta %s  epoch %.2f  loss %.4f  "
+                "batch acc %5.1f%%  %.0f samples/s",
+                tty_ ? Bar(fraction, 20).c_str() : "", tty_ ? " " : "",
+                static_cast<unsigned long long>(state.step),
+                static_cast<unsigned long long>(total_steps_), 100.0 * fraction,
+                FormatDuration(state.elapsed_s).c_str(), FormatDuration(eta).c_str(), state.epoch,
+                state.loss, 100.0 * state.batch_accuracy, state.samples_per_second);
+  std::string line = text;
   if (tty_) {
+    // A line wider than the terminal wraps, and "\r" then redraws only its last row: cut it,
+    // losing the least needed figures at its end first.
+    const size_t width = TerminalColumns(out_);
+    if (line.size() >= width) line.resize(width - 1);
+    std::fputs(line.c_str(), out_);
     line_open_ = true;
   } else {
+    std::fputs(line.c_str(), out_);
     std::fputc('\n', out_);
   }
   std::fflush(out_);
