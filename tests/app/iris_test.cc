@@ -1,7 +1,7 @@
 // The shipped Iris example (configs/iris.textproto, configs/data/tabular/iris/: Fisher's 150 real
 // rows, 120 to train, 30 held out) through the binary as a user runs it: the local strategy, a
 // parameter server (SYNC, 3 workers on sharded objects) and the ring (3 workers), each with the
-// config's bounded 2000 steps (about 7 s together).
+// config's bounded 2000 steps; and `distsim local` of two hosts (about 10 s together).
 //
 // The bound, and why: softmax regression is a linear model, and on Iris a linear model separates
 // setosa exactly and versicolor from virginica all but a few rows (Fisher's linear discriminant
@@ -77,6 +77,29 @@ TEST_F(IrisTest, RingReachesItWithTheSameParametersOnEveryWorker) {
   for (const WorkerStats& w : r.worker_stats()) {
     EXPECT_EQ(w.parameter_hash(), r.worker_stats(0).parameter_hash());
   }
+}
+
+// `distsim local` (each host runs `distsim train` on the channels it is given, SageMaker's
+// parameter-server layout) on loopback aliases: the hosts' channels hold the objects cut from the
+// CSV pair, and the job reaches the same bound.
+TEST_F(IrisTest, LocalModeHostsTrainOnTheirChannelsAndReachIt) {
+  const testing::Finished done = testing::Run(
+      {DISTSIM_BINARY, "local", std::string(DISTSIM_SOURCE_DIR) + "/configs/iris.textproto",
+       "--workers", "2", "--set", "parameter_server { mode: SYNC }", "--network", "loopback",
+       "-q", "--out", out_.string()},
+      90);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  auto r = report::ReadResultJson((out_ / "iris" / "result.json").string());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->parameter_count(), 15u);
+  EXPECT_GE(r->final_test_accuracy(), kLinearBound);
+  // Each host's train channel holds objects (all 6 of 20 rows: FULLY_REPLICATED), not CSV.
+  int objects = 0;
+  for (const auto& f : fs::directory_iterator(out_ / "iris/local/algo-2/input/data/train")) {
+    objects += f.path().extension() == ".dsobj" ? 1 : 0;
+  }
+  EXPECT_EQ(objects, 6);
+  std::printf("iris distsim local: final test accuracy %.4f\n", r->final_test_accuracy());
 }
 
 }  // namespace
