@@ -20,7 +20,8 @@ void AddConfigFlags(CLI::App* cmd, distsim::cli::RunFlags* flags, bool writes = 
                   "Override config fields with a text-format fragment, e.g. --set 'train { steps: "
                   "100 }' --set 'seed: 7'. Repeatable; applied in order.");
   cmd->add_option("--data-dir", flags->data_dir,
-                  "Folder with the four IDX files (default: data.dir, else $DISTSIM_DATA_DIR, "
+                  "Data folder: the four IDX files, or where data.csv's relative paths start "
+                  "(default: data.dir, else the config's folder for CSV, else $DISTSIM_DATA_DIR, "
                   "else the cache folder of scripts/get-mnist.sh)");
   if (!writes) return;
   cmd->add_option("--out", flags->output_dir, "Results folder (default: output_dir, else out/)");
@@ -150,7 +151,6 @@ CLI::App* AddCoordinator(CLI::App* app, Options* o) {
   coordinator->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port)")
       ->check(HostPort());
   AddWorkers(coordinator, &o->flags);
-  coordinator->add_flag("-q,--quiet", o->flags.quiet, "No progress lines");
   coordinator->add_flag("--json", o->flags.json,
                         "On stdout, one line of JSON when the coordinator listens (its address, "
                         "the token file, each role's command line and channel), then result.json "

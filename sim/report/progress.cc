@@ -1,6 +1,5 @@
 #include "sim/report/progress.h"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,10 +8,12 @@
 
 namespace distsim::report {
 
-Progress::Progress(std::FILE* out, bool enabled, uint64_t every_steps, uint64_t total_steps)
+Progress::Progress(std::FILE* out, bool enabled, uint64_t every_steps, uint64_t total_steps,
+                   size_t columns)
     : out_(out),
       enabled_(enabled),
       tty_(enabled && isatty(fileno(out)) != 0),
+      columns_(columns),
       every_steps_(every_steps),
       total_steps_(total_steps),
       warmup_steps_(std::max<uint64_t>(10, total_steps / 50)) {
@@ -44,16 +45,6 @@ double Progress::EtaSeconds(const ProgressState& state) const {
   return seconds_per_step_ * static_cast<double>(total_steps_ - state.step);
 }
 
-namespace {
-
-// The width of the terminal `out` is (80 when it does not say).
-size_t TerminalColumns(std::FILE* out) {
-  struct winsize size {};
-  if (ioctl(fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col >= 20) return size.ws_col;
-  return 80;
-}
-
-}  // namespace
 
 // Weight of the newest interval in the moving average of seconds per step.
 constexpr double kRateWeight = 0.3;
@@ -105,8 +96,7 @@ bool Progress::Step(const ProgressState& state) {
   if (tty_) {
     // A line wider than the terminal wraps, and "\r" then redraws only its last row: cut it,
     // losing the least needed figures at its end first.
-    const size_t width = TerminalColumns(out_);
-    if (line.size() >= width) line.resize(width - 1);
+    if (columns_ > 1 && line.size() >= columns_) line.resize(columns_ - 1);
     std::fputs(line.c_str(), out_);
     line_open_ = true;
   } else {

@@ -206,9 +206,9 @@ TEST_F(CliTest, CoordinatorJsonPrintsCommandsThatRunTheJob) {
   EXPECT_THAT(local.err, HasSubstr("the coordinator runs distributed configs"));
   const testing::Spawned coordinator = testing::Spawn(
       {"/bin/sh", "-c", "exec \"$0\" \"$@\" 1>&2", DISTSIM_BINARY, "coordinator",
-       Path("run.textproto"), "--listen", "127.0.0.1:0", "--json", "-q", "--out",
+       Path("run.textproto"), "--listen", "127.0.0.1:0", "--json", "--out",
        (dir_ / "out").string(), "--set", "parameter_server { mode: SYNC }", "--workers", "2"});
-  // With -q the JSON line is all it says until the roles join.
+  // The JSON line comes first, flushed before the same in words (which holds no braces).
   const std::string announced = testing::ReadStderrUntil(coordinator, "}\n", 30);
   std::vector<std::string> commands;
   for (size_t at = announced.find("\"command\":\""); at != std::string::npos;
