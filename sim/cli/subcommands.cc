@@ -256,7 +256,7 @@ CLI::App* AddCheck(CLI::App* app, distsim::cli::RunFlags* flags) {
   AddWorkers(check, flags);
   check->add_option("--data-dir", flags->data_dir,
                     "The folder `run` would read the data from (check says whether it holds the "
-                    "four IDX files)");
+                    "four IDX files, or reads data.csv's two files from it whole)");
   check->add_flag("--json", flags->json, "Print the config with its defaults as JSON");
   check->footer(HelpFooter("distsim check configs/workshop.textproto"));
   return check;
