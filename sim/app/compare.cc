@@ -12,6 +12,9 @@
 #include "kernels/model.h"
 #include "sim/base/clock.h"
 #include "sim/base/status.h"
+#include "sim/config/config_kind.h"
+#include "sim/data/dataset.h"
+#include "sim/node/data_source.h"
 #include "sim/node/factory.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run.h"
@@ -180,13 +183,45 @@ void FillRows(const std::vector<config::CompareEntry>& entries, CompareResult* r
   SetEfficiencies(entries, result);
 }
 
-double EstimateSeconds(const std::vector<config::CompareEntry>& entries) {
+namespace {
+
+// Rows, columns and training examples of a run's data, as EstimateSeconds assumes them.
+struct DataShape {
+  int rows = 28;
+  int cols = 28;
+  double examples = 60000;
+};
+
+std::optional<DataShape> ShapeOfData(const RunConfig& config,
+                                     const std::function<std::string(const RunConfig&)>& data_dir) {
+  const DataConfig::Dataset dataset = config.data().dataset();
+  const bool mnist = dataset == DataConfig::MNIST || dataset == DataConfig::FASHION_MNIST ||
+                     (dataset == DataConfig::DATASET_UNSPECIFIED && !config.data().has_csv());
+  if (mnist || data_dir == nullptr) return DataShape();
+  absl::StatusOr<std::string> idx_dir = node::IdxDirOf(config, data_dir(config));
+  if (!idx_dir.ok()) return std::nullopt;
+  auto sets = data::OpenIdxDir(*idx_dir, config.data().train_limit(), 1, node::NumClasses(config));
+  if (!sets.ok()) return std::nullopt;
+  return DataShape{sets->first.rows(), sets->first.cols(),
+                   static_cast<double>(sets->first.size())};
+}
+
+}  // namespace
+
+double EstimateSeconds(const std::vector<config::CompareEntry>& entries,
+                       const std::function<std::string(const RunConfig&)>& data_dir) {
   double total = 0;
   for (const config::CompareEntry& e : entries) {
-    absl::StatusOr<std::unique_ptr<kernels::Model<float>>> model =
-        node::MakeModel(e.config.model(), 28, 28, node::NumClasses(e.config));
-    if (!model.ok()) continue;
     const node::ClusterShape shape = node::ShapeOf(e.config);
+    const double startup = (1.0 + 0.5 * shape.workers) * std::max(1, e.repeats);
+    const std::optional<DataShape> data = ShapeOfData(e.config, data_dir);
+    absl::StatusOr<std::unique_ptr<kernels::Model<float>>> model =
+        data ? node::MakeModel(e.config.model(), data->rows, data->cols, node::NumClasses(e.config))
+             : absl::NotFoundError("no data");
+    if (!model.ok()) {
+      total += startup;
+      continue;
+    }
     const TrainConfig& t = e.config.train();
     double samples_per_worker;
     if (t.length_case() == TrainConfig::kSteps) {
@@ -194,12 +229,12 @@ double EstimateSeconds(const std::vector<config::CompareEntry>& entries) {
     } else if (t.length_case() == TrainConfig::kGlobalSteps) {
       samples_per_worker = static_cast<double>(t.global_steps()) * t.batch_size() / shape.workers;
     } else {
-      samples_per_worker = t.epochs() * 60000.0 / shape.workers;
+      samples_per_worker = t.epochs() * data->examples / shape.workers;
     }
     const double flops = (*model)->TrainFlopsPerExample() * samples_per_worker * shape.workers;
     // About 50 GFLOP/s of useful work per core here, two cores shared by every process, plus
     // a second of start-up and evaluation per run.
-    total += (flops / (50e9 * 2) + 1.0 + 0.5 * shape.workers) * std::max(1, e.repeats);
+    total += flops / (50e9 * 2) * std::max(1, e.repeats) + startup;
   }
   return total;
 }
@@ -276,6 +311,23 @@ void Conclude(const std::vector<config::CompareEntry>& entries, CompareResult* r
   for (std::string& finding : report::Findings(*result)) result->add_findings(std::move(finding));
 }
 
+// Why `path` is no compare.json: a config (InvalidArgument naming the subcommand that runs it),
+// else DataLoss.
+absl::Status NotACompareResult(const std::string& path) {
+  absl::StatusOr<config::ConfigKind> kind = config::ConfigKindOf(path, config::ConfigKind::kRun);
+  if (!kind.ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": not a compare.json (CompareResult)"));
+  }
+  const char* command = *kind == config::ConfigKind::kCompare   ? "compare"
+                        : *kind == config::ConfigKind::kPredict ? "predict"
+                                                                : "run";
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, " is a ", config::ConfigKindName(*kind),
+      ", not the compare.json a comparison wrote: run it with `distsim ", command, " ", path,
+      "`; `distsim report` re-renders the compare.json (or its folder) that `distsim compare` "
+      "writes"));
+}
+
 }  // namespace
 
 absl::StatusOr<CompareResult> ReportCompare(const std::string& path, std::string* out_dir) {
@@ -289,7 +341,7 @@ absl::StatusOr<CompareResult> ReportCompare(const std::string& path, std::string
   text << in.rdbuf();
   CompareResult result;
   if (!google::protobuf::util::JsonStringToMessage(text.str(), &result).ok()) {
-    return absl::DataLossError(absl::StrCat(file.string(), ": not a compare.json (CompareResult)"));
+    return NotACompareResult(file.string());
   }
   DS_ASSIGN_OR_RETURN(std::vector<config::CompareEntry> entries,
                       config::ExpandCompare(result.config(), file.string()));

@@ -19,6 +19,7 @@
 #include "sim/model/cost_model.h"
 #include "sim/model/timeline.h"
 #include "sim/node/factory.h"
+#include "sim/node/data_source.h"
 #include "sim/node/modelled.h"
 #include "sim/node/run_plan.h"
 
@@ -239,6 +240,18 @@ std::string FormatCluster(const RunConfig& config, int64_t params, const strateg
     absl::StrAppend(&out, "  on worker failure: CONTINUE without it\n");
   }
   return out;
+}
+
+absl::StatusOr<std::string> DataState(const RunConfig& config, const std::string& dir) {
+  if (config.data().dataset() != DataConfig::CSV) return DataFolderState(dir);
+  const node::CsvPaths paths = node::CsvPathsOf(config, dir);
+  const data::CsvOptions options = node::CsvOptionsOf(config.data());
+  DS_ASSIGN_OR_RETURN(const data::CsvTable train, data::ReadCsv(paths.train, options));
+  DS_ASSIGN_OR_RETURN(const data::CsvTable test, data::ReadCsv(paths.test, options));
+  return absl::StrFormat(
+      "%s: %d examples, %s: %d examples; %d features, labels in 0..%d (data.num_classes %d)",
+      paths.train, train.examples, paths.test, test.examples, train.features,
+      options.num_classes - 1, options.num_classes);
 }
 
 std::string DataFolderState(const std::string& dir) {

@@ -38,9 +38,20 @@ std::string FormatCluster(const RunConfig& config, int64_t params, const strateg
 // tensors on each, data per worker, expected bytes per step.
 absl::StatusOr<std::string> FormatPlan(const RunConfig& config, const std::string& data_dir);
 
+// The same plan as one line of JSON for `distsim plan --json`: run, strategy, model, parameters,
+// processes (role, rank, host), shards (bytes, tensors), data (examples, object sizes, each
+// worker's objects, examples and label counts), expected bytes per step, the modelled
+// communication of one step, and the config's notes.
+absl::StatusOr<std::string> PlanJson(const RunConfig& config, const std::string& data_dir);
+
 // Whether `dir` holds the four IDX files (sim/data/idx.h's names), in words: what `distsim
 // check` says of a run config's data folder.
 std::string DataFolderState(const std::string& dir);
+
+// What `distsim check` says of a run config's data in `dir`: DataFolderState for IDX folders; for
+// CSV, both files read and checked whole (examples, features, classes), or the reader's error
+// (NotFound, DataLoss naming file, line and column). Writes nothing.
+absl::StatusOr<std::string> DataState(const RunConfig& config, const std::string& dir);
 
 }  // namespace distsim::app
 

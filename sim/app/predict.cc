@@ -13,6 +13,7 @@
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
 #include "sim/data/dataset.h"
+#include "sim/node/data_source.h"
 #include "sim/node/link_probe.h"
 #include "sim/node/modelled.h"
 #include "sim/node/provenance.h"
@@ -194,9 +195,11 @@ absl::Status AddAtScale(const PredictConfig& config, const Calibrated& cal,
   *result->mutable_at_scale() = at_scale;
   // An epoch of the table: one pass over the at-scale config's training set, all workers
   // together.
+  DS_ASSIGN_OR_RETURN(const std::string idx_dir,
+                      node::IdxDirOf(at_scale, options.data_dir(at_scale)));
   DS_ASSIGN_OR_RETURN(auto at_scale_data,
-                      data::OpenIdxDir(options.data_dir(at_scale), at_scale.data().train_limit(),
-                                       at_scale.data().test_limit()));
+                      data::OpenIdxDir(idx_dir, at_scale.data().train_limit(),
+                                       at_scale.data().test_limit(), node::NumClasses(at_scale)));
   const int64_t examples_per_epoch = at_scale_data.first.size();
   for (PredictRow& row : PredictAtScale(
            cal, at_scale, workers, std::max<uint32_t>(1, config.servers()), examples_per_epoch)) {

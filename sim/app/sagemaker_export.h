@@ -129,6 +129,12 @@ std::string CreateTrainingJobJson(const SagemakerExport& e);
 std::string TrainSagemakerPython(const SagemakerExport& e);
 std::string ExportText(const SagemakerExport& e, const std::string& out_dir);
 
+// One line of JSON for `export-sagemaker --json`: the three files' absolute paths under
+// `out_dir`, job name, instance type and count, price, cost, MaxRuntimeInSeconds, volume, layout,
+// the train channel's distribution, the modelled job (source, download, training, upload, job and
+// start-up seconds), the hyperparameters and the notes.
+std::string ExportJson(const SagemakerExport& e, const std::string& out_dir);
+
 // Writes the three files into `out_dir` (created if missing), each atomically.
 absl::Status WriteExport(const SagemakerExport& e, const std::string& out_dir);
 

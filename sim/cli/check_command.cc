@@ -28,7 +28,8 @@ absl::Status CheckRun(const RunFlags& flags) {
   std::printf("# %s is a valid distsim.RunConfig; with defaults filled in:\n%s",
               flags.config_path.c_str(), text.c_str());
   const std::string dir = DataDirFor(config, flags);
-  std::printf("# data from %s: %s\n", dir.c_str(), app::DataFolderState(dir).c_str());
+  DS_ASSIGN_OR_RETURN(const std::string state, app::DataState(config, dir));
+  std::printf("# data from %s: %s\n", dir.c_str(), state.c_str());
   return absl::OkStatus();
 }
 

@@ -56,7 +56,8 @@ absl::Status ExportSagemakerCommand(const RunFlags& flags, const std::string& re
           ? (std::filesystem::path(config.output_dir()) / config.name() / "sagemaker").string()
           : flags.output_dir;
   DS_RETURN_IF_ERROR(app::WriteExport(e, out_dir));
-  std::fputs(app::ExportText(e, out_dir).c_str(), stdout);
+  std::fputs(flags.json ? app::ExportJson(e, out_dir).c_str() : app::ExportText(e, out_dir).c_str(),
+             stdout);
   return absl::OkStatus();
 }
 

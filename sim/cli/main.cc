@@ -89,7 +89,7 @@ int Dispatch(const Subcommands& c, const Options& o) {
   } else if (c.compare->parsed()) {
     status = distsim::cli::CompareCommand(o.flags);
   } else if (c.report->parsed()) {
-    status = distsim::cli::ReportCommand(o.flags.config_path);
+    status = distsim::cli::ReportCommand(o.flags.config_path, o.flags.json);
   } else if (c.predict->parsed()) {
     status = distsim::cli::PredictCommand(o.flags, o.predict);
   } else if (c.export_sagemaker->parsed()) {

@@ -137,13 +137,18 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
   options.listen = listen;
   options.tls = std::move(tls);
   options.registration_timeout_s = 600;  // people start the roles by hand
+  if (flags.json) options.announce_json = stdout;
   // A token from the environment (a Kubernetes Secret, for a TFJob's replicas) is the run's;
   // without one the coordinator makes one and writes it to out/<name>/token.
   if (std::getenv(node::kTokenEnv) != nullptr || std::getenv(node::kTokenFileEnv) != nullptr) {
     DS_ASSIGN_OR_RETURN(options.token, RunTokenFromEnvironment());
   }
   DS_ASSIGN_OR_RETURN(RunResult result, node::RunDistributed(config, options));
-  PrintSummary(result, options.out_dir);
+  if (flags.json) {
+    std::cout << report::ResultToJson(result) << std::endl;
+  } else {
+    PrintSummary(result, options.out_dir);
+  }
   return absl::OkStatus();
 }
 
@@ -153,7 +158,8 @@ absl::Status CompareCommand(const RunFlags& flags) {
                       LoadCompareWithFlags(flags, &compare));
   int runs = 0;
   for (const config::CompareEntry& e : entries) runs += e.repeats;
-  const double estimate = app::EstimateSeconds(entries);
+  const double estimate = app::EstimateSeconds(
+      entries, [&flags](const RunConfig& run) { return DataDirFor(run, flags); });
   app::CompareOptions options;
   options.out_dir = (std::filesystem::path(compare.output_dir()) / compare.name()).string();
   options.data_dir = [&flags](const RunConfig& run) { return DataDirFor(run, flags); };
@@ -179,9 +185,13 @@ absl::Status CompareCommand(const RunFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::Status ReportCommand(const std::string& path) {
+absl::Status ReportCommand(const std::string& path, bool json) {
   std::string out_dir;
   DS_ASSIGN_OR_RETURN(CompareResult result, app::ReportCompare(path, &out_dir));
+  if (json) {
+    std::fputs(report::MessageToJson(result).c_str(), stdout);
+    return absl::OkStatus();
+  }
   PrintCompare(result);
   std::printf("wrote %s/compare.json, compare.csv and report.html (%d runs, none trained again)\n",
               out_dir.c_str(), result.runs_size());
@@ -256,6 +266,9 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
 }
 
 absl::Status RoleCommand(bool server, node::RoleFlags flags) {
+  // A file of another kind is named as such before anything else is read.
+  DS_RETURN_IF_ERROR(config::ExpectConfigKind(flags.config_path, server ? "server" : "worker",
+                                              {config::ConfigKind::kRun}));
   // The token comes from the environment, never the command line (which `ps` shows everyone).
   DS_ASSIGN_OR_RETURN(flags.token, RunTokenFromEnvironment());
   DS_RETURN_IF_ERROR(ReadTlsFiles(&flags.tls));
@@ -269,6 +282,11 @@ absl::Status RoleCommand(bool server, node::RoleFlags flags) {
 
 absl::Status PlanCommand(const RunFlags& flags) {
   DS_ASSIGN_OR_RETURN(RunConfig config, LoadWithFlags(flags, "plan"));
+  if (flags.json) {
+    DS_ASSIGN_OR_RETURN(const std::string json, app::PlanJson(config, DataDirFor(config, flags)));
+    std::fputs(json.c_str(), stdout);
+    return absl::OkStatus();
+  }
   DS_ASSIGN_OR_RETURN(std::string plan, app::FormatPlan(config, DataDirFor(config, flags)));
   std::fputs(plan.c_str(), stdout);
   for (const std::string& note : config::Advice(config)) std::printf("note: %s\n", note.c_str());

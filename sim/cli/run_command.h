@@ -58,7 +58,8 @@ absl::Status CompareCommand(const RunFlags& flags);
 
 // `distsim report PATH`: re-renders an earlier comparison (its compare.json, or the folder
 // holding it) with this version's rows, claims, findings, table and report; trains nothing.
-absl::Status ReportCommand(const std::string& path);
+// `json`: print the new compare.json instead of the table.
+absl::Status ReportCommand(const std::string& path, bool json);
 
 // `distsim predict`: calibrates the cost model on a short run (a PredictConfig, or a RunConfig
 // used as the calibration), prints and writes the predictions at scale and the held-out checks.

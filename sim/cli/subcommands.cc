@@ -11,7 +11,8 @@
 namespace distsim::cli {
 namespace {
 
-void AddConfigFlags(CLI::App* cmd, distsim::cli::RunFlags* flags) {
+// `writes`: the subcommand writes results, so --out names their folder.
+void AddConfigFlags(CLI::App* cmd, distsim::cli::RunFlags* flags, bool writes = true) {
   cmd->add_option("config", flags->config_path,
                   "Run config (.textproto or .json; schema: proto/distsim/config.proto)")
       ->required();
@@ -19,8 +20,10 @@ void AddConfigFlags(CLI::App* cmd, distsim::cli::RunFlags* flags) {
                   "Override config fields with a text-format fragment, e.g. --set 'train { steps: "
                   "100 }' --set 'seed: 7'. Repeatable; applied in order.");
   cmd->add_option("--data-dir", flags->data_dir,
-                  "Folder with the four IDX files (default: data.dir, else $DISTSIM_DATA_DIR, "
+                  "Data folder: the four IDX files, or where data.csv's relative paths start "
+                  "(default: data.dir, else the config's folder for CSV, else $DISTSIM_DATA_DIR, "
                   "else the cache folder of scripts/get-mnist.sh)");
+  if (!writes) return;
   cmd->add_option("--out", flags->output_dir, "Results folder (default: output_dir, else out/)");
 }
 
@@ -79,6 +82,7 @@ CLI::App* AddReport(CLI::App* app, distsim::cli::RunFlags* flags) {
   report->footer(HelpFooter("distsim report out/workshop"));
   report->add_option("path", flags->config_path, "compare.json, or the folder holding it")
       ->required();
+  report->add_flag("--json", flags->json, "Print the new compare.json instead of the table");
   return report;
 }
 
@@ -87,8 +91,11 @@ CLI::App* AddPlan(CLI::App* app, distsim::cli::RunFlags* flags) {
       "plan",
       "Print what a run would start without running it: processes and hosts, the shard map "
       "with bytes per server, objects and examples per worker, expected bytes per step.");
-  AddConfigFlags(plan, flags);
+  AddConfigFlags(plan, flags, /*writes=*/false);
   AddWorkers(plan, flags);
+  plan->add_flag("--json", flags->json,
+                 "Print the plan as one line of JSON (processes, shards, data per worker, bytes "
+                 "per step) instead of the text");
   plan->footer(HelpFooter("distsim plan configs/ps_sharded_5w.textproto --workers 10"));
   return plan;
 }
@@ -148,6 +155,10 @@ CLI::App* AddCoordinator(CLI::App* app, Options* o) {
   coordinator->add_option("--listen", o->listen, "HOST:PORT to serve on (port 0: any free port)")
       ->check(HostPort());
   AddWorkers(coordinator, &o->flags);
+  coordinator->add_flag("--json", o->flags.json,
+                        "On stdout, one line of JSON when the coordinator listens (its address, "
+                        "the token file, each role's command line and channel), then result.json "
+                        "at the end instead of the summary");
   AddAllowRemote(coordinator, o);
   AddTls(coordinator, o);
   coordinator->footer(HelpFooter(
@@ -236,6 +247,10 @@ CLI::App* AddExportSagemaker(CLI::App* app, Options* o) {
                   "Override config fields with a text-format fragment, as for run. Repeatable.");
   cmd->add_option("--data-dir", o->flags.data_dir,
                   "Folder with the four IDX files, for the prediction (as for run)");
+  AddWorkers(cmd, &o->flags);
+  cmd->add_flag("--json", o->flags.json,
+                "Print one line of JSON (the files written, instances, cost, MaxRuntimeInSeconds, "
+                "the modelled job, hyperparameters, notes) instead of export.txt");
   return cmd;
 }
 
@@ -251,7 +266,7 @@ CLI::App* AddCheck(CLI::App* app, distsim::cli::RunFlags* flags) {
   AddWorkers(check, flags);
   check->add_option("--data-dir", flags->data_dir,
                     "The folder `run` would read the data from (check says whether it holds the "
-                    "four IDX files)");
+                    "four IDX files, or reads data.csv's two files from it whole)");
   check->add_flag("--json", flags->json, "Print the config with its defaults as JSON");
   check->footer(HelpFooter("distsim check configs/workshop.textproto"));
   return check;

@@ -163,6 +163,17 @@ absl::Status SetDistribution(const std::string& value, RunConfig* config) {
 absl::Status SetConfigText(const std::string& value, RunConfig* config) {
   RunConfig parsed;
   if (!pb::TextFormat::ParseFromString(value, &parsed)) {
+    // Another kind of config says so: a job trains one run.
+    CompareConfig compare;
+    PredictConfig predict;
+    const char* kind = pb::TextFormat::ParseFromString(value, &compare)   ? "CompareConfig"
+                       : pb::TextFormat::ParseFromString(value, &predict) ? "PredictConfig"
+                                                                          : nullptr;
+    if (kind != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "holds a distsim.", kind, "; a training job runs one distsim.RunConfig (export each "
+          "run with `distsim export-sagemaker`)"));
+    }
     return absl::InvalidArgumentError("does not parse as a distsim.RunConfig in text format");
   }
   config->MergeFrom(parsed);

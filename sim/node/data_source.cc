@@ -36,11 +36,15 @@ data::CsvOptions CsvOptionsOf(const DataConfig& data) {
   return options;
 }
 
+CsvPaths CsvPathsOf(const RunConfig& config, const std::string& data_dir) {
+  return {InDataDir(data_dir, config.data().csv().train()),
+          InDataDir(data_dir, config.data().csv().test())};
+}
+
 absl::StatusOr<std::string> IdxDirOf(const RunConfig& config, const std::string& data_dir) {
   const DataConfig& data = config.data();
   if (data.dataset() != DataConfig::CSV && !data.has_csv()) return data_dir;
-  const std::string train = InDataDir(data_dir, data.csv().train());
-  const std::string test = InDataDir(data_dir, data.csv().test());
+  const auto [train, test] = CsvPathsOf(config, data_dir);
   const std::string cache =
       (std::filesystem::path(train).parent_path() / ".distsim-csv").lexically_normal().string();
   return data::ConvertCsvToIdx(train, test, CsvOptionsOf(data), cache);

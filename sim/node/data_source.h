@@ -14,6 +14,14 @@ namespace distsim::node {
 // data.csv as the reader's options.
 data::CsvOptions CsvOptionsOf(const DataConfig& data);
 
+// The two CSV files of `config` (data.csv.train and .test) with relative paths taken from
+// `data_dir`, as IdxDirOf reads them.
+struct CsvPaths {
+  std::string train;
+  std::string test;
+};
+CsvPaths CsvPathsOf(const RunConfig& config, const std::string& data_dir);
+
 // The folder of the four IDX files `config` trains on. `data_dir` is the resolved data folder
 // (config::ResolveDataDir): for CSV the folder the files' relative paths start from. A CSV pair
 // is read and checked whole, then converted once into "<the training file's folder>/.distsim-csv/

@@ -30,6 +30,7 @@
 #include "sim/node/run_recorder.h"
 #include "sim/node/run_result.h"
 #include "sim/node/supervisor.h"
+#include "sim/report/json_value.h"
 #include "sim/report/result_io.h"
 
 namespace distsim::node {
@@ -165,19 +166,57 @@ absl::StatusOr<std::map<pid_t, ChildRole>> SpawnRoles(const RunPlan& plan, const
   return roles;
 }
 
+std::string TlsFlags(const RoleArgs& args) {
+  if (!args.tls.enabled()) return "";
+  return absl::StrCat(" --tls-cert ", fs::absolute(args.tls.cert_path).string(), " --tls-key ",
+                      fs::absolute(args.tls.key_path).string(), " --tls-ca ",
+                      fs::absolute(args.tls.ca_path).string());
+}
+
+// The announcement as one line of JSON: every role's command line (without the token, which is
+// in the file the environment variable names) and each worker's channel folder.
+void AnnounceJson(const RunPlan& plan, const RoleArgs& args, const std::string& token_file,
+                  std::FILE* out) {
+  namespace pb = google::protobuf;
+  pb::Struct doc;
+  auto& f = *doc.mutable_fields();
+  f["coordinator"] = report::JsonText(args.coordinator);
+  f["tls"] = report::JsonBool(args.tls.enabled());
+  f["token_file"] = report::JsonText(token_file);
+  f["token_env"] = report::JsonText(kTokenFileEnv);
+  f["config"] = report::JsonText(args.config_path);
+  f["nic"] = report::JsonText(args.nic_path);
+  pb::ListValue* roles = f["roles"].mutable_list_value();
+  auto add = [&](const char* role, int rank, const std::string& channel) {
+    auto& r = *roles->add_values()->mutable_struct_value()->mutable_fields();
+    r["role"] = report::JsonText(role);
+    r["rank"] = report::JsonNumber(rank);
+    std::string command =
+        absl::StrCat("distsim ", role, " --config ", args.config_path, " --rank ", rank,
+                     " --coordinator ", args.coordinator, TlsFlags(args));
+    absl::StrAppend(&command, channel.empty() ? " --data-dir " : " --channel ",
+                    channel.empty() ? args.data_dir : channel);
+    if (!args.nic_path.empty()) absl::StrAppend(&command, " --nic ", args.nic_path);
+    r["command"] = report::JsonText(command);
+    r["channel"] = report::JsonText(channel);
+  };
+  for (int r = 0; r < plan.shape.servers; ++r) add("server", r, "");
+  for (int r = 0; r < plan.shape.workers; ++r) {
+    add("worker", r, fs::absolute(args.host_data_dirs[plan.shape.worker_host[r]]).string());
+  }
+  std::fputs(report::JsonLine(doc).c_str(), out);
+  std::fflush(out);
+}
+
 // `distsim coordinator`: writes the token to a 0600 file in the run's folder and says how to
-// start the roles by hand; the token itself is never printed.
+// start the roles by hand (and, with `json`, as JSON there); the token itself is never printed.
 absl::Status AnnounceForHands(const RunPlan& plan, const RoleArgs& args,
-                              const std::string& out_dir, std::FILE* out) {
+                              const std::string& out_dir, std::FILE* out, std::FILE* json) {
   const std::string token_file = (fs::absolute(out_dir) / "token").string();
   DS_RETURN_IF_ERROR(WriteTokenFile(token_file, args.token));
+  if (json != nullptr) AnnounceJson(plan, args, token_file, json);
   if (out == nullptr) return absl::OkStatus();
-  std::string tls_flags;
-  if (args.tls.enabled()) {
-    tls_flags = absl::StrCat(" --tls-cert ", fs::absolute(args.tls.cert_path).string(),
-                             " --tls-key ", fs::absolute(args.tls.key_path).string(), " --tls-ca ",
-                             fs::absolute(args.tls.ca_path).string());
-  }
+  const std::string tls_flags = TlsFlags(args);
   std::fprintf(out,
                "coordinator listening on %s%s; start %d server(s) and %d worker(s) with\n"
                "  export %s=%s\n"
@@ -266,7 +305,8 @@ absl::StatusOr<std::map<pid_t, ChildRole>> StartRoles(const RunPlan& plan, const
                                                       ChildProcesses* children) {
   if (options.listen.empty()) return SpawnRoles(plan, args, children);
   if (options.channel_dir.empty()) {
-    DS_RETURN_IF_ERROR(AnnounceForHands(plan, args, options.out_dir, options.progress));
+    DS_RETURN_IF_ERROR(
+        AnnounceForHands(plan, args, options.out_dir, options.progress, options.announce_json));
   }
   return options.local_roles;
 }

@@ -36,6 +36,10 @@ struct DistributedRunOptions : RunOptions {
   // With `listen` only: the run token (read by the CLI from the environment, or the job's);
   // empty: a random one, written to out_dir/token for the roles started by hand.
   std::string token;
+  // With `listen` only: where the announcement also goes as one line of JSON (`distsim
+  // coordinator --json`): the address, the token file, the config, each role's command line and
+  // each worker's channel folder. nullptr: none.
+  std::FILE* announce_json = nullptr;
 
   // `distsim train` on the chief's host (sim/app/train.h), with `listen` and `token`: every
   // host holds only its own channels (SageMaker's File mode) and starts its own roles.

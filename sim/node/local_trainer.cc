@@ -28,6 +28,7 @@
 #include "sim/node/run_aggregate.h"
 #include "sim/node/run_lock.h"
 #include "sim/node/run_plan.h"
+#include "sim/node/run_recorder.h"
 #include "sim/node/train_loop.h"
 #include "sim/report/progress.h"
 #include "sim/report/result_io.h"
@@ -286,7 +287,7 @@ absl::StatusOr<RunResult> RunLocal(const RunConfig& config, const LocalRunOption
   DS_ASSIGN_OR_RETURN(std::optional<report::StepsCsvWriter> csv, OpenCsv(options.out_dir));
   report::Progress progress(options.progress ? options.progress : stderr,
                             options.progress != nullptr, options.progress_every_steps,
-                            loop.max_steps);
+                            loop.max_steps, TerminalColumns(options.progress));
   LocalObserver observer(csv ? &*csv : nullptr, &progress, loop.max_steps, plan.batch,
                          plan.examples_per_epoch, &clock);
   absl::StatusOr<LoopResult> loop_result = RunTrainLoop(

@@ -331,9 +331,16 @@ std::string TestChannelDir(const std::string& host_data_dir) {
 
 absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config, const std::string& host_data_dir,
                                          bool needs_test) {
-  DS_ASSIGN_OR_RETURN(data::Channel channel,
-                      data::OpenTrainChannel(absl::StrCat(host_data_dir, "/train"),
-                                             NumClasses(config)));
+  absl::StatusOr<data::Channel> opened_train =
+      data::OpenTrainChannel(absl::StrCat(host_data_dir, "/train"), NumClasses(config));
+  if (absl::IsNotFound(opened_train.status()) && config.data().dataset() == DataConfig::CSV) {
+    // A channel is read as SageMaker hands it out: the objects, never the user's CSV files.
+    return absl::NotFoundError(absl::StrCat(
+        opened_train.status().message(), "; for data.csv too the channel holds the objects "
+        "distsim cut from the CSV files (`distsim local` lays them out; export-sagemaker's "
+        "export.txt names the files to upload), not the CSV files themselves"));
+  }
+  DS_ASSIGN_OR_RETURN(data::Channel channel, std::move(opened_train));
   const std::string test_dir = TestChannelDir(host_data_dir);
   data::Dataset test;
   std::error_code ec;

@@ -1,9 +1,18 @@
 #include "sim/node/run_recorder.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <utility>
 
 namespace distsim::node {
+
+size_t TerminalColumns(std::FILE* out) {
+  struct winsize size {};
+  if (out == nullptr || ioctl(fileno(out), TIOCGWINSZ, &size) != 0) return 0;
+  return size.ws_col;
+}
 
 RunRecorder::RunRecorder(const RunPlan& plan, const ModelFacts& facts,
                          report::StepsCsvWriter csv, std::FILE* progress,
@@ -13,7 +22,7 @@ RunRecorder::RunRecorder(const RunPlan& plan, const ModelFacts& facts,
       clock_(clock),
       csv_(std::move(csv)),
       progress_(progress ? progress : stderr, progress != nullptr, progress_every_steps,
-                plan.progress_total),
+                plan.progress_total, TerminalColumns(progress)),
       aggregate_(plan.shape.workers, plan.batch, plan.warmup_steps),
       tracks_(plan.shape.workers) {}
 

@@ -22,6 +22,9 @@
 
 namespace distsim::node {
 
+// The width of the terminal `out` is, for report::Progress; 0 when `out` is no terminal.
+size_t TerminalColumns(std::FILE* out);
+
 class RunRecorder {
  public:
   // `plan`, `facts` and `clock` (the run's clock) must outlive the recorder. `progress` null:

@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace distsim::report {
 
-Progress::Progress(std::FILE* out, bool enabled, uint64_t every_steps, uint64_t total_steps)
+Progress::Progress(std::FILE* out, bool enabled, uint64_t every_steps, uint64_t total_steps,
+                   size_t columns)
     : out_(out),
       enabled_(enabled),
       tty_(enabled && isatty(fileno(out)) != 0),
+      columns_(columns),
       every_steps_(every_steps),
       total_steps_(total_steps),
       warmup_steps_(std::max<uint64_t>(10, total_steps / 50)) {
@@ -41,6 +44,7 @@ double Progress::EtaSeconds(const ProgressState& state) const {
     return state.step >= total_steps_ ? 0 : NAN;
   return seconds_per_step_ * static_cast<double>(total_steps_ - state.step);
 }
+
 
 // Weight of the newest interval in the moving average of seconds per step.
 constexpr double kRateWeight = 0.3;
@@ -79,17 +83,24 @@ bool Progress::Step(const ProgressState& state) {
   UpdateRate(state);
   const double eta = EtaSeconds(state);
   ClearLine();
-  if (tty_) std::fprintf(out_, "%s ", Bar(fraction, 20).c_str());
-  std::fprintf(out_,
-               "step %llu/%llu (%3.0f%%)  epoch %.2f  loss %.4f  batch acc %5.1f%%  "
-               "%.0f samples/s  elapsed %s  eta %s",
-               static_cast<unsigned long long>(state.step),
-               static_cast<unsigned long long>(total_steps_), 100.0 * fraction, state.epoch,
-               state.loss, 100.0 * state.batch_accuracy, state.samples_per_second,
-               FormatDuration(state.elapsed_s).c_str(), FormatDuration(eta).c_str());
+  char text[320];
+  std::snprintf(text, sizeof(text),
+                "%s%sstep %llu/%llu (%3.0f%%)  elapsed %s  eta %s  epoch %.2f  loss %.4f  "
+                "batch acc %5.1f%%  %.0f samples/s",
+                tty_ ? Bar(fraction, 20).c_str() : "", tty_ ? " " : "",
+                static_cast<unsigned long long>(state.step),
+                static_cast<unsigned long long>(total_steps_), 100.0 * fraction,
+                FormatDuration(state.elapsed_s).c_str(), FormatDuration(eta).c_str(), state.epoch,
+                state.loss, 100.0 * state.batch_accuracy, state.samples_per_second);
+  std::string line = text;
   if (tty_) {
+    // A line wider than the terminal wraps, and "\r" then redraws only its last row: cut it,
+    // losing the least needed figures at its end first.
+    if (columns_ > 1 && line.size() >= columns_) line.resize(columns_ - 1);
+    std::fputs(line.c_str(), out_);
     line_open_ = true;
   } else {
+    std::fputs(line.c_str(), out_);
     std::fputc('\n', out_);
   }
   std::fflush(out_);

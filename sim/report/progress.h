@@ -8,6 +8,7 @@
 #ifndef DISTSIM_SIM_REPORT_PROGRESS_H_
 #define DISTSIM_SIM_REPORT_PROGRESS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -29,7 +30,10 @@ struct ProgressState {
 class Progress {
  public:
   // every_steps 0: on a terminal redraw by time; off a terminal, a line every 10% of the run.
-  Progress(std::FILE* out, bool enabled, uint64_t every_steps, uint64_t total_steps);
+  // columns: the terminal's width (its caller asks the terminal): a line redrawn in place is cut
+  // to it, since a wrapped line cannot be redrawn; 0: never cut.
+  Progress(std::FILE* out, bool enabled, uint64_t every_steps, uint64_t total_steps,
+           size_t columns = 0);
 
   // Called after every step; cheap when nothing is printed. Returns whether a line was drawn
   // (the caller then starts a new averaging window).
@@ -52,6 +56,7 @@ class Progress {
   std::FILE* out_;
   bool enabled_;
   bool tty_;
+  size_t columns_;
   uint64_t every_steps_;
   uint64_t total_steps_;
   Stopwatch since_draw_;

@@ -4,6 +4,7 @@
 // subcommand's --help ends with an example and the exit codes, under the name `distsim`.
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -50,16 +51,24 @@ class CliTest : public testing::SyntheticDataTest {
   }
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 
+  // The binary with `args`, and --out for the subcommands that write results.
   testing::Finished Distsim(std::vector<std::string> args) const {
+    const std::string& command = args.front();
+    const bool writes = command != "plan" && command != "report" && command != "check" &&
+                        command != "worker" && command != "server";
     args.insert(args.begin(), DISTSIM_BINARY);
-    args.insert(args.end(), {"--out", (dir_ / "out").string()});
+    if (writes) args.insert(args.end(), {"--out", (dir_ / "out").string()});
     return testing::Run(args, 60);
   }
 
   // `command` refuses `file` with exit 78, naming the subcommand that takes it.
   void ExpectRedirect(const std::string& command, const std::string& file,
                       const std::string& use) const {
-    const testing::Finished done = Distsim({command, Path(file)});
+    std::vector<std::string> args = {command, Path(file)};
+    if (command == "worker" || command == "server") {
+      args = {command, "--config", Path(file), "--rank", "0", "--coordinator", "127.0.0.1:9"};
+    }
+    const testing::Finished done = Distsim(args);
     EXPECT_EQ(done.exit_code, kExitConfig) << command << " " << file << ": " << done.err;
     EXPECT_THAT(done.err, HasSubstr("run it with `distsim " + use + " " + Path(file) + "`"))
         << command << " " << file;
@@ -116,6 +125,112 @@ TEST_F(CliTest, CheckValidatesEveryKind) {
   const testing::Finished bad = WithStdout({"check", Path("run.textproto"), "--set", "workers: 0"});
   EXPECT_EQ(bad.exit_code, kExitConfig);
   EXPECT_THAT(bad.err, HasSubstr("workers"));
+}
+
+// Every subcommand that reads a config, given a file of a kind it does not take, says which
+// subcommand does (exit 78), never a parser error; `report` given a config says the same.
+TEST_F(CliTest, EveryReaderOfAConfigNamesTheCommandForTheOtherKinds) {
+  for (const char* command :
+       {"run", "plan", "coordinator", "local", "export-sagemaker", "worker", "server", "report"}) {
+    ExpectRedirect(command, "compare.textproto", "compare");
+    ExpectRedirect(command, "predict.textproto", "predict");
+    ExpectRedirect(command, "compare.json", "compare");
+  }
+  ExpectRedirect("report", "run.textproto", "run");
+  ExpectRedirect("predict", "compare.json", "compare");
+}
+
+TEST_F(CliTest, PredictTakesARunConfigOrAPredictConfig) {
+  for (const char* file : {"run.textproto", "predict.textproto"}) {
+    const testing::Finished done =
+        WithStdout({"predict", Path(file), "-q", "--no-checks", "--json", "--workers", "2,8",
+                    "--out", (dir_ / "out").string()});
+    EXPECT_EQ(done.exit_code, 0) << file << ": " << done.err;
+    // --workers reached the rows: one per worker count per strategy, none of the default 256.
+    EXPECT_THAT(done.err, HasSubstr("\"workers\": 8")) << file;
+    EXPECT_THAT(done.err, Not(HasSubstr("\"workers\": 256"))) << file;
+  }
+}
+
+// The number of times `needle` occurs in `text`.
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// plan --json: the processes and the shard map agree with the flags and with the model's size
+// (softmax on 28 x 28 inputs and 10 classes: 7850 parameters, 31400 bytes over the shards).
+TEST_F(CliTest, PlanJsonHasTheProcessesShardsAndData) {
+  const testing::Finished done =
+      WithStdout({"plan", Path("run.textproto"), "--json", "--workers", "3", "--set",
+                  "parameter_server { servers: 2 mode: SYNC }"});
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  const std::string& json = done.err;
+  EXPECT_THAT(json, HasSubstr("\"parameters\":7850"));
+  EXPECT_EQ(Count(json, "\"role\":\"worker\""), 3) << json;
+  EXPECT_EQ(Count(json, "\"role\":\"server\""), 2) << json;
+  EXPECT_THAT(json, HasSubstr("\"examples\":1200"));  // the synthetic training set
+  int64_t shard_bytes = 0;
+  const std::regex bytes("\"bytes\":([0-9]+)");
+  for (std::sregex_iterator m(json.begin(), json.end(), bytes), end; m != end; ++m) {
+    shard_bytes += std::stoll((*m)[1]);
+  }
+  EXPECT_EQ(shard_bytes, 7850 * 4);
+  EXPECT_EQ(Count(json, "\n"), 1) << json;  // one line
+}
+
+// export-sagemaker --json lists the files it wrote (they are there) and the job's figures.
+TEST_F(CliTest, ExportSagemakerJsonListsTheFilesWritten) {
+  const std::string out = (dir_ / "sm").string();
+  const testing::Finished done =
+      WithStdout({"export-sagemaker", Path("run.textproto"), "--json", "--workers", "2", "--set",
+                  "cluster { instance_type: \"ml.c4.xlarge\" } allreduce { }", "--out", out});
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  for (const char* file : {"create-training-job.json", "train_sagemaker.py", "export.txt"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "sm" / file)) << file;
+    EXPECT_THAT(done.err, HasSubstr("/sm/" + std::string(file) + "\"")) << file;
+  }
+  EXPECT_THAT(done.err, HasSubstr("\"instance_count\":2"));
+  EXPECT_THAT(done.err, HasSubstr("\"instance_type\":\"ml.c4.xlarge\""));
+  const testing::Finished bare = WithStdout({"export-sagemaker", Path("run.textproto")});
+  EXPECT_EQ(bare.exit_code, kExitConfig);
+  EXPECT_THAT(bare.err, HasSubstr("cluster.instance_type"));
+}
+
+// coordinator --json: its first line on stdout holds the command of every role; started as
+// printed (the token from the file it names), they train the run, whose result.json follows.
+TEST_F(CliTest, CoordinatorJsonPrintsCommandsThatRunTheJob) {
+  const testing::Finished local = Distsim({"coordinator", Path("run.textproto")});
+  EXPECT_EQ(local.exit_code, kExitConfig);
+  EXPECT_THAT(local.err, HasSubstr("the coordinator runs distributed configs"));
+  const testing::Spawned coordinator = testing::Spawn(
+      {"/bin/sh", "-c", "exec \"$0\" \"$@\" 1>&2", DISTSIM_BINARY, "coordinator",
+       Path("run.textproto"), "--listen", "127.0.0.1:0", "--json", "--out",
+       (dir_ / "out").string(), "--set", "parameter_server { mode: SYNC }", "--workers", "2"});
+  // The JSON line comes first, flushed before the same in words (which holds no braces).
+  const std::string announced = testing::ReadStderrUntil(coordinator, "}\n", 30);
+  std::vector<std::string> commands;
+  for (size_t at = announced.find("\"command\":\""); at != std::string::npos;
+       at = announced.find("\"command\":\"", at + 1)) {
+    const size_t start = at + 11;
+    commands.push_back(announced.substr(start, announced.find('"', start) - start));
+  }
+  ASSERT_EQ(commands.size(), 3u) << announced;  // 1 server, 2 workers
+  const std::string token_file = (dir_ / "out/tiny/token").string();
+  EXPECT_THAT(announced, HasSubstr("\"token_file\":\"" + token_file + "\""));
+  std::vector<testing::Spawned> roles;
+  for (const std::string& command : commands) {
+    ASSERT_EQ(command.rfind("distsim ", 0), 0u) << command;
+    roles.push_back(testing::Spawn({"/bin/sh", "-c",
+                                    "DISTSIM_TOKEN_FILE=" + token_file + " exec " +
+                                        DISTSIM_BINARY + command.substr(7)}));
+  }
+  for (testing::Spawned& role : roles) EXPECT_EQ(testing::Wait(role, 60).exit_code, 0);
+  const testing::Finished done = testing::Wait(coordinator, 60);
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_THAT(done.err, HasSubstr("\"final_test_accuracy\""));  // result.json at the end
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "out/tiny/result.json"));
 }
 
 // Every subcommand `distsim --help` lists.

@@ -140,6 +140,16 @@ TEST_F(TrainContractTest, AnUnknownHyperparameterNamesTheKey) {
   ExpectFailure(Train(root), root, kExitConfig, "learning_rte: not a distsim hyperparameter");
 }
 
+TEST_F(TrainContractTest, AnotherKindOfConfigInDistsimConfigIsNamed) {
+  testing::HostTree tree = OneHost();
+  tree.hyperparameters["distsim_config"] =
+      "name: \"pair\" base { model { softmax { } } } runs { name: \"a\" }";
+  const std::string root = Root(tree);
+  ExpectFailure(Train(root), root, kExitConfig,
+                "distsim_config: holds a distsim.CompareConfig; a training job runs one "
+                "distsim.RunConfig");
+}
+
 TEST_F(TrainContractTest, AMissingTrainChannelExits66) {
   const std::string root = Root(OneHost());
   fs::remove_all(root + "/input/data/train");
