@@ -11,10 +11,24 @@
 
 namespace distsim::node {
 
+// What a repeated probe measured.
+struct LinkProbe {
+  std::vector<std::pair<double, double>> samples;  // every (bytes, seconds), in sending order
+  std::vector<std::pair<double, double>> medians;  // (bytes, median seconds) per size, ascending
+  // The largest (p90 - p10) / median of one size's times: how steady the link was. A busy core
+  // delays the threads that send and receive, and the small messages show it first.
+  double spread = 0;
+  int repeats = 0;
+};
+
+// The medians and spread of `samples` (bytes, seconds), grouped by bytes (report::Quantile's
+// interpolation). Sizes whose median is 0 count no spread.
+LinkProbe SummarizeProbe(std::vector<std::pair<double, double>> samples, int repeats);
+
 // One-way message times over `config`'s network between two simulated hosts (shaped as the
-// config says, else plain loopback TCP): (bytes, seconds) pairs, several sizes, repeated. Opens
-// two loopback TCP links of its own and closes them before it returns.
-absl::StatusOr<std::vector<std::pair<double, double>>> ProbeLink(const RunConfig& config);
+// config says, else plain loopback TCP): messages of 4 KiB to 1 MiB, the set sent `repeats`
+// times, summarized. Opens two loopback TCP links of its own and closes them before it returns.
+absl::StatusOr<LinkProbe> ProbeLink(const RunConfig& config, int repeats);
 
 }  // namespace distsim::node
 
