@@ -9,11 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "sim/app/predict_repeats.h"
 #include "sim/base/status.h"
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
 #include "sim/data/dataset.h"
-#include "sim/app/predict_repeats.h"
 #include "sim/node/link_probe.h"
 #include "sim/node/machine_load.h"
 #include "sim/node/modelled.h"
@@ -326,8 +326,7 @@ std::string CalibrationText(const Calibration& c) {
       "thread)\n  link: alpha %.1f us, beta %.4g ns/B (%.3g Gbit/s), fit error %.1f%%; model "
       "%s per step\n",
       node::DescribeLoad(c.load()), 1e3 * c.compute_s_per_sample(), c.train_gflop_per_sample(),
-      c.effective_gflops(),
-      1e6 * c.alpha_s(), 1e9 * c.beta_s_per_byte(),
+      c.effective_gflops(), 1e6 * c.alpha_s(), 1e9 * c.beta_s_per_byte(),
       c.beta_s_per_byte() > 0 ? 8e-9 / c.beta_s_per_byte() : 0.0, 100 * c.fit_error(),
       absl::StrFormat("%.3g MB", c.model_bytes() / 1e6));
   absl::StrAppendFormat(&out,

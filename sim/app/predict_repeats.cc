@@ -24,9 +24,9 @@ std::string TooBusyReason(double check_spread, double probe_spread) {
         100 * check_spread, 100 * kMaxCheckSpread));
   }
   if (probe_spread > kMaxProbeSpread) {
-    reasons.push_back(absl::StrFormat(
-        "the calibration's link probe spread %.1f%% (the bound is %.0f%%)", 100 * probe_spread,
-        100 * kMaxProbeSpread));
+    reasons.push_back(
+        absl::StrFormat("the calibration's link probe spread %.1f%% (the bound is %.0f%%)",
+                        100 * probe_spread, 100 * kMaxProbeSpread));
   }
   return absl::StrJoin(reasons, "; ");
 }
@@ -60,12 +60,13 @@ std::string ChecksText(const PredictResult& result) {
   for (const PredictCheck& k : result.checks()) {
     const bool ran = k.measured_step_ms() > 0;
     absl::StrAppendFormat(
-        &out, "%-20s %-40s %10.2f %10s %8s %7s  %s\n", k.name(), k.setup(),
-        k.predicted_step_ms(), ran ? absl::StrFormat("%.2f", k.measured_step_ms()) : "not run",
+        &out, "%-20s %-40s %10.2f %10s %8s %7s  %s\n", k.name(), k.setup(), k.predicted_step_ms(),
+        ran ? absl::StrFormat("%.2f", k.measured_step_ms()) : "not run",
         ran ? absl::StrFormat("%+.1f%%", 100 * k.error()) : "-",
         ran && k.repeats_size() > 1 ? absl::StrFormat("%.1f%%", 100 * k.spread()) : "-",
         k.too_busy().empty() ? "" : "TOO BUSY");
-    if (!k.too_busy().empty()) absl::StrAppendFormat(&reasons, "  %s: %s\n", k.name(), k.too_busy());
+    if (!k.too_busy().empty())
+      absl::StrAppendFormat(&reasons, "  %s: %s\n", k.name(), k.too_busy());
   }
   if (!reasons.empty()) {
     absl::StrAppend(&out, "too busy (the median error of these says nothing of the model):\n",

@@ -102,8 +102,8 @@ std::string ChecksNote(const PredictResult& result) {
       "busy to measure steadily is marked <b>too busy</b> with the reason. Load when the "
       "calibration ran: %.2f %.2f %.2f (1, 5, 15 minutes), %u of %u tasks runnable, %u "
       "cores.</p>\n",
-      std::max(1u, result.repeat()), result.repeat() == 1 ? "" : "s", load.load1(),
-      load.load5(), load.load15(), load.runnable(), load.tasks(), load.cores());
+      std::max(1u, result.repeat()), result.repeat() == 1 ? "" : "s", load.load1(), load.load5(),
+      load.load15(), load.runnable(), load.tasks(), load.cores());
 }
 
 std::string ChecksTable(const PredictResult& result) {
@@ -126,8 +126,7 @@ std::string ChecksTable(const PredictResult& result) {
         ran ? absl::StrFormat("%.2f ms", c.measured_step_ms()) : "not run",
         ran && std::abs(c.error()) > 0.15 ? " class=\"missed\"" : "",
         ran ? absl::StrFormat("%+.1f%%", 100 * c.error()) : "-",
-        ran && c.repeats_size() > 1 ? FormatPercent(c.spread(), 1) : "-",
-        EscapeHtml(c.too_busy()));
+        ran && c.repeats_size() > 1 ? FormatPercent(c.spread(), 1) : "-", EscapeHtml(c.too_busy()));
   }
   return out + "</tbody></table></div>\n";
 }

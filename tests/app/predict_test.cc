@@ -83,8 +83,8 @@ checks { name: "ring" overrides { allreduce { } } }
     EXPECT_NEAR(c.error(), (errors[0] + errors[1]) / 2, 1e-12) << c.name();
     EXPECT_NEAR(c.measured_step_ms(),
                 (c.repeats(0).measured_step_ms() + c.repeats(1).measured_step_ms()) / 2, 1e-9);
-    EXPECT_EQ(c.too_busy().empty(), c.spread() <= kMaxCheckSpread &&
-                                        json.calibration().probe_spread() <= kMaxProbeSpread)
+    EXPECT_EQ(c.too_busy().empty(),
+              c.spread() <= kMaxCheckSpread && json.calibration().probe_spread() <= kMaxProbeSpread)
         << c.name() << ": " << c.too_busy();
   }
   // Each repeat ran in a folder of its own.
