@@ -331,7 +331,7 @@ std::string CalibrationText(const Calibration& c) {
       absl::StrFormat("%.3g MB", c.model_bytes() / 1e6));
   absl::StrAppendFormat(&out,
                         "  compute timed in %s; link fitted on the medians of %u probes, spread "
-                        "%.1f%% (p90 - p10 over the median, the largest of the sizes)\n",
+                        "%.1f%% (p75 - p25 over the median, the largest of the sizes)\n",
                         c.compute_clock().empty() ? "thread CPU time" : c.compute_clock(),
                         c.probe_repeats(), 100 * c.probe_spread());
   return out;

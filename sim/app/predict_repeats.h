@@ -25,13 +25,13 @@ inline constexpr int kProbeRepeats = 7;
 // error the check is there to detect, and its median cannot tell a model error from load.
 inline constexpr double kMaxCheckSpread = 0.10;
 
-// The largest (p90 - p10) / median of one message size's time in the calibration's link probe.
-// alpha and beta are fitted on the medians of kProbeRepeats sends; for times spread like a
-// normal distribution, p90 - p10 is 2.56 sigma and the median of 7 has a standard error of about
-// 1.25 sigma / sqrt(7) = 0.18 (p90 - p10). A spread of 0.25 keeps the median within about 5% (one
-// standard error, the bar for the median check) of the steady time; beyond it the fitted
-// link, and every check predicted from it, carry the load.
-inline constexpr double kMaxProbeSpread = 0.25;
+// The largest interquartile range over the median, (p75 - p25) / median, of one message size's
+// time in the calibration's link probe (node::LinkProbe::spread). alpha and beta are fitted on
+// the medians of kProbeRepeats sends; for times spread like a normal distribution the IQR is
+// 1.35 sigma and the median of 7 has a standard error of 1.25 sigma / sqrt(7) = 0.35 IQR. A spread
+// of 0.15 keeps that standard error near 5% of the median (the bar for the median check);
+// beyond it the fitted link, and every check predicted from it, carry the load.
+inline constexpr double kMaxProbeSpread = 0.15;
 
 // (p90 - p10) / median of `values` (report::Quantile's interpolation); 0 for fewer than 2 values
 // or a median of 0.

@@ -28,7 +28,7 @@ LinkProbe SummarizeProbe(std::vector<std::pair<double, double>> samples, int rep
     const double median = report::Quantile(times, 0.5);
     probe.medians.emplace_back(bytes, median);
     if (median <= 0) continue;
-    const double spread = (report::Quantile(times, 0.9) - report::Quantile(times, 0.1)) / median;
+    const double spread = (report::Quantile(times, 0.75) - report::Quantile(times, 0.25)) / median;
     probe.spread = std::max(probe.spread, spread);
   }
   probe.samples = std::move(samples);

@@ -15,8 +15,10 @@ namespace distsim::node {
 struct LinkProbe {
   std::vector<std::pair<double, double>> samples;  // every (bytes, seconds), in sending order
   std::vector<std::pair<double, double>> medians;  // (bytes, median seconds) per size, ascending
-  // The largest (p90 - p10) / median of one size's times: how steady the link was. A busy core
-  // delays the threads that send and receive, and the small messages show it first.
+  // The largest interquartile range over the median, (p75 - p25) / median, of one size's times:
+  // how steady the link was where the median looks. A busy core delays the threads that send and
+  // receive, and the small messages show it first; a delay or two among the sends moves neither
+  // the median nor this, as it would p90 - p10 (a single late 4 KiB send out of 7 measured 312%).
   double spread = 0;
   int repeats = 0;
 };

@@ -64,7 +64,7 @@ TEST(PredictRepeatsTest, RepeatsThatSpreadAreTooBusy) {
 
 TEST(PredictRepeatsTest, AnUnsteadyProbeMakesEveryCheckTooBusy) {
   PredictCheck c = CheckOf(50, {49, 50, 51});
-  SummarizeRepeats(0.40, &c);
+  SummarizeRepeats(0.40, &c);  // beyond kMaxProbeSpread, 0.15
   EXPECT_NE(c.too_busy().find("link probe spread 40.0%"), std::string::npos) << c.too_busy();
 }
 

@@ -35,8 +35,9 @@ TEST(MachineLoadTest, ReadsThisMachine) {
 }
 
 TEST(LinkProbeTest, MediansAndTheLargestSpreadPerSize) {
-  // 3 repeats of two sizes. 100 bytes: {1, 2, 3} ms: median 2, p10 1.2, p90 2.8, spread 0.8.
-  // 1000 bytes: {10, 10, 11} ms: median 10, p10 10, p90 10.8, spread 0.08.
+  // 3 repeats of two sizes. 100 bytes: {1, 2, 3} ms: median 2, p25 (rank 0.5) 1.5, p75 (rank
+  // 1.5) 2.5, spread 1 / 2 = 0.5. 1000 bytes: {10, 10, 11} ms: median 10, p25 10, p75 10.5,
+  // spread 0.05.
   LinkProbe probe = SummarizeProbe(
       {{100, 3e-3}, {1000, 10e-3}, {100, 1e-3}, {1000, 11e-3}, {100, 2e-3}, {1000, 10e-3}}, 3);
   ASSERT_EQ(probe.medians.size(), 2u);
@@ -44,9 +45,19 @@ TEST(LinkProbeTest, MediansAndTheLargestSpreadPerSize) {
   EXPECT_DOUBLE_EQ(probe.medians[0].second, 2e-3);
   EXPECT_EQ(probe.medians[1].first, 1000);
   EXPECT_DOUBLE_EQ(probe.medians[1].second, 10e-3);
-  EXPECT_NEAR(probe.spread, 0.8, 1e-9);
+  EXPECT_NEAR(probe.spread, 0.5, 1e-9);
   EXPECT_EQ(probe.samples.size(), 6u);
   EXPECT_EQ(probe.repeats, 3);
+}
+
+TEST(LinkProbeTest, OneLateSendOfSevenMovesNeitherTheMedianNorTheSpread) {
+  // {1, 1, 1, 1, 1, 1, 10} ms: median 1, p25 1, p75 1; p90 - p10 would have been 0.4 x 9 ms.
+  std::vector<std::pair<double, double>> samples(6, {4096, 1e-3});
+  samples.emplace_back(4096, 10e-3);
+  LinkProbe probe = SummarizeProbe(samples, 7);
+  ASSERT_EQ(probe.medians.size(), 1u);
+  EXPECT_DOUBLE_EQ(probe.medians[0].second, 1e-3);
+  EXPECT_EQ(probe.spread, 0);
 }
 
 }  // namespace
