@@ -9,12 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "sim/app/predict_repeats.h"
 #include "sim/base/status.h"
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
 #include "sim/data/dataset.h"
 #include "sim/node/data_source.h"
 #include "sim/node/link_probe.h"
+#include "sim/node/machine_load.h"
 #include "sim/node/modelled.h"
 #include "sim/node/provenance.h"
 #include "sim/node/run.h"
@@ -77,8 +79,13 @@ std::vector<std::string> PredictFindings(const PredictResult& result) {
   if (result.checks_size() > 0) {
     double worst = 0;
     std::string worst_name;
+    int too_busy = 0;
     for (const PredictCheck& c : result.checks()) {
       if (c.measured_step_ms() <= 0) continue;
+      if (!c.too_busy().empty()) {
+        ++too_busy;
+        continue;
+      }
       if (std::abs(c.error()) >= std::abs(worst)) {
         worst = c.error();
         worst_name = c.name();
@@ -88,6 +95,12 @@ std::vector<std::string> PredictFindings(const PredictResult& result) {
       out.push_back(absl::StrFormat(
           "held-out checks: the largest error is %+.1f%% (%s)%s", 100 * worst, worst_name,
           std::abs(worst) <= 0.15 ? ", within 15%" : ", beyond 15%: the model misses something"));
+    }
+    if (too_busy > 0) {
+      out.push_back(absl::StrFormat(
+          "%d of %d held-out checks were measured on a machine too busy to judge the model "
+          "(marked too_busy; not counted above)",
+          too_busy, result.checks_size()));
     }
   }
   return out;
@@ -127,8 +140,8 @@ absl::StatusOr<std::vector<config::CompareEntry>> ExpandRuns(const PredictConfig
 
 // The Calibration summary of predict.json from the calibration run and the fitted probe.
 void Summarize(const RunConfig& calibration, const RunResult& cal_run, const Calibrated& cal,
-               const ModelSize& cal_size, double fit_error, uint64_t steps, double cpu,
-               Calibration* summary) {
+               const ModelSize& cal_size, const node::LinkProbe& probe, double fit_error,
+               uint64_t steps, double cpu, Calibration* summary) {
   const NetworkConfig& net = calibration.cluster().network();
   summary->set_source(
       absl::StrFormat("%s, %d steps per worker, %s network%s", DescribeStrategy(calibration),
@@ -141,17 +154,23 @@ void Summarize(const RunConfig& calibration, const RunResult& cal_run, const Cal
   summary->set_beta_s_per_byte(cal.probe.bytes_per_s > 0 ? 1 / cal.probe.bytes_per_s : 0);
   summary->set_model_bytes(4 * cal_size.parameters);
   summary->set_fit_error(fit_error);
+  summary->set_probe_repeats(probe.repeats);
+  summary->set_probe_spread(probe.spread);
+  summary->set_compute_clock("thread CPU time of each worker's compute (CLOCK_THREAD_CPUTIME_ID)");
 }
 
 // Step 1: the calibration run, then the link probe; fills `summary`.
 absl::StatusOr<Calibrated> Calibrate(const RunConfig& calibration, const PredictOptions& options,
                                      Calibration* summary) {
-  Say(options, absl::StrCat("calibration run: ", DescribeStrategy(calibration)));
+  *summary->mutable_load() = node::ReadMachineLoad();
+  Say(options, absl::StrCat("calibration run: ", DescribeStrategy(calibration), " (",
+                            node::DescribeLoad(summary->load()), ")"));
   DS_ASSIGN_OR_RETURN(RunResult cal_run, RunOne(calibration, options));
-  Say(options, "link probe: messages of 4 KiB to 1 MiB between two simulated hosts");
-  DS_ASSIGN_OR_RETURN(auto samples, node::ProbeLink(calibration));
+  Say(options, absl::StrCat("link probe: messages of 4 KiB to 1 MiB between two simulated hosts, ",
+                            kProbeRepeats, " times"));
+  DS_ASSIGN_OR_RETURN(const node::LinkProbe link, node::ProbeLink(calibration, kProbeRepeats));
   double fit_error = 0;
-  DS_ASSIGN_OR_RETURN(model::Network probe, model::FitAlphaBeta(samples, &fit_error));
+  DS_ASSIGN_OR_RETURN(model::Network probe, model::FitAlphaBeta(link.medians, &fit_error));
 
   Calibrated cal;
   const uint64_t steps =
@@ -168,7 +187,7 @@ absl::StatusOr<Calibrated> Calibrate(const RunConfig& calibration, const Predict
   const NetworkConfig& net = calibration.cluster().network();
   cal.probe_latency_s = net.shape() ? net.latency_us() * 1e-6 : 0;
   cal.probe_bandwidth_bps = net.shape() ? node::NicModelOf(net).bytes_per_s : 0;
-  Summarize(calibration, cal_run, cal, cal_size, fit_error, steps, cpu, summary);
+  Summarize(calibration, cal_run, cal, cal_size, link, fit_error, steps, cpu, summary);
   return cal;
 }
 
@@ -208,27 +227,44 @@ absl::Status AddAtScale(const PredictConfig& config, const Calibrated& cal,
   return absl::OkStatus();
 }
 
-// Step 3: the held-out checks (entries 1 ..), each predicted first, then run unless the options
-// say not to.
+// One run of a held-out check: predicted with the machine's load read first, then run (the
+// repeats after the first in folders of their own, "<name>_repeat2", ...).
+absl::StatusOr<PredictRepeat> RunRepeat(const RunConfig& check, int repeat, const Calibrated& cal,
+                                        const PredictOptions& options) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  PredictRepeat r;
+  *r.mutable_load() = node::ReadMachineLoad();
+  r.set_predicted_step_ms(1e3 * PredictHere(cal, check, cores).step_s());
+  if (!options.run_checks) return r;
+  RunConfig run = check;
+  if (repeat > 0) run.set_name(absl::StrCat(check.name(), "_repeat", repeat + 1));
+  Say(options, absl::StrFormat("check %s, run %d of %d: predicted step %.2f ms; running it (%s)",
+                               check.name(), repeat + 1, options.repeat, r.predicted_step_ms(),
+                               node::DescribeLoad(r.load())));
+  DS_ASSIGN_OR_RETURN(RunResult measured, RunOne(run, options));
+  r.set_measured_step_ms(measured.step_times().mean_ms());
+  if (r.measured_step_ms() > 0) {
+    r.set_error((r.predicted_step_ms() - r.measured_step_ms()) / r.measured_step_ms());
+  }
+  return r;
+}
+
+// Step 3: the held-out checks (entries 1 ..), each predicted first, then run options.repeat
+// times unless the options say not to, and summarized over its repeats.
 absl::Status AddChecks(const std::vector<config::CompareEntry>& entries, const Calibrated& cal,
                        const PredictOptions& options, PredictResult* result) {
   const RunConfig& calibration = entries[0].config;
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (size_t i = 1; i < entries.size(); ++i) {
     const RunConfig& check = entries[i].config;
     PredictCheck* c = result->add_checks();
     c->set_name(entries[i].name);
     c->set_setup(entries[i].description.empty() ? Describe(calibration, check)
                                                 : entries[i].description);
-    c->set_predicted_step_ms(1e3 * PredictHere(cal, check, cores).step_s());
-    if (!options.run_checks) continue;
-    Say(options, absl::StrFormat("check %s: predicted step %.2f ms; running it", c->name(),
-                                 c->predicted_step_ms()));
-    DS_ASSIGN_OR_RETURN(RunResult measured, RunOne(check, options));
-    c->set_measured_step_ms(measured.step_times().mean_ms());
-    if (c->measured_step_ms() > 0) {
-      c->set_error((c->predicted_step_ms() - c->measured_step_ms()) / c->measured_step_ms());
+    const int repeats = options.run_checks ? std::max(1, options.repeat) : 1;
+    for (int r = 0; r < repeats; ++r) {
+      DS_ASSIGN_OR_RETURN(*c->add_repeats(), RunRepeat(check, r, cal, options));
     }
+    SummarizeRepeats(result->calibration().probe_spread(), c);
   }
   return absl::OkStatus();
 }
@@ -269,6 +305,8 @@ absl::StatusOr<PredictResult> RunPredict(const PredictConfig& config,
   const RunConfig& calibration = entries[0].config;
   PredictResult result;
   result.set_name(config.name());
+  result.set_repeat(options.run_checks ? std::max(1, options.repeat) : 0);
+  *result.mutable_load() = node::ReadMachineLoad();
   *result.mutable_config() = calibration;
   *result.mutable_provenance() = node::CollectProvenance(0, options.command_line);
   DS_ASSIGN_OR_RETURN(const Calibrated cal,
@@ -287,13 +325,18 @@ std::string CalibrationText(const Calibration& c) {
   std::string out = absl::StrFormat("calibration: %s\n", c.source());
   absl::StrAppendFormat(
       &out,
-      "  compute %.3g ms per sample here (%.3g GFLOP per sample, %.1f GFLOP/s per worker "
+      "  %s\n  compute %.3g ms per sample here (%.3g GFLOP per sample, %.1f GFLOP/s per worker "
       "thread)\n  link: alpha %.1f us, beta %.4g ns/B (%.3g Gbit/s), fit error %.1f%%; model "
       "%s per step\n",
-      1e3 * c.compute_s_per_sample(), c.train_gflop_per_sample(), c.effective_gflops(),
-      1e6 * c.alpha_s(), 1e9 * c.beta_s_per_byte(),
+      node::DescribeLoad(c.load()), 1e3 * c.compute_s_per_sample(), c.train_gflop_per_sample(),
+      c.effective_gflops(), 1e6 * c.alpha_s(), 1e9 * c.beta_s_per_byte(),
       c.beta_s_per_byte() > 0 ? 8e-9 / c.beta_s_per_byte() : 0.0, 100 * c.fit_error(),
       absl::StrFormat("%.3g MB", c.model_bytes() / 1e6));
+  absl::StrAppendFormat(&out,
+                        "  compute timed in %s; link fitted on the medians of %u probes, spread "
+                        "%.1f%% (p75 - p25 over the median, the largest of the sizes)\n",
+                        c.compute_clock().empty() ? "thread CPU time" : c.compute_clock(),
+                        c.probe_repeats(), 100 * c.probe_spread());
   return out;
 }
 
@@ -324,22 +367,6 @@ std::string AtScaleText(const PredictResult& result) {
   absl::StrAppend(&out,
                   "in step ms: ps ASYNC if its workers moved in step (all pull, then all push) "
                   "instead of spreading out; a real run lies between\n");
-  return out;
-}
-
-// The held-out checks, predicted against measured; "" without checks.
-std::string ChecksText(const PredictResult& result) {
-  if (result.checks_size() == 0) return "";
-  std::string out = "\nheld-out checks on this machine (step time, mean after warm-up):\n";
-  absl::StrAppendFormat(&out, "%-22s %-44s %12s %12s %8s\n", "check", "differs from calibration",
-                        "predicted ms", "measured ms", "error");
-  for (const PredictCheck& k : result.checks()) {
-    absl::StrAppendFormat(
-        &out, "%-22s %-44s %12.2f %12s %8s\n", k.name(), k.setup(), k.predicted_step_ms(),
-        k.measured_step_ms() > 0 ? absl::StrFormat("%.2f", k.measured_step_ms())
-                                 : std::string("not run"),
-        k.measured_step_ms() > 0 ? absl::StrFormat("%+.1f%%", 100 * k.error()) : std::string("-"));
-  }
   return out;
 }
 

@@ -27,6 +27,7 @@
 #include "distsim/config.pb.h"
 #include "distsim/result.pb.h"
 #include "sim/app/predict_model.h"
+#include "sim/app/predict_repeats.h"
 
 namespace distsim::app {
 
@@ -39,6 +40,7 @@ struct PredictOptions {
   const std::atomic<bool>* stop = nullptr;
   std::string executable;
   bool run_checks = true;  // false: predict the checks, do not run them
+  int repeat = kDefaultRepeats;  // runs of each check (`--repeat K`); the check reports their median
 };
 
 // Plain sentences on the table and the checks (PredictResult.findings).

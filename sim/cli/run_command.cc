@@ -252,6 +252,7 @@ absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict) 
   options.command_line = flags.command_line;
   options.stop = InstallStopSignals();
   options.run_checks = !predict.no_checks;
+  options.repeat = predict.repeat;
   DS_ASSIGN_OR_RETURN(PredictResult result, app::RunPredict(config, options));
   if (flags.json) {
     std::fputs(report::MessageToJson(result).c_str(), stdout);

@@ -67,6 +67,7 @@ struct PredictFlags {
   std::string workers;     // "1,2,4": overrides PredictConfig.workers
   uint32_t servers = 0;    // overrides PredictConfig.servers
   bool no_checks = false;  // predict the checks without running them
+  int repeat = 3;          // runs of each held-out check, 1 to 100 (app::kDefaultRepeats)
 };
 absl::Status PredictCommand(const RunFlags& flags, const PredictFlags& predict);
 

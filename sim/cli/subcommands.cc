@@ -219,9 +219,16 @@ CLI::App* AddPredict(CLI::App* app, Options* o) {
                       "Parameter-server shards for the PS rows (default 1)");
   predict->add_flag("--no-checks", o->predict.no_checks,
                     "Predict the held-out checks but do not run them");
+  predict
+      ->add_option("--repeat", o->predict.repeat,
+                   "Runs of each held-out check (default 3): predict.json keeps each run and "
+                   "the median error; a check whose runs spread too far is marked too_busy")
+      ->check(CLI::Range(1, 100));
   predict->add_flag("-q,--quiet", o->flags.quiet, "No progress lines");
   predict->add_flag("--json", o->flags.json, "Print predict.json to stdout instead of the table");
-  predict->footer(HelpFooter("distsim predict configs/predict_ps.textproto   (about a minute)"));
+  predict->footer(HelpFooter(
+      "distsim predict configs/predict_ps.textproto --repeat 3   (a few minutes; --repeat 1 "
+      "for a quick look)"));
   return predict;
 }
 

@@ -1,5 +1,7 @@
 #include "sim/node/link_probe.h"
 
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -13,10 +15,27 @@
 #include "sim/comm/nic.h"
 #include "sim/comm/tcp_peer_link.h"
 #include "sim/node/modelled.h"
+#include "sim/report/stats.h"
 
 namespace distsim::node {
 
-absl::StatusOr<std::vector<std::pair<double, double>>> ProbeLink(const RunConfig& config) {
+LinkProbe SummarizeProbe(std::vector<std::pair<double, double>> samples, int repeats) {
+  LinkProbe probe;
+  probe.repeats = repeats;
+  std::map<double, std::vector<double>> by_size;
+  for (const auto& [bytes, seconds] : samples) by_size[bytes].push_back(seconds);
+  for (const auto& [bytes, times] : by_size) {
+    const double median = report::Quantile(times, 0.5);
+    probe.medians.emplace_back(bytes, median);
+    if (median <= 0) continue;
+    const double spread = (report::Quantile(times, 0.75) - report::Quantile(times, 0.25)) / median;
+    probe.spread = std::max(probe.spread, spread);
+  }
+  probe.samples = std::move(samples);
+  return probe;
+}
+
+absl::StatusOr<LinkProbe> ProbeLink(const RunConfig& config, int repeats) {
   const NetworkConfig& net = config.cluster().network();
   std::shared_ptr<comm::NicTable> table;
   if (net.shape()) {
@@ -53,7 +72,7 @@ absl::StatusOr<std::vector<std::pair<double, double>>> ProbeLink(const RunConfig
   std::vector<std::pair<double, double>> samples;
   std::vector<float> out, in;
   uint64_t step = 0;
-  for (int repeat = 0; repeat < 3; ++repeat) {
+  for (int repeat = 0; repeat < repeats; ++repeat) {
     for (int64_t bytes : {4 << 10, 64 << 10, 256 << 10, 1 << 20}) {
       out.assign(bytes / 4, 1.0f);
       in.resize(bytes / 4);
@@ -68,7 +87,7 @@ absl::StatusOr<std::vector<std::pair<double, double>>> ProbeLink(const RunConfig
     }
   }
   for (auto& link : links) link->Close(absl::Now() + absl::Seconds(1));
-  return samples;
+  return SummarizeProbe(std::move(samples), repeats);
 }
 
 }  // namespace distsim::node

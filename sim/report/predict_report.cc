@@ -1,5 +1,6 @@
 #include "sim/report/predict_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <vector>
@@ -91,26 +92,41 @@ std::string RowsTable(const PredictResult& result) {
   return out + "</tbody></table></div>\n";
 }
 
+// How busy the machine was when the calibration ran, and how each check was repeated.
+std::string ChecksNote(const PredictResult& result) {
+  const MachineLoad& load = result.calibration().load();
+  return absl::StrFormat(
+      "<p class=\"note\">Each check changes the calibration run in one way; its step time was "
+      "predicted before it ran. Each ran %u time%s: measured and error are medians, spread is "
+      "p90 - p10 of the measured step times over their median, and a check the machine was too "
+      "busy to measure steadily is marked <b>too busy</b> with the reason. Load when the "
+      "calibration ran: %.2f %.2f %.2f (1, 5, 15 minutes), %u of %u tasks runnable, %u "
+      "cores.</p>\n",
+      std::max(1u, result.repeat()), result.repeat() == 1 ? "" : "s", load.load1(), load.load5(),
+      load.load15(), load.runnable(), load.tasks(), load.cores());
+}
+
 std::string ChecksTable(const PredictResult& result) {
   if (result.checks_size() == 0) return "";
-  std::string out =
-      "<h2>Held-out checks on this machine</h2>\n<p class=\"note\">Each check changes the "
-      "calibration run in one way; its step time was predicted before it ran.</p>\n"
+  std::string out = absl::StrCat(
+      "<h2>Held-out checks on this machine</h2>\n", ChecksNote(result),
       "<div class=\"table-wrap\"><table class=\"results\" id=\"checks\"><thead><tr>"
       "<th>check</th><th>differs from the calibration</th><th>predicted</th><th>measured</th>"
-      "<th>error</th></tr></thead><tbody>\n";
+      "<th>error</th><th>spread</th><th>too busy</th></tr></thead><tbody>\n");
   for (const PredictCheck& c : result.checks()) {
     const bool ran = c.measured_step_ms() > 0;
     absl::StrAppendFormat(
         &out,
-        "<tr class=\"row\" data-check=\"%s\" data-predicted-ms=\"%s\" data-measured-ms=\"%s\">"
-        "<td class=\"name\">%s</td><td class=\"text\">%s</td><td>%.2f ms</td><td>%s</td>"
-        "<td%s>%s</td></tr>\n",
+        "<tr class=\"row\" data-check=\"%s\" data-predicted-ms=\"%s\" data-measured-ms=\"%s\" "
+        "data-too-busy=\"%s\"><td class=\"name\">%s</td><td class=\"text\">%s</td>"
+        "<td>%.2f ms</td><td>%s</td><td%s>%s</td><td>%s</td><td class=\"text\">%s</td></tr>\n",
         EscapeHtml(c.name()), FormatNumber(c.predicted_step_ms()),
-        FormatNumber(c.measured_step_ms()), EscapeHtml(c.name()), EscapeHtml(c.setup()),
-        c.predicted_step_ms(), ran ? absl::StrFormat("%.2f ms", c.measured_step_ms()) : "not run",
+        FormatNumber(c.measured_step_ms()), c.too_busy().empty() ? "false" : "true",
+        EscapeHtml(c.name()), EscapeHtml(c.setup()), c.predicted_step_ms(),
+        ran ? absl::StrFormat("%.2f ms", c.measured_step_ms()) : "not run",
         ran && std::abs(c.error()) > 0.15 ? " class=\"missed\"" : "",
-        ran ? absl::StrFormat("%+.1f%%", 100 * c.error()) : "-");
+        ran ? absl::StrFormat("%+.1f%%", 100 * c.error()) : "-",
+        ran && c.repeats_size() > 1 ? FormatPercent(c.spread(), 1) : "-", EscapeHtml(c.too_busy()));
   }
   return out + "</tbody></table></div>\n";
 }

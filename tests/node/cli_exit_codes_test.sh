@@ -68,6 +68,8 @@ expect "a bad --set is refused"           78 "override" -- "$distsim" run "$work
 # distsim predict: a plain run config is the calibration; bad input is refused like run's.
 expect "predict --help explains --workers" 0 "--workers" -- "$distsim" predict --help
 expect "predict refuses bad --workers"     78 "--workers" -- "$distsim" predict "$work/good.textproto" -q --workers 1,x
+expect "predict --help shows --repeat"     0 "--repeat 3" -- "$distsim" predict --help
+expect "predict refuses --repeat 0"        64 "--repeat" -- "$distsim" predict "$work/good.textproto" -q --repeat 0
 expect "predict names a bad field"         78 "train.batch_size" -- "$distsim" predict "$work/bad_batch.textproto" -q
 expect "predict on a run config"           0 "ps SYNC" -- "$distsim" predict "$work/good.textproto" -q --workers 1,4 --out "$work/out_runs"
 if [ -s "$work/out_runs/tiny_predict/predict.json" ]; then echo "ok   wrote predict.json"; passed=$((passed + 1));

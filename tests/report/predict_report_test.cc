@@ -40,6 +40,14 @@ TEST(PredictReport, DrawsEachStrategyAndShowsTheChecks) {
   check->set_predicted_step_ms(132.5);
   check->set_measured_step_ms(100);
   check->set_error(0.325);
+  result.set_repeat(3);
+  check->add_repeats();
+  check->add_repeats();
+  check->add_repeats();
+  check->set_spread(0.36);
+  check->set_too_busy("its repeats' step times spread 36.0%");
+  result.mutable_calibration()->mutable_load()->set_load1(1.25);
+  result.mutable_calibration()->mutable_load()->set_cores(2);
   const std::string html = RenderPredictReport(result);
 
   // One series per strategy in each chart, three points each, at log2(workers).
@@ -52,6 +60,13 @@ TEST(PredictReport, DrawsEachStrategyAndShowsTheChecks) {
                       "data-measured-ms=\"100\""),
             std::string::npos);
   EXPECT_NE(html.find("<td class=\"missed\">+32.5%</td>"), std::string::npos);
+  // Its repeats' spread, the too_busy mark with its reason, and the load it ran under.
+  EXPECT_NE(html.find("data-measured-ms=\"100\" data-too-busy=\"true\""), std::string::npos);
+  EXPECT_NE(html.find("<td>36.0%</td><td class=\"text\">its repeats&#39; step times spread 36.0%"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("Each ran 3 times"), std::string::npos);
+  EXPECT_NE(html.find("Load when the calibration ran: 1.25 "), std::string::npos);
   // The name is escaped, and the embedded JSON cannot close its script element.
   EXPECT_NE(html.find("pred&lt;/script&gt;"), std::string::npos);
   const size_t data = html.find("id=\"predict-data\">");
