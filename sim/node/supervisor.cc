@@ -83,10 +83,15 @@ std::string Supervisor::SilentWorker() const {
                          absl::FormatDuration(absl::Trunc(longest, absl::Milliseconds(100))));
 }
 
-// A worker's own last step; for a server, which counts none, the step the run had reached (the
-// furthest worker's).
+// A worker's own last step (as far as its reports arrived: a killed worker takes the records
+// it had not sent yet with it); for a server, which counts none, or a worker that reported none,
+// the step the run had reached (the furthest worker's).
 uint64_t Supervisor::StepReached(const ChildRole& who) const {
-  if (who.role == ProcessInfo::WORKER) return coordinator_->last_step(who.role, who.rank);
+  if (who.role == ProcessInfo::WORKER) {
+    const uint64_t own = std::max(coordinator_->last_step(who.role, who.rank),
+                                  recorder_->aggregate().steps(who.rank));
+    if (own > 0) return own;
+  }
   uint64_t step = 0;
   for (int w = 0; w < plan_.shape.workers; ++w) {
     step = std::max({step, coordinator_->last_step(ProcessInfo::WORKER, w),
