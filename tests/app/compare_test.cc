@@ -18,18 +18,14 @@
 #include "sim/config/compare.h"
 #include "sim/data/synthetic.h"
 #include "sim/report/compare_table.h"
+#include "tests/testing/read_all.h"
 
 namespace distsim::app {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::ReadAll;
 
 // The (x, y) points of the series of `chart` whose `attribute` is `value`, from report.html.
 std::vector<std::pair<double, double>> Points(const std::string& html, const std::string& chart,

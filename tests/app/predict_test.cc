@@ -14,18 +14,14 @@
 #include "gtest/gtest.h"
 #include "sim/config/config.h"
 #include "sim/data/synthetic.h"
+#include "tests/testing/read_all.h"
 
 namespace distsim::app {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::ReadAll;
 
 TEST(PredictTest, RepeatsEachCheckAndKeepsTheMedianError) {
   const fs::path dir = fs::temp_directory_path() / ("distsim_predict_" + std::to_string(getpid()));

@@ -28,6 +28,7 @@
 #include "sim/config/sagemaker.h"
 #include "sim/report/result_io.h"
 #include "tests/testing/synthetic_data_test.h"
+#include "tests/testing/read_all.h"
 
 namespace distsim::app {
 namespace {
@@ -40,12 +41,7 @@ using ::testing::Not;
 // A token value no output may contain: the test's environment holds it as DISTSIM_TOKEN.
 constexpr char kToken[] = "tok-5e0c9a17d24b83f6e1a2c3d4b5a69788";
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::ReadAll;
 
 // `text` with its lines joined and every run of blanks one space: export.txt wraps its
 // sentences.
