@@ -214,6 +214,19 @@ absl::StatusOr<std::unique_ptr<Attempt>> Launch(const RunPlan& plan, RoleArgs& a
   return a;
 }
 
+// The spawned roles are told where the checkpoints are and which set to start from; roles
+// started by hand are not, and a config that asks for checkpoints is told so.
+void TellRolesOfCheckpoints(const RunPlan& plan, const DistributedRunOptions& options,
+                            const RunCheckpoints& checkpoints, RoleArgs* args, std::FILE* notes) {
+  if (options.listen.empty()) {
+    args->checkpoint_dir = checkpoints.dir;
+    args->resume_step = checkpoints.resume_step;
+  } else if (plan.config.supervision().checkpoint_every_steps() > 0) {
+    std::fprintf(notes, "supervision.checkpoint_every_steps: roles started by hand write no "
+                        "checkpoints (only those `distsim run` spawns do)\n");
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
@@ -236,10 +249,7 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   std::FILE* notes = options.progress != nullptr ? options.progress : stderr;
   DS_ASSIGN_OR_RETURN(RunCheckpoints checkpoints,
                       PrepareRunCheckpoints(plan, options.out_dir, options.resume, notes));
-  if (options.listen.empty()) {  // roles started by hand are not told where to write
-    args.checkpoint_dir = checkpoints.dir;
-    args.resume_step = checkpoints.resume_step;
-  }
+  TellRolesOfCheckpoints(plan, options, checkpoints, &args, notes);
   args.host_data_dirs = data.channels.host_data_dirs;
   args.token = options.token.empty() ? RandomHex() : options.token;
   NicFile nic;
