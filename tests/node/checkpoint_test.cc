@@ -114,6 +114,22 @@ TEST_F(CheckpointTest, ResumeTakesTheNewestCompleteSetAndNamesWhatItPassedOver) 
   EXPECT_TRUE(absl::IsInvalidArgument(FindResumePoint(dir_, 1, 2, kPrint + 1).status()));
 }
 
+// A crash between the write and the rename leaves a temporary file and no checkpoint file: the
+// set is incomplete, the one before is taken, and RemoveTempFiles clears the leftover.
+TEST_F(CheckpointTest, ACrashBeforeTheRenameLeavesTheSetBeforeToResumeFrom) {
+  WriteSet(10);
+  ASSERT_TRUE(WriteCheckpoint(dir_, State(ProcessInfo::SERVER, 0, 20)).ok());
+  ASSERT_TRUE(WriteCheckpoint(dir_, State(ProcessInfo::WORKER, 0, 20)).ok());
+  const std::string temp = File(20, "worker-1.ckpt.tmp.4242");
+  std::ofstream(temp) << "half a checkpoint";
+  absl::StatusOr<ResumePoint> point = FindResumePoint(dir_, 1, 2, kPrint);
+  ASSERT_TRUE(point.ok()) << point.status();
+  EXPECT_EQ(point->step, 10u);
+  RemoveTempFiles(dir_);
+  EXPECT_FALSE(fs::exists(temp));
+  EXPECT_TRUE(fs::exists(File(20, "worker-0.ckpt")));
+}
+
 TEST_F(CheckpointTest, EachProcessKeepsItsLastKSets) {
   CheckpointPolicy policy;
   policy.dir = dir_;
