@@ -113,31 +113,32 @@ TEST_F(ResumeTest, ThreeRankRingResumesToTheSameBits) {
   ExpectResumedTo("ring", hash, kHalf);
 }
 
-// An injected crash with max_restarts 1: the run starts again from the checkpoint before the
-// crash, the crash is not injected again, and the run ends on the straight run's bits.
+// An injected crash with max_restarts 1, under SYNC PS and under the ring: every process starts
+// again from the checkpoint before the crash, the crash is not injected again, and the run ends
+// on the straight run's bits.
 TEST_F(ResumeTest, KilledWorkerRestartsOnceFromTheCheckpointAndIsNotKilledAgain) {
-  const std::string body =
-      "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n"
-      "parameter_server { mode: SYNC servers: 1 }";
-  const std::string straight = Config("straight", "restart", body);
-  ASSERT_EQ(Run(straight).exit_code, 0);
-  const std::string hash = Result("restart").parameter_hash();
-  const std::string restarts =
-      "supervision { checkpoint_every_steps: 10 max_restarts: 1 }\n"
-      "cluster { faults { worker: 1 kill_at_step: 22 } }\n";
-  std::string path = (dir_ / "once.textproto").string();
-  std::ofstream(path) << "name: \"restart\"\nseed: 3\nmodel { mlp { hidden: 32 } }\n"
-                      << "data { dataset: IDX dir: \"data\" distribution: GLOBAL_BATCH_SLICE }\n"
-                      << "train { batch_size: 16 steps: 40 eval_every_steps: 0 }\n"
-                      << body << "\n" << restarts;
-  testing::Finished done = Run(path);
-  ASSERT_EQ(done.exit_code, 0) << done.err;
-  EXPECT_NE(done.err.find("restart 1 of 1 after: worker 1"), std::string::npos) << done.err;
-  const RunResult r = Result("restart");
-  ASSERT_EQ(r.checkpoints().restarts_size(), 1);
-  EXPECT_EQ(r.checkpoints().restarts(0).resumed_from_step(), 20u);
-  EXPECT_EQ(r.steps(), 40u);
-  EXPECT_EQ(r.parameter_hash(), hash);
+  for (const std::string strategy : {"parameter_server { mode: SYNC servers: 1 }", "allreduce { }"}) {
+    SCOPED_TRACE(strategy);
+    const std::string name = strategy[0] == 'p' ? "restart_ps" : "restart_ring";
+    const std::string body =
+        "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n" + strategy;
+    ASSERT_EQ(Run(Config(name + "_straight", name, body)).exit_code, 0);
+    const std::string hash = Result(name).parameter_hash();
+    const std::string path = (dir_ / (name + "_once.textproto")).string();
+    std::ofstream(path) << "name: \"" << name << "\"\nseed: 3\nmodel { mlp { hidden: 32 } }\n"
+                        << "data { dataset: IDX dir: \"data\" distribution: GLOBAL_BATCH_SLICE }\n"
+                        << "train { batch_size: 16 steps: 40 eval_every_steps: 0 }\n"
+                        << body << "\nsupervision { checkpoint_every_steps: 10 max_restarts: 1 }\n"
+                        << "cluster { faults { worker: 1 kill_at_step: 22 } }\n";
+    testing::Finished done = Run(path);
+    ASSERT_EQ(done.exit_code, 0) << done.err;
+    EXPECT_NE(done.err.find("restart 1 of 1 after: worker 1"), std::string::npos) << done.err;
+    const RunResult r = Result(name);
+    ASSERT_EQ(r.checkpoints().restarts_size(), 1);
+    EXPECT_EQ(r.checkpoints().restarts(0).resumed_from_step(), 20u);
+    EXPECT_EQ(r.steps(), 40u);
+    EXPECT_EQ(r.parameter_hash(), hash);
+  }
 }
 
 // One flipped byte in the newest set: resume names the file, passes over the set and takes the
