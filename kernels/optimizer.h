@@ -7,11 +7,14 @@
 #ifndef DISTSIM_KERNELS_OPTIMIZER_H_
 #define DISTSIM_KERNELS_OPTIMIZER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "kernels/check.h"
 
 namespace distsim::kernels {
 
@@ -39,6 +42,27 @@ class Optimizer {
  protected:
   int64_t steps_ = 0;
 };
+
+// The optimizer's state() buffers as one flat run of values (what a checkpoint keeps): their total
+// size, appended to `out`, and loaded back from `flat`, which must hold StateSize values (checked).
+template <typename T>
+int64_t StateSize(Optimizer<T>& optimizer) {
+  int64_t size = 0;
+  for (std::span<T> buffer : optimizer.state()) size += static_cast<int64_t>(buffer.size());
+  return size;
+}
+template <typename T>
+void AppendState(Optimizer<T>& optimizer, std::vector<T>* out) {
+  for (std::span<T> buffer : optimizer.state()) out->insert(out->end(), buffer.begin(), buffer.end());
+}
+template <typename T>
+void LoadState(Optimizer<T>& optimizer, std::span<const T> flat) {
+  DSK_CHECK(static_cast<int64_t>(flat.size()) == StateSize(optimizer));
+  for (std::span<T> buffer : optimizer.state()) {
+    std::copy_n(flat.begin(), buffer.size(), buffer.begin());
+    flat = flat.subspan(buffer.size());
+  }
+}
 
 // Linear learning-rate warm-up (Goyal et al. 2017): the rate of update `update` (counted from 0)
 // is base * min(1, (update + 1) / warmup), computed in double and rounded to T once; exactly

@@ -27,6 +27,7 @@
 #include "sim/node/role_common.h"
 #include "sim/node/run_lock.h"
 #include "sim/node/run_plan.h"
+#include "sim/report/json_value.h"
 #include "sim/report/result_io.h"
 
 namespace distsim::app {
@@ -322,16 +323,8 @@ absl::StatusOr<LocalOutcome> RunLocalJob(const RunConfig& config, const LocalOpt
 
 std::string LocalOutcomeJson(const LocalOutcome& o) {
   namespace pb = google::protobuf;
-  auto text = [](const std::string& v) {
-    pb::Value value;
-    value.set_string_value(v);
-    return value;
-  };
-  auto number = [](double v) {
-    pb::Value value;
-    value.set_number_value(v);
-    return value;
-  };
+  const auto text = report::JsonText;
+  const auto number = report::JsonNumber;
   pb::Struct out;
   auto& f = *out.mutable_fields();
   f["network"] = text(o.network);

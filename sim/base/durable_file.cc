@@ -39,7 +39,7 @@ absl::Status SyncDir(const std::string& dir) {
 
 absl::Status WriteFileDurably(const std::string& path, std::string_view bytes) {
   const std::string tmp = absl::StrCat(path, std::string(kTempSuffix), static_cast<int>(::getpid()));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("cannot write", tmp, errno);
   int err = WriteAll(fd, bytes);
   if (err == 0 && ::fsync(fd) != 0) err = errno;

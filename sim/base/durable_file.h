@@ -15,7 +15,7 @@ namespace distsim {
 // readers ignore such files and RemoveTempFiles clears them.
 inline constexpr std::string_view kTempSuffix = ".tmp.";
 
-// Writes `bytes` to `path` durably (above), mode 0600. On failure no temporary file is left and
+// Writes `bytes` to `path` durably (above), mode 0644 less the umask. On failure no temporary file is left and
 // the error names the path (IoError: exit 74; ENOSPC says "No space left on device").
 absl::Status WriteFileDurably(const std::string& path, std::string_view bytes);
 

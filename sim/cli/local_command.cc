@@ -141,8 +141,7 @@ int LocalCommand(const RunFlags& run, const LocalFlags& flags) {
   }
   if (!outcome.ok()) {
     std::fprintf(stderr, "distsim local: %s\n", std::string(outcome.status().message()).c_str());
-    if (absl::IsCancelled(outcome.status())) return 128 + StopSignal();
-    return ExitCodeFor(outcome.status());
+    return ExitCodeAfterStop(outcome.status());
   }
   if (flags.json) {
     std::fputs(app::LocalOutcomeJson(*outcome).c_str(), stdout);

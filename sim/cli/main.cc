@@ -112,7 +112,7 @@ int Dispatch(const Subcommands& c, const Options& o) {
     const bool sigterm = absl::IsCancelled(status) && distsim::cli::StopSignal() == SIGTERM;
     std::fprintf(stderr, "%s: %s%s\n", who.c_str(), sigterm ? "stopped by SIGTERM: " : "",
                  std::string(status.message()).c_str());
-    return sigterm ? 128 + SIGTERM : distsim::ExitCodeFor(status);
+    return distsim::cli::ExitCodeAfterStop(status);
   }
   return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <csignal>
 
+#include "sim/base/status.h"
+
 namespace distsim::cli {
 namespace {
 
@@ -23,5 +25,10 @@ const std::atomic<bool>* InstallStopSignals() {
 }
 
 int StopSignal() { return g_signal.load(); }
+
+int ExitCodeAfterStop(const absl::Status& status) {
+  if (absl::IsCancelled(status) && StopSignal() != 0) return 128 + StopSignal();
+  return ExitCodeFor(status);
+}
 
 }  // namespace distsim::cli

@@ -7,6 +7,8 @@
 
 #include <atomic>
 
+#include "absl/status/status.h"
+
 namespace distsim::cli {
 
 // Installs the handlers; returns the flag they set.
@@ -14,6 +16,10 @@ const std::atomic<bool>* InstallStopSignals();
 
 // The signal that set the flag (0 while none has).
 int StopSignal();
+
+// The exit code of a command that ended with `status`: 128 + the signal when a stop signal
+// cancelled it (130 Ctrl-C, 143 SIGTERM), else ExitCodeFor's.
+int ExitCodeAfterStop(const absl::Status& status);
 
 }  // namespace distsim::cli
 

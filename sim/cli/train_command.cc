@@ -17,8 +17,6 @@
 namespace distsim::cli {
 namespace {
 
-constexpr int kExitSigterm = 128 + SIGTERM;
-
 absl::StatusOr<node::HostTable> ReadHostsFile(const std::string& path) {
   if (path.empty()) return node::HostTable();
   std::ifstream in(path);
@@ -74,8 +72,7 @@ int TrainCommand(const TrainFlags& flags) {
   const absl::Status status = app::RunTrain(options);
   if (status.ok()) return 0;
   std::fprintf(stderr, "distsim train: %s\n", std::string(status.message()).c_str());
-  if (absl::IsCancelled(status) && StopSignal() == SIGTERM) return kExitSigterm;
-  return ExitCodeFor(status);
+  return ExitCodeAfterStop(status);
 }
 
 }  // namespace distsim::cli

@@ -23,19 +23,6 @@ namespace fs = std::filesystem;
 constexpr int kStoresKept = 16;
 constexpr auto kUnusedFor = std::chrono::hours(24);
 
-// Word-at-a-time mix of `bytes` into `h` (not cryptographic: it names a cache folder).
-uint64_t MixBytes(uint64_t h, const uint8_t* bytes, size_t n) {
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t word = 0;
-    for (int b = 0; b < 8; ++b) word |= uint64_t{bytes[i + b]} << (8 * b);
-    h = Mix64(h ^ word) + i;
-  }
-  uint64_t tail = n;
-  for (; i < n; ++i) tail = (tail << 8) | bytes[i];
-  return Mix64(h ^ tail);
-}
-
 uint64_t MixDouble(uint64_t h, double v) {
   return MixBytes(h, reinterpret_cast<const uint8_t*>(&v), sizeof v);
 }

@@ -4,6 +4,7 @@
 #ifndef DISTSIM_SIM_DATA_RANDOM_H_
 #define DISTSIM_SIM_DATA_RANDOM_H_
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/random.h"
@@ -13,6 +14,20 @@ namespace distsim::data {
 // The splitmix64 finaliser (a bijective mix of 64 bits; Steele, Lea, Flood 2014), shared with the
 // kernels' counter-based generator.
 using kernels::Mix64;
+
+// Word-at-a-time mix of `n` bytes into `h`, the same on every platform (little-endian words).
+// Not cryptographic: it names a cache folder, or checks a file for truncation and flipped bits.
+inline uint64_t MixBytes(uint64_t h, const uint8_t* bytes, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t word = 0;
+    for (int b = 0; b < 8; ++b) word |= uint64_t{bytes[i + b]} << (8 * b);
+    h = Mix64(h ^ word) + i;
+  }
+  uint64_t tail = n;
+  for (; i < n; ++i) tail = (tail << 8) | bytes[i];
+  return Mix64(h ^ tail);
+}
 
 // splitmix64. Not thread-safe (one per thread); copyable, so a stream can be saved and replayed.
 class SplitMix64 {

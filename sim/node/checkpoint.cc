@@ -13,9 +13,9 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "kernels/random.h"
 #include "sim/base/durable_file.h"
 #include "sim/base/status.h"
+#include "sim/data/random.h"
 
 namespace distsim::node {
 namespace {
@@ -26,19 +26,11 @@ constexpr char kMagic[8] = {'D', 'S', 'C', 'K', 'P', 'T', '0', '1'};
 constexpr size_t kHeaderBytes = sizeof(kMagic) + 2 * sizeof(uint64_t);
 constexpr std::string_view kSetPrefix = "step-";
 
-// A 64-bit checksum of `bytes`: splitmix64's finaliser folded over 8-byte words, the tail and
-// the length. Catches truncation and flipped bits; it is no defence against a forger.
+// A 64-bit checksum of `bytes` (data::MixBytes): catches truncation and flipped bits; it is no
+// defence against a forger.
 uint64_t Checksum(std::string_view bytes) {
-  uint64_t h = 0x636b707473756d31ULL ^ bytes.size();
-  size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, bytes.data() + i, 8);
-    h = kernels::Mix64(h ^ word);
-  }
-  uint64_t tail = 0;
-  std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
-  return kernels::Mix64(h ^ tail ^ 0xff);
+  return data::MixBytes(0x636b707473756d31ULL, reinterpret_cast<const uint8_t*>(bytes.data()),
+                        bytes.size());
 }
 
 std::string FileName(ProcessInfo::Role role, uint32_t rank) {

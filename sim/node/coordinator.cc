@@ -1,5 +1,7 @@
 #include "sim/node/coordinator.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -225,6 +227,13 @@ uint64_t Coordinator::last_step(ProcessInfo::Role role, uint32_t rank) const {
   absl::MutexLock lock(&mu_);
   const Slot* s = FindSlot(role, rank);
   return s ? s->last_step : 0;
+}
+
+uint64_t Coordinator::furthest_step() const {
+  absl::MutexLock lock(&mu_);
+  uint64_t step = 0;
+  for (const Slot& w : workers_) step = std::max(step, w.last_step);
+  return step;
 }
 
 absl::Duration Coordinator::silent_for(ProcessInfo::Role role, uint32_t rank) const {

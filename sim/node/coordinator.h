@@ -66,6 +66,8 @@ class Coordinator final : public comm::CoordinatorHandler {
   bool peers_ready() const;
   // Last step a process reported (0 if none) and its pid (0 if it never registered).
   uint64_t last_step(ProcessInfo::Role role, uint32_t rank) const;
+  // The step the run had reached: the largest any worker reported (0 if none).
+  uint64_t furthest_step() const;
   // How long a registered, unfinished process has sent nothing (zero otherwise).
   absl::Duration silent_for(ProcessInfo::Role role, uint32_t rank) const;
   int64_t pid(ProcessInfo::Role role, uint32_t rank) const;

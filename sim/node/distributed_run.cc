@@ -279,7 +279,7 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   if (!args.checkpoint_dir.empty()) RemoveTempFiles(args.checkpoint_dir);
   checkpoints.summary.set_last_good_step(LastGoodCheckpoint(plan, args.checkpoint_dir));
   if (!attempt->status.ok()) {
-    (void)WritePartialResult(plan, options, StepReached(plan, *attempt->coordinator),
+    (void)WritePartialResult(plan, options, attempt->coordinator->furthest_step(),
                              checkpoints.summary, attempt->status);
     return attempt->status;
   }

@@ -7,17 +7,6 @@
 #include "sim/node/checkpoint.h"
 
 namespace distsim::node {
-namespace {
-
-void AppendOptimizer(kernels::Optimizer<float>& optimizer, CheckpointState* state) {
-  for (std::span<float> buffer : optimizer.state()) {
-    state->mutable_optimizer_state()->Add(buffer.begin(), buffer.end());
-  }
-  state->add_optimizer_steps(optimizer.steps());
-}
-
-}  // namespace
-
 CheckpointPolicy CheckpointPolicyOf(const RunPlan& plan, const RoleFlags& flags) {
   CheckpointPolicy policy;
   policy.dir = flags.checkpoint_dir;
@@ -74,15 +63,17 @@ CheckpointState WorkerCheckpoint(const CheckpointPolicy& policy, uint32_t rank, 
   state.set_examples_consumed(examples_consumed);
   if (optimizer != nullptr) {
     state.mutable_params()->Add(params.begin(), params.end());
-    AppendOptimizer(*optimizer, &state);
+    std::vector<float> flat;
+    kernels::AppendState(*optimizer, &flat);
+    state.mutable_optimizer_state()->Add(flat.begin(), flat.end());
+    state.add_optimizer_steps(optimizer->steps());
   }
   return state;
 }
 
 absl::Status RestoreReplica(const CheckpointState& state, std::span<float> params,
                             kernels::Optimizer<float>* optimizer) {
-  size_t state_floats = 0;
-  for (std::span<float> buffer : optimizer->state()) state_floats += buffer.size();
+  const size_t state_floats = kernels::StateSize(*optimizer);
   if (static_cast<size_t>(state.params_size()) != params.size() ||
       static_cast<size_t>(state.optimizer_state_size()) != state_floats ||
       state.optimizer_steps_size() != 1) {
@@ -92,11 +83,8 @@ absl::Status RestoreReplica(const CheckpointState& state, std::span<float> param
         " optimizer values; the model has ", params.size(), " and ", state_floats));
   }
   std::copy(state.params().begin(), state.params().end(), params.begin());
-  size_t at = 0;
-  for (std::span<float> buffer : optimizer->state()) {
-    std::copy_n(state.optimizer_state().begin() + at, buffer.size(), buffer.begin());
-    at += buffer.size();
-  }
+  kernels::LoadState(*optimizer, std::span<const float>(state.optimizer_state().data(),
+                                                        state.optimizer_state().size()));
   optimizer->set_steps(state.optimizer_steps(0));
   return absl::OkStatus();
 }

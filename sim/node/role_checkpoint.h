@@ -32,8 +32,6 @@ struct CheckpointPolicy {
   uint32_t kept = 3;        // supervision.checkpoints_kept
   uint64_t fingerprint = 0; // ConfigFingerprint of the run's config
   uint64_t resume_step = 0; // continue from this set (0: from the start)
-
-  bool Due(uint64_t step) const { return !dir.empty() && every > 0 && step % every == 0; }
 };
 
 CheckpointPolicy CheckpointPolicyOf(const RunPlan& plan, const RoleFlags& flags);

@@ -59,14 +59,6 @@ uint64_t LastGoodCheckpoint(const RunPlan& plan, const std::string& dir) {
   return point.ok() ? point->step : 0;
 }
 
-uint64_t StepReached(const RunPlan& plan, const Coordinator& coordinator) {
-  uint64_t steps = 0;
-  for (int w = 0; w < plan.shape.workers; ++w) {
-    steps = std::max(steps, coordinator.last_step(ProcessInfo::WORKER, w));
-  }
-  return steps;
-}
-
 bool Restartable(const absl::Status& failure, const RunPlan& plan, uint32_t restarts_so_far) {
   const absl::StatusCode code = failure.code();
   const bool lost = code == absl::StatusCode::kUnavailable ||
@@ -78,7 +70,7 @@ bool Restartable(const absl::Status& failure, const RunPlan& plan, uint32_t rest
 uint64_t PrepareRestart(const RunPlan& plan, const Coordinator& coordinator,
                         const absl::Status& failure, uint32_t restart,
                         RunCheckpoints* checkpoints, RunAggregate* aggregate, std::FILE* notes) {
-  const uint64_t reached = StepReached(plan, coordinator);
+  const uint64_t reached = coordinator.furthest_step();
   const uint64_t from =
       std::max(checkpoints->resume_step, LastGoodCheckpoint(plan, checkpoints->dir));
   Restart* r = checkpoints->summary.add_restarts();

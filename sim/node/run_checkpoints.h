@@ -33,9 +33,6 @@ absl::StatusOr<RunCheckpoints> PrepareRunCheckpoints(const RunPlan& plan,
 // The newest complete set under `dir` now, 0 when none (for a run's result as it ends).
 uint64_t LastGoodCheckpoint(const RunPlan& plan, const std::string& dir);
 
-// The global step the run had reached: the furthest worker's.
-uint64_t StepReached(const RunPlan& plan, const Coordinator& coordinator);
-
 // Whether a failure is one starting again can get past (a process lost or stalled; not a bad
 // config or bad data, which would fail again, nor the user's stop), with restarts left of
 // supervision.max_restarts.

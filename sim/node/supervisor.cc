@@ -92,11 +92,8 @@ uint64_t Supervisor::StepReached(const ChildRole& who) const {
                                   recorder_->aggregate().steps(who.rank));
     if (own > 0) return own;
   }
-  uint64_t step = 0;
-  for (int w = 0; w < plan_.shape.workers; ++w) {
-    step = std::max({step, coordinator_->last_step(ProcessInfo::WORKER, w),
-                     recorder_->aggregate().steps(w)});
-  }
+  uint64_t step = coordinator_->furthest_step();
+  for (int w = 0; w < plan_.shape.workers; ++w) step = std::max(step, recorder_->aggregate().steps(w));
   return step;
 }
 

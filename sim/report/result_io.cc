@@ -1,7 +1,5 @@
 #include "sim/report/result_io.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "sim/base/durable_file.h"
 #include "sim/base/status.h"
 
 namespace distsim::report {
@@ -21,27 +20,7 @@ absl::Status EnsureDir(const std::string& dir) {
 }
 
 absl::Status WriteFileAtomic(const std::string& path, const std::string& text) {
-  std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  std::error_code ec;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return IoError("cannot write", tmp, errno);
-    out << text;
-    out.flush();
-    if (!out) {
-      const int err = errno;
-      out.close();
-      std::filesystem::remove(tmp, ec);  // no half-written temp file left behind
-      return IoError("cannot write", path, err);
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return absl::UnknownError(absl::StrCat("cannot rename ", tmp, " to ", path, ": ",
-                                           ec.message()));
-  }
-  return absl::OkStatus();
+  return WriteFileDurably(path, text);
 }
 
 std::string ResultToJson(const RunResult& result) { return MessageToJson(result); }

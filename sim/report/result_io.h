@@ -14,8 +14,8 @@ namespace distsim::report {
 // Creates `dir` and its parents if missing. Error (code Unknown) names the folder.
 absl::Status EnsureDir(const std::string& dir);
 
-// Writes `text` to `path` atomically (a temporary file in the same folder, then rename), so a
-// reader never sees half a file.
+// Writes `text` to `path` atomically and durably (sim/base/durable_file.h: a temporary file in
+// the same folder, fsync, rename, fsync of the folder), so a reader never sees half a file.
 absl::Status WriteFileAtomic(const std::string& path, const std::string& text);
 
 // Any message as JSON the way result.json prints it (proto field names, every field, indented).

@@ -12,9 +12,7 @@ ShardState PsShard::StateLocked() const {
   state.version = version_;
   state.params = params_;
   for (const Chunk& c : chunks_) {
-    for (std::span<float> buffer : c.optimizer->state()) {
-      state.optimizer_state.insert(state.optimizer_state.end(), buffer.begin(), buffer.end());
-    }
+    kernels::AppendState(*c.optimizer, &state.optimizer_state);
     state.optimizer_steps.push_back(c.optimizer->steps());
   }
   return state;
@@ -35,9 +33,7 @@ void PsShard::CheckpointLocked() {
 absl::Status PsShard::Restore(const ShardState& state) {
   absl::MutexLock lock(&mu_);
   size_t state_floats = 0;
-  for (const Chunk& c : chunks_) {
-    for (std::span<float> buffer : c.optimizer->state()) state_floats += buffer.size();
-  }
+  for (const Chunk& c : chunks_) state_floats += kernels::StateSize(*c.optimizer);
   if (state.params.size() != params_.size() || state.optimizer_steps.size() != chunks_.size() ||
       state.optimizer_state.size() != state_floats) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -47,12 +43,11 @@ absl::Status PsShard::Restore(const ShardState& state) {
         chunks_.size(), " and ", state_floats));
   }
   params_ = state.params;
-  size_t at = 0;
+  std::span<const float> flat(state.optimizer_state);
   for (size_t c = 0; c < chunks_.size(); ++c) {
-    for (std::span<float> buffer : chunks_[c].optimizer->state()) {
-      std::copy_n(state.optimizer_state.begin() + at, buffer.size(), buffer.begin());
-      at += buffer.size();
-    }
+    const size_t n = kernels::StateSize(*chunks_[c].optimizer);
+    kernels::LoadState(*chunks_[c].optimizer, flat.first(n));
+    flat = flat.subspan(n);
     chunks_[c].optimizer->set_steps(state.optimizer_steps[c]);
   }
   version_ = state.version;
