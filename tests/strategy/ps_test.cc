@@ -231,6 +231,7 @@ SlowRun RunWithSlowWorker(PsMode mode, uint32_t s, int fast_steps) {
   run.steps.assign(kWorkers, 0);
   std::mutex mu;
   std::atomic<int> fast_done{0};
+  std::atomic<bool> slow_pulled{false};
   std::vector<std::thread> threads;
   for (int w = 0; w < kWorkers; ++w) {
     threads.emplace_back([&, w] {
@@ -245,8 +246,13 @@ SlowRun RunWithSlowWorker(PsMode mode, uint32_t s, int fast_steps) {
                  : t == fast_steps) {
           break;
         }
+        if (!slow && mode == PsMode::kAsync) {
+          // The fast workers start after the slow one's pull, so it reads version 0.
+          while (!slow_pulled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
         StepComm comm;
         ASSERT_TRUE(exchange->BeginStep(t + 1, params, &comm).ok());
+        if (slow) slow_pulled = true;
         {
           const std::vector<uint64_t> clocks = cluster.Clocks();
           std::lock_guard<std::mutex> lock(mu);
