@@ -13,6 +13,7 @@
 #include "distsim/ps.grpc.pb.h"
 #include "sim/base/check.h"
 #include "sim/base/status.h"
+#include "sim/comm/fan_out.h"
 #include "sim/comm/grpc_ps.h"
 #include "sim/comm/grpc_ps_wire.h"
 #include "sim/comm/grpc_util.h"
@@ -27,23 +28,6 @@ struct ShardConnection {
   std::unique_ptr<rpc::ParameterServer::Stub> stub;
 };
 
-// Runs fn(s) for s in [0, n), s > 0 on threads of their own. Returns the first error, preferring
-// any other code over Cancelled (which is usually a consequence).
-template <typename Fn>
-absl::Status ForEachShard(int n, Fn fn) {
-  std::vector<absl::Status> statuses(n);
-  std::vector<std::thread> threads;
-  for (int s = 1; s < n; ++s) threads.emplace_back([&, s] { statuses[s] = fn(s); });
-  if (n > 0) statuses[0] = fn(0);
-  for (std::thread& t : threads) t.join();
-  absl::Status first;
-  for (const absl::Status& status : statuses) {
-    if (status.ok()) continue;
-    if (first.ok() || (absl::IsCancelled(first) && !absl::IsCancelled(status))) first = status;
-  }
-  return first;
-}
-
 class GrpcPsClient final : public PsClient {
  public:
   GrpcPsClient(const PsClientOptions& options, const GrpcPsClientOptions& grpc_options,
@@ -52,15 +36,16 @@ class GrpcPsClient final : public PsClient {
         grpc_options_(grpc_options),
         shards_(std::move(shards)),
         chunk_elems_(ChunkElems(options.chunk_bytes)),
-        buffers_(shards_.size()) {}
+        buffers_(shards_.size()),
+        fan_out_(static_cast<int>(shards_.size())) {}
 
   absl::Status Pull(uint64_t clock, std::span<float> params, PullResult* result) override {
     DS_CHECK(static_cast<int64_t>(params.size()) == options_.total_elems);
     const int n = num_shards();
     result->versions.assign(n, 0);
     std::vector<double> waits(n, 0.0);
-    absl::Status status = ForEachShard(
-        n, [&](int s) { return PullShard(s, clock, params, &result->versions[s], &waits[s]); });
+    absl::Status status = fan_out_.Run(
+        [&](int s) { return PullShard(s, clock, params, &result->versions[s], &waits[s]); });
     result->wait_s = n == 0 ? 0.0 : *std::max_element(waits.begin(), waits.end());
     return status;
   }
@@ -70,9 +55,8 @@ class GrpcPsClient final : public PsClient {
     DS_CHECK(static_cast<int64_t>(grads.size()) == options_.total_elems);
     DS_CHECK(static_cast<int>(versions.size()) == num_shards());
     std::vector<uint64_t> staleness(num_shards(), 0), version(num_shards(), 0);
-    absl::Status status = ForEachShard(num_shards(), [&](int s) {
-      return PushShard(s, clock, grads, versions[s], &staleness[s], &version[s]);
-    });
+    absl::Status status = fan_out_.Run(
+        [&](int s) { return PushShard(s, clock, grads, versions[s], &staleness[s], &version[s]); });
     result->staleness = 0;
     result->version = 0;
     for (uint64_t v : staleness) result->staleness = std::max(result->staleness, v);
@@ -81,7 +65,7 @@ class GrpcPsClient final : public PsClient {
   }
 
   absl::Status Done() override {
-    return ForEachShard(num_shards(), [&](int s) -> absl::Status {
+    return fan_out_.Run([&](int s) -> absl::Status {
       grpc::ClientContext context;
       DS_RETURN_IF_ERROR(Prepare(&context, absl::ZeroDuration()));
       rpc::PsDoneRequest request;
@@ -331,6 +315,7 @@ class GrpcPsClient final : public PsClient {
     std::vector<float> scratch;
   };
   std::vector<Buffers> buffers_;
+  FanOut fan_out_;  // one thread per shard but the first, for the client's life
   absl::Mutex mu_;
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<grpc::ClientContext*> active_ ABSL_GUARDED_BY(mu_);
