@@ -16,13 +16,13 @@
 #include "sim/app/predict.h"
 #include "sim/base/status.h"
 #include "sim/cli/secrets.h"
+#include "sim/cli/stop_signal.h"
 #include "sim/cli/summary.h"
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
 #include "sim/config/config_kind.h"
 #include "sim/node/distributed_run.h"
 #include "sim/node/local_trainer.h"
-#include "sim/cli/stop_signal.h"
 #include "sim/node/role_common.h"
 #include "sim/node/run.h"
 #include "sim/node/run_plan.h"
@@ -93,6 +93,7 @@ absl::Status RunCommand(const RunFlags& flags) {
   options.progress_every_steps = config.train().log_every_steps();
   options.command_line = flags.command_line;
   options.stop = InstallStopSignals();
+  options.stop_at_next_checkpoint = [] { return StopSignal() == SIGTERM; };
   options.resume = flags.resume;
 
   if (!flags.quiet) {
@@ -134,6 +135,7 @@ absl::Status CoordinatorCommand(const RunFlags& flags, const std::string& listen
   options.progress = flags.quiet ? nullptr : stderr;
   options.command_line = flags.command_line;
   options.stop = InstallStopSignals();
+  options.stop_at_next_checkpoint = [] { return StopSignal() == SIGTERM; };
   options.listen = listen;
   options.tls = std::move(tls);
   options.registration_timeout_s = 600;  // people start the roles by hand

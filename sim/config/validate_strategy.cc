@@ -20,7 +20,7 @@ constexpr Interval kHeartbeatRange{0.5, false, 600, false};  // [0.5, 600]
 constexpr Interval kStallRange{1, false, 86400, false};      // [1, 86400]
 // The schema gives rpc_deadline_s no range: up to an hour catches a deadline typed in ms.
 constexpr Interval kRpcDeadlineRange{0, true, 3600, false};  // (0, 3600]
-constexpr Interval kJoinRange{1, false, 3600, false};          // [1, 3600]
+constexpr Interval kJoinRange{1, false, 3600, false};        // [1, 3600]
 
 void CheckParameterServer(const RunConfig& config, Problems* problems) {
   const ParameterServerStrategy& ps = config.parameter_server();
@@ -102,14 +102,14 @@ void CheckWorkers(const RunConfig& config, Problems* problems) {
   const DataConfig& data = config.data();
   if (data.distribution() == DataConfig::SHARDED_BY_KEY && data.objects() >= 1 &&
       workers > data.objects() && !data.allow_idle_hosts()) {
-    problems->Add("data.objects",
-                  absl::StrCat(data.objects(), " objects cannot feed ", workers,
-                               " workers under SHARDED_BY_KEY; objects are never split, so "
-                               "data.objects must be >= workers (",
-                               workers, "), or set data.allow_idle_hosts to start (and pay for) ",
-                               workers - data.objects(), " host",
-                               workers - data.objects() == 1 ? "" : "s",
-                               " with nothing to train on, as SageMaker would"));
+    problems->Add(
+        "data.objects",
+        absl::StrCat(data.objects(), " objects cannot feed ", workers,
+                     " workers under SHARDED_BY_KEY; objects are never split, so "
+                     "data.objects must be >= workers (",
+                     workers, "), or set data.allow_idle_hosts to start (and pay for) ",
+                     workers - data.objects(), " host", workers - data.objects() == 1 ? "" : "s",
+                     " with nothing to train on, as SageMaker would"));
   }
 }
 
@@ -181,6 +181,9 @@ void CheckSupervision(const RunConfig& config, Problems* problems) {
                       kRpcDeadlineRange);
   if (supervision.join_timeout_s() != 0) {  // 0: unset, each command's own wait
     problems->CheckReal("supervision.join_timeout_s", supervision.join_timeout_s(), kJoinRange);
+  }
+  if (supervision.stop_grace_s() != 0) {  // 0: unset, 60 s
+    problems->CheckReal("supervision.stop_grace_s", supervision.stop_grace_s(), kJoinRange);
   }
   CheckCheckpoints(config, problems);
 }

@@ -116,9 +116,16 @@ absl::Status CheckTls(const RunConfig& config, const DistributedRunOptions& opti
   return CheckTlsTransport(config, options.tls.enabled());
 }
 
-SupervisorOptions WatchOptionsOf(const DistributedRunOptions& options) {
+SupervisorOptions WatchOptionsOf(const RunPlan& plan, const DistributedRunOptions& options,
+                                 const std::string& checkpoint_dir) {
   SupervisorOptions watch;
   watch.stop = options.stop;
+  if (!checkpoint_dir.empty() && plan.config.supervision().checkpoint_every_steps() > 0) {
+    watch.stop_at_next_checkpoint = options.stop_at_next_checkpoint;
+    watch.newest_checkpoint = [&plan, checkpoint_dir] {
+      return LastGoodCheckpoint(plan, checkpoint_dir);
+    };
+  }
   watch.progress = options.progress;
   watch.registration_deadline = absl::Now() + absl::Seconds(options.registration_timeout_s);
   watch.spawned = options.listen.empty();
@@ -158,7 +165,8 @@ void SetUpCoordinator(const RunPlan& plan, const DistributedRunOptions& options,
   if (options.host_names.empty()) return;
   auto names = [&](const std::vector<uint32_t>& hosts) {
     std::vector<std::string> out;
-    for (uint32_t h : hosts) out.push_back(h < options.host_names.size() ? options.host_names[h] : "");
+    for (uint32_t h : hosts)
+      out.push_back(h < options.host_names.size() ? options.host_names[h] : "");
     return out;
   };
   coordinator->SetHostNames(names(plan.shape.server_host), names(plan.shape.worker_host));
@@ -188,12 +196,12 @@ struct Attempt {
 };
 
 absl::StatusOr<std::unique_ptr<Attempt>> Launch(const RunPlan& plan, RoleArgs& args,
-                                                const DistributedRunOptions& options,
-                                                RunInputs& in, ChildProcesses* children,
-                                                RunRecorder& recorder, const Stopwatch& clock) {
+                                                const DistributedRunOptions& options, RunInputs& in,
+                                                ChildProcesses* children, RunRecorder& recorder,
+                                                const Stopwatch& clock) {
   auto a = std::make_unique<Attempt>();
-  a->coordinator =
-      std::make_unique<Coordinator>(plan.shape.servers, plan.shape.workers, plan.timeouts.heartbeat);
+  a->coordinator = std::make_unique<Coordinator>(plan.shape.servers, plan.shape.workers,
+                                                 plan.timeouts.heartbeat);
   SetUpCoordinator(plan, options, args.run_start_unix, a->coordinator.get());
   a->service = std::make_unique<comm::CoordinatorService>(a->coordinator.get(), args.token);
   DS_ASSIGN_OR_RETURN(a->server, ServeCoordinator(plan, options, a->service.get()));
@@ -206,7 +214,7 @@ absl::StatusOr<std::unique_ptr<Attempt>> Launch(const RunPlan& plan, RoleArgs& a
         return EvaluateForDeadChief(in, coordinator, args.token, args.tls, step, samples,
                                     clock.Seconds());
       },
-      WatchOptionsOf(options));
+      WatchOptionsOf(plan, options, args.checkpoint_dir));
   a->status = supervisor.Watch();
   a->lost = supervisor.lost();
   if (options.local_children != nullptr) children->WaitAll(kLocalRolesExit);
@@ -222,8 +230,9 @@ void TellRolesOfCheckpoints(const RunPlan& plan, const DistributedRunOptions& op
     args->checkpoint_dir = checkpoints.dir;
     args->resume_step = checkpoints.resume_step;
   } else if (plan.config.supervision().checkpoint_every_steps() > 0) {
-    std::fprintf(notes, "supervision.checkpoint_every_steps: roles started by hand write no "
-                        "checkpoints (only those `distsim run` spawns do)\n");
+    std::fprintf(notes,
+                 "supervision.checkpoint_every_steps: roles started by hand write no "
+                 "checkpoints (only those `distsim run` spawns do)\n");
   }
 }
 
@@ -242,8 +251,8 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   const RunPlan& plan = in.plan;
   // This machine's speed, for the modelled clock's CPU_TIME mode, measured before the children
   // start so that they do not disturb it.
-  const ModelFacts facts = ModelFactsOf(
-      plan, NeedsHostSpeed(plan.config) ? kernels::MeasureGemmGflops() : 0.0);
+  const ModelFacts facts =
+      ModelFactsOf(plan, NeedsHostSpeed(plan.config) ? kernels::MeasureGemmGflops() : 0.0);
   DS_ASSIGN_OR_RETURN(args.config_path, WriteEffectiveConfig(plan.config, options.out_dir));
   RemoveEarlierResults(options.out_dir);
   std::FILE* notes = options.progress != nullptr ? options.progress : stderr;
@@ -259,16 +268,17 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
   args.executable = options.executable.empty() ? SelfExecutable() : options.executable;
   ChildProcesses spawned;
   ChildProcesses* children = options.local_children ? options.local_children : &spawned;
-  DS_ASSIGN_OR_RETURN(report::StepsCsvWriter csv, report::StepsCsvWriter::Open(
-                                                      (fs::path(options.out_dir) / "steps.csv")
-                                                          .string()));
-  RunRecorder recorder(plan, facts, std::move(csv), options.progress,
-                       options.progress_every_steps, &clock);
+  DS_ASSIGN_OR_RETURN(
+      report::StepsCsvWriter csv,
+      report::StepsCsvWriter::Open((fs::path(options.out_dir) / "steps.csv").string()));
+  RunRecorder recorder(plan, facts, std::move(csv), options.progress, options.progress_every_steps,
+                       &clock);
   std::unique_ptr<Attempt> attempt;
   for (uint32_t restarts = 0;; ++restarts) {
     DS_ASSIGN_OR_RETURN(attempt, Launch(plan, args, options, in, children, recorder, clock));
+    const bool stopped = options.stop != nullptr && options.stop->load();
     if (attempt->status.ok() || !options.listen.empty() ||  // only spawned roles restart
-        !Restartable(attempt->status, plan, restarts)) {
+        stopped || !Restartable(attempt->status, plan, restarts)) {
       break;
     }
     args.resume_step = PrepareRestart(plan, *attempt->coordinator, attempt->status, restarts + 1,

@@ -68,7 +68,8 @@ data::DistributionSpec DistributionOf(const RunConfig& config) {
     default:
       spec.grouping = data::Grouping::kShuffled;
   }
-  spec.dirichlet_alpha = config.data().dirichlet_alpha() > 0 ? config.data().dirichlet_alpha() : 1.0;
+  spec.dirichlet_alpha =
+      config.data().dirichlet_alpha() > 0 ? config.data().dirichlet_alpha() : 1.0;
   spec.object_weights.assign(config.data().object_weights().begin(),
                              config.data().object_weights().end());
   return spec;
@@ -158,6 +159,7 @@ Timeouts TimeoutsOf(const SupervisionConfig& sup) {
   t.stall = absl::Seconds(sup.stall_timeout_s());
   t.rpc = absl::Seconds(sup.rpc_deadline_s());
   if (sup.join_timeout_s() > 0) t.peers = absl::Seconds(sup.join_timeout_s());
+  if (sup.stop_grace_s() > 0) t.stop_grace = absl::Seconds(sup.stop_grace_s());
   return t;
 }
 
@@ -210,9 +212,9 @@ absl::StatusOr<std::vector<HostDownload>> HostDownloadsOf(const RunPlan& plan,
   DS_ASSIGN_OR_RETURN(std::vector<int64_t> sizes,
                       data::ObjectSizes(facts.train_examples, plan.distribution));
   std::vector<HostDownload> downloads(plan.shape.hosts);
-  const double test_bytes = data::kIdxImagesHeaderBytes + data::kIdxLabelsHeaderBytes +
-                            static_cast<double>(facts.test_examples) *
-                                (facts.rows * facts.cols * facts.value_bytes + 1);
+  const double test_bytes =
+      data::kIdxImagesHeaderBytes + data::kIdxLabelsHeaderBytes +
+      static_cast<double>(facts.test_examples) * (facts.rows * facts.cols * facts.value_bytes + 1);
   for (int w = 0; w < plan.shape.workers; ++w) {
     HostDownload& host = downloads[plan.shape.worker_host[w]];
     for (int64_t k : HostKeys(plan, w)) {
@@ -240,8 +242,7 @@ absl::StatusOr<RunPlan> MakeRunPlan(const RunConfig& config, const kernels::Mode
   plan.warmup_steps = static_cast<int>(c.train().warmup_steps());
   plan.timeouts = TimeoutsOf(c.supervision());
   plan.faults = config::FaultsByWorker(c);
-  plan.continue_on_worker_loss =
-      c.supervision().on_worker_failure() == SupervisionConfig::CONTINUE;
+  plan.continue_on_worker_loss = c.supervision().on_worker_failure() == SupervisionConfig::CONTINUE;
   plan.num_classes = std::max(1, facts.num_classes);
   plan.parameters = model.layout().size();
   plan.train_flops_per_example = model.TrainFlopsPerExample();
@@ -274,8 +275,8 @@ double ModelMemoryBytes(const RunPlan& plan) {
   const double copy = 4.0 * static_cast<double>(plan.parameters);
   const bool worker_updates = !c.has_parameter_server();
   const double per_worker = copy * (2 + (worker_updates ? slots : 0));
-  const bool sync = c.has_parameter_server() &&
-                    c.parameter_server().mode() == ParameterServerStrategy::SYNC;
+  const bool sync =
+      c.has_parameter_server() && c.parameter_server().mode() == ParameterServerStrategy::SYNC;
   const double servers = copy * (slots + 2 + (sync ? 1 : 0));  // all shards: one copy split
   return plan.shape.workers * per_worker + (c.has_parameter_server() ? servers : 0);
 }
@@ -313,10 +314,9 @@ absl::StatusOr<RunInputs> OpenRun(const RunConfig& config, const std::string& da
                                                   config.data().test_limit(), NumClasses(config)));
   DS_ASSIGN_OR_RETURN(auto model, MakeModel(config.model(), sets.first.rows(), sets.first.cols(),
                                             sets.first.num_classes()));
-  DS_ASSIGN_OR_RETURN(RunPlan plan,
-                      MakeRunPlan(config, *model, FactsOf(sets.first, sets.second)));
-  return RunInputs{std::move(sets.first), std::move(sets.second), std::move(model),
-                   std::move(plan), {}, {}};
+  DS_ASSIGN_OR_RETURN(RunPlan plan, MakeRunPlan(config, *model, FactsOf(sets.first, sets.second)));
+  return RunInputs{
+      std::move(sets.first), std::move(sets.second), std::move(model), std::move(plan), {}, {}};
 }
 
 std::string TestChannelDir(const std::string& host_data_dir) {
@@ -336,7 +336,8 @@ absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config, const std::str
   if (absl::IsNotFound(opened_train.status()) && config.data().dataset() == DataConfig::CSV) {
     // A channel is read as SageMaker hands it out: the objects, never the user's CSV files.
     return absl::NotFoundError(absl::StrCat(
-        opened_train.status().message(), "; for data.csv too the channel holds the objects "
+        opened_train.status().message(),
+        "; for data.csv too the channel holds the objects "
         "distsim cut from the CSV files (`distsim local` lays them out; export-sagemaker's "
         "export.txt names the files to upload), not the CSV files themselves"));
   }
@@ -348,8 +349,7 @@ absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config, const std::str
     absl::StatusOr<data::Dataset> opened =
         data::OpenTestChannel(test_dir, config.data().test_limit(), NumClasses(config));
     if (absl::IsNotFound(opened.status()) && !std::filesystem::exists(test_dir, ec)) {
-      return absl::NotFoundError(absl::StrCat(test_dir, ": missing (nor is there a ",
-                                              host_data_dir,
+      return absl::NotFoundError(absl::StrCat(test_dir, ": missing (nor is there a ", host_data_dir,
                                               "/validation); the chief evaluates on it"));
     }
     DS_ASSIGN_OR_RETURN(test, std::move(opened));
@@ -359,8 +359,8 @@ absl::StatusOr<RunInputs> OpenChannelRun(const RunConfig& config, const std::str
   DataFacts facts = FactsOf(channel.data, test);
   facts.train_examples = 0;  // its channel, not the whole set
   DS_ASSIGN_OR_RETURN(RunPlan plan, MakeRunPlan(config, *model, facts));
-  return RunInputs{std::move(channel.data), std::move(test), std::move(model), std::move(plan),
-                   std::move(channel.ids), std::move(channel.keys)};
+  return RunInputs{std::move(channel.data), std::move(test),        std::move(model),
+                   std::move(plan),         std::move(channel.ids), std::move(channel.keys)};
 }
 
 absl::Status FillChiefLength(RunInputs* in) {
@@ -369,8 +369,7 @@ absl::Status FillChiefLength(RunInputs* in) {
   plan.examples_per_epoch = std::max<int64_t>(1, chief->examples());
   plan.length = LengthOf(plan.config, chief->steps_per_epoch());
   plan.progress_counts_all = plan.length.global_steps > 0;
-  plan.progress_total =
-      plan.progress_counts_all ? plan.length.global_steps : plan.length.max_steps;
+  plan.progress_total = plan.progress_counts_all ? plan.length.global_steps : plan.length.max_steps;
   return absl::OkStatus();
 }
 

@@ -23,9 +23,9 @@
 namespace distsim::node {
 
 struct ClusterShape {
-  int servers = 0;  // parameter-server processes (0 unless parameter_server)
-  int workers = 1;  // worker processes: those with data to train on
-  int hosts = 1;    // simulated hosts, idle ones included
+  int servers = 0;                    // parameter-server processes (0 unless parameter_server)
+  int workers = 1;                    // worker processes: those with data to train on
+  int hosts = 1;                      // simulated hosts, idle ones included
   std::vector<uint32_t> server_host;  // simulated host of each server
   std::vector<uint32_t> worker_host;  // simulated host of each worker
 };
@@ -73,6 +73,8 @@ struct Timeouts {
   // starting at once on two cores take seconds to be scheduled: longer than one RPC.
   // supervision.join_timeout_s when set (hosts that start on their own, `distsim train`).
   absl::Duration peers = absl::Seconds(120);
+  // SIGTERM with checkpoints on: how long the run may go on to its next checkpoint.
+  absl::Duration stop_grace = absl::Seconds(60);
 };
 
 // What a process knows of the run's data before reading it: sizes and shapes.
@@ -112,7 +114,7 @@ struct RunPlan {
   uint64_t data_seed = 0;  // the data order's seed (DataSeed of config.seed)
   int warmup_steps = 0;    // steps left out of the step-time percentiles
   Timeouts timeouts;
-  std::vector<FaultConfig> faults;  // one per worker (config::FaultsByWorker)
+  std::vector<FaultConfig> faults;       // one per worker (config::FaultsByWorker)
   bool continue_on_worker_loss = false;  // supervision.on_worker_failure CONTINUE
 
   // The model, built once for the data.

@@ -12,6 +12,8 @@ namespace {
 
 constexpr absl::Duration kPoll = absl::Milliseconds(50);
 constexpr absl::Duration kAbortGrace = absl::Seconds(3);
+// After SIGTERM, how often the disk is read for the checkpoint the run stops at.
+constexpr absl::Duration kCheckpointLook = absl::Milliseconds(200);
 
 }  // namespace
 
@@ -55,11 +57,10 @@ void Supervisor::GoOnWithout(const ChildExit& exit, const ChildRole& who) {
   if (options_.progress == nullptr) return;
   const uint64_t step = std::max<uint64_t>(coordinator_->last_step(who.role, who.rank),
                                            recorder_->aggregate().steps(who.rank));
-  std::fprintf(options_.progress,
-               "%s (pid %d) %s (last step reported: %llu); continuing with %d workers\n",
-               coordinator_->NameOf(who.role, who.rank).c_str(), exit.pid, DescribeExit(exit).c_str(),
-               static_cast<unsigned long long>(step),
-               plan_.shape.workers - static_cast<int>(lost_.size()));
+  std::fprintf(
+      options_.progress, "%s (pid %d) %s (last step reported: %llu); continuing with %d workers\n",
+      coordinator_->NameOf(who.role, who.rank).c_str(), exit.pid, DescribeExit(exit).c_str(),
+      static_cast<unsigned long long>(step), plan_.shape.workers - static_cast<int>(lost_.size()));
 }
 
 // The worker silent longest, when it has sent nothing for at least a second (a heartbeat goes
@@ -93,7 +94,8 @@ uint64_t Supervisor::StepReached(const ChildRole& who) const {
     if (own > 0) return own;
   }
   uint64_t step = coordinator_->furthest_step();
-  for (int w = 0; w < plan_.shape.workers; ++w) step = std::max(step, recorder_->aggregate().steps(w));
+  for (int w = 0; w < plan_.shape.workers; ++w)
+    step = std::max(step, recorder_->aggregate().steps(w));
   return step;
 }
 
@@ -176,11 +178,45 @@ void Supervisor::WarnOfStall() {
                absl::FormatDuration(plan_.timeouts.stall).c_str());
 }
 
-bool Supervisor::Round() {
-  if (!failure_ && options_.stop != nullptr && options_.stop->load()) {
+void Supervisor::HandleStop() {
+  if (failure_ || options_.stop == nullptr || !options_.stop->load()) return;
+  const bool to_checkpoint = options_.newest_checkpoint && options_.stop_at_next_checkpoint &&
+                             (stopping_ || options_.stop_at_next_checkpoint());
+  if (!to_checkpoint) {
     interrupted_ = true;
     Abort(absl::CancelledError("interrupted (Ctrl-C, or SIGTERM): every process was stopped"));
+    return;
   }
+  const absl::Time now = absl::Now();
+  if (!stopping_) {
+    stopping_ = Stopping{options_.newest_checkpoint(), now + plan_.timeouts.stop_grace, now};
+    std::fprintf(
+        options_.progress != nullptr ? options_.progress : stderr,
+        "\nSIGTERM: the run goes on to its next checkpoint (every %llu steps), for at "
+        "most %s (supervision.stop_grace_s), then stops every process\n",
+        static_cast<unsigned long long>(plan_.config.supervision().checkpoint_every_steps()),
+        absl::FormatDuration(plan_.timeouts.stop_grace).c_str());
+  }
+  if (now < stopping_->next_look) return;
+  stopping_->next_look = now + kCheckpointLook;
+  const uint64_t newest = options_.newest_checkpoint();
+  if (newest > stopping_->good_at_signal) {
+    interrupted_ = true;
+    Abort(absl::CancelledError(absl::StrFormat(
+        "every process stopped at the checkpoint of step %d, complete after the signal; "
+        "`distsim run CONFIG --resume` goes on from it",
+        newest)));
+  } else if (now > stopping_->until) {
+    interrupted_ = true;
+    Abort(absl::CancelledError(absl::StrFormat(
+        "no checkpoint was complete within supervision.stop_grace_s (%s): every process was "
+        "stopped; the newest complete checkpoint is step %d",
+        absl::FormatDuration(plan_.timeouts.stop_grace), stopping_->good_at_signal)));
+  }
+}
+
+bool Supervisor::Round() {
+  HandleStop();
   const std::vector<ChildExit> exits = children_->Reap();
   if (!exits.empty()) recorder_->Drain(*coordinator_);  // what the dead sent before they died
   for (const ChildExit& exit : exits) HandleExit(exit);

@@ -11,8 +11,9 @@
 // (`distsim coordinator`, `distsim train`), a child of this process that exits 69 (it lost a
 // peer) is a failure only after two heartbeat timeouts in which no silent process was found,
 // since a host that went away is seen only by its silence. While running, half a stall timeout
-// without a new step draws one warning naming the worker furthest behind. The walk ends when no child runs (or, for roles
-// started by hand, when every process finished), and the run's status is the first failure.
+// without a new step draws one warning naming the worker furthest behind. The walk ends when no
+// child runs (or, for roles started by hand, when every process finished), and the run's status is
+// the first failure.
 //
 // Not thread-safe: the launcher's main thread runs it.
 #ifndef DISTSIM_SIM_NODE_SUPERVISOR_H_
@@ -49,8 +50,14 @@ using DeadChiefEvaluation =
     std::function<absl::StatusOr<EvalRecord>(uint64_t step, uint64_t samples)>;
 
 struct SupervisorOptions {
-  const std::atomic<bool>* stop = nullptr;  // Ctrl-C
-  std::FILE* progress = nullptr;            // the "continuing without" lines; null: silent
+  const std::atomic<bool>* stop = nullptr;  // Ctrl-C or SIGTERM
+  // A run with checkpoints (both set): asked once `stop` is set, true when the run goes on until
+  // a checkpoint newer than the last complete one at the signal is complete (SIGTERM; at most
+  // plan.timeouts.stop_grace), false to stop at once (Ctrl-C). `newest_checkpoint` returns the
+  // newest complete set on disk.
+  std::function<bool()> stop_at_next_checkpoint;
+  std::function<uint64_t()> newest_checkpoint;
+  std::FILE* progress = nullptr;  // the "continuing without" lines; null: silent
   absl::Time registration_deadline = absl::InfiniteFuture();
   bool spawned = true;  // false: the roles were started by hand, there are no children to reap
 };
@@ -86,6 +93,8 @@ class Supervisor {
   // Once no step has arrived for half the stall timeout: one warning line naming the worker
   // furthest behind and its step, so a person knows before the run stops.
   void WarnOfStall();
+  // The stop flag: stops every process now, or once the next checkpoint is complete.
+  void HandleStop();
 
   const RunPlan& plan_;
   Coordinator* coordinator_;
@@ -111,6 +120,14 @@ class Supervisor {
   uint64_t steps_seen_ = 0;  // all workers' steps recorded, at the last progress
   absl::Time last_progress_ = absl::Now();
   bool stall_warned_ = false;
+  // Going on to the next checkpoint after SIGTERM: the newest complete one at the signal, the
+  // latest time to stop, and when to look at the disk next.
+  struct Stopping {
+    uint64_t good_at_signal = 0;
+    absl::Time until;
+    absl::Time next_look;
+  };
+  std::optional<Stopping> stopping_;
 };
 
 }  // namespace distsim::node

@@ -45,7 +45,6 @@ double Progress::EtaSeconds(const ProgressState& state) const {
   return seconds_per_step_ * static_cast<double>(total_steps_ - state.step);
 }
 
-
 // Weight of the newest interval in the moving average of seconds per step.
 constexpr double kRateWeight = 0.3;
 
@@ -72,13 +71,18 @@ void Progress::ClearLine() {
 bool Progress::Step(const ProgressState& state) {
   if (!enabled_) return false;
   bool last = state.step == total_steps_;
+  // Steps may arrive several at a time (a distributed run's heartbeats carry a batch), so a line
+  // is due when the step has passed a multiple of every_steps since the last line, not only when
+  // it lands on one.
+  const bool crossed = every_steps_ > 0 && state.step / every_steps_ > drawn_step_ / every_steps_;
   if (tty_) {
-    bool due = every_steps_ ? state.step % every_steps_ == 0 : since_draw_.Seconds() >= 0.25;
+    bool due = every_steps_ ? crossed : since_draw_.Seconds() >= 0.25;
     if (!due && !last) return false;
     since_draw_.Restart();
-  } else if (state.step % every_steps_ != 0 && !last) {
+  } else if (!crossed && !last) {
     return false;
   }
+  drawn_step_ = state.step;
   const double fraction = total_steps_ ? static_cast<double>(state.step) / total_steps_ : 0.0;
   UpdateRate(state);
   const double eta = EtaSeconds(state);

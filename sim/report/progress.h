@@ -61,6 +61,7 @@ class Progress {
   uint64_t total_steps_;
   Stopwatch since_draw_;
   bool line_open_ = false;
+  uint64_t drawn_step_ = 0;  // the step of the last line drawn
   uint64_t warmup_steps_;
   uint64_t rate_step_ = 0;       // the step of the last line past the warm-up (0: none yet)
   double rate_elapsed_s_ = 0;    // its elapsed time

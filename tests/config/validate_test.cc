@@ -520,6 +520,11 @@ TEST(ValidateRunConfig, CheckpointsOnlyForSynchronousStrategies) {
   RunConfig config = GoodWith(every + "allreduce {}");
   config.mutable_supervision()->set_max_restarts(101);
   EXPECT_THAT(Refusal(config), HasSubstr("supervision.max_restarts"));
+  config = GoodWith(every + "allreduce {}");
+  config.mutable_supervision()->set_stop_grace_s(0.5);
+  EXPECT_THAT(Refusal(config), HasSubstr("supervision.stop_grace_s"));
+  config.mutable_supervision()->set_stop_grace_s(120);
+  EXPECT_TRUE(ValidateRunConfig(config).ok());
 }
 
 TEST(WithDefaults, ClusterTakesTheInstanceFiguresThenTheSchemaDefaults) {
@@ -562,9 +567,9 @@ TEST(ValidateRunConfig, FaultsChecked) {
                                          "worker: 2 slowdown: 4 } faults { pause_at_step: 5 "
                                          "pause_s: 1 } faults { kill_at_step: 9 } }"))
                   .ok());
-  std::string message = Refusal(GoodWith(
-      "workers: 3 parameter_server {} cluster { faults { worker: 3 slowdown: 0.5 } "
-      "faults { pause_s: 2 } faults { worker: 1 } }"));
+  std::string message = Refusal(
+      GoodWith("workers: 3 parameter_server {} cluster { faults { worker: 3 slowdown: 0.5 } "
+               "faults { pause_s: 2 } faults { worker: 1 } }"));
   EXPECT_THAT(message, HasSubstr("cluster.faults[0].worker: 3 is out of range; must be in [0, 2]"));
   EXPECT_THAT(message, HasSubstr("cluster.faults[0].slowdown: 0.5 is out of range; must be in "
                                  "[1, 1000]"));
@@ -608,7 +613,10 @@ TEST(ResolveDataDir, RelativeToConfigFolderAbsoluteKeptEmptyUsesDefaults) {
 
 TEST(ValidateRunConfig, CsvDefaultedAndEachBadFieldNamed) {
   RunConfig csv = GoodWith(R"pb(model { softmax {} }
-                                data { dataset: DATASET_UNSPECIFIED csv { train: "a" test: "b" } })pb");
+                                data {
+                                  dataset: DATASET_UNSPECIFIED
+                                  csv { train: "a" test: "b" }
+                                })pb");
   EXPECT_EQ(csv.data().dataset(), DataConfig::CSV);  // implied by csv
   EXPECT_EQ(csv.data().num_classes(), 10u);
   EXPECT_EQ(csv.data().csv().label_column(), 1u);

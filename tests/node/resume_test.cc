@@ -39,13 +39,14 @@ class ResumeTest : public testing::SyntheticDataTest {
                         << "train { batch_size: 16 steps: " << 2 * kHalf
                         << " eval_every_steps: 0 }\n"
                         << "supervision { checkpoint_every_steps: 10 }\n"
-                        << body << "\n" << extra;
+                        << body << "\n"
+                        << extra;
     return path;
   }
 
   testing::Finished Run(const std::string& path, bool resume = false) {
-    std::vector<std::string> argv = {DISTSIM_BINARY, "run", path, "-q", "--out",
-                                     (dir_ / "out").string()};
+    std::vector<std::string> argv = {DISTSIM_BINARY, "run",   path,
+                                     "-q",           "--out", (dir_ / "out").string()};
     if (resume) argv.push_back("--resume");
     return testing::Run(argv, 120);
   }
@@ -71,10 +72,9 @@ class ResumeTest : public testing::SyntheticDataTest {
     EXPECT_EQ(done.exit_code, 0) << done.err;
     const std::string hash = Result(name).parameter_hash();
     EXPECT_FALSE(hash.empty());
-    const std::string killed =
-        Config(name + "_killed", name, body,
-               "cluster { faults { worker: " + std::to_string(victim) +
-                   " kill_at_step: " + std::to_string(kHalf + 2) + " } }\n");
+    const std::string killed = Config(name + "_killed", name, body,
+                                      "cluster { faults { worker: " + std::to_string(victim) +
+                                          " kill_at_step: " + std::to_string(kHalf + 2) + " } }\n");
     done = Run(killed);
     EXPECT_EQ(done.exit_code, 69) << done.err;
     const RunResult partial = Result(name);
@@ -117,11 +117,11 @@ TEST_F(ResumeTest, ThreeRankRingResumesToTheSameBits) {
 // again from the checkpoint before the crash, the crash is not injected again, and the run ends
 // on the straight run's bits.
 TEST_F(ResumeTest, KilledWorkerRestartsOnceFromTheCheckpointAndIsNotKilledAgain) {
-  for (const std::string strategy : {"parameter_server { mode: SYNC servers: 1 }", "allreduce { }"}) {
+  for (const std::string strategy :
+       {"parameter_server { mode: SYNC servers: 1 }", "allreduce { }"}) {
     SCOPED_TRACE(strategy);
     const std::string name = strategy[0] == 'p' ? "restart_ps" : "restart_ring";
-    const std::string body =
-        "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n" + strategy;
+    const std::string body = "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n" + strategy;
     ASSERT_EQ(Run(Config(name + "_straight", name, body)).exit_code, 0);
     const std::string hash = Result(name).parameter_hash();
     const std::string path = (dir_ / (name + "_once.textproto")).string();
@@ -156,8 +156,7 @@ TEST_F(ResumeTest, CorruptNewestCheckpointFallsBackToThePreviousOne) {
     file.seekp(-5, std::ios::end);
     file.put(static_cast<char>(byte ^ 0x40));
   }
-  testing::Finished done =
-      Run((dir_ / "corrupt_straight.textproto").string(), /*resume=*/true);
+  testing::Finished done = Run((dir_ / "corrupt_straight.textproto").string(), /*resume=*/true);
   ASSERT_EQ(done.exit_code, 0) << done.err;
   EXPECT_NE(done.err.find("server-1.ckpt: checksum mismatch"), std::string::npos) << done.err;
   EXPECT_NE(done.err.find("resuming from the checkpoint of step 10"), std::string::npos)
@@ -188,38 +187,112 @@ TEST_F(ResumeTest, ResumeWithoutACheckpointOrFromAnotherConfigIsRefused) {
   EXPECT_NE(done.err.find("written by another config"), std::string::npos) << done.err;
 }
 
-// SIGTERM (what SageMaker sends before SIGKILL): every process stops, exit 143 naming SIGTERM,
-// and the result says the run was interrupted and where its last good checkpoint is.
-TEST_F(ResumeTest, SigtermStopsTheRunWith143AndMarksTheResultInterrupted) {
-  std::string path = (dir_ / "term.textproto").string();
-  std::ofstream(path) << "name: \"term\"\nseed: 3\nmodel { mlp { hidden: 32 } }\n"
-                      << "data { dataset: IDX dir: \"data\" }\n"
-                      << "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n"
-                      << "train { batch_size: 16 steps: 1000000 log_every_steps: 50 }\n"
-                      << "parameter_server { mode: SYNC }\n"
-                      << "supervision { checkpoint_every_steps: 50 }\n";
+// SIGTERM (what SageMaker sends before SIGKILL): the run goes on to its next checkpoint, every
+// process writes it, and then every process stops: exit 143 naming SIGTERM, a result marked
+// interrupted whose last good checkpoint is newer than any complete at the signal. Resumed from
+// it, the run ends on the bits of a run never stopped.
+TEST_F(ResumeTest, SigtermStopsAtTheNextCheckpointAndResumesFromIt) {
+  // The stopped run's messages take 2 ms (a shaped network: not in the config's fingerprint), so
+  // that it is not thousands of steps on by the time the test has seen its first checkpoint.
+  auto config = [&](const std::string& file, int steps, const std::string& extra = "") {
+    std::string path = (dir_ / (file + ".textproto")).string();
+    std::ofstream(path) << "name: \"term\"\nseed: 3\nmodel { mlp { hidden: 32 } }\n"
+                        << "data { dataset: IDX dir: \"data\" distribution: GLOBAL_BATCH_SLICE }\n"
+                        << "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n"
+                        << "train { batch_size: 16 steps: " << steps
+                        << " log_every_steps: 50 eval_every_steps: 0 }\n"
+                        << "parameter_server { mode: SYNC servers: 2 }\n"
+                        << "supervision { checkpoint_every_steps: 50 }\n"
+                        << extra;
+    return path;
+  };
   testing::Spawned run = testing::Spawn(
-      {DISTSIM_BINARY, "run", path, "--out", (dir_ / "out").string()});
+      {DISTSIM_BINARY, "run",
+       config("term", 1000000, "cluster { network { shape: true latency_us: 2000 } }\n"), "--out",
+       (dir_ / "out").string()});
   const std::string seen = testing::ReadStderrUntil(run, "/1000000 (", 60);
   ASSERT_NE(seen.find("/1000000 ("), std::string::npos) << seen;
-  const fs::path sets = dir_ / "out" / "term" / "checkpoints";
-  ASSERT_TRUE(testing::Eventually(
-      [&] { return fs::exists(sets) && fs::directory_iterator(sets) != fs::directory_iterator(); },
-      60));
+  // Newest set with all four parts (two shards, two workers) just before the signal.
+  auto complete_before = [&] {
+    int newest = 0;
+    std::error_code ec;
+    for (const auto& set : fs::directory_iterator(dir_ / "out" / "term" / "checkpoints", ec)) {
+      int files = 0;
+      for (const auto& f : fs::directory_iterator(set.path(), ec))
+        files += f.path().extension() == ".ckpt";
+      const std::string name = set.path().filename().string();
+      if (files == 4 && name.rfind("step-", 0) == 0)
+        newest = std::max(newest, std::stoi(name.substr(5)));
+    }
+    return newest;
+  };
+  ASSERT_TRUE(testing::Eventually([&] { return complete_before() >= 50; }, 60));
   const std::vector<pid_t> children = testing::ChildrenOf(run.pid, {"--rank"});
-  EXPECT_EQ(children.size(), 3u);  // a server and two workers
+  EXPECT_EQ(children.size(), 4u);  // two servers and two workers
+  const int good_before = complete_before();
   ::kill(run.pid, SIGTERM);
-  testing::Finished done = testing::Wait(run, 30);
+  testing::Finished done = testing::Wait(run, 60);
   EXPECT_FALSE(done.timed_out);
   EXPECT_EQ(done.exit_code, 143) << done.err;
-  EXPECT_NE(done.err.find("SIGTERM"), std::string::npos) << done.err;
+  EXPECT_NE(done.err.find("SIGTERM: the run goes on to its next checkpoint"), std::string::npos)
+      << done.err;
+  EXPECT_NE(done.err.find("stopped by SIGTERM: every process stopped at the checkpoint of step"),
+            std::string::npos)
+      << done.err;
   for (pid_t child : children) {
     EXPECT_TRUE(testing::Eventually([&] { return !testing::Alive(child); }, 5)) << child;
   }
   const RunResult partial = Result("term");
   EXPECT_TRUE(partial.checkpoints().interrupted());
-  EXPECT_GE(partial.checkpoints().last_good_step(), 50u);
-  EXPECT_GE(partial.steps(), partial.checkpoints().last_good_step());
+  const int stop = static_cast<int>(partial.checkpoints().last_good_step());
+  EXPECT_GT(stop, good_before);
+  std::printf("SIGTERM after the set of step %d; stopped at %d\n", good_before, stop);
+  EXPECT_EQ(stop % 50, 0);
+  EXPECT_GE(partial.steps(), static_cast<uint64_t>(stop));
+
+  // The length is not part of the config's fingerprint: resume with a run 20 steps past the
+  // stop, against a straight run of that length in another folder.
+  const int length = stop + 20;
+  testing::Finished straight = testing::Run({DISTSIM_BINARY, "run", config("term_straight", length),
+                                             "-q", "--out", (dir_ / "straight").string()},
+                                            120);
+  ASSERT_EQ(straight.exit_code, 0) << straight.err;
+  auto truth = report::ReadResultJson((dir_ / "straight" / "term" / "result.json").string());
+  ASSERT_TRUE(truth.ok()) << truth.status();
+  done = Run(config("term_resumed", length), /*resume=*/true);
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_NE(done.err.find("resuming from the checkpoint of step " + std::to_string(stop)),
+            std::string::npos)
+      << done.err;
+  const RunResult resumed = Result("term");
+  EXPECT_EQ(resumed.checkpoints().resumed_from_step(), static_cast<uint64_t>(stop));
+  EXPECT_EQ(resumed.steps(), static_cast<uint64_t>(length));
+  EXPECT_EQ(resumed.parameter_hash(), truth->parameter_hash());
+}
+// SIGTERM when the next checkpoint is further than supervision.stop_grace_s: the run stops when
+// the grace is over, saying so, and the checkpoint before the signal stands.
+TEST_F(ResumeTest, SigtermStopsWhenTheGraceIsOverWithoutANewCheckpoint) {
+  std::string path = (dir_ / "grace.textproto").string();
+  std::ofstream(path) << "name: \"grace\"\nseed: 3\nmodel { mlp { hidden: 32 } }\n"
+                      << "data { dataset: IDX dir: \"data\" }\n"
+                      << "optimizer { sgd { learning_rate: 0.05 } }\nworkers: 2\n"
+                      << "train { batch_size: 16 steps: 1000000 log_every_steps: 2000 }\n"
+                      << "parameter_server { mode: SYNC }\n"
+                      << "supervision { checkpoint_every_steps: 500000 stop_grace_s: 1 }\n";
+  testing::Spawned run =
+      testing::Spawn({DISTSIM_BINARY, "run", path, "--out", (dir_ / "out").string()});
+  const std::string seen = testing::ReadStderrUntil(run, "/1000000 (", 60);
+  ASSERT_NE(seen.find("/1000000 ("), std::string::npos) << seen;
+  ::kill(run.pid, SIGTERM);  // (a progress line every 2000 steps: the stderr pipe never fills)
+  testing::Finished done = testing::Wait(run, 30);
+  EXPECT_FALSE(done.timed_out);
+  EXPECT_EQ(done.exit_code, 143) << done.err;
+  EXPECT_NE(done.err.find("no checkpoint was complete within supervision.stop_grace_s (1s)"),
+            std::string::npos)
+      << done.err;
+  const RunResult partial = Result("grace");
+  EXPECT_TRUE(partial.checkpoints().interrupted());
+  EXPECT_EQ(partial.checkpoints().last_good_step(), 0u);
 }
 
 }  // namespace
@@ -265,7 +338,8 @@ TEST_F(RestartTest, ShardKilledUnderSyncRestartsFromTheCheckpointAndFinishes) {
       [&] {
         int files = 0;
         std::error_code ec;
-        for (const auto& e : fs::directory_iterator(set, ec)) files += e.path().extension() == ".ckpt";
+        for (const auto& e : fs::directory_iterator(set, ec))
+          files += e.path().extension() == ".ckpt";
         return files == 4;
       },
       60));

@@ -54,6 +54,28 @@ TEST(ProgressTest, TheEtaFollowsThePaceAfterTheWarmUp) {
   std::fclose(out);
 }
 
+// A distributed run's steps arrive a heartbeat's batch at a time: 1, 7, 13, ... never lands on a
+// multiple of 50, yet every 50 steps passed gives a line.
+TEST(ProgressTest, StepsThatArriveInBatchesStillGiveALineEveryInterval) {
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  Progress progress(out, true, 50, 301);
+  ProgressState state;
+  state.total_steps = 301;
+  int drawn = 0;
+  for (uint64_t step = 1; step <= 301; step += 6) {
+    state.step = step;
+    drawn += progress.Step(state);
+  }
+  progress.Finish();
+  const std::string text = Contents(out);
+  EXPECT_EQ(drawn, 6);  // at 55, 103, 151, 205, 253 and 301 (past 300, and the last)
+  EXPECT_THAT(text, HasSubstr("step 55/301"));
+  EXPECT_THAT(text, HasSubstr("step 301/301"));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 6);
+  std::fclose(out);
+}
+
 TEST(ProgressTest, TheBarFillsItsShare) {
   EXPECT_EQ(Progress::Bar(0, 4), "[....]");
   EXPECT_EQ(Progress::Bar(0.5, 10), "[#####.....]");
