@@ -3,6 +3,7 @@
 #include "sim/comm/grpc_ps.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -19,12 +20,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "kernels/model.h"
 #include "kernels/optimizer.h"
 #include "kernels/param_layout.h"
 #include "sim/comm/grpc_util.h"
 #include "sim/comm/nic.h"
 #include "sim/comm/rpc_server.h"
+#include "sim/comm/run_token.h"
 #include "sim/strategy/partition.h"
 #include "sim/strategy/ps_exchange.h"
 #include "sim/strategy/ps_shard.h"
@@ -213,6 +216,44 @@ TEST(GrpcPsTest, WrongTokenIsRefused) {
   std::vector<uint64_t> versions = {0};
   EXPECT_TRUE(absl::IsPermissionDenied((*client)->Push(0, params, versions, &pushed)));
   EXPECT_EQ(cluster.shards()[0]->version(), 0u);
+}
+
+// A hand-made message larger than a chunk plus its margin (PsMaxMessageBytes): gRPC refuses it
+// with RESOURCE_EXHAUSTED before the service reads it, so nothing is applied, and the server
+// still answers the next call. 1 MiB against a limit of 64 KiB + 64 KiB, with the right token.
+TEST(GrpcPsTest, AnOversizeMessageIsRefusedAndNothingIsApplied) {
+  auto model = kernels::MakeSoftmax<float>();
+  std::vector<float> init(model->layout().size(), 0.f);
+  constexpr int64_t kChunk = 64 << 10;
+  GrpcCluster cluster(model->layout(), init, PsMode::kAsync, 1, 1, kChunk);
+  ASSERT_LT(PsMaxMessageBytes(kChunk), 1 << 20);
+  auto channel = MakeChannel(cluster.addresses()[0], 4 << 20, TlsFiles());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  AttachRunToken(&context, kToken);
+  context.AddMetadata(kRankMetadataKey, "0");
+  context.set_deadline(DeadlineIn(10));
+  std::string huge(1 << 20, '\x01');
+  grpc::Slice slice(huge.data(), huge.size());
+  grpc::ByteBuffer request(&slice, 1), reply;
+  grpc::Status status;
+  absl::Notification done;
+  stub.UnaryCall(&context, "/distsim.rpc.ParameterServer/Push", grpc::StubOptions(), &request,
+                 &reply, [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_EQ(cluster.shards()[0]->version(), 0u);
+  auto client = cluster.Client(0);
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<float> params(init.size()), grads(init.size(), 1.f);
+  PullResult pulled;
+  ASSERT_TRUE((*client)->Pull(0, params, &pulled).ok());
+  PushResult pushed;
+  ASSERT_TRUE((*client)->Push(0, grads, pulled.versions, &pushed).ok());
+  EXPECT_EQ(cluster.shards()[0]->version(), 1u) << "the server goes on serving";
 }
 
 // A socket bound to 127.0.0.1 on a port the kernel picks (returned in *port), or -1.
