@@ -284,6 +284,7 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
     args.resume_step = PrepareRestart(plan, *attempt->coordinator, attempt->status, restarts + 1,
                                       &checkpoints, &recorder.aggregate(), notes);
     args.attempt = restarts + 1;
+    recorder.set_attempt(args.attempt);
   }
   DS_RETURN_IF_ERROR(recorder.Close());
   if (!args.checkpoint_dir.empty()) RemoveTempFiles(args.checkpoint_dir);

@@ -41,6 +41,7 @@ void RunRecorder::AddStep(uint32_t rank, StepRecord r) {
   const uint64_t samples = r.step() * static_cast<uint64_t>(plan_.batch);
   report::StepRow row = report::StepRowFromRecord(
       rank, r, samples, static_cast<double>(samples) / plan_.examples_per_epoch);
+  row.attempt = attempt_;
   if (rank != 0) {
     csv_.Append(row);
     return;

@@ -47,6 +47,8 @@ class RunRecorder {
   const absl::Status& status() const { return csv_.status(); }
 
   RunAggregate& aggregate() { return aggregate_; }
+  // The launch whose steps arrive from now on (steps.csv's `attempt` column).
+  void set_attempt(uint32_t attempt) { attempt_ = attempt; }
   std::vector<report::TraceTrack>& tracks() { return tracks_; }
 
  private:
@@ -58,6 +60,7 @@ class RunRecorder {
   const Stopwatch* clock_;
   report::StepsCsvWriter csv_;
   report::Progress progress_;
+  uint32_t attempt_ = 0;
   RunAggregate aggregate_;
   std::vector<report::TraceTrack> tracks_;
   std::optional<report::StepRow> chief_row_;

@@ -45,7 +45,7 @@ absl::StatusOr<StepsCsvWriter> StepsCsvWriter::Open(const std::string& path) {
       "worker,step,epoch,samples,wall_s,step_ms,data_ms,compute_ms,pull_ms,push_ms,wait_ms,"
       "reduce_ms,update_ms,bytes_sent,bytes_received,loss,batch_accuracy,staleness,"
       "test_accuracy,test_loss,compute_cpu_ms,model_compute_ms,nic_bytes_sent,"
-      "nic_bytes_received\n",
+      "nic_bytes_received,attempt\n",
       file);
   if (header < 0 || std::fflush(file) != 0) {
     const int err = errno;
@@ -81,10 +81,10 @@ void StepsCsvWriter::Append(const StepRow& row) {
   if (written >= 0) written = std::fputc(',', file_);
   if (row.test_loss && written >= 0) written = std::fprintf(file_, "%.6g", *row.test_loss);
   if (written >= 0) {
-    written = std::fprintf(file_, ",%.6f,%.6f,%llu,%llu\n", row.compute_cpu_ms,
+    written = std::fprintf(file_, ",%.6f,%.6f,%llu,%llu,%u\n", row.compute_cpu_ms,
                            row.model_compute_ms,
                            static_cast<unsigned long long>(row.nic_bytes_sent),
-                           static_cast<unsigned long long>(row.nic_bytes_received));
+                           static_cast<unsigned long long>(row.nic_bytes_received), row.attempt);
   }
   // stdio writes to the disk when its buffer fills: that write is the first to fail on a full
   // disk, and fprintf reports it.

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,28 @@ class ResumeTest : public testing::SyntheticDataTest {
     auto r = report::ReadResultJson((dir_ / "out" / name / "result.json").string());
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? *r : RunResult();
+  }
+
+  // steps.csv's rows as column name -> text.
+  std::vector<std::map<std::string, std::string>> StepsCsv(const std::string& name) {
+    std::ifstream in(dir_ / "out" / name / "steps.csv");
+    std::string line;
+    std::vector<std::string> header;
+    std::vector<std::map<std::string, std::string>> rows;
+    auto split = [](const std::string& text) {
+      std::vector<std::string> cells;
+      std::stringstream s(text);
+      for (std::string cell; std::getline(s, cell, ',');) cells.push_back(cell);
+      return cells;
+    };
+    if (std::getline(in, line)) header = split(line);
+    while (std::getline(in, line)) {
+      const std::vector<std::string> cells = split(line);
+      std::map<std::string, std::string> row;
+      for (size_t i = 0; i < header.size() && i < cells.size(); ++i) row[header[i]] = cells[i];
+      rows.push_back(std::move(row));
+    }
+    return rows;
   }
 
   fs::path Set(const std::string& name, int step) {
@@ -138,6 +162,21 @@ TEST_F(ResumeTest, KilledWorkerRestartsOnceFromTheCheckpointAndIsNotKilledAgain)
     EXPECT_EQ(r.checkpoints().restarts(0).resumed_from_step(), 20u);
     EXPECT_EQ(r.steps(), 40u);
     EXPECT_EQ(r.parameter_hash(), hash);
+    // steps.csv: attempt 1's rows start after the checkpoint and hold each worker's steps
+    // 21..40 once. (What the killed worker did not report before it died is not there; the
+    // rows of attempt 0 past step 20 are steps attempt 1 did again.)
+    std::map<std::pair<int, int>, int> again;  // (worker, step) -> attempt 1's rows
+    for (const auto& row : StepsCsv(name)) {
+      if (row.at("attempt") != "1") {
+        EXPECT_EQ(row.at("attempt"), "0");
+        continue;
+      }
+      ++again[{std::stoi(row.at("worker")), std::stoi(row.at("step"))}];
+    }
+    ASSERT_EQ(again.size(), 2u * 20);
+    EXPECT_EQ(again.begin()->first, std::make_pair(0, 21));
+    EXPECT_EQ(again.rbegin()->first, std::make_pair(1, 40));
+    for (const auto& [key, n] : again) EXPECT_EQ(n, 1) << key.first << " " << key.second;
   }
 }
 
