@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "sim/cli/help.h"
 #include "sim/cli/local_command.h"
+#include "sim/cli/staleness_command.h"
 #include "sim/cli/train_command.h"
 
 namespace distsim::cli {
@@ -298,6 +299,7 @@ Subcommands AddSubcommands(CLI::App* app, Options* o) {
   c.report = AddReport(app, &o->flags);
   c.train = distsim::cli::AddTrain(app, &o->train);
   c.local = distsim::cli::AddLocal(app, &o->flags, &o->local);
+  c.staleness = distsim::cli::AddStaleness(app, &o->flags, &o->staleness_threads);
   return c;
 }
 
