@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
-#include <numeric>
 #include <thread>
 #include <utility>
 
@@ -24,9 +23,10 @@
 namespace distsim::app {
 namespace {
 
-// Accuracy of `params` on the first `count` examples of `test`.
+// Accuracy of `params` on `test`.
 double Accuracy(kernels::Model<float>& model, std::span<const float> params,
-                const GatheredSet& test, int64_t count) {
+                const GatheredSet& test) {
+  const int64_t count = test.size;
   constexpr int64_t kBatch = 500;
   double loss_sum = 0;
   int64_t correct = 0;
@@ -64,11 +64,9 @@ struct Trained {
 
 // The updates of one cell, round-robin over the workers, until the target or the cap.
 Trained Train(const StalenessStudyConfig& study, const RunConfig& cell, const data::Dataset& train,
-              const GatheredSet& test, std::vector<std::unique_ptr<data::WorkerSampler>>& samplers,
+              const GatheredSet& eval, std::vector<std::unique_ptr<data::WorkerSampler>>& samplers,
               kernels::Model<float>& model, StaleServer& server) {
   const int batch = static_cast<int>(cell.train().batch_size());
-  const int64_t eval_count =
-      study.eval_examples() == 0 ? test.size : std::min<int64_t>(test.size, study.eval_examples());
   std::vector<int64_t> ids(batch);
   std::vector<float> x(static_cast<size_t>(train.example_dim()) * batch);
   std::vector<int32_t> labels(batch);
@@ -85,7 +83,7 @@ Trained Train(const StalenessStudyConfig& study, const RunConfig& cell, const da
     if (out.updates % study.eval_every_updates() != 0 && out.updates != study.max_updates()) {
       continue;
     }
-    const double accuracy = Accuracy(model, server.params(), test, eval_count);
+    const double accuracy = Accuracy(model, server.params(), eval);
     out.best_accuracy = std::max(out.best_accuracy, accuracy);
     if (accuracy >= study.target_accuracy()) out.updates_to_target = out.updates;
   }
@@ -94,14 +92,14 @@ Trained Train(const StalenessStudyConfig& study, const RunConfig& cell, const da
 
 }  // namespace
 
-GatheredSet Gather(const data::Dataset& set) {
+GatheredSet Gather(const data::Dataset& set, int64_t count) {
   GatheredSet out;
-  out.size = set.size();
+  out.size = count <= 0 || count >= set.size() ? set.size() : count;
   out.dim = set.example_dim();
   out.x.resize(static_cast<size_t>(out.dim) * out.size);
   out.labels.resize(out.size);
   std::vector<int64_t> ids(out.size);
-  std::iota(ids.begin(), ids.end(), 0);
+  for (int64_t i = 0; i < out.size; ++i) ids[i] = i * set.size() / out.size;
   set.Gather<float>(ids, out.x.data(), out.labels.data());
   return out;
 }
@@ -124,7 +122,7 @@ double ModelledUpdateSeconds(const RunConfig& cell, double train_flops_per_examp
 absl::StatusOr<StalenessCell> RunStalenessCell(const StalenessStudyConfig& study,
                                                const RunConfig& cell_in, uint32_t staleness,
                                                uint64_t seed, const data::Dataset& train,
-                                               const GatheredSet& test) {
+                                               const GatheredSet& eval, const GatheredSet& test) {
   Stopwatch clock;
   RunConfig cell = cell_in;
   cell.set_seed(seed);
@@ -140,7 +138,7 @@ absl::StatusOr<StalenessCell> RunStalenessCell(const StalenessStudyConfig& study
   StalenessCell out;
   out.set_optimizer(optimizer->name());
   StaleServer server(model.get(), std::move(optimizer), initial, staleness, seed);
-  const Trained t = Train(study, cell, train, test, samplers, *model, server);
+  const Trained t = Train(study, cell, train, eval, samplers, *model, server);
   out.set_staleness(staleness);
   out.set_workers(cell.workers());
   out.set_seed(seed);
@@ -153,7 +151,7 @@ absl::StatusOr<StalenessCell> RunStalenessCell(const StalenessStudyConfig& study
   out.set_updates(t.updates);
   out.set_mean_delay(t.delay_sum / std::max<uint64_t>(1, t.updates));
   out.set_best_accuracy(t.best_accuracy);
-  out.set_final_accuracy(Accuracy(*model, server.params(), test, test.size));
+  out.set_final_accuracy(Accuracy(*model, server.params(), test));
   out.set_wall_seconds(clock.Seconds());
   return out;
 }
@@ -184,7 +182,7 @@ std::vector<CellJob> Jobs(const StalenessStudyConfig& study) {
 std::vector<absl::StatusOr<StalenessCell>> RunJobs(const StalenessStudyConfig& study,
                                                    const std::vector<CellJob>& jobs,
                                                    const data::Dataset& train,
-                                                   const GatheredSet& test,
+                                                   const GatheredSet& eval, const GatheredSet& test,
                                                    const StalenessOptions& options) {
   std::vector<absl::StatusOr<StalenessCell>> cells(jobs.size(),
                                                    absl::CancelledError("not started"));
@@ -198,7 +196,7 @@ std::vector<absl::StatusOr<StalenessCell>> RunJobs(const StalenessStudyConfig& s
       const CellJob& job = jobs[i];
       cells[i] =
           RunStalenessCell(study, config::StalenessCellConfig(study, job.optimizer, job.workers),
-                           job.staleness, job.seed, train, test);
+                           job.staleness, job.seed, train, eval, test);
       if (options.progress == nullptr) continue;
       std::lock_guard<std::mutex> lock(progress_mutex);
       ++done;
@@ -234,8 +232,10 @@ absl::StatusOr<StalenessResult> RunStalenessStudy(const StalenessStudyConfig& st
       node::RunInputs in,
       node::OpenRun(config::StalenessCellConfig(study, 0, study.workers(0)), options.data_dir));
   const GatheredSet test = Gather(in.test);
+  const GatheredSet eval = Gather(in.test, study.eval_examples());
   const std::vector<CellJob> jobs = Jobs(study);
-  std::vector<absl::StatusOr<StalenessCell>> cells = RunJobs(study, jobs, in.train, test, options);
+  std::vector<absl::StatusOr<StalenessCell>> cells =
+      RunJobs(study, jobs, in.train, eval, test, options);
   if (options.stop != nullptr && options.stop->load()) {
     return absl::CancelledError("the staleness study was interrupted");
   }

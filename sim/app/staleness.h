@@ -25,14 +25,17 @@
 
 namespace distsim::app {
 
-// The test set gathered once into memory (shared, read-only, by every cell).
+// Test examples gathered once into memory (shared, read-only, by every cell).
 struct GatheredSet {
   int64_t size = 0;
   int dim = 0;
   std::vector<float> x;  // dim x size, column-major
   std::vector<int32_t> labels;
 };
-GatheredSet Gather(const data::Dataset& set);
+// `count` examples of `set` spread evenly over it (example floor(i x size / count) for i = 0 ..
+// count - 1: every digit and writer, not only the first ones the file holds); 0 or count >= size:
+// all of them.
+GatheredSet Gather(const data::Dataset& set, int64_t count = 0);
 
 // The modelled seconds between two updates at the server of an ASYNC parameter server with the
 // cell's n workers on base's cluster: model::Predict's PS ASYNC step (the mean time between one
@@ -46,11 +49,12 @@ double ModelledUpdateSeconds(const RunConfig& cell, double train_flops_per_examp
                              int64_t parameters, double measured_compute_s);
 
 // One cell: `cell` is StalenessCellConfig's RunConfig (its seed is replaced by `seed`), `train`
-// the training set, `test` the gathered test set.
+// the training set, `eval` the examples evaluated every eval_every_updates (Gather(test,
+// eval_examples)), `test` the whole test set, evaluated once at the end.
 absl::StatusOr<StalenessCell> RunStalenessCell(const StalenessStudyConfig& study,
                                                const RunConfig& cell, uint32_t staleness,
                                                uint64_t seed, const data::Dataset& train,
-                                               const GatheredSet& test);
+                                               const GatheredSet& eval, const GatheredSet& test);
 
 // The rows (medians over seeds) and findings of `cells`, filled into `result`.
 void SummarizeStaleness(StalenessResult* result);

@@ -8,6 +8,7 @@
 #include "sim/base/status.h"
 #include "sim/cli/help.h"
 #include "sim/cli/stop_signal.h"
+#include "sim/config/config_kind.h"
 #include "sim/config/staleness.h"
 #include "sim/report/result_io.h"
 
@@ -41,6 +42,8 @@ CLI::App* AddStaleness(CLI::App* app, RunFlags* flags, uint32_t* threads) {
 }
 
 absl::Status StalenessCommand(const RunFlags& flags, uint32_t threads) {
+  DS_RETURN_IF_ERROR(
+      config::ExpectConfigKind(flags.config_path, "staleness", {config::ConfigKind::kStaleness}));
   DS_ASSIGN_OR_RETURN(StalenessStudyConfig study,
                       config::LoadStalenessStudy(flags.config_path, flags.overrides));
   if (!flags.output_dir.empty()) study.set_output_dir(flags.output_dir);

@@ -266,8 +266,8 @@ CLI::App* AddCheck(CLI::App* app, distsim::cli::RunFlags* flags) {
   CLI::App* check = app->add_subcommand(
       "check",
       "Validate a config of any kind (a RunConfig, a CompareConfig with every run it expands to, "
-      "a PredictConfig) and print it with every default filled in; for a RunConfig, also "
-      "whether its data is there. Trains nothing.");
+      "a PredictConfig, a StalenessStudyConfig) and print it with every default filled in; "
+      "for a RunConfig, also whether its data is there. Trains nothing.");
   check->add_option("config", flags->config_path, "Config (.textproto or .json)")->required();
   check->add_option("--set", flags->overrides,
                     "Text-format fragments merged in, as `run` or `compare` would. Repeatable.");

@@ -52,7 +52,14 @@ void CheckLists(const StalenessStudyConfig& study, Problems* problems) {
     problems->CheckInteger(absl::StrCat("workers[", i, "]"), study.workers(i), 1, kMaxWorkers);
   }
   if (study.optimizers().empty()) problems->Add("optimizers", "empty; give at least one");
+  std::set<int> kinds;
   for (int i = 0; i < study.optimizers_size(); ++i) {
+    const int kind = study.optimizers(i).kind_case();
+    if (kind != OptimizerConfig::KIND_NOT_SET && !kinds.insert(kind).second) {
+      problems->Add(absl::StrCat("optimizers[", i, "]"),
+                    "a second optimizer of its kind; the rows and the chart name an optimizer by "
+                    "its kind, so list each kind once (run another study for another rate)");
+    }
     if (study.optimizers(i).kind_case() == OptimizerConfig::KIND_NOT_SET) {
       problems->Add(absl::StrCat("optimizers[", i, "]"), "no kind; set sgd, momentum or adam");
     }

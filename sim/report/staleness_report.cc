@@ -1,5 +1,6 @@
 #include "sim/report/staleness_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -16,13 +17,25 @@
 namespace distsim::report {
 namespace {
 
-// s on a log2(1 + s) axis, so that 0, 1, 2, 4, 8, 16 are spread evenly, labelled with s.
-AxisSpec StalenessAxis() {
+// The study's values of s, evenly spaced in the config's order (0, 1, 2, 4, 8, 16 doubles from
+// one tick to the next), each tick labelled with its s.
+AxisSpec StalenessAxis(const StalenessStudyConfig& config) {
   AxisSpec axis;
   axis.label = "staleness bound s (updates)";
   axis.include_zero = true;
-  axis.format = [](double value, double) { return FormatSi(std::exp2(value) - 1, 0); };
+  axis.integer = true;
+  std::vector<uint32_t> s(config.staleness().begin(), config.staleness().end());
+  axis.format = [s](double value, double) {
+    const long i = std::lround(value);
+    return i >= 0 && i < static_cast<long>(s.size()) ? absl::StrCat(s[i]) : std::string();
+  };
   return axis;
+}
+
+// Where s sits on that axis: its index among the study's values.
+double StalenessX(const StalenessStudyConfig& config, uint32_t s) {
+  const auto& all = config.staleness();
+  return static_cast<double>(std::find(all.begin(), all.end(), s) - all.begin());
 }
 
 // The optimizers in the order the study lists them (the rows' first appearance).
@@ -65,7 +78,7 @@ std::string Chart(const StalenessResult& r, const std::string& id, const std::st
                           {"data-workers", FormatNumber(row.workers())}};
     }
     ChartPoint p;
-    p.x = std::log2(1.0 + row.staleness());
+    p.x = StalenessX(r.config(), row.staleness());
     p.y = value(row);
     p.tip = absl::StrFormat("%s, n = %u, s = %u: %s", row.optimizer(), row.workers(),
                             row.staleness(), FormatNumber(p.y));
@@ -74,7 +87,7 @@ std::string Chart(const StalenessResult& r, const std::string& id, const std::st
   }
   LineChart chart;
   chart.id = id;
-  chart.x = StalenessAxis();
+  chart.x = StalenessAxis(r.config());
   chart.y.label = y_label;
   chart.y.include_zero = true;
   chart.empty_text = "no cell reached the target";
@@ -113,12 +126,14 @@ std::string Header(const StalenessResult& r) {
       "<p class=\"meta\">A simulated asynchronous parameter server in virtual time: each update's "
       "gradient is computed on the parameters of d ~ Uniform{0..s} updates ago (Dai et al., ICLR "
       "2019). Model %s, batch %u per worker, optimizers %s. Target %.3g test accuracy (evaluated "
-      "every %u updates on %s test examples), at most %u updates; the median over %d seeds. "
+      "every %u updates on %s), at most %u updates; the median over %d seeds. "
       "%d cells in %.0f s on %u threads.</p>\n",
       EscapeHtml(c.base().model().ShortDebugString()), c.base().train().batch_size(),
       EscapeHtml(absl::StrJoin(opts, "; ")), c.target_accuracy(),
       static_cast<unsigned>(c.eval_every_updates()),
-      c.eval_examples() == 0 ? std::string("all") : absl::StrCat("the first ", c.eval_examples()),
+      c.eval_examples() == 0
+          ? std::string("the whole test set")
+          : absl::StrCat(c.eval_examples(), " test examples spread over the test set"),
       static_cast<unsigned>(c.max_updates()), c.seeds_size(), r.cells_size(), r.wall_seconds(),
       c.threads());
 }
@@ -147,13 +162,22 @@ std::string RenderStalenessReport(const StalenessResult& r) {
                         [](const StalenessRow& row) { return row.median_updates(); }, false,
                         "A point is missing where fewer than half the seeds reached the target."));
   }
-  absl::StrAppend(&out,
-                  Chart(
-                      r, "slowdown-vs-staleness", "Slowdown against s = 0",
-                      "updates over those at s = 0", [](const StalenessRow&) { return true; },
-                      [](const StalenessRow& row) { return row.slowdown(); }, true,
-                      "Colour: the optimizer; dash: the worker count."),
-                  "</section>\n<h2>Rows</h2>\n", RowsTable(r));
+  absl::StrAppend(
+      &out,
+      Chart(
+          r, "slowdown-vs-staleness", "Slowdown against s = 0", "updates over those at s = 0",
+          [](const StalenessRow&) { return true; },
+          [](const StalenessRow& row) { return row.slowdown(); }, true,
+          "Colour: the optimizer; dash: the worker count."),
+      "</section>\n<h2>Rows</h2>\n",
+      absl::StrFormat(
+          "<p class=\"note\">Modelled time: the updates to the target x the seconds between two "
+          "updates at the server of an ASYNC parameter server of n workers and one server on %s "
+          "(the cost model's step of one worker, over n).</p>\n",
+          EscapeHtml(r.config().base().cluster().instance_type().empty()
+                         ? std::string("this machine's cores")
+                         : r.config().base().cluster().instance_type())),
+      RowsTable(r));
   absl::StrAppend(&out,
                   ProvenanceFooterHtml(r.provenance(),
                                        "The data behind this page is embedded in it as "

@@ -163,9 +163,15 @@ TEST_F(StalenessStudyTest, SameSeedSameCell) {
   auto sets = data::OpenIdxDir(data_dir(), 0, 0);
   ASSERT_TRUE(sets.ok()) << sets.status();
   const GatheredSet test = Gather(sets->second);
+  const GatheredSet eval = Gather(sets->second, 200);
+  ASSERT_EQ(eval.size, 200);
+  // Spread over the set: example 1 of the subset is example 300 / 200 = 1.5, rounded down.
+  EXPECT_EQ(eval.labels[1], test.labels[1]);
+  EXPECT_EQ(eval.labels[199], test.labels[199 * 300 / 200]);
   const RunConfig cell = config::StalenessCellConfig(study, 1, 2);
   auto run = [&](uint64_t seed) {
-    absl::StatusOr<StalenessCell> c = RunStalenessCell(study, cell, 4, seed, sets->first, test);
+    absl::StatusOr<StalenessCell> c =
+        RunStalenessCell(study, cell, 4, seed, sets->first, eval, test);
     EXPECT_TRUE(c.ok()) << c.status();
     StalenessCell out = c.value_or(StalenessCell());
     out.clear_wall_seconds();
@@ -208,6 +214,7 @@ TEST(StalenessConfigTest, ErrorsNameTheField) {
   study.mutable_base()->mutable_train()->set_batch_size(0);
   study.set_target_accuracy(1.5);
   study.clear_seeds();
+  study.add_optimizers()->mutable_sgd()->set_learning_rate(0.2f);
   const absl::Status status = config::ValidateStalenessStudy(study);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -218,6 +225,7 @@ TEST(StalenessConfigTest, ErrorsNameTheField) {
   EXPECT_THAT(m, HasSubstr("base.train.batch_size: 0 is out of range"));
   EXPECT_THAT(m, HasSubstr("target_accuracy: 1.5 is out of range"));
   EXPECT_THAT(m, HasSubstr("seeds: empty"));
+  EXPECT_THAT(m, HasSubstr("optimizers[2]: a second optimizer of its kind"));
   EXPECT_TRUE(config::ValidateStalenessStudy(SmallStudy("/nonexistent")).ok());
 }
 
