@@ -36,7 +36,7 @@ CLI::App* AddStaleness(CLI::App* app, RunFlags* flags, uint32_t* threads) {
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress lines");
   cmd->add_flag("--json", flags->json, "Print staleness.json to stdout instead of the table");
   cmd->footer(HelpFooter(
-      "distsim staleness configs/staleness.textproto   (162 cells, about 15 minutes on 2 "
+      "distsim staleness configs/staleness.textproto   (162 cells, 3 to 12 minutes on 2 "
       "cores)"));
   return cmd;
 }
