@@ -35,9 +35,9 @@ CLI::App* AddStaleness(CLI::App* app, RunFlags* flags, uint32_t* threads) {
       ->check(CLI::Range(1, 64));
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress lines");
   cmd->add_flag("--json", flags->json, "Print staleness.json to stdout instead of the table");
-  cmd->footer(HelpFooter(
-      "distsim staleness configs/staleness.textproto   (162 cells, 3 to 12 minutes on 2 "
-      "cores)"));
+  cmd->footer(
+      HelpFooter("distsim staleness configs/staleness.textproto   (162 cells, 3 to 12 minutes on 2 "
+                 "cores)"));
   return cmd;
 }
 
