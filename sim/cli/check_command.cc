@@ -12,6 +12,7 @@
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
 #include "sim/config/config_kind.h"
+#include "sim/config/staleness.h"
 #include "sim/report/result_io.h"
 
 namespace distsim::cli {
@@ -84,6 +85,21 @@ absl::Status CheckPredict(const RunFlags& flags) {
   return absl::OkStatus();
 }
 
+// A staleness study with the study's defaults (each cell's RunConfig is defaulted when it runs).
+absl::Status CheckStaleness(const RunFlags& flags) {
+  DS_ASSIGN_OR_RETURN(const StalenessStudyConfig study,
+                      config::LoadStalenessStudy(flags.config_path, flags.overrides));
+  if (flags.json) {
+    std::fputs(report::MessageToJson(study).c_str(), stdout);
+    return absl::OkStatus();
+  }
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(study, &text);
+  std::printf("# %s is a valid distsim.StalenessStudyConfig; with defaults:\n%s",
+              flags.config_path.c_str(), text.c_str());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<config::CompareEntry>> LoadCompareWithFlags(const RunFlags& flags,
@@ -116,6 +132,8 @@ absl::Status CheckCommand(const RunFlags& flags) {
       return CheckCompare(flags);
     case config::ConfigKind::kPredict:
       return CheckPredict(flags);
+    case config::ConfigKind::kStaleness:
+      return CheckStaleness(flags);
     case config::ConfigKind::kRun:
       break;
   }

@@ -14,6 +14,7 @@
 #include "sim/cli/help.h"
 #include "sim/cli/local_command.h"
 #include "sim/cli/run_command.h"
+#include "sim/cli/staleness_command.h"
 #include "sim/cli/stop_signal.h"
 #include "sim/cli/subcommands.h"
 #include "sim/cli/tf_config_env.h"
@@ -90,6 +91,8 @@ int Dispatch(const Subcommands& c, const Options& o) {
     status = distsim::cli::CompareCommand(o.flags);
   } else if (c.report->parsed()) {
     status = distsim::cli::ReportCommand(o.flags.config_path, o.flags.json);
+  } else if (c.staleness->parsed()) {
+    status = distsim::cli::StalenessCommand(o.flags, o.staleness_threads);
   } else if (c.predict->parsed()) {
     status = distsim::cli::PredictCommand(o.flags, o.predict);
   } else if (c.export_sagemaker->parsed()) {

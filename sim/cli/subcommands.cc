@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "sim/cli/help.h"
 #include "sim/cli/local_command.h"
+#include "sim/cli/staleness_command.h"
 #include "sim/cli/train_command.h"
 
 namespace distsim::cli {
@@ -265,8 +266,8 @@ CLI::App* AddCheck(CLI::App* app, distsim::cli::RunFlags* flags) {
   CLI::App* check = app->add_subcommand(
       "check",
       "Validate a config of any kind (a RunConfig, a CompareConfig with every run it expands to, "
-      "a PredictConfig) and print it with every default filled in; for a RunConfig, also "
-      "whether its data is there. Trains nothing.");
+      "a PredictConfig, a StalenessStudyConfig) and print it with every default filled in; "
+      "for a RunConfig, also whether its data is there. Trains nothing.");
   check->add_option("config", flags->config_path, "Config (.textproto or .json)")->required();
   check->add_option("--set", flags->overrides,
                     "Text-format fragments merged in, as `run` or `compare` would. Repeatable.");
@@ -298,6 +299,7 @@ Subcommands AddSubcommands(CLI::App* app, Options* o) {
   c.report = AddReport(app, &o->flags);
   c.train = distsim::cli::AddTrain(app, &o->train);
   c.local = distsim::cli::AddLocal(app, &o->flags, &o->local);
+  c.staleness = distsim::cli::AddStaleness(app, &o->flags, &o->staleness_threads);
   return c;
 }
 

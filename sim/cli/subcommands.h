@@ -25,6 +25,7 @@ struct Options {
   std::string export_result;  // export-sagemaker --result
   TrainFlags train;
   LocalFlags local;
+  uint32_t staleness_threads = 0;  // staleness --threads (0: the config's)
 };
 
 struct Subcommands {
@@ -40,6 +41,7 @@ struct Subcommands {
   CLI::App* check = nullptr;
   CLI::App* report = nullptr;
   CLI::App* train = nullptr;
+  CLI::App* staleness = nullptr;
 };
 
 // Adds every subcommand to `app`, in the order --help lists them.

@@ -9,12 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "distsim/config.pb.h"
+#include "distsim/staleness.pb.h"
 #include "sim/config/config.h"
 
 namespace distsim::config {
 namespace {
 
-constexpr ConfigKind kAll[] = {ConfigKind::kRun, ConfigKind::kCompare, ConfigKind::kPredict};
+constexpr ConfigKind kAll[] = {ConfigKind::kRun, ConfigKind::kCompare, ConfigKind::kPredict,
+                               ConfigKind::kStaleness};
 constexpr int kHeaderLines = 40;
 
 std::unique_ptr<google::protobuf::Message> Empty(ConfigKind kind) {
@@ -23,6 +25,8 @@ std::unique_ptr<google::protobuf::Message> Empty(ConfigKind kind) {
       return std::make_unique<CompareConfig>();
     case ConfigKind::kPredict:
       return std::make_unique<PredictConfig>();
+    case ConfigKind::kStaleness:
+      return std::make_unique<StalenessStudyConfig>();
     case ConfigKind::kRun:
       break;
   }
@@ -52,6 +56,8 @@ const char* CommandFor(ConfigKind kind) {
       return "compare";
     case ConfigKind::kPredict:
       return "predict";
+    case ConfigKind::kStaleness:
+      return "staleness";
     case ConfigKind::kRun:
       break;
   }
@@ -66,6 +72,8 @@ const char* ConfigKindName(ConfigKind kind) {
       return "distsim.CompareConfig";
     case ConfigKind::kPredict:
       return "distsim.PredictConfig";
+    case ConfigKind::kStaleness:
+      return "distsim.StalenessStudyConfig";
     case ConfigKind::kRun:
       break;
   }

@@ -1,8 +1,9 @@
-// Which config a file holds. distsim reads three kinds of config file (proto/distsim/config.proto):
-// a RunConfig (run, plan, local, export-sagemaker), a CompareConfig (compare) and a
-// PredictConfig (predict); `check` takes any. Every shipped text file names its message in its
-// first lines ("# proto-message: distsim.CompareConfig"), so a command given another kind can say
-// which command the file is for instead of failing on the first field it does not know.
+// Which config a file holds. distsim reads four kinds of config file (proto/distsim/config.proto,
+// staleness.proto): a RunConfig (run, plan, local, export-sagemaker), a CompareConfig (compare), a
+// PredictConfig (predict) and a StalenessStudyConfig (staleness); `check` takes any. Every shipped
+// text file names its message in its first lines ("# proto-message: distsim.CompareConfig"), so a
+// command given another kind can say which command the file is for instead of failing on the first
+// field it does not know.
 #ifndef DISTSIM_SIM_CONFIG_CONFIG_KIND_H_
 #define DISTSIM_SIM_CONFIG_CONFIG_KIND_H_
 
@@ -14,9 +15,10 @@
 
 namespace distsim::config {
 
-enum class ConfigKind { kRun, kCompare, kPredict };
+enum class ConfigKind { kRun, kCompare, kPredict, kStaleness };
 
-// "distsim.RunConfig", "distsim.CompareConfig", "distsim.PredictConfig".
+// "distsim.RunConfig", "distsim.CompareConfig", "distsim.PredictConfig",
+// "distsim.StalenessStudyConfig".
 const char* ConfigKindName(ConfigKind kind);
 
 // The kind of the file at `path`: the message its "# proto-message:" comment names (among the

@@ -7,6 +7,7 @@
 #include "sim/config/compare.h"
 #include "sim/config/config.h"
 #include "sim/config/instances.h"
+#include "sim/config/staleness.h"
 
 namespace distsim {
 namespace {
@@ -58,6 +59,10 @@ TEST(ShippedConfigs, EveryConfigLoadsAndValidates) {
       for (const CompareRun& c : predict.checks()) *as_compare.add_runs() = c;
       auto entries = config::ExpandCompare(config::WithCompareDefaults(as_compare), "predict");
       EXPECT_TRUE(entries.ok()) << entries.status();
+    } else if (message == "distsim.StalenessStudyConfig") {
+      absl::StatusOr<StalenessStudyConfig> study =
+          config::LoadStalenessStudy(entry.path().string());
+      EXPECT_TRUE(study.ok()) << study.status();
     } else if (message == "distsim.InstanceTable") {
       continue;  // checked by InstanceTable tests
     } else {
