@@ -26,12 +26,14 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "distsim/cluster.pb.h"
+#include "distsim/result.pb.h"
 #include "sim/node/coordinator.h"
 #include "sim/node/launcher.h"
 #include "sim/node/run_plan.h"
@@ -53,6 +55,12 @@ struct SupervisorOptions {
   std::FILE* progress = nullptr;            // the "continuing without" lines; null: silent
   absl::Time registration_deadline = absl::InfiniteFuture();
   bool spawned = true;  // false: the roles were started by hand, there are no children to reap
+  // ASYNC/SSP with supervision.max_restarts: starts worker `rank` again alone as restart
+  // `attempt` (the run's restarts so far, this one included) and returns its pid. Null: a dead
+  // worker is a failure like any other.
+  std::function<absl::StatusOr<pid_t>(uint32_t rank, uint32_t attempt)> respawn_worker;
+  uint32_t restarts_before = 0;                       // restarts the run used before this watch
+  absl::Duration rejoin_timeout = absl::Seconds(30);  // for a new worker process to register
 };
 
 class Supervisor {
@@ -68,6 +76,9 @@ class Supervisor {
 
   // Workers the run went on without (on_worker_failure CONTINUE), in the order they died.
   const std::vector<uint32_t>& lost() const { return lost_; }
+  // The workers started again alone (options.respawn_worker), in order, as the result records
+  // them (Restart.rejoined).
+  std::vector<Restart> rejoins() const;
   bool chief_lost() const;
 
  private:
@@ -81,6 +92,18 @@ class Supervisor {
   bool CanGoOnWithout(const ChildRole& who) const;
   void GoOnWithout(const ChildExit& exit, const ChildRole& who);
   void EvaluateForDeadChief();
+  // A worker that died without a word (killed, crashed, or silenced below) under ASYNC/SSP with
+  // restarts left: started again alone. A worker that reported its own failure (it lost a
+  // server, it stalled) is not: the fault is elsewhere, and the whole run restarts. True when
+  // the exit was taken care of.
+  bool Rejoin(const ChildExit& exit, const ChildRole& who);
+  // The liveness check named a silent process: when it is a worker that may rejoin, it is
+  // SIGKILLed (its exit then rejoins it) and true is returned; false when the run must fail.
+  bool SilenceWorker(const absl::Status& silent);
+  uint32_t RestartsUsed() const;
+  // Each rejoined worker's first word from its new process: one line saying where it went on.
+  void AnnounceRejoins();
+  std::FILE* Notes() const { return options_.progress != nullptr ? options_.progress : stderr; }
   // One round of the watch; false when the watch must end now.
   bool Round();
   // Once no step has arrived for half the stall timeout: one warning line naming the worker
@@ -90,7 +113,7 @@ class Supervisor {
   const RunPlan& plan_;
   Coordinator* coordinator_;
   ChildProcesses* children_;
-  const std::map<pid_t, ChildRole> roles_;
+  std::map<pid_t, ChildRole> roles_;  // a rejoined worker's new pid is added
   RunRecorder* recorder_;
   const DeadChiefEvaluation evaluate_for_chief_;
   const SupervisorOptions options_;
@@ -106,6 +129,14 @@ class Supervisor {
   std::optional<Deferred> deferred_;
   bool interrupted_ = false;
   std::vector<uint32_t> lost_;
+  struct RejoinRecord {
+    uint32_t rank = 0;
+    std::string failure;                            // who died and how
+    uint64_t failed_at = 0;                         // its last step reported
+    std::optional<Coordinator::Rejoined> rejoined;  // once its new process said where it went on
+  };
+  std::vector<RejoinRecord> rejoins_;
+  std::map<pid_t, std::string> silenced_;  // workers SIGKILLed for silence, and the verdict
   bool chief_evaluated_ = false;
   absl::Time abort_deadline_ = absl::InfiniteFuture();
   uint64_t steps_seen_ = 0;  // all workers' steps recorded, at the last progress

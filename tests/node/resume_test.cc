@@ -4,6 +4,7 @@
 // it used; SIGTERM stops a run with 143 and a result.json marked interrupted.
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -230,6 +231,7 @@ namespace {
 
 class RestartTest : public ResumeTest {
  public:
+  const fs::path& dir() const { return dir_; }
   data::SyntheticSpec Spec() const override {
     data::SyntheticSpec spec = ResumeTest::Spec();
     spec.train_size = 10000;
@@ -282,6 +284,74 @@ TEST_F(RestartTest, ShardKilledUnderSyncRestartsFromTheCheckpointAndFinishes) {
   EXPECT_EQ(r.steps(), 800u);
   EXPECT_NEAR(r.final_train_loss(), truth.final_train_loss(), 0.02 * truth.final_train_loss());
   EXPECT_EQ(r.parameter_hash(), truth.parameter_hash());
+}
+
+// ASYNC or SSP with max_restarts 1, worker 1 SIGKILLed mid-run: only that worker starts again;
+// it pulls the shards' parameters and goes on from the step after the last they applied from it.
+// The servers keep their pids, every worker reaches its last step, and each shard applies every
+// worker's every step exactly once: 3 x 4000 updates, counted by the shards' versions and by
+// their staleness samples; the modelled clock covers the steps after the rejoin.
+void ExpectKilledWorkerRejoins(RestartTest* t, const std::string& name, const std::string& ps) {
+  constexpr uint64_t kSteps = 4000, kWorkers = 3;
+  const std::string path = (t->dir() / (name + ".textproto")).string();
+  std::ofstream(path) << "name: \"" << name << "\"\nseed: 3\nmodel { mlp { hidden: 32 } }\n"
+                      << "data { dataset: IDX dir: \"data\" }\n"
+                      << "optimizer { sgd { learning_rate: 0.05 } }\nworkers: " << kWorkers
+                      << "\ntrain { batch_size: 16 steps: " << kSteps
+                      << " eval_every_steps: 0 log_every_steps: 50 }\n"
+                      << ps << "\nsupervision { max_restarts: 1 }\n";
+  testing::Spawned run =
+      testing::Spawn({DISTSIM_BINARY, "run", path, "--out", (t->dir() / "out").string()});
+  // The first progress line (about 2 s in, a quarter of the run): well under way, far from its
+  // end.
+  const std::string seen = testing::ReadStderrUntil(run, "/4000 (", 60);
+  ASSERT_NE(seen.find("/4000 ("), std::string::npos) << seen;
+  std::vector<pid_t> servers = testing::ChildrenOf(run.pid, {" server "});
+  const std::vector<pid_t> victim = testing::ChildrenOf(run.pid, {" worker ", "--rank 1 "});
+  ASSERT_EQ(servers.size(), 2u);
+  ASSERT_EQ(victim.size(), 1u);
+  ::kill(victim[0], SIGKILL);
+  testing::Finished done = testing::Wait(run, 120);
+  ASSERT_FALSE(done.timed_out) << seen << done.err;
+  ASSERT_EQ(done.exit_code, 0) << seen << done.err;
+  const std::string err = seen + done.err;
+  EXPECT_NE(err.find("restart 1 of 1 after: worker 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("worker 1 rejoined at step "), std::string::npos) << err;
+  EXPECT_EQ(err.find("every process starts again"), std::string::npos) << err;
+
+  const RunResult r = t->Result(name);
+  ASSERT_EQ(r.checkpoints().restarts_size(), 1);
+  const Restart& restart = r.checkpoints().restarts(0);
+  EXPECT_TRUE(restart.rejoined());
+  EXPECT_NE(restart.failure().find("worker 1"), std::string::npos) << restart.failure();
+  EXPECT_GE(restart.resumed_from_step(), restart.failed_at_step());
+  EXPECT_LT(restart.resumed_from_step(), kSteps);
+  EXPECT_LE(restart.steps_lost(), 1u);
+  EXPECT_LE(r.checkpoints().modelled_from_step(), restart.resumed_from_step());
+  EXPECT_GT(r.modelled().seconds(), 0);
+  // The servers were never restarted: the shards that finished are the ones first started.
+  ASSERT_EQ(r.server_stats_size(), 2);
+  std::vector<pid_t> finished;
+  for (const ServerStats& s : r.server_stats()) finished.push_back(static_cast<pid_t>(s.pid()));
+  std::sort(servers.begin(), servers.end());
+  std::sort(finished.begin(), finished.end());
+  EXPECT_EQ(finished, servers);
+  ASSERT_EQ(r.worker_stats_size(), static_cast<int>(kWorkers));
+  for (const WorkerStats& w : r.worker_stats()) EXPECT_EQ(w.steps(), kSteps) << w.rank();
+  EXPECT_NE(r.worker_stats(1).pid(), victim[0]);
+  for (const ServerStats& s : r.server_stats()) {
+    EXPECT_EQ(s.updates_applied(), kWorkers * kSteps) << "shard " << s.rank();
+    EXPECT_EQ(s.staleness().updates(), kWorkers * kSteps) << "shard " << s.rank();
+  }
+}
+
+TEST_F(RestartTest, KilledAsyncWorkerRejoinsAloneAndEveryStepIsAppliedOnce) {
+  ExpectKilledWorkerRejoins(this, "rejoin_async", "parameter_server { mode: ASYNC servers: 2 }");
+}
+
+TEST_F(RestartTest, KilledSspWorkerRejoinsAloneAndTheOthersResumeFromTheBound) {
+  ExpectKilledWorkerRejoins(this, "rejoin_ssp",
+                            "parameter_server { mode: SSP staleness: 2 servers: 2 }");
 }
 
 }  // namespace
