@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "sim/base/status.h"
@@ -136,10 +137,10 @@ bool Supervisor::Rejoin(const ChildExit& exit, const ChildRole& who) {
 bool Supervisor::SilenceWorker(const absl::Status& silent) {
   if (!options_.respawn_worker) return false;
   for (const auto& [pid, who] : roles_) {
-    if (who.role != ProcessInfo::WORKER || coordinator_->pid(who.role, who.rank) != pid ||
-        coordinator_->silent_for(who.role, who.rank) <= plan_.timeouts.heartbeat) {
-      continue;
-    }
+    // The process the verdict names ("worker 1 (pid 12) sent no heartbeat ..."), nobody else.
+    const std::string named =
+        absl::StrFormat("%s (pid %d)", coordinator_->NameOf(who.role, who.rank), pid);
+    if (who.role != ProcessInfo::WORKER || !absl::StartsWith(silent.message(), named)) continue;
     if (silenced_.count(pid) > 0) return true;  // killed already; its exit is on the way
     if (coordinator_->failure_report(who.role, who.rank) ||
         RestartsUsed() >= plan_.config.supervision().max_restarts()) {

@@ -5,14 +5,18 @@
 // CONTINUE (while others are left) becomes LOST, the coordinator drops it from the membership,
 // and if it was the chief the coordinator holds the servers' shutdown until the launcher has
 // evaluated in the chief's place; any other death, a silent process (the coordinator's
-// liveness check), a process that never registered, or Ctrl-C is a FAILURE. A failure moves the
+// liveness check), a process that never registered, or Ctrl-C is a FAILURE. Under ASYNC/SSP
+// with restarts left (options.respawn_worker), a worker that died without a word, or that the
+// liveness check names (it is SIGKILLed first), is spawned again alone instead and REJOINS: the
+// coordinator expects its new process, and the others never stop. A failure moves the
 // run to ABORTING: the coordinator tells every process to abort at its next heartbeat, and after
 // a grace period whatever still runs is killed. When the roles were started by hand elsewhere
 // (`distsim coordinator`, `distsim train`), a child of this process that exits 69 (it lost a
 // peer) is a failure only after two heartbeat timeouts in which no silent process was found,
 // since a host that went away is seen only by its silence. While running, half a stall timeout
-// without a new step draws one warning naming the worker furthest behind. The walk ends when no child runs (or, for roles
-// started by hand, when every process finished), and the run's status is the first failure.
+// without a new step draws one warning naming the worker furthest behind. The walk ends when no
+// child runs (or, for roles started by hand, when every process finished), and the run's status is
+// the first failure.
 //
 // Not thread-safe: the launcher's main thread runs it.
 #ifndef DISTSIM_SIM_NODE_SUPERVISOR_H_
