@@ -198,6 +198,8 @@ CLI::App* AddRole(CLI::App* app, const char* name, const char* help, Options* o)
   cmd->add_option("--resume-step", role->resume_step, "Start from the checkpoint of this step")
       ->group("");
   cmd->add_option("--attempt", role->attempt, "Restarts of the run so far")->group("");
+  cmd->add_flag("--rejoin", role->rejoin, "A worker started again alone: ask the shards")
+      ->group("");
   cmd->footer(HelpFooter(absl::StrCat(
       "DISTSIM_TOKEN_FILE=out/ps_sync_4w/token distsim ", name,
       " --config out/ps_sync_4w/run_config.textproto --rank 0 --coordinator 127.0.0.1:5000   "

@@ -76,6 +76,22 @@ void PrintNotes(const RunResult& r) {
   }
 }
 
+// Each restart (supervision.max_restarts): who failed, and where the run, or the one worker
+// that rejoined alone, went on from.
+void PrintRestarts(const RunResult& r) {
+  const CheckpointSummary& c = r.checkpoints();
+  for (int i = 0; i < c.restarts_size(); ++i) {
+    const Restart& x = c.restarts(i);
+    const std::string how =
+        x.rejoined() ? absl::StrFormat("the worker rejoined alone at step %llu",
+                                       static_cast<unsigned long long>(x.resumed_from_step() + 1))
+                     : absl::StrFormat("every process again from step %llu",
+                                       static_cast<unsigned long long>(x.resumed_from_step()));
+    std::printf("  restart %d: %s; %s (%llu steps done again)\n", i + 1, x.failure().c_str(),
+                how.c_str(), static_cast<unsigned long long>(x.steps_lost()));
+  }
+}
+
 }  // namespace
 
 void PrintCompare(const CompareResult& result) {
@@ -114,6 +130,7 @@ void PrintSummary(const RunResult& r, const std::string& out_dir) {
                 FormatBytes(static_cast<double>(r.nic_bytes())).c_str());
   }
   for (const std::string& f : r.faults()) std::printf("  fault: %s\n", f.c_str());
+  PrintRestarts(r);
   for (uint32_t w : r.workers_lost()) {
     std::printf("  lost worker %u; the run went on without it\n", w);
   }

@@ -47,6 +47,9 @@ class CoordinatorService::Impl final : public rpc::Coordinator::Service {
     data.step = request->step();
     data.steps.assign(request->steps().begin(), request->steps().end());
     data.evals.assign(request->evals().begin(), request->evals().end());
+    data.rejoined = request->rejoined();
+    data.resumed_from_step = request->resumed_from_step();
+    data.steps_redone = request->steps_redone();
     HeartbeatAnswer answer = handler_->Heartbeat(std::move(data));
     switch (answer.command) {
       case Command::kContinue:
@@ -156,6 +159,9 @@ absl::StatusOr<HeartbeatAnswer> CoordinatorClient::Heartbeat(const HeartbeatData
   request.set_step(data.step);
   for (const StepRecord& r : data.steps) *request.add_steps() = r;
   for (const EvalRecord& e : data.evals) *request.add_evals() = e;
+  request.set_rejoined(data.rejoined);
+  request.set_resumed_from_step(data.resumed_from_step);
+  request.set_steps_redone(data.steps_redone);
   rpc::HeartbeatReply reply;
   absl::Status status =
       FromGrpc(impl_->stub_->Heartbeat(&context, request, &reply), impl_->peer_, "Heartbeat");

@@ -37,6 +37,12 @@ struct HeartbeatData {
   uint64_t step = 0;  // last completed step (workers)
   std::vector<StepRecord> steps;
   std::vector<EvalRecord> evals;
+  // A worker process started alone after its predecessor died (ASYNC, SSP): it went on from
+  // step resumed_from_step + 1, doing steps_redone steps again that a cut-off push left half
+  // applied. Sent with every heartbeat of that process.
+  bool rejoined = false;
+  uint64_t resumed_from_step = 0;
+  uint64_t steps_redone = 0;
 };
 
 // The coordinator's logic. Called from gRPC threads: implementations are thread-safe. No method

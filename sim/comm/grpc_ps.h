@@ -97,6 +97,10 @@ struct GrpcPsClientOptions {
   TlsFiles tls = {};
 };
 
+// With a NIC: my_host is the NIC port's, and shard_host lists a valid host for every shard.
+absl::Status CheckPsClientShaping(const PsClientOptions& options,
+                                  const GrpcPsClientOptions& grpc_options);
+
 // Connects worker `options.worker` to every shard. Unavailable naming the shard and its address
 // if one does not accept a connection within connect_timeout; InvalidArgument if the shaping
 // options do not fit (shard_host size or range, my_host != nic->host()).

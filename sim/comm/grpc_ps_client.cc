@@ -65,17 +65,21 @@ class GrpcPsClient final : public PsClient {
   }
 
   absl::Status Done() override {
-    return fan_out_.Run([&](int s) -> absl::Status {
-      grpc::ClientContext context;
-      DS_RETURN_IF_ERROR(Prepare(&context, absl::ZeroDuration()));
-      rpc::PsDoneRequest request;
-      request.set_worker(options_.worker);
+    return fan_out_.Run([&](int s) {
       rpc::PsDoneReply reply;
-      grpc::Status status = shards_[s].stub->Done(&context, request, &reply);
-      Unregister(&context);
-      bytes_sent_ += WireBytes(request);
-      return FromGrpc(status, shards_[s].name, "Done");
+      return Unary(s, "Done", &rpc::ParameterServer::Stub::Done, &reply);
     });
+  }
+
+  absl::StatusOr<std::vector<RejoinPoint>> Rejoin() override {
+    std::vector<RejoinPoint> points(num_shards());
+    DS_RETURN_IF_ERROR(fan_out_.Run([&](int s) {
+      rpc::PsRejoinReply reply;
+      DS_RETURN_IF_ERROR(Unary(s, "Rejoin", &rpc::ParameterServer::Stub::Rejoin, &reply));
+      points[s] = {.clock = reply.clock(), .cut = reply.cut()};
+      return absl::OkStatus();
+    }));
+    return points;
   }
 
   void Abort() override {
@@ -118,6 +122,22 @@ class GrpcPsClient final : public PsClient {
   void Unregister(grpc::ClientContext* context) {
     absl::MutexLock lock(&mu_);
     active_.erase(std::find(active_.begin(), active_.end(), context));
+  }
+
+  // One unary call to shard s in this worker's name (Done, Rejoin).
+  template <typename Request, typename Reply>
+  absl::Status Unary(int s, const char* what,
+                     grpc::Status (rpc::ParameterServer::Stub::*call)(grpc::ClientContext*,
+                                                                      const Request&, Reply*),
+                     Reply* reply) {
+    grpc::ClientContext context;
+    DS_RETURN_IF_ERROR(Prepare(&context, absl::ZeroDuration()));
+    Request request;
+    request.set_worker(options_.worker);
+    grpc::Status status = (shards_[s].stub.get()->*call)(&context, request, reply);
+    Unregister(&context);
+    bytes_sent_ += WireBytes(request);
+    return FromGrpc(status, shards_[s].name, what);
   }
 
   // Pulls shard s: long polls until it is ready (or the stall tracker gives up), then its chunks.
@@ -324,30 +344,6 @@ class GrpcPsClient final : public PsClient {
   std::atomic<bool> nic_cancel_{false};  // set by Abort: ends shaping sleeps
 };
 
-// With a NIC: my_host is the NIC port's, and shard_host lists a valid host for every shard.
-absl::Status CheckShaping(const PsClientOptions& options, const GrpcPsClientOptions& grpc_options) {
-  const NicPort& nic = *grpc_options.nic;
-  const std::string self = absl::StrCat("parameter server client of worker ", options.worker);
-  if (grpc_options.my_host != nic.host()) {
-    return absl::InvalidArgumentError(absl::StrCat(self, ": my_host is ", grpc_options.my_host,
-                                                   " but the NIC port is on host ", nic.host()));
-  }
-  if (grpc_options.shard_host.size() != grpc_options.addresses.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(self, ": shard_host has ",
-                                                   grpc_options.shard_host.size(), " entries for ",
-                                                   grpc_options.addresses.size(), " shards"));
-  }
-  for (size_t s = 0; s < grpc_options.shard_host.size(); ++s) {
-    const int host = grpc_options.shard_host[s];
-    if (host < 0 || host >= nic.table().hosts()) {
-      return absl::InvalidArgumentError(absl::StrCat(self, ": shard_host[", s, "] = ", host,
-                                                     " is not a host of the NIC table (",
-                                                     nic.table().hosts(), " hosts)"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<PsClient>> MakeGrpcPsClient(
@@ -357,7 +353,7 @@ absl::StatusOr<std::unique_ptr<PsClient>> MakeGrpcPsClient(
         absl::StrCat("parameter server client: ", grpc_options.addresses.size(), " addresses for ",
                      options.shards.size(), " shards"));
   }
-  if (grpc_options.nic != nullptr) DS_RETURN_IF_ERROR(CheckShaping(options, grpc_options));
+  if (grpc_options.nic != nullptr) DS_RETURN_IF_ERROR(CheckPsClientShaping(options, grpc_options));
   std::vector<ShardConnection> shards(options.shards.size());
   const int max_message = PsMaxMessageBytes(options.chunk_bytes);
   for (size_t s = 0; s < shards.size(); ++s) {

@@ -60,6 +60,22 @@ class PsService::Impl final : public rpc::ParameterServer::CallbackService {
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* Rejoin(grpc::CallbackServerContext* context,
+                                   const rpc::PsRejoinRequest* request,
+                                   rpc::PsRejoinReply* reply) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    grpc::Status status = CheckToken(*context);
+    absl::StatusOr<RejoinPoint> point = absl::CancelledError();
+    if (status.ok()) point = shard_->Rejoin(static_cast<int>(request->worker()));
+    if (status.ok() && !point.ok()) status = ToGrpc(point.status());
+    if (status.ok()) {
+      reply->set_clock(point->clock);
+      reply->set_cut(point->cut);
+    }
+    reactor->Finish(status);
+    return reactor;
+  }
+
   grpc::ServerReadReactor<rpc::PsPushChunk>* Discard(grpc::CallbackServerContext* context,
                                                      rpc::PsPushReply* reply) override;
 

@@ -99,6 +99,16 @@ class InProcessPsClient final : public PsClient {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::vector<RejoinPoint>> Rejoin() override {
+    std::vector<RejoinPoint> points;
+    for (PsShardHandler* shard : shards_) {
+      if (aborted_.load()) return AbortedError(options_.worker);
+      DS_ASSIGN_OR_RETURN(RejoinPoint point, shard->Rejoin(options_.worker));
+      points.push_back(point);
+    }
+    return points;
+  }
+
   void Abort() override { aborted_.store(true); }
   uint64_t bytes_sent() const override { return bytes_sent_.load(); }
   uint64_t bytes_received() const override { return bytes_received_.load(); }

@@ -59,6 +59,12 @@ struct PullGrant {
   uint64_t progress = 0;  // changes whenever the shard's state advances
 };
 
+// Where a worker whose process died stands on one shard (Rejoin).
+struct RejoinPoint {
+  uint64_t clock = 0;  // pushes of the worker the shard finished
+  bool cut = false;    // a push of it was cut off part-way; its arrived chunks were applied
+};
+
 struct PushAck {
   uint64_t staleness = 0;  // version at apply minus the version the gradient was computed from
   uint64_t version = 0;    // shard version after this push
@@ -100,6 +106,14 @@ class PsShardHandler {
 
   // `worker` will push no more: SYNC and SSP stop waiting for it.
   virtual absl::Status WorkerDone(int worker) = 0;
+
+  // A new process of `worker` (ASYNC, SSP) asks where it stands. Once asked, a pull at the clock
+  // before the worker's is granted too, once, so that a worker whose last push was finished by
+  // some shards and not others can do that step again: shards that finished it take its chunks
+  // and finish as replays. Unimplemented where the mode has no rejoin (SYNC).
+  virtual absl::StatusOr<RejoinPoint> Rejoin(int /*worker*/) {
+    return absl::UnimplementedError("this parameter server does not take a worker back");
+  }
 
   // Releases every waiter with Cancelled; every later call fails with Cancelled.
   virtual void Abort() = 0;
@@ -154,6 +168,10 @@ class PsClient {
 
   // This worker has finished; tells every shard.
   virtual absl::Status Done() = 0;
+
+  // A new process of this worker after its predecessor died: every shard's point (Rejoin above),
+  // by shard id. The worker goes on at the smallest clock.
+  virtual absl::StatusOr<std::vector<RejoinPoint>> Rejoin() = 0;
 
   // Makes the current and every later call return Cancelled promptly.
   virtual void Abort() = 0;

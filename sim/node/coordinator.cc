@@ -60,12 +60,13 @@ absl::Status Coordinator::Register(const ProcessInfo& process) {
         NameOf(process.role(), process.rank()), process.pid(), servers_.size(),
         workers_.size()));
   }
-  if (slot->registered && slot->info.pid() != process.pid()) {
+  if (slot->registered && slot->info.pid() != process.pid() && !slot->rejoining) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s registered twice: pid %d, then pid %d", NameOf(process.role(), process.rank()),
         slot->info.pid(), process.pid()));
   }
   slot->registered = true;
+  slot->rejoining = false;
   slot->info = process;
   slot->last_seen = absl::Now();
   // Liveness counts from the moment the peer table is complete: until then a registered
@@ -104,6 +105,7 @@ comm::HeartbeatAnswer Coordinator::Heartbeat(comm::HeartbeatData data) {
   }
   slot->last_seen = absl::Now();
   slot->last_step = std::max(slot->last_step, data.step);
+  if (data.rejoined) slot->rejoined = Rejoined{data.resumed_from_step, data.steps_redone};
   for (StepRecord& r : data.steps) new_records_.steps.emplace_back(data.rank, std::move(r));
   for (EvalRecord& e : data.evals) new_records_.evals.push_back(std::move(e));
   if (abort_reason_) {
@@ -152,6 +154,21 @@ std::vector<uint32_t> Coordinator::lost_workers() const {
   return out;
 }
 
+void Coordinator::ExpectRejoin(uint32_t worker, absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  if (worker >= workers_.size()) return;
+  Slot& slot = workers_[worker];
+  slot.rejoining = true;
+  slot.rejoin_deadline = deadline;
+  slot.rejoined.reset();
+  slot.failure.reset();  // the dead process's words are the launcher's now
+}
+
+std::optional<Coordinator::Rejoined> Coordinator::rejoined(uint32_t worker) const {
+  absl::MutexLock lock(&mu_);
+  return worker < workers_.size() ? workers_[worker].rejoined : std::nullopt;
+}
+
 void Coordinator::HoldShutdown(bool hold) {
   absl::MutexLock lock(&mu_);
   hold_shutdown_ = hold;
@@ -185,6 +202,11 @@ absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline) const 
               "is its address reachable?)"));
         }
         continue;
+      }
+      if (s.rejoining) {
+        if (now <= s.rejoin_deadline) continue;
+        return absl::UnavailableError(
+            absl::StrCat(NameOf(role, rank), " did not rejoin: its new process never registered"));
       }
       if (s.finished || !complete) continue;
       if (silent == nullptr || s.last_seen < silent->last_seen) {
@@ -239,7 +261,7 @@ uint64_t Coordinator::furthest_step() const {
 absl::Duration Coordinator::silent_for(ProcessInfo::Role role, uint32_t rank) const {
   absl::MutexLock lock(&mu_);
   const Slot* s = FindSlot(role, rank);
-  if (s == nullptr || !s->registered || s->finished) return absl::ZeroDuration();
+  if (s == nullptr || !s->registered || s->finished || s->rejoining) return absl::ZeroDuration();
   return absl::Now() - s->last_seen;
 }
 

@@ -61,6 +61,19 @@ class Coordinator final : public comm::CoordinatorHandler {
   // launcher still needs the servers: it evaluates for a dead chief).
   void HoldShutdown(bool hold);
 
+  // ASYNC/SSP with restarts left: `worker`'s process died and the launcher starts a new one of
+  // the same rank. Until that one registers (with its new pid and address, which the slot then
+  // holds), the worker is neither silent nor missing; after `deadline` it is lost ("did not
+  // rejoin").
+  void ExpectRejoin(uint32_t worker, absl::Time deadline);
+  // What the new process said in its heartbeats: it went on from step `from` + 1 and did
+  // `redone` steps again. nullopt until it said so.
+  struct Rejoined {
+    uint64_t from = 0;
+    uint64_t redone = 0;
+  };
+  std::optional<Rejoined> rejoined(uint32_t worker) const;
+
   bool AllWorkersFinished() const;  // lost workers count as finished
   bool AllFinished() const;  // workers and servers
   bool peers_ready() const;
@@ -90,6 +103,9 @@ class Coordinator final : public comm::CoordinatorHandler {
     bool registered = false;
     bool finished = false;
     bool lost = false;
+    bool rejoining = false;  // ExpectRejoin: a new process of this rank is starting
+    absl::Time rejoin_deadline;
+    std::optional<Rejoined> rejoined;
     std::optional<ProcessSummary> failure;
     ProcessInfo info;
     absl::Time last_seen;

@@ -116,19 +116,37 @@ absl::Status CheckTls(const RunConfig& config, const DistributedRunOptions& opti
   return CheckTlsTransport(config, options.tls.enabled());
 }
 
+// Whether a dead worker is started again alone instead of every process: under ASYNC and SSP,
+// whose shards know each worker's clock (and which have no checkpoints to roll back to), with
+// restarts allowed, for roles this launcher spawned.
+bool WorkersRejoin(const RunPlan& plan, const DistributedRunOptions& options) {
+  const RunConfig& config = plan.config;
+  return options.listen.empty() && config.supervision().max_restarts() > 0 &&
+         config.has_parameter_server() &&
+         config.parameter_server().mode() != ParameterServerStrategy::SYNC;
+}
+
 SupervisorOptions WatchOptionsOf(const RunPlan& plan, const DistributedRunOptions& options,
-                                 const std::string& checkpoint_dir) {
+                                 const RoleArgs& args, ChildProcesses* children,
+                                 uint32_t restarts) {
   SupervisorOptions watch;
   watch.stop = options.stop;
-  if (!checkpoint_dir.empty() && plan.config.supervision().checkpoint_every_steps() > 0) {
+  if (!args.checkpoint_dir.empty() && plan.config.supervision().checkpoint_every_steps() > 0) {
     watch.stop_at_next_checkpoint = options.stop_at_next_checkpoint;
-    watch.newest_checkpoint = [&plan, checkpoint_dir] {
-      return LastGoodCheckpoint(plan, checkpoint_dir);
+    watch.newest_checkpoint = [&plan, dir = args.checkpoint_dir] {
+      return LastGoodCheckpoint(plan, dir);
     };
   }
   watch.progress = options.progress;
   watch.registration_deadline = absl::Now() + absl::Seconds(options.registration_timeout_s);
   watch.spawned = options.listen.empty();
+  if (WorkersRejoin(plan, options)) {
+    watch.respawn_worker = [&plan, &args, children](uint32_t rank, uint32_t attempt) {
+      return SpawnRejoiningWorker(plan, args, rank, attempt, children);
+    };
+    watch.restarts_before = restarts;
+    watch.rejoin_timeout = absl::Seconds(options.registration_timeout_s);
+  }
   return watch;
 }
 
@@ -192,13 +210,14 @@ struct Attempt {
   std::unique_ptr<comm::CoordinatorService> service;
   std::unique_ptr<comm::ProcessServer> server;
   std::vector<uint32_t> lost;
+  std::vector<Restart> rejoins;  // workers started again alone (ASYNC, SSP)
   absl::Status status;  // how the watch ended
 };
 
 absl::StatusOr<std::unique_ptr<Attempt>> Launch(const RunPlan& plan, RoleArgs& args,
                                                 const DistributedRunOptions& options, RunInputs& in,
                                                 ChildProcesses* children, RunRecorder& recorder,
-                                                const Stopwatch& clock) {
+                                                const Stopwatch& clock, uint32_t restarts) {
   auto a = std::make_unique<Attempt>();
   a->coordinator = std::make_unique<Coordinator>(plan.shape.servers, plan.shape.workers,
                                                  plan.timeouts.heartbeat);
@@ -214,12 +233,19 @@ absl::StatusOr<std::unique_ptr<Attempt>> Launch(const RunPlan& plan, RoleArgs& a
         return EvaluateForDeadChief(in, coordinator, args.token, args.tls, step, samples,
                                     clock.Seconds());
       },
-      WatchOptionsOf(plan, options, args.checkpoint_dir));
+      WatchOptionsOf(plan, options, args, children, restarts));
   a->status = supervisor.Watch();
   a->lost = supervisor.lost();
+  a->rejoins = supervisor.rejoins();
   if (options.local_children != nullptr) children->WaitAll(kLocalRolesExit);
   a->server->Shutdown(0.2);
   return a;
+}
+
+// The workers an attempt started again alone go in the result's restarts; returns how many.
+uint32_t RecordRejoins(const Attempt& attempt, CheckpointSummary* summary) {
+  for (const Restart& r : attempt.rejoins) *summary->add_restarts() = r;
+  return static_cast<uint32_t>(attempt.rejoins.size());
 }
 
 // The spawned roles are told where the checkpoints are and which set to start from; roles
@@ -275,7 +301,9 @@ absl::StatusOr<RunResult> RunDistributed(const RunConfig& config,
                        &clock);
   std::unique_ptr<Attempt> attempt;
   for (uint32_t restarts = 0;; ++restarts) {
-    DS_ASSIGN_OR_RETURN(attempt, Launch(plan, args, options, in, children, recorder, clock));
+    DS_ASSIGN_OR_RETURN(attempt,
+                        Launch(plan, args, options, in, children, recorder, clock, restarts));
+    restarts += RecordRejoins(*attempt, &checkpoints.summary);
     const bool stopped = options.stop != nullptr && options.stop->load();
     if (attempt->status.ok() || !options.listen.empty() ||  // only spawned roles restart
         stopped || !Restartable(attempt->status, plan, restarts)) {

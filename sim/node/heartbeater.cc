@@ -1,5 +1,6 @@
 #include "sim/node/heartbeater.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +33,14 @@ void Heartbeater::Add(const StepRecord& r) {
 void Heartbeater::Add(const EvalRecord& e) {
   absl::MutexLock lock(&mu_);
   data_.evals.push_back(e);
+}
+
+void Heartbeater::SetRejoined(uint64_t from, uint64_t redone) {
+  absl::MutexLock lock(&mu_);
+  data_.rejoined = true;
+  data_.resumed_from_step = from;
+  data_.steps_redone = redone;
+  data_.step = std::max(data_.step, from);
 }
 
 std::string Heartbeater::abort_reason() const {

@@ -38,6 +38,9 @@ class Heartbeater {
 
   void Add(const StepRecord& r);
   void Add(const EvalRecord& e);
+  // This worker process rejoined the run alone (ASYNC, SSP) and goes on from step `from` + 1,
+  // doing `redone` steps again: said with every heartbeat from now on.
+  void SetRejoined(uint64_t from, uint64_t redone);
 
   // `on_lost` runs on the heartbeat thread once for each worker the coordinator reports lost
   // (on_worker_failure CONTINUE). Set before Start.

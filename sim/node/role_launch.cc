@@ -60,6 +60,16 @@ absl::StatusOr<std::map<pid_t, ChildRole>> SpawnRoles(const RunPlan& plan, const
   return roles;
 }
 
+absl::StatusOr<pid_t> SpawnRejoiningWorker(const RunPlan& plan, const RoleArgs& args, uint32_t rank,
+                                           uint32_t attempt, ChildProcesses* children) {
+  RoleArgs again = args;
+  again.attempt = attempt;
+  std::vector<std::string> argv =
+      RoleArgv(again, "worker", rank, args.host_data_dirs[plan.shape.worker_host[rank]]);
+  argv.push_back("--rejoin");
+  return children->Spawn(argv, {absl::StrCat(kTokenEnv, "=", args.token)});
+}
+
 namespace {
 
 std::string TlsFlags(const RoleArgs& args) {

@@ -41,6 +41,11 @@ struct RoleArgs {
 absl::StatusOr<std::map<pid_t, ChildRole>> SpawnRoles(const RunPlan& plan, const RoleArgs& args,
                                                       ChildProcesses* children);
 
+// ASYNC/SSP with restarts left: worker `rank` again, alone (`--rejoin`), after its process died;
+// `attempt` is the run's restarts so far, this one included. Returns its pid.
+absl::StatusOr<pid_t> SpawnRejoiningWorker(const RunPlan& plan, const RoleArgs& args, uint32_t rank,
+                                           uint32_t attempt, ChildProcesses* children);
+
 // `distsim coordinator`: writes the token to a 0600 file in the run's folder and says how to
 // start the roles by hand on `out` (and, with `json` not null, as one line of JSON there); the
 // token itself is never printed.

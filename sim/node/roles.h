@@ -49,6 +49,9 @@ struct RoleFlags {
   // Restarts of the run so far (supervision.max_restarts): a restarted worker does not inject
   // its kill_at_step fault again (a crashed machine comes back healthy).
   uint32_t attempt = 0;
+  // A worker started again alone after its process died (ASYNC, SSP with restarts left): it
+  // asks the shards where it stands and goes on from there, beside the processes still running.
+  bool rejoin = false;
   // A role placed by a TensorFlow cluster spec (TF_CONFIG, sim/config/tf_config.h): the spec's
   // worker and server counts, which must be the config's. 0: not given.
   uint32_t cluster_workers = 0;

@@ -93,4 +93,25 @@ uint64_t PrepareRestart(const RunPlan& plan, const Coordinator& coordinator,
   return from;
 }
 
+void ModelAfterRejoins(RunAggregate* aggregate, CheckpointSummary* summary) {
+  uint64_t from = 0;
+  for (const Restart& r : summary->restarts()) {
+    from = r.rejoined() ? std::max(from, r.resumed_from_step()) : 0;  // a whole restart rolled back
+  }
+  if (from == 0) return;
+  bool whole = true;
+  for (const std::vector<StepRecord>& records : aggregate->records()) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      whole = whole && records[i].step() == records[0].step() + i;
+    }
+  }
+  if (whole) return;
+  for (std::vector<StepRecord>& records : aggregate->records()) {
+    records.erase(std::remove_if(records.begin(), records.end(),
+                                 [from](const StepRecord& r) { return r.step() <= from; }),
+                  records.end());
+  }
+  summary->set_modelled_from_step(std::max(summary->modelled_from_step(), from));
+}
+
 }  // namespace distsim::node

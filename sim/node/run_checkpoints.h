@@ -45,6 +45,13 @@ uint64_t PrepareRestart(const RunPlan& plan, const Coordinator& coordinator,
                         const absl::Status& failure, uint32_t restart,
                         RunCheckpoints* checkpoints, RunAggregate* aggregate, std::FILE* notes);
 
+// A worker that rejoined alone (Restart.rejoined) lost with its dead process the records of its
+// last steps (a SIGKILL leaves no time to send them), and the modelled clock needs every step of
+// every worker. When records are missing, the records up to the furthest step a worker rejoined
+// from since the last whole restart leave the aggregate, and `summary`'s modelled_from_step
+// moves there: the clocks cover the steps after it, as after a restart that lost records.
+void ModelAfterRejoins(RunAggregate* aggregate, CheckpointSummary* summary);
+
 }  // namespace distsim::node
 
 #endif  // DISTSIM_SIM_NODE_RUN_CHECKPOINTS_H_

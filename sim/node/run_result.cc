@@ -11,6 +11,7 @@
 #include "sim/node/exchange_factory.h"
 #include "sim/node/provenance.h"
 #include "sim/node/role_common.h"
+#include "sim/node/run_checkpoints.h"
 #include "sim/node/run_trace.h"
 #include "sim/node/train_loop.h"
 #include "sim/report/result_io.h"
@@ -129,6 +130,7 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
   RunResult result;
   Describe(plan, options, &result);
   *result.mutable_checkpoints() = checkpoints;
+  ModelAfterRejoins(&recorder.aggregate(), result.mutable_checkpoints());
   DS_RETURN_IF_ERROR(recorder.aggregate().Fill(
       coordinator.summaries(ProcessInfo::WORKER), coordinator.summaries(ProcessInfo::SERVER),
       plan.server_params, plan.config.has_allreduce(), &result));
@@ -139,7 +141,7 @@ absl::StatusOr<RunResult> FinishDistributedRun(const RunPlan& plan, ModelFacts f
   const RunPlan known = KnownData(plan, coordinator, data, options, &result);
   // A resumed run's clocks cover the steps after modelled_from_step: its records count from 1
   // for the timeline.
-  const uint64_t resumed = checkpoints.modelled_from_step();
+  const uint64_t resumed = result.checkpoints().modelled_from_step();
   for (std::vector<StepRecord>& steps : recorder.aggregate().records()) {
     for (StepRecord& r : steps) r.set_step(r.step() > resumed ? r.step() - resumed : 0);
   }

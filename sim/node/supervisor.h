@@ -5,7 +5,10 @@
 // CONTINUE (while others are left) becomes LOST, the coordinator drops it from the membership,
 // and if it was the chief the coordinator holds the servers' shutdown until the launcher has
 // evaluated in the chief's place; any other death, a silent process (the coordinator's
-// liveness check), a process that never registered, or Ctrl-C is a FAILURE. A failure moves the
+// liveness check), a process that never registered, or Ctrl-C is a FAILURE. Under ASYNC/SSP
+// with restarts left (options.respawn_worker), a worker that died without a word, or that the
+// liveness check names (it is SIGKILLed first), is spawned again alone instead and REJOINS: the
+// coordinator expects its new process, and the others never stop. A failure moves the
 // run to ABORTING: the coordinator tells every process to abort at its next heartbeat, and after
 // a grace period whatever still runs is killed. When the roles were started by hand elsewhere
 // (`distsim coordinator`, `distsim train`), a child of this process that exits 69 (it lost a
@@ -27,12 +30,14 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "distsim/cluster.pb.h"
+#include "distsim/result.pb.h"
 #include "sim/node/coordinator.h"
 #include "sim/node/launcher.h"
 #include "sim/node/run_plan.h"
@@ -60,6 +65,12 @@ struct SupervisorOptions {
   std::FILE* progress = nullptr;  // the "continuing without" lines; null: silent
   absl::Time registration_deadline = absl::InfiniteFuture();
   bool spawned = true;  // false: the roles were started by hand, there are no children to reap
+  // ASYNC/SSP with supervision.max_restarts: starts worker `rank` again alone as restart
+  // `attempt` (the run's restarts so far, this one included) and returns its pid. Null: a dead
+  // worker is a failure like any other.
+  std::function<absl::StatusOr<pid_t>(uint32_t rank, uint32_t attempt)> respawn_worker;
+  uint32_t restarts_before = 0;                       // restarts the run used before this watch
+  absl::Duration rejoin_timeout = absl::Seconds(30);  // for a new worker process to register
 };
 
 class Supervisor {
@@ -75,6 +86,9 @@ class Supervisor {
 
   // Workers the run went on without (on_worker_failure CONTINUE), in the order they died.
   const std::vector<uint32_t>& lost() const { return lost_; }
+  // The workers started again alone (options.respawn_worker), in order, as the result records
+  // them (Restart.rejoined).
+  std::vector<Restart> rejoins() const;
   bool chief_lost() const;
 
  private:
@@ -88,6 +102,18 @@ class Supervisor {
   bool CanGoOnWithout(const ChildRole& who) const;
   void GoOnWithout(const ChildExit& exit, const ChildRole& who);
   void EvaluateForDeadChief();
+  // A worker that died without a word (killed, crashed, or silenced below) under ASYNC/SSP with
+  // restarts left: started again alone. A worker that reported its own failure (it lost a
+  // server, it stalled) is not: the fault is elsewhere, and the whole run restarts. True when
+  // the exit was taken care of.
+  bool Rejoin(const ChildExit& exit, const ChildRole& who);
+  // The liveness check named a silent process: when it is a worker that may rejoin, it is
+  // SIGKILLed (its exit then rejoins it) and true is returned; false when the run must fail.
+  bool SilenceWorker(const absl::Status& silent);
+  uint32_t RestartsUsed() const;
+  // Each rejoined worker's first word from its new process: one line saying where it went on.
+  void AnnounceRejoins();
+  std::FILE* Notes() const { return options_.progress != nullptr ? options_.progress : stderr; }
   // One round of the watch; false when the watch must end now.
   bool Round();
   // Once no step has arrived for half the stall timeout: one warning line naming the worker
@@ -99,7 +125,7 @@ class Supervisor {
   const RunPlan& plan_;
   Coordinator* coordinator_;
   ChildProcesses* children_;
-  const std::map<pid_t, ChildRole> roles_;
+  std::map<pid_t, ChildRole> roles_;  // a rejoined worker's new pid is added
   RunRecorder* recorder_;
   const DeadChiefEvaluation evaluate_for_chief_;
   const SupervisorOptions options_;
@@ -115,6 +141,14 @@ class Supervisor {
   std::optional<Deferred> deferred_;
   bool interrupted_ = false;
   std::vector<uint32_t> lost_;
+  struct RejoinRecord {
+    uint32_t rank = 0;
+    std::string failure;                            // who died and how
+    uint64_t failed_at = 0;                         // its last step reported
+    std::optional<Coordinator::Rejoined> rejoined;  // once its new process said where it went on
+  };
+  std::vector<RejoinRecord> rejoins_;
+  std::map<pid_t, std::string> silenced_;  // workers SIGKILLed for silence, and the verdict
   bool chief_evaluated_ = false;
   absl::Time abort_deadline_ = absl::InfiniteFuture();
   uint64_t steps_seen_ = 0;  // all workers' steps recorded, at the last progress

@@ -93,7 +93,8 @@ class WorkerRole {
   absl::Status Run() {
     DS_RETURN_IF_ERROR(Prepare());
     DS_RETURN_IF_ERROR(Join());
-    if (absl::Status resumed = Resume(); !resumed.ok()) return AbortedBy(*heartbeater_, resumed);
+    absl::Status resumed = flags_.rejoin ? Rejoin() : Resume();
+    if (!resumed.ok()) return AbortedBy(*heartbeater_, resumed);
     absl::StatusOr<LoopResult> result = Train();
     if (!result.ok()) {
       heartbeater_->Flush();
@@ -167,6 +168,19 @@ class WorkerRole {
     return optimizer == nullptr ? absl::OkStatus() : RestoreReplica(state, params_, optimizer);
   }
 
+  // A worker process started again alone (ASYNC, SSP) after its predecessor died: the shards
+  // say the last step they applied from this rank; the sampler is replayed to there (the data
+  // order is a function of the seed, the rank and the step) and training goes on from the step
+  // after, which the coordinator hears with every heartbeat.
+  absl::Status Rejoin() {
+    uint64_t redone = 0;
+    DS_ASSIGN_OR_RETURN(first_step_, exchange_->Rejoin(&redone));
+    std::vector<int64_t> batch(in_.plan.batch);
+    for (uint64_t s = 0; s < first_step_; ++s) NextBatch(batch);
+    heartbeater_->SetRejoined(first_step_, redone);
+    return absl::OkStatus();
+  }
+
   void NextBatch(std::span<int64_t> out) {
     sampler_->Next(out);
     examples_drawn_ += out.size();
@@ -184,7 +198,7 @@ class WorkerRole {
 
   absl::StatusOr<LoopResult> Train() {
     LoopConfig loop = LoopConfigOf(in_.plan, *sampler_, flags_.rank, flags_.attempt, &stop_);
-    loop.first_step = checkpoints_.resume_step;
+    loop.first_step = std::max(checkpoints_.resume_step, first_step_);
     if (!checkpoints_.dir.empty()) {
       loop.checkpoint_every = checkpoints_.every;
       loop.checkpoint_after_exchange = exchange_->replica_optimizer() != nullptr;
@@ -247,6 +261,7 @@ class WorkerRole {
   std::vector<float> params_;
   std::unique_ptr<data::WorkerSampler> sampler_;
   CheckpointPolicy checkpoints_;
+  uint64_t first_step_ = 0;      // a rejoined worker: the last step the shards applied from it
   uint64_t examples_drawn_ = 0;  // indices the sampler handed out
   std::vector<bool> seen_;  // by example id: read at least once (a bitmap, N bits)
   uint64_t distinct_ = 0;   // how many ids seen_ holds

@@ -42,7 +42,7 @@ struct StepRow {
   double model_compute_ms = 0;  // the modelled clock's compute of this step (pause included)
   uint64_t nic_bytes_sent = 0;  // across the simulated NIC (shaped networks)
   uint64_t nic_bytes_received = 0;
-  // Which launch of the run's processes made the step: 0, then 1, 2, ... after each restart
+  // Restarts before the step was recorded: 0, then 1, 2, ... after each restart or rejoin
   // (supervision.max_restarts). A restart from a checkpoint does steps again: the rows of an
   // earlier attempt past the step the next one started from were lost.
   uint32_t attempt = 0;

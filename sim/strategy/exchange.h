@@ -19,6 +19,7 @@
 #include <span>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "kernels/optimizer.h"
 
 namespace distsim::strategy {
@@ -69,6 +70,16 @@ class GradientExchange {
 
   // Called once after the last step (e.g. to tell the servers this worker is done).
   virtual absl::Status Finish() { return absl::OkStatus(); }
+
+  // A new process of this worker, after its predecessor died, asks where to go on (ASYNC and SSP
+  // parameter servers: the shards know its clock). Returns the last step the servers applied
+  // from it in full (it goes on from the next), and sets `*redone` to 1 when a push of the step
+  // after was cut off part-way (that step is done again; its chunks that arrived are not applied
+  // twice), else 0. Unimplemented where a worker cannot rejoin alone.
+  virtual absl::StatusOr<uint64_t> Rejoin(uint64_t* redone) {
+    *redone = 0;
+    return absl::UnimplementedError("this strategy takes no worker back alone");
+  }
 
   // The optimizer of a strategy whose workers update their own replica (allreduce), whose state
   // a checkpoint keeps; null where the parameters live elsewhere (the servers').

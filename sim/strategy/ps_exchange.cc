@@ -1,6 +1,7 @@
 #include "sim/strategy/ps_exchange.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -61,5 +62,19 @@ absl::Status PsExchange::FetchLatest(std::span<float> params) {
 void PsExchange::Abort() { client_->Abort(); }
 
 absl::Status PsExchange::Finish() { return client_->Done(); }
+
+absl::StatusOr<uint64_t> PsExchange::Rejoin(uint64_t* redone) {
+  absl::StatusOr<std::vector<comm::RejoinPoint>> points = client_->Rejoin();
+  if (!points.ok()) return points.status();
+  uint64_t clock = UINT64_MAX;
+  for (const comm::RejoinPoint& p : *points) clock = std::min(clock, p.clock);
+  if (points->empty()) clock = 0;
+  *redone = 0;
+  for (const comm::RejoinPoint& p : *points) {
+    if (p.cut || p.clock > clock) *redone = 1;  // the step after `clock` reached some shard
+  }
+  completed_ = clock;
+  return clock;
+}
 
 }  // namespace distsim::strategy

@@ -36,6 +36,9 @@ class PsExchange final : public GradientExchange {
   absl::Status FetchLatest(std::span<float> params) override;
   void Abort() override;
   absl::Status Finish() override;
+  // The smallest clock over the shards: a shard that finished the push of the step after takes
+  // it again as a replay (PsShard::Rejoin).
+  absl::StatusOr<uint64_t> Rejoin(uint64_t* redone) override;
 
   // The client, e.g. to Abort() it from another thread (PsClient::Abort is thread-safe).
   comm::PsClient* client() { return client_.get(); }

@@ -39,6 +39,7 @@ PsShard::PsShard(const PsShardOptions& options, comm::ShardRanges ranges,
   push_update_.assign(options.num_workers, 0);
   done_.assign(options.num_workers, false);
   dropped_.assign(options.num_workers, false);
+  rejoined_.assign(options.num_workers, false);
   push_begin_s_.assign(options.num_workers, -1.0);
 }
 
@@ -131,9 +132,11 @@ absl::StatusOr<comm::PullGrant> PsShard::WaitPull(int worker, uint64_t clock,
   bool timed_out = false;
   double parked_at = -1;  // trace clock at the first wait
   while (true) {
-    if (!aborted_ && worker >= 0 && worker < options_.num_workers && dropped_[worker]) {
+    if (!aborted_ && worker >= 0 && worker < options_.num_workers &&
+        (dropped_[worker] || (rejoined_[worker] && FinishedLocked(worker, clock)))) {
       // A dropped worker's identity reads the newest parameters at once, whatever its clock:
-      // how the coordinator evaluates for a dead chief.
+      // how the coordinator evaluates for a dead chief. So does a rejoined worker doing again
+      // the step this shard finished (its push will be a replay).
       comm::PullGrant grant;
       grant.ready = true;
       grant.version = version_;
@@ -248,6 +251,7 @@ absl::StatusOr<comm::PushAck> PsShard::FinishPushUnnotified(int worker, uint64_t
                                                             uint64_t pulled_version) {
   absl::MutexLock lock(&mu_);
   DS_RETURN_IF_ERROR(CheckMemberLocked(worker));
+  rejoined_[worker] = false;
   // A finish sent again after a retry: the push was applied once; answer as the first time.
   if (FinishedLocked(worker, clock)) return last_ack_[worker];
   if (absl::Status s = CheckWorkerLocked(worker, clock); !s.ok()) return s;

@@ -116,6 +116,12 @@ class PsShard final : public comm::PsShardHandler {
   // chief died). Idempotent.
   absl::Status DropWorker(int worker);
   absl::Status WorkerDone(int worker) override;
+  // ASYNC/SSP: a new process of `worker` (its predecessor died) asks its clock here and whether
+  // a push of it was cut off part-way; its next push at that clock skips the chunks that arrived
+  // (they were applied). Then a pull at the clock before (a push other shards did not finish) is
+  // granted once too, at once, with the newest parameters; the push after it is a replay.
+  // Unimplemented under SYNC (it restarts from a checkpoint instead).
+  absl::StatusOr<comm::RejoinPoint> Rejoin(int worker) override;
   void Abort() override;
   bool SetChangeListener(std::function<void()> listener) override;
 
@@ -244,6 +250,7 @@ class PsShard final : public comm::PsShardHandler {
   std::vector<int64_t> push_update_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> done_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> dropped_ ABSL_GUARDED_BY(mu_);  // DropWorker: reads the newest at any clock
+  std::vector<bool> rejoined_ ABSL_GUARDED_BY(mu_);  // Rejoin asked, no push finished since
   bool aborted_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status checkpoint_error_ ABSL_GUARDED_BY(mu_);
   StalenessStats staleness_ ABSL_GUARDED_BY(mu_);

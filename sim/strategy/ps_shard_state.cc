@@ -1,8 +1,9 @@
 // PsShard's state as a whole, for coordinated checkpoints: taken at a version, and restored
-// before a resumed run's workers call.
+// before a resumed run's workers call; and one worker's place, for a new process of it.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "sim/base/status.h"
 #include "sim/strategy/ps_shard.h"
 
 namespace distsim::strategy {
@@ -53,6 +54,17 @@ absl::Status PsShard::Restore(const ShardState& state) {
   version_ = state.version;
   std::fill(clock_.begin(), clock_.end(), state.version);
   return absl::OkStatus();
+}
+
+absl::StatusOr<comm::RejoinPoint> PsShard::Rejoin(int worker) {
+  absl::MutexLock lock(&mu_);
+  DS_RETURN_IF_ERROR(CheckMemberLocked(worker));
+  if (options_.mode == PsMode::kSync) {
+    return absl::UnimplementedError(absl::StrCat(
+        "shard ", options_.shard_id, ": a SYNC shard takes no worker back without a checkpoint"));
+  }
+  rejoined_[worker] = true;
+  return comm::RejoinPoint{.clock = clock_[worker], .cut = next_chunk_[worker] > 0};
 }
 
 }  // namespace distsim::strategy

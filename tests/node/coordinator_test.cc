@@ -76,6 +76,43 @@ TEST(CoordinatorTest, RefusesStrangersAndADoubleRegistration) {
   EXPECT_EQ(Beat(c, ProcessInfo::SERVER, 5).command, comm::Command::kAbort);
 }
 
+// A worker whose process died rejoins (ASYNC, SSP): once the launcher expects it, a new pid and
+// address of that rank are taken in place of the old; until then it is neither silent nor
+// missing, and past the deadline it is lost. Its heartbeats say where it went on.
+TEST(CoordinatorTest, ARejoiningWorkerIsTakenBackWithItsNewPidAndAddress) {
+  Coordinator c(1, 2, absl::Milliseconds(100));
+  RegisterAll(c);
+  Beat(c, ProcessInfo::WORKER, 1, 7);
+  EXPECT_FALSE(c.Register(Process(ProcessInfo::WORKER, 1, 31)).ok());  // not expected yet
+  c.ExpectRejoin(1, absl::Now() + absl::Seconds(60));
+  absl::SleepFor(absl::Milliseconds(150));
+  Beat(c, ProcessInfo::SERVER, 0);
+  Beat(c, ProcessInfo::WORKER, 0);
+  EXPECT_TRUE(c.CheckLiveness(absl::InfinitePast()).ok());  // rejoining is not silence
+  ASSERT_TRUE(c.Register(Process(ProcessInfo::WORKER, 1, 31)).ok());
+  EXPECT_EQ(c.pid(ProcessInfo::WORKER, 1), 31);
+  std::optional<PeerTable> table = c.WaitForPeers(absl::ZeroDuration());
+  ASSERT_TRUE(table.has_value());
+  EXPECT_EQ(table->workers(1).address(), "127.0.0.1:9031");
+  EXPECT_FALSE(c.rejoined(1).has_value());
+  comm::HeartbeatData data;
+  data.role = ProcessInfo::WORKER;
+  data.rank = 1;
+  data.rejoined = true;
+  data.resumed_from_step = 9;
+  data.steps_redone = 1;
+  EXPECT_EQ(c.Heartbeat(std::move(data)).command, comm::Command::kContinue);
+  ASSERT_TRUE(c.rejoined(1).has_value());
+  EXPECT_EQ(c.rejoined(1)->from, 9u);
+  EXPECT_EQ(c.rejoined(1)->redone, 1u);
+  EXPECT_EQ(c.last_step(ProcessInfo::WORKER, 1), 7u);
+
+  c.ExpectRejoin(0, absl::InfinitePast());  // a new worker 0 that never comes
+  absl::Status lost = c.CheckLiveness(absl::InfiniteFuture());
+  EXPECT_TRUE(absl::IsUnavailable(lost));
+  EXPECT_NE(lost.message().find("worker 0 did not rejoin"), std::string::npos) << lost;
+}
+
 TEST(CoordinatorTest, NamesTheProcessThatNeverRegistered) {
   Coordinator c(1, 2, absl::Seconds(60));
   ASSERT_TRUE(c.Register(Process(ProcessInfo::SERVER, 0, 10)).ok());

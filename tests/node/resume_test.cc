@@ -1,9 +1,11 @@
 // Checkpoints through the binary, as a user meets them: a run killed half-way and resumed ends
 // with the same parameters, to the bit, as the run that was never interrupted (SYNC parameter
 // server with 2 shards and a 3-rank ring); a corrupt newest checkpoint is named and the one before
-// it used; SIGTERM stops a run with 143 and a result.json marked interrupted.
+// it used; SIGTERM stops a run with 143 and a result.json marked interrupted. Under ASYNC and SSP
+// a killed or silent worker rejoins alone while the servers and the other workers go on.
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -342,6 +344,7 @@ namespace {
 
 class RestartTest : public ResumeTest {
  public:
+  const fs::path& dir() const { return dir_; }
   data::SyntheticSpec Spec() const override {
     data::SyntheticSpec spec = ResumeTest::Spec();
     spec.train_size = 10000;
@@ -395,6 +398,90 @@ TEST_F(RestartTest, ShardKilledUnderSyncRestartsFromTheCheckpointAndFinishes) {
   EXPECT_EQ(r.steps(), 800u);
   EXPECT_NEAR(r.final_train_loss(), truth.final_train_loss(), 0.02 * truth.final_train_loss());
   EXPECT_EQ(r.parameter_hash(), truth.parameter_hash());
+}
+
+// ASYNC or SSP with max_restarts 1, worker 1 SIGKILLed mid-run: only that worker starts again;
+// it pulls the shards' parameters and goes on from the step after the last they applied from it.
+// The servers keep their pids, every worker reaches its last step, and each shard applies every
+// worker's every step exactly once: 3 x 4000 updates, counted by the shards' versions and by
+// their staleness samples; the modelled clock covers the steps after the rejoin.
+// `signal` SIGSTOP: worker 1 falls silent instead; past the heartbeat timeout the launcher
+// SIGKILLs it and it rejoins the same way.
+void ExpectKilledWorkerRejoins(RestartTest* t, const std::string& name, const std::string& ps,
+                               int signal = SIGKILL, const std::string& supervision = "") {
+  constexpr uint64_t kSteps = 4000, kWorkers = 3;
+  const std::string path = (t->dir() / (name + ".textproto")).string();
+  std::ofstream(path) << "name: \"" << name << "\"\nseed: 3\nmodel { mlp { hidden: 32 } }\n"
+                      << "data { dataset: IDX dir: \"data\" }\n"
+                      << "optimizer { sgd { learning_rate: 0.05 } }\nworkers: " << kWorkers
+                      << "\ntrain { batch_size: 16 steps: " << kSteps
+                      << " eval_every_steps: 0 log_every_steps: 50 }\n"
+                      << ps << "\nsupervision { max_restarts: 1 " << supervision << " }\n";
+  testing::Spawned run =
+      testing::Spawn({DISTSIM_BINARY, "run", path, "-q", "--out", (t->dir() / "out").string()});
+  // Worker 1 well under way (300 of its 4000 steps in steps.csv), far from its end.
+  const fs::path csv = t->dir() / "out" / name / "steps.csv";
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        std::ifstream in(csv);
+        int rows = 0;
+        for (std::string line; std::getline(in, line);) rows += line.rfind("1,", 0) == 0;
+        return rows >= 300;
+      },
+      60));
+  std::vector<pid_t> servers = testing::ChildrenOf(run.pid, {" server "});
+  const std::vector<pid_t> victim = testing::ChildrenOf(run.pid, {" worker ", "--rank 1 "});
+  ASSERT_EQ(servers.size(), 2u);
+  ASSERT_EQ(victim.size(), 1u);
+  ::kill(victim[0], signal);
+  testing::Finished done = testing::Wait(run, 120);
+  ASSERT_FALSE(done.timed_out) << done.err;
+  ASSERT_EQ(done.exit_code, 0) << done.err;
+  const std::string& err = done.err;
+  EXPECT_NE(err.find("restart 1 of 1 after: worker 1"), std::string::npos) << err;
+  if (signal == SIGSTOP) EXPECT_NE(err.find("sent no heartbeat"), std::string::npos) << err;
+  EXPECT_NE(err.find("worker 1 rejoined at step "), std::string::npos) << err;
+  EXPECT_EQ(err.find("every process starts again"), std::string::npos) << err;
+
+  const RunResult r = t->Result(name);
+  ASSERT_EQ(r.checkpoints().restarts_size(), 1);
+  const Restart& restart = r.checkpoints().restarts(0);
+  EXPECT_TRUE(restart.rejoined());
+  EXPECT_NE(restart.failure().find("worker 1"), std::string::npos) << restart.failure();
+  EXPECT_GE(restart.resumed_from_step(), restart.failed_at_step());
+  EXPECT_LT(restart.resumed_from_step(), kSteps);
+  EXPECT_LE(restart.steps_lost(), 1u);
+  EXPECT_LE(r.checkpoints().modelled_from_step(), restart.resumed_from_step());
+  EXPECT_GT(r.modelled().seconds(), 0);
+  // The servers were never restarted: the shards that finished are the ones first started.
+  ASSERT_EQ(r.server_stats_size(), 2);
+  std::vector<pid_t> finished;
+  for (const ServerStats& s : r.server_stats()) finished.push_back(static_cast<pid_t>(s.pid()));
+  std::sort(servers.begin(), servers.end());
+  std::sort(finished.begin(), finished.end());
+  EXPECT_EQ(finished, servers);
+  ASSERT_EQ(r.worker_stats_size(), static_cast<int>(kWorkers));
+  for (const WorkerStats& w : r.worker_stats()) EXPECT_EQ(w.steps(), kSteps) << w.rank();
+  EXPECT_NE(r.worker_stats(1).pid(), victim[0]);
+  for (const ServerStats& s : r.server_stats()) {
+    EXPECT_EQ(s.updates_applied(), kWorkers * kSteps) << "shard " << s.rank();
+    EXPECT_EQ(s.staleness().updates(), kWorkers * kSteps) << "shard " << s.rank();
+  }
+}
+
+TEST_F(RestartTest, KilledAsyncWorkerRejoinsAloneAndEveryStepIsAppliedOnce) {
+  ExpectKilledWorkerRejoins(this, "rejoin_async", "parameter_server { mode: ASYNC servers: 2 }");
+}
+
+TEST_F(RestartTest, KilledSspWorkerRejoinsAloneAndTheOthersResumeFromTheBound) {
+  ExpectKilledWorkerRejoins(this, "rejoin_ssp",
+                            "parameter_server { mode: SSP staleness: 2 servers: 2 }");
+}
+
+TEST_F(RestartTest, SilentSspWorkerIsKilledAndRejoinsAlone) {
+  ExpectKilledWorkerRejoins(this, "rejoin_silent",
+                            "parameter_server { mode: SSP staleness: 2 servers: 2 }", SIGSTOP,
+                            "heartbeat_timeout_s: 2");
 }
 
 }  // namespace

@@ -599,6 +599,71 @@ TEST(PsShardTest, LargestClockIsNotAReplayOfTheFirstPush) {
   EXPECT_EQ(shard.version(), 1u);
 }
 
+// A new process of a worker whose push was cut off part-way (chunk 0 of 2 arrived and was
+// applied): Rejoin says its clock and the cut; its push of that step again skips chunk 0 and
+// applies chunk 1, so the shard holds what one whole push would have given.
+TEST(PsRejoinTest, ACutPushIsFinishedWithoutApplyingItsFirstChunkTwice) {
+  PsShardOptions options;
+  options.num_workers = 2;
+  options.chunk_bytes = 4096;  // 1024 floats a chunk: 2 chunks
+  const std::vector<float> init(2000, 1.0f);
+  const std::vector<float> grad(2000, 0.5f);
+  PsShard whole(options, {{0, 2000}}, init, Factory(Opt::kSgd));
+  PsShard cut(options, {{0, 2000}}, init, Factory(Opt::kSgd));
+  for (PsShard* shard : {&whole, &cut}) {
+    ASSERT_TRUE(shard->PushChunk(1, 0, 0, std::span(grad).first(1024)).ok());
+  }
+  ASSERT_TRUE(whole.PushChunk(1, 0, 1, std::span(grad).subspan(1024)).ok());
+  ASSERT_TRUE(whole.FinishPush(1, 0, 0).ok());
+  absl::StatusOr<comm::RejoinPoint> point = cut.Rejoin(1);
+  ASSERT_TRUE(point.ok()) << point.status();
+  EXPECT_EQ(point->clock, 0u);
+  EXPECT_TRUE(point->cut);
+  ASSERT_TRUE(cut.WaitPull(1, 0, absl::ZeroDuration()).ok());
+  ASSERT_TRUE(cut.PushChunk(1, 0, 0, std::span(grad).first(1024)).ok());
+  ASSERT_TRUE(cut.PushChunk(1, 0, 1, std::span(grad).subspan(1024)).ok());
+  ASSERT_TRUE(cut.FinishPush(1, 0, 0).ok());
+  std::vector<float> a(2000), b(2000);
+  whole.CopyParamsTo(a);
+  cut.CopyParamsTo(b);
+  EXPECT_EQ(a, b) << "the cut push's first chunk was applied twice";
+  EXPECT_EQ(cut.version(), 1u);
+  EXPECT_EQ(cut.clocks(), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(cut.staleness().count(), 1u);
+}
+
+// A shard that finished the worker's last push while another shard did not: the rejoined worker
+// goes on at the smaller clock, so this shard grants it the pull of the clock before once, takes
+// the push again as a replay (not applied), and from then on expects the next clock.
+TEST(PsRejoinTest, AShardAheadTakesTheStepAgainAsAReplay) {
+  PsShardOptions options;
+  options.num_workers = 2;
+  options.mode = PsMode::kSsp;
+  options.staleness = 2;
+  options.chunk_bytes = 400;  // one chunk
+  const std::vector<float> init(100, 0.f);
+  const std::vector<float> g(100, 1.f);
+  PsShard shard(options, {{0, 100}}, init, Factory(Opt::kSgd));
+  ASSERT_TRUE(shard.PushChunk(1, 0, 0, g).ok());
+  ASSERT_TRUE(shard.FinishPush(1, 0, 0).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(shard.WaitPull(1, 0, absl::ZeroDuration()).status()));
+  absl::StatusOr<comm::RejoinPoint> point = shard.Rejoin(1);
+  ASSERT_TRUE(point.ok()) << point.status();
+  EXPECT_EQ(point->clock, 1u);
+  EXPECT_FALSE(point->cut);
+  absl::StatusOr<comm::PullGrant> grant = shard.WaitPull(1, 0, absl::ZeroDuration());
+  ASSERT_TRUE(grant.ok()) << grant.status();
+  EXPECT_TRUE(grant->ready);
+  ASSERT_TRUE(shard.PushChunk(1, 0, 0, g).ok());
+  ASSERT_TRUE(shard.FinishPush(1, 0, 0).ok());
+  EXPECT_EQ(shard.version(), 1u);
+  EXPECT_TRUE(absl::IsFailedPrecondition(shard.WaitPull(1, 0, absl::ZeroDuration()).status()));
+  EXPECT_TRUE(shard.WaitPull(1, 1, absl::ZeroDuration()).ok());
+  options.mode = PsMode::kSync;
+  PsShard sync(options, {{0, 100}}, init, Factory(Opt::kSgd));
+  EXPECT_TRUE(absl::IsUnimplemented(sync.Rejoin(1).status()));
+}
+
 // SYNC averages the step's gradients in worker order, whatever order the pushes arrive in: the
 // update has the same bits (float addition is not associative, so an arrival-order sum of three
 // or more would not).
