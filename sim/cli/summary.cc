@@ -7,6 +7,7 @@
 #include "sim/report/chance.h"
 #include "sim/report/chart_text.h"
 #include "sim/report/compare_table.h"
+#include "sim/report/restarts.h"
 
 namespace distsim::cli {
 namespace {
@@ -81,14 +82,7 @@ void PrintNotes(const RunResult& r) {
 void PrintRestarts(const RunResult& r) {
   const CheckpointSummary& c = r.checkpoints();
   for (int i = 0; i < c.restarts_size(); ++i) {
-    const Restart& x = c.restarts(i);
-    const std::string how =
-        x.rejoined() ? absl::StrFormat("the worker rejoined alone at step %llu",
-                                       static_cast<unsigned long long>(x.resumed_from_step() + 1))
-                     : absl::StrFormat("every process again from step %llu",
-                                       static_cast<unsigned long long>(x.resumed_from_step()));
-    std::printf("  restart %d: %s; %s (%llu steps done again)\n", i + 1, x.failure().c_str(),
-                how.c_str(), static_cast<unsigned long long>(x.steps_lost()));
+    std::printf("  restart %d: %s\n", i + 1, report::DescribeRestart(c.restarts(i)).c_str());
   }
 }
 

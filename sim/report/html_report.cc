@@ -182,6 +182,14 @@ std::string ProvenanceFooterHtml(const Provenance& p, const std::string& embedde
   return out;
 }
 
+std::string PageEndHtml(const Provenance& p, const std::string& name, const std::string& json) {
+  return absl::StrCat(
+      ProvenanceFooterHtml(p, absl::StrCat("The data behind this page is embedded in it as ", name,
+                                           ".json (script#", name, "-data).")),
+      "</main>\n<script type=\"application/json\" id=\"", name, "-data\">",
+      absl::StrReplaceAll(json, {{"</", "<\\/"}}), "</script>\n</body></html>\n");
+}
+
 std::string CompareResultToJson(const CompareResult& result) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = false;
@@ -203,14 +211,7 @@ std::string RenderCompareReport(const CompareResult& result) {
       "<title>%s: distsim compare</title>\n<style>%s</style></head>\n<body><main>\n",
       EscapeHtml(title), kReportCss);
   absl::StrAppend(&out, Header(ctx), RenderSections(ctx), TableNoteHtml());
-  absl::StrAppend(&out,
-                  ProvenanceFooterHtml(result.provenance(),
-                                       "The data behind this page is embedded in it as "
-                                       "compare.json (script#compare-data)."),
-                  "</main>\n");
-  absl::StrAppend(&out, "<script type=\"application/json\" id=\"compare-data\">",
-                  absl::StrReplaceAll(CompareResultToJson(result), {{"</", "<\\/"}}),
-                  "</script>\n</body></html>\n");
+  absl::StrAppend(&out, PageEndHtml(result.provenance(), "compare", CompareResultToJson(result)));
   return out;
 }
 

@@ -53,6 +53,10 @@ extern const char kReportCss[];
 // carries).
 std::string ProvenanceFooterHtml(const Provenance& p, const std::string& embedded);
 
+// The end of a page whose data is `json`, the contents of <name>.json: the provenance footer
+// saying so, then the data in script#<name>-data (with "</" escaped), and the closing tags.
+std::string PageEndHtml(const Provenance& p, const std::string& name, const std::string& json);
+
 // The whole HTML page. Never fails: missing data (a run without evaluations, rows without
 // traffic, a single worker count) is drawn as such and said in words.
 std::string RenderCompareReport(const CompareResult& result);

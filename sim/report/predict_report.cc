@@ -66,8 +66,7 @@ std::string Chart(const PredictResult& result, const std::string& id, const std:
     chart.series.push_back(std::move(series));
   }
   chart.empty_text = "no predictions";
-  return RenderFigureHtml(id, title, RenderLineChartSvg(chart), RenderLegendHtml(legend),
-                          caption);
+  return RenderFigureHtml(id, title, RenderLineChartSvg(chart), RenderLegendHtml(legend), caption);
 }
 
 std::string RowsTable(const PredictResult& result) {
@@ -81,7 +80,8 @@ std::string RowsTable(const PredictResult& result) {
     absl::StrAppendFormat(
         &out,
         "<tr class=\"row\"><td class=\"name\">%s</td><td>%u</td><td>%u</td><td>%.3f ms</td>"
-        "<td>%s</td><td>%s ms</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=\"text\">%s</td>"
+        "<td>%s</td><td>%s ms</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td "
+        "class=\"text\">%s</td>"
         "</tr>\n",
         EscapeHtml(r.strategy()), r.workers(), r.servers(), 1e3 * r.step_s(),
         r.step_s_in_step() > 0 ? absl::StrFormat("%.3f ms", 1e3 * r.step_s_in_step()) : "",
@@ -175,13 +175,7 @@ std::string RenderPredictReport(const PredictResult& result) {
                   "\"step if in step\" is the step if they move together (all pull, then all "
                   "push). A real run lies between.</p>\n",
                   RowsTable(result));
-  absl::StrAppend(&out,
-                  ProvenanceFooterHtml(result.provenance(),
-                                       "The data behind this page is embedded in it as "
-                                       "predict.json (script#predict-data)."),
-                  "</main>\n<script type=\"application/json\" id=\"predict-data\">",
-                  absl::StrReplaceAll(MessageToJson(result), {{"</", "<\\/"}}),
-                  "</script>\n</body></html>\n");
+  absl::StrAppend(&out, PageEndHtml(result.provenance(), "predict", MessageToJson(result)));
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "sim/report/data_summary.h"
 #include "sim/report/job_charts.h"
 #include "sim/report/report_table.h"
+#include "sim/report/restarts.h"
 #include "sim/report/row_facts.h"
 #include "sim/report/svg_chart.h"
 
@@ -103,8 +104,8 @@ std::string SectionHtml(const CompareFacts& ctx, const GroupView& view,
   return absl::StrCat("<section class=\"group\" data-group=\"", EscapeHtml(view.group), "\"><h2>",
                       view.group.empty() ? "Runs" : EscapeHtml(view.group), "</h2>\n",
                       ClaimsHtml(claims), FindingsHtml(findings), RenderRowsTable(ctx, view),
-                      BestNotesHtml(ctx, view), ChartsHtml(ctx, view), RenderDataSummary(ctx, view),
-                      "</section>\n");
+                      BestNotesHtml(ctx, view), RestartsNoteHtml(view.runs), ChartsHtml(ctx, view),
+                      RenderDataSummary(ctx, view), "</section>\n");
 }
 
 }  // namespace

@@ -178,13 +178,7 @@ std::string RenderStalenessReport(const StalenessResult& r) {
                          ? std::string("this machine's cores")
                          : r.config().base().cluster().instance_type())),
       RowsTable(r));
-  absl::StrAppend(&out,
-                  ProvenanceFooterHtml(r.provenance(),
-                                       "The data behind this page is embedded in it as "
-                                       "staleness.json (script#staleness-data)."),
-                  "</main>\n<script type=\"application/json\" id=\"staleness-data\">",
-                  absl::StrReplaceAll(MessageToJson(r), {{"</", "<\\/"}}),
-                  "</script>\n</body></html>\n");
+  absl::StrAppend(&out, PageEndHtml(r.provenance(), "staleness", MessageToJson(r)));
   return out;
 }
 

@@ -268,6 +268,24 @@ TEST_F(HtmlReportTest, EmbeddedJsonParsesBackEqual) {
   EXPECT_NE(json.find("\"final_test_accuracy\""), std::string::npos) << "proto field names";
 }
 
+// A run that restarted is listed under its group's rows with what the restart cost; a page
+// without restarts has no such note.
+TEST_F(HtmlReportTest, RestartsAreListedWithTheStepsDoneAgain) {
+  EXPECT_EQ(html_.find("<b>Restarts</b>"), std::string::npos);
+  CompareResult result = result_;
+  Restart* r = result.mutable_runs(0)->mutable_checkpoints()->add_restarts();
+  r->set_failure("worker 1 (pid 42) was killed by signal 9 (SIGKILL) at step 230");
+  r->set_resumed_from_step(230);
+  r->set_rejoined(true);
+  r->set_steps_lost(1);
+  const std::string html = RenderCompareReport(result);
+  EXPECT_NE(html.find("<b>Restarts</b>"), std::string::npos);
+  EXPECT_NE(html.find(result.runs(0).config().name() +
+                      ", restart 1: worker 1 (pid 42) was killed by signal 9 (SIGKILL) at step "
+                      "230; the worker rejoined alone at step 231 (1 step done again)"),
+            std::string::npos);
+}
+
 void ExpectAccuracySeries(const CompareResult& result, const std::string& html,
                           const std::string& chart, bool by_samples) {
   std::vector<Element> series = SeriesOf(html, chart);
