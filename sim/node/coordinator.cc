@@ -57,13 +57,12 @@ absl::Status Coordinator::Register(const ProcessInfo& process) {
   if (slot == nullptr) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s (pid %d) is not part of this run (%d servers, %d workers)",
-        NameOf(process.role(), process.rank()), process.pid(), servers_.size(),
-        workers_.size()));
+        NameOf(process.role(), process.rank()), process.pid(), servers_.size(), workers_.size()));
   }
   if (slot->registered && slot->info.pid() != process.pid() && !slot->rejoining) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s registered twice: pid %d, then pid %d", NameOf(process.role(), process.rank()),
-        slot->info.pid(), process.pid()));
+    return absl::InvalidArgumentError(absl::StrFormat("%s registered twice: pid %d, then pid %d",
+                                                      NameOf(process.role(), process.rank()),
+                                                      slot->info.pid(), process.pid()));
   }
   slot->registered = true;
   slot->rejoining = false;
@@ -184,7 +183,8 @@ std::optional<std::string> Coordinator::abort_reason() const {
   return abort_reason_;
 }
 
-absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline) const {
+absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline,
+                                        int64_t* silent_pid) const {
   absl::MutexLock lock(&mu_);
   const absl::Time now = absl::Now();
   const bool complete = CompleteLocked();  // before: only the registration deadline counts
@@ -197,9 +197,10 @@ absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline) const 
       ProcessInfo::Role role = slots == &servers_ ? ProcessInfo::SERVER : ProcessInfo::WORKER;
       if (!s.registered) {
         if (now > registration_deadline) {
-          return absl::UnavailableError(absl::StrCat(
-              NameOf(role, rank), " never registered with the coordinator (did it start? "
-              "is its address reachable?)"));
+          return absl::UnavailableError(
+              absl::StrCat(NameOf(role, rank),
+                           " never registered with the coordinator (did it start? "
+                           "is its address reachable?)"));
         }
         continue;
       }
@@ -217,6 +218,7 @@ absl::Status Coordinator::CheckLiveness(absl::Time registration_deadline) const 
     }
   }
   if (silent == nullptr || now - silent->last_seen <= heartbeat_timeout_) return absl::OkStatus();
+  if (silent_pid != nullptr) *silent_pid = silent->info.pid();
   return absl::UnavailableError(absl::StrFormat(
       "%s (pid %d) sent no heartbeat for %s (last step %d)", NameOf(silent_role, silent_rank),
       silent->info.pid(), absl::FormatDuration(now - silent->last_seen), silent->last_step));
@@ -272,7 +274,7 @@ int64_t Coordinator::pid(ProcessInfo::Role role, uint32_t rank) const {
 }
 
 std::optional<ProcessSummary> Coordinator::failure_report(ProcessInfo::Role role,
-                                                         uint32_t rank) const {
+                                                          uint32_t rank) const {
   absl::MutexLock lock(&mu_);
   const Slot* s = FindSlot(role, rank);
   return s ? s->failure : std::nullopt;

@@ -50,8 +50,8 @@ class Coordinator final : public comm::CoordinatorHandler {
   // Unavailable naming the registered, unfinished process silent longest, when that is past the
   // heartbeat timeout (the first to go silent is the one that failed; its peers may fall silent
   // after it), or, when `registration_deadline` passed, the first process that never
-  // registered.
-  absl::Status CheckLiveness(absl::Time registration_deadline) const;
+  // registered. When the verdict is silence, `*silent_pid` (if given) gets the process's pid.
+  absl::Status CheckLiveness(absl::Time registration_deadline, int64_t* silent_pid = nullptr) const;
 
   // on_worker_failure CONTINUE: the run goes on without `worker`. It counts as finished from now
   // on, and every heartbeat answer lists it so the servers drop it from their membership.
@@ -75,7 +75,7 @@ class Coordinator final : public comm::CoordinatorHandler {
   std::optional<Rejoined> rejoined(uint32_t worker) const;
 
   bool AllWorkersFinished() const;  // lost workers count as finished
-  bool AllFinished() const;  // workers and servers
+  bool AllFinished() const;         // workers and servers
   bool peers_ready() const;
   // Last step a process reported (0 if none) and its pid (0 if it never registered).
   uint64_t last_step(ProcessInfo::Role role, uint32_t rank) const;
@@ -113,13 +113,12 @@ class Coordinator final : public comm::CoordinatorHandler {
     ProcessSummary summary;
   };
   Slot* FindSlot(ProcessInfo::Role role, uint32_t rank) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  const Slot* FindSlot(ProcessInfo::Role role, uint32_t rank) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  const Slot* FindSlot(ProcessInfo::Role role, uint32_t rank) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool CompleteLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const absl::Duration heartbeat_timeout_;
-  double run_start_unix_ = 0;               // set before serving
-  std::vector<std::string> server_hosts_;   // set before serving
+  double run_start_unix_ = 0;              // set before serving
+  std::vector<std::string> server_hosts_;  // set before serving
   std::vector<std::string> worker_hosts_;
   mutable absl::Mutex mu_;
   std::vector<Slot> servers_ ABSL_GUARDED_BY(mu_);

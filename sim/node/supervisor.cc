@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "sim/base/status.h"
@@ -137,23 +136,20 @@ bool Supervisor::Rejoin(const ChildExit& exit, const ChildRole& who) {
   return true;
 }
 
-bool Supervisor::SilenceWorker(const absl::Status& silent) {
-  if (!options_.respawn_worker) return false;
-  for (const auto& [pid, who] : roles_) {
-    // The process the verdict names ("worker 1 (pid 12) sent no heartbeat ..."), nobody else.
-    const std::string named =
-        absl::StrFormat("%s (pid %d)", coordinator_->NameOf(who.role, who.rank), pid);
-    if (who.role != ProcessInfo::WORKER || !absl::StartsWith(silent.message(), named)) continue;
-    if (silenced_.count(pid) > 0) return true;  // killed already; its exit is on the way
-    if (coordinator_->failure_report(who.role, who.rank) ||
-        RestartsUsed() >= plan_.config.supervision().max_restarts()) {
-      return false;
-    }
-    silenced_[pid] = std::string(silent.message());
-    ::kill(pid, SIGKILL);
-    return true;
+bool Supervisor::SilenceWorker(int64_t silent_pid, const absl::Status& silent) {
+  // The child the verdict names, nobody else; -1: the verdict was not silence.
+  const auto it = roles_.find(static_cast<pid_t>(silent_pid));
+  if (!options_.respawn_worker || it == roles_.end()) return false;
+  const auto& [pid, who] = *it;
+  if (who.role != ProcessInfo::WORKER) return false;
+  if (silenced_.count(pid) > 0) return true;  // killed already; its exit is on the way
+  if (coordinator_->failure_report(who.role, who.rank) ||
+      RestartsUsed() >= plan_.config.supervision().max_restarts()) {
+    return false;
   }
-  return false;
+  silenced_[pid] = std::string(silent.message());
+  ::kill(pid, SIGKILL);
+  return true;
 }
 
 void Supervisor::AnnounceRejoins() {
@@ -309,8 +305,9 @@ bool Supervisor::Round() {
   if (!exits.empty()) recorder_->Drain(*coordinator_);  // what the dead sent before they died
   for (const ChildExit& exit : exits) HandleExit(exit);
   if (!failure_) {
-    absl::Status live = coordinator_->CheckLiveness(options_.registration_deadline);
-    if (!live.ok() && !SilenceWorker(live)) Abort(live);
+    int64_t silent_pid = -1;
+    absl::Status live = coordinator_->CheckLiveness(options_.registration_deadline, &silent_pid);
+    if (!live.ok() && !SilenceWorker(silent_pid, live)) Abort(live);
   }
   AnnounceRejoins();
   if (!failure_ && deferred_ && absl::Now() > deferred_->until) Abort(deferred_->why);

@@ -107,9 +107,10 @@ class Supervisor {
   // server, it stalled) is not: the fault is elsewhere, and the whole run restarts. True when
   // the exit was taken care of.
   bool Rejoin(const ChildExit& exit, const ChildRole& who);
-  // The liveness check named a silent process: when it is a worker that may rejoin, it is
-  // SIGKILLed (its exit then rejoins it) and true is returned; false when the run must fail.
-  bool SilenceWorker(const absl::Status& silent);
+  // The liveness check named a silent process (`silent_pid`, -1 for another verdict): when it
+  // is a worker that may rejoin, it is SIGKILLed (its exit then rejoins it) and true is
+  // returned; false when the run must fail.
+  bool SilenceWorker(int64_t silent_pid, const absl::Status& silent);
   uint32_t RestartsUsed() const;
   // Each rejoined worker's first word from its new process: one line saying where it went on.
   void AnnounceRejoins();

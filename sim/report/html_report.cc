@@ -182,6 +182,14 @@ std::string ProvenanceFooterHtml(const Provenance& p, const std::string& embedde
   return out;
 }
 
+std::string PageStartHtml(const std::string& name, const std::string& command) {
+  return absl::StrFormat(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "<title>%s: distsim %s</title>\n<style>%s</style></head>\n<body><main>\n",
+      EscapeHtml(name), command, kReportCss);
+}
+
 std::string PageEndHtml(const Provenance& p, const std::string& name, const std::string& json) {
   return absl::StrCat(
       ProvenanceFooterHtml(p, absl::StrCat("The data behind this page is embedded in it as ", name,
@@ -205,11 +213,7 @@ std::string RenderCompareReport(const CompareResult& result) {
   const CompareFacts ctx = MakeCompareFacts(result);
   const std::string title =
       result.config().name().empty() ? "distsim comparison" : result.config().name();
-  std::string out = absl::StrFormat(
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>%s: distsim compare</title>\n<style>%s</style></head>\n<body><main>\n",
-      EscapeHtml(title), kReportCss);
+  std::string out = PageStartHtml(title, "compare");
   absl::StrAppend(&out, Header(ctx), RenderSections(ctx), TableNoteHtml());
   absl::StrAppend(&out, PageEndHtml(result.provenance(), "compare", CompareResultToJson(result)));
   return out;

@@ -53,6 +53,9 @@ extern const char kReportCss[];
 // carries).
 std::string ProvenanceFooterHtml(const Provenance& p, const std::string& embedded);
 
+// The start of a page titled "<name>: distsim <command>", through <main>.
+std::string PageStartHtml(const std::string& name, const std::string& command);
+
 // The end of a page whose data is `json`, the contents of <name>.json: the provenance footer
 // saying so, then the data in script#<name>-data (with "</" escaped), and the closing tags.
 std::string PageEndHtml(const Provenance& p, const std::string& name, const std::string& json);

@@ -137,12 +137,8 @@ std::string RenderPredictReport(const PredictResult& result) {
   const std::string name = result.name().empty() ? "predict" : result.name();
   const Calibration& c = result.calibration();
   const RunConfig& scaled = result.has_at_scale() ? result.at_scale() : result.config();
-  std::string out = absl::StrFormat(
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>%s: distsim predict</title>\n<style>%s</style></head>\n<body><main>\n"
-      "<h1>%s: distsim predict</h1>\n",
-      EscapeHtml(name), kReportCss, EscapeHtml(name));
+  std::string out = absl::StrCat(PageStartHtml(name, "predict"), "<h1>", EscapeHtml(name),
+                                 ": distsim predict</h1>\n");
   absl::StrAppendFormat(
       &out,
       "<p class=\"meta\"><b>Calibration</b> %s: %.3g ms of compute per sample here (%.1f GFLOP/s "

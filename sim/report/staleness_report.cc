@@ -142,12 +142,8 @@ std::string Header(const StalenessResult& r) {
 
 std::string RenderStalenessReport(const StalenessResult& r) {
   const std::string name = r.config().name().empty() ? "staleness" : r.config().name();
-  std::string out = absl::StrFormat(
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<title>%s: distsim staleness</title>\n<style>%s</style></head>\n<body><main>\n"
-      "<h1>%s: distsim staleness</h1>\n",
-      EscapeHtml(name), kReportCss, EscapeHtml(name));
+  std::string out = absl::StrCat(PageStartHtml(name, "staleness"), "<h1>", EscapeHtml(name),
+                                 ": distsim staleness</h1>\n");
   absl::StrAppend(&out, Header(r), "<h2>What it shows</h2>\n<ul>\n");
   for (const std::string& f : r.findings()) absl::StrAppend(&out, "<li>", EscapeHtml(f), "</li>\n");
   absl::StrAppend(&out, "</ul>\n<section class=\"charts\">\n");

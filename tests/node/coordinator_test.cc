@@ -129,15 +129,17 @@ TEST(CoordinatorTest, ASilentProcessIsDeadAfterTheHeartbeatTimeout) {
   Beat(c, ProcessInfo::WORKER, 1, 7);
   // Keep the others beating; worker 1 falls silent after step 7.
   absl::Status live;
+  int64_t silent_pid = -1;
   ASSERT_TRUE(testing::Eventually(
       [&] {
         Beat(c, ProcessInfo::SERVER, 0);
         Beat(c, ProcessInfo::WORKER, 0, 9);
-        live = c.CheckLiveness(absl::InfiniteFuture());
+        live = c.CheckLiveness(absl::InfiniteFuture(), &silent_pid);
         return !live.ok();
       },
       30));
   EXPECT_TRUE(absl::IsUnavailable(live));
+  EXPECT_EQ(silent_pid, 21) << "the silent process's pid, for the launcher to act on";
   EXPECT_NE(live.message().find("worker 1 (pid 21) sent no heartbeat"), std::string::npos)
       << live;
   EXPECT_NE(live.message().find("(last step 7)"), std::string::npos) << live;
